@@ -1,0 +1,85 @@
+// The whole analysis of one image, in the order the app streams it: header and extensions, then
+// snapshots and bitmaps, then the table scans (progress), then roles, check, guest map and space.
+// Pure: the worker and the CLI both call analyze() with a ByteSource.
+
+import { Findings, type Finding } from './errors';
+import type { ByteSource } from './source';
+import type { Structures } from './model';
+import { loadHeaderStage, loadStructures, type HeaderStage } from './structures';
+import { runCheck, type CheckResult } from './check';
+import type { MapRange } from './guest-map';
+import { accountSpace, type SpaceAccounting } from './space';
+import { qemuInfo, type QemuInfoJson } from './info';
+
+export type Phase = 'header' | 'structures' | 'l2' | 'refcounts' | 'check' | 'map' | 'space' | 'done';
+
+export type AnalysisEvent =
+  | { readonly kind: 'header'; readonly stage: HeaderStage }
+  | { readonly kind: 'structures'; readonly structures: Structures }
+  | { readonly kind: 'progress'; readonly phase: Phase; readonly done: number; readonly total: number }
+  | { readonly kind: 'findings'; readonly findings: readonly Finding[] };
+
+export interface Analysis {
+  readonly fileName: string;
+  readonly fileSize: number;
+  readonly structures: Structures;
+  readonly info: QemuInfoJson;
+  readonly check: CheckResult;
+  readonly guestMap: readonly MapRange[];
+  readonly space: SpaceAccounting;
+  /** Every finding (capped per code), and exact totals per code. */
+  readonly findings: readonly Finding[];
+  readonly findingTotals: Readonly<Record<string, number>>;
+  /** Reasons QEMU 7.2 would refuse to open this image (empty when it opens it). */
+  readonly qemuRefuses: readonly Finding[];
+}
+
+export interface AnalyzeOptions {
+  readonly onEvent?: (e: AnalysisEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Opens the backing file named in the header (relative to the image), for the guest map's depth. */
+  readonly openBacking?: (name: string) => Promise<ByteSource | null>;
+}
+
+export class Aborted extends Error {
+  constructor() {
+    super('analysis cancelled');
+    this.name = 'Aborted';
+  }
+}
+
+export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  const f = new Findings();
+  const emit = opts.onEvent ?? (() => {});
+  const stop = () => {
+    if (opts.signal?.aborted) throw new Aborted();
+  };
+  const progress = (phase: Phase) => (done: number, total: number) => {
+    stop();
+    emit({ kind: 'progress', phase, done, total });
+  };
+  const stage = await loadHeaderStage(src, f);
+  emit({ kind: 'header', stage });
+  stop();
+  const structures = await loadStructures(src, stage, f, progress('structures'));
+  emit({ kind: 'structures', structures });
+  stop();
+  const check = await runCheck(src, structures, f, { onProgress: progress('l2'), ...(opts.openBacking ? { openBacking: opts.openBacking } : {}) });
+  stop();
+  const space = accountSpace(structures, check);
+  const findings = f.list;
+  emit({ kind: 'findings', findings });
+  emit({ kind: 'progress', phase: 'done', done: 1, total: 1 });
+  return {
+    fileName: src.name,
+    fileSize: src.size,
+    structures,
+    info: qemuInfo(structures),
+    check,
+    guestMap: check.guestMap,
+    space,
+    findings,
+    findingTotals: Object.fromEntries(f.totals),
+    qemuRefuses: findings.filter((x) => x.code === 'QEMU_REFUSES'),
+  };
+}

@@ -1,0 +1,86 @@
+// The one error/finding type of the engine. Every problem names a code, the structure it concerns
+// and the file offset, so the UI can jump there. Findings are capped per code with exact totals.
+
+import { FINDINGS_PER_CLASS_CAP } from './spec';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Where a problem counts in `qemu-img check` terms (or 'none' when qemu-img would not count it). */
+export type CheckClass = 'corruption' | 'leak' | 'check-error' | 'none';
+
+export interface Finding {
+  /** Stable machine-readable code, e.g. 'REFCOUNT_MISMATCH', 'L2_UNALIGNED'. */
+  readonly code: string;
+  readonly severity: Severity;
+  /** The structure concerned, e.g. 'header', 'L1 table', 'refcount block', 'bitmap "nightly"'. */
+  readonly structure: string;
+  /** File offset of the field or cluster concerned, or null when no offset applies. */
+  readonly offset: number | null;
+  readonly message: string;
+  readonly checkClass: CheckClass;
+  /** Host cluster index concerned, when the finding is about one cluster. */
+  readonly cluster?: number;
+}
+
+export class Qcow2Error extends Error {
+  constructor(
+    readonly code: string,
+    readonly structure: string,
+    readonly offset: number | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'Qcow2Error';
+  }
+}
+
+/** Collects findings, keeping at most FINDINGS_PER_CLASS_CAP per code while counting all of them. */
+export class Findings {
+  readonly list: Finding[] = [];
+  readonly totals = new Map<string, number>();
+
+  constructor(private readonly cap = FINDINGS_PER_CLASS_CAP) {}
+
+  add(f: Finding): void {
+    const n = (this.totals.get(f.code) ?? 0) + 1;
+    this.totals.set(f.code, n);
+    if (n <= this.cap) this.list.push(f);
+  }
+
+  error(code: string, structure: string, offset: number | null, message: string, checkClass: CheckClass = 'none', cluster?: number): void {
+    this.add(cluster === undefined
+      ? { code, severity: 'error', structure, offset, message, checkClass }
+      : { code, severity: 'error', structure, offset, message, checkClass, cluster });
+  }
+
+  warn(code: string, structure: string, offset: number | null, message: string, cluster?: number): void {
+    this.add(cluster === undefined
+      ? { code, severity: 'warning', structure, offset, message, checkClass: 'none' }
+      : { code, severity: 'warning', structure, offset, message, checkClass: 'none', cluster });
+  }
+
+  info(code: string, structure: string, offset: number | null, message: string): void {
+    this.add({ code, severity: 'info', structure, offset, message, checkClass: 'none' });
+  }
+
+  /** Exact number of findings of one code, including those past the cap. */
+  count(code: string): number {
+    return this.totals.get(code) ?? 0;
+  }
+
+  /** Total findings including those past the cap. */
+  get total(): number {
+    let t = 0;
+    for (const n of this.totals.values()) t += n;
+    return t;
+  }
+
+  /** Codes whose findings were cut at the cap, with how many were dropped. */
+  truncated(): { code: string; dropped: number }[] {
+    const out: { code: string; dropped: number }[] = [];
+    for (const [code, n] of this.totals) if (n > this.cap) out.push({ code, dropped: n - this.cap });
+    return out;
+  }
+}
+
+export const hex = (n: number | bigint): string => '0x' + n.toString(16);

@@ -1,0 +1,153 @@
+// Header extensions (spec: "Header extensions") and the backing file name. Extensions run from
+// header_length to the backing file name or the end of cluster 0; each is u32 type, u32 length,
+// data padded to 8 bytes; type 0 ends the list. Unknown extensions are kept as raw bytes.
+
+import { Findings, hex } from './errors';
+import type { Header } from './header';
+import { Reader, decodeCString, decodeUtf8 } from './reader';
+import * as S from './spec';
+
+export interface Extension {
+  readonly type: number;
+  readonly name: string;
+  /** File offset of the extension's type field. */
+  readonly offset: number;
+  readonly length: number;
+  readonly data: Uint8Array;
+  readonly known: boolean;
+}
+
+export interface FeatureNameEntry {
+  readonly type: 'incompatible' | 'compatible' | 'autoclear' | 'unknown';
+  readonly typeCode: number;
+  readonly bit: number;
+  readonly name: string;
+  readonly offset: number;
+}
+
+export interface BitmapsExtension {
+  readonly offset: number;
+  readonly nbBitmaps: number;
+  readonly reserved: number;
+  readonly directorySize: bigint;
+  readonly directoryOffset: bigint;
+}
+
+export interface CryptoHeaderExtension {
+  readonly offset: number;
+  readonly headerOffset: bigint;
+  readonly headerLength: bigint;
+}
+
+export interface Extensions {
+  readonly list: readonly Extension[];
+  readonly backingFormat: string | null;
+  readonly featureTable: readonly FeatureNameEntry[];
+  readonly bitmaps: BitmapsExtension | null;
+  readonly cryptoHeader: CryptoHeaderExtension | null;
+  readonly dataFile: string | null;
+  /** Map 'incompatible:3' → name, from the image's own feature name table. */
+  readonly featureNames: ReadonlyMap<string, string>;
+}
+
+const FEATURE_TYPES = ['incompatible', 'compatible', 'autoclear'] as const;
+
+/** Parses the extensions from cluster 0 (`cluster0` holds the file's first bytes). */
+export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): Extensions {
+  const list: Extension[] = [];
+  const featureTable: FeatureNameEntry[] = [];
+  const featureNames = new Map<string, string>();
+  let backingFormat: string | null = null;
+  let bitmaps: BitmapsExtension | null = null;
+  let cryptoHeader: CryptoHeaderExtension | null = null;
+  let dataFile: string | null = null;
+  const refuse = (offset: number, msg: string) => f.error('QEMU_REFUSES', 'header extension', offset, msg);
+
+  const cs = h.clusterSize || 512;
+  let end = Math.min(cs, cluster0.length);
+  if (h.backingFileOffset > 0n && h.backingFileOffset < BigInt(end)) end = Number(h.backingFileOffset);
+  const r = new Reader(cluster0.subarray(0, end), 0, 'header extension');
+  let pos = h.headerLength;
+  const seen = new Set<number>();
+  while (pos + 8 <= end) {
+    const type = r.u32(pos);
+    const length = r.u32(pos + 4);
+    if (type === S.EXT_END) break;
+    if (length > end - pos - 8) {
+      refuse(pos, `Header extension too large (type ${hex(type)}, length ${length} at offset ${pos})`);
+      break;
+    }
+    const data = r.slice(pos + 8, length);
+    const dr = new Reader(data, pos + 8, 'header extension');
+    const known = type in S.EXTENSION_NAMES;
+    list.push({ type, name: S.EXTENSION_NAMES[type] ?? `unknown extension ${hex(type)}`, offset: pos, length, data, known });
+    if (seen.has(type) && known) f.warn('EXTENSION_REPEATED', 'header extension', pos, `extension ${hex(type)} appears more than once`);
+    seen.add(type);
+    switch (type) {
+      case S.EXT_BACKING_FORMAT:
+        backingFormat = decodeUtf8(data);
+        break;
+      case S.EXT_DATA_FILE:
+        dataFile = decodeUtf8(data);
+        break;
+      case S.EXT_FEATURE_TABLE:
+        for (let i = 0; i + 48 <= length; i += 48) {
+          const typeCode = dr.u8(i);
+          const bit = dr.u8(i + 1);
+          const name = decodeCString(dr.slice(i + 2, 46));
+          const t = FEATURE_TYPES[typeCode] ?? 'unknown';
+          featureTable.push({ type: t, typeCode, bit, name, offset: pos + 8 + i });
+          if (t !== 'unknown') featureNames.set(`${t}:${bit}`, name);
+        }
+        if (length % 48 !== 0) f.warn('FEATURE_TABLE_LENGTH', 'feature name table', pos + 4, `length ${length} is not a multiple of 48`);
+        break;
+      case S.EXT_BITMAPS: {
+        if (length < 24) {
+          refuse(pos + 4, 'bitmaps_ext: Invalid extension length');
+          break;
+        }
+        const ext: BitmapsExtension = { offset: pos, nbBitmaps: dr.u32(0), reserved: dr.u32(4), directorySize: dr.u64(8), directoryOffset: dr.u64(16) };
+        if (length !== 24) refuse(pos + 4, 'bitmaps_ext: Invalid extension length');
+        if (!(h.autoclearFeatures & S.AUTOCLEAR_BITMAPS)) {
+          f.warn('BITMAPS_INCONSISTENT', 'bitmaps extension', 88,
+            'The bitmaps autoclear bit is clear: a program lacking bitmap support modified this file, so QEMU considers all bitmaps inconsistent and ignores them');
+        } else {
+          if (ext.reserved !== 0) refuse(pos + 12, 'bitmaps_ext: reserved field is not zero');
+          if (ext.nbBitmaps > S.MAX_BITMAPS) refuse(pos + 8, 'bitmaps_ext: Image has too many bitmaps');
+          if (ext.nbBitmaps === 0) refuse(pos + 8, 'bitmaps_ext: found bitmaps extension with zero bitmaps');
+          if (ext.directoryOffset % BigInt(cs) !== 0n) refuse(pos + 24, 'bitmaps_ext: invalid dirctory offset');
+          if (ext.directorySize > BigInt(S.MAX_BITMAP_DIRECTORY_BYTES)) refuse(pos + 16, 'bitmaps_ext: bitmap directory size is too large');
+        }
+        bitmaps = ext;
+        break;
+      }
+      case S.EXT_CRYPTO_HEADER:
+        if (length !== 16) {
+          refuse(pos + 4, `Unable to read CRYPTO header extension: invalid length ${length}`);
+          if (length < 16) break;
+        }
+        cryptoHeader = { offset: pos, headerOffset: dr.u64(0), headerLength: dr.u64(8) };
+        if (h.cryptMethod !== S.CRYPT_LUKS) refuse(pos, 'CRYPTO header extension only expected with LUKS encryption method');
+        break;
+      default:
+        break;
+    }
+    pos += 8 + Math.ceil(length / 8) * 8;
+  }
+  if (h.cryptMethod === S.CRYPT_LUKS && !cryptoHeader) {
+    refuse(32, 'LUKS encryption (crypt_method 2) needs the full disk encryption header extension, which is missing');
+  }
+  return { list, backingFormat, featureTable, bitmaps, cryptoHeader, dataFile, featureNames };
+}
+
+/** Reads the backing file name from cluster 0, or null when there is none. */
+export function parseBackingFileName(h: Header, cluster0: Uint8Array, f: Findings): string | null {
+  if (h.backingFileOffset === 0n || h.backingFileSize === 0) return null;
+  const off = Number(h.backingFileOffset);
+  const len = Math.min(h.backingFileSize, S.MAX_BACKING_FILE_NAME);
+  if (off + len > cluster0.length) {
+    f.error('BACKING_NAME_TRUNCATED', 'backing file name', off, `the backing file name (${h.backingFileSize} bytes at ${off}) runs past cluster 0 or the end of the file`);
+    return off < cluster0.length ? decodeUtf8(cluster0.subarray(off, Math.min(cluster0.length, off + len))) : null;
+  }
+  return decodeUtf8(cluster0.subarray(off, off + len));
+}

@@ -1,0 +1,37 @@
+// ByteSource over a Node file handle, for the CLI and tests. Node only: index.ts does not export it,
+// so the browser bundle never pulls in node:fs.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { ByteSource } from './source';
+
+export class NodeFileSource implements ByteSource {
+  bytesRead = 0;
+  reads = 0;
+  private constructor(private readonly fh: FileHandle, readonly size: number, readonly name: string) {}
+
+  static async open(path: string): Promise<NodeFileSource> {
+    const fh = await open(path, 'r');
+    const st = await fh.stat();
+    return new NodeFileSource(fh, st.size, basename(path));
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = Math.min(this.size, offset + length);
+    if (offset >= end) return new Uint8Array(0);
+    const buf = new Uint8Array(end - offset);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await this.fh.read(buf, got, buf.length - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    this.reads++;
+    this.bytesRead += got;
+    return got === buf.length ? buf : buf.subarray(0, got);
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
