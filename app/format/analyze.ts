@@ -37,8 +37,11 @@ export interface Analysis {
 export interface AnalyzeOptions {
   readonly onEvent?: (e: AnalysisEvent) => void;
   readonly signal?: AbortSignal;
-  /** Opens the backing file named in the header (relative to the image), for the guest map's depth. */
-  readonly openBacking?: (name: string) => Promise<ByteSource | null>;
+  /**
+   * Opens a backing file by the name the header of `from` records (qemu-img resolves it relative
+   * to `from`'s folder; `from` is the image itself for the first level), for the guest map's depth.
+   */
+  readonly openBacking?: (name: string, from?: ByteSource) => Promise<ByteSource | null>;
 }
 
 export class Aborted extends Error {

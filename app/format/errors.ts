@@ -63,6 +63,11 @@ export class Findings {
     this.add({ code, severity: 'info', structure, offset, message, checkClass: 'none' });
   }
 
+  /** Counts `n` more findings of `code` that are past the cap (kept only in the totals). */
+  countMore(code: string, n: number): void {
+    if (n > 0) this.totals.set(code, (this.totals.get(code) ?? 0) + n);
+  }
+
   /** Exact number of findings of one code, including those past the cap. */
   count(code: string): number {
     return this.totals.get(code) ?? 0;

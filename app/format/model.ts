@@ -16,6 +16,9 @@ export interface Snapshot {
   readonly l1Size: number;
   readonly id: string;
   readonly name: string;
+  /** Raw bytes of id and name, up to the first NUL (QEMU keeps them as C strings). */
+  readonly idBytes: Uint8Array;
+  readonly nameBytes: Uint8Array;
   readonly dateSec: number;
   readonly dateNsec: number;
   readonly vmClockNsec: bigint;
@@ -31,7 +34,7 @@ export interface Snapshot {
 
 export interface SnapshotTable {
   readonly offset: number;
-  /** Bytes the table occupies, entries padded to 8. */
+  /** Bytes the table occupies (QEMU's snapshots_size): from its offset to the end of the last entry, entries 8-aligned. */
   readonly byteLength: number;
   readonly snapshots: readonly Snapshot[];
 }
@@ -45,6 +48,8 @@ export interface Bitmap {
   readonly entryOffset: number;
   readonly entryLength: number;
   readonly name: string;
+  /** Raw bytes of the name, up to the first NUL (QEMU keeps it as a C string). */
+  readonly nameBytes: Uint8Array;
   readonly flags: number;
   readonly inUse: boolean;
   readonly auto: boolean;
@@ -110,6 +115,8 @@ export interface Structures {
   readonly header: Header;
   readonly extensions: Extensions;
   readonly backingFile: string | null;
+  /** Raw bytes of the backing file name, up to the first NUL (for QEMU-exact decoding). */
+  readonly backingFileBytes?: Uint8Array;
   readonly luks: LuksHeader | null;
   readonly snapshotTable: SnapshotTable | null;
   readonly bitmapDirectory: BitmapDirectory | null;

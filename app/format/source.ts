@@ -58,8 +58,9 @@ export interface Range<K> {
 /**
  * Reads many ranges with few reads: ranges are sorted and merged when the gap between them is at
  * most `maxGap` bytes and the merged read stays under `maxRead` bytes. Calls `onRange` for every
- * range, in offset order, with its bytes (shorter than asked at the end of the file). Memory held
- * at once is one merged read.
+ * range, in offset order, with its bytes (shorter than asked at the end of the file). The next
+ * merged read is started before the current one is handed out, so reading overlaps processing;
+ * memory held at once is two merged reads.
  */
 export async function readRanges<K>(
   src: ByteSource,
@@ -70,11 +71,11 @@ export async function readRanges<K>(
   const maxGap = opts.maxGap ?? 256 * 1024;
   const maxRead = opts.maxRead ?? 8 * 1024 * 1024;
   const sorted = [...ranges].filter((r) => r.offset < src.size && r.length > 0).sort((a, b) => a.offset - b.offset);
-  let i = 0;
-  let done = 0;
-  while (i < sorted.length) {
+  // Merged reads: ranges sorted[from, to) are served by bytes [start, end).
+  const groups: { from: number; to: number; start: number; end: number }[] = [];
+  for (let i = 0; i < sorted.length;) {
     const first = sorted[i]!;
-    let start = first.offset;
+    const start = first.offset;
     let end = first.offset + first.length;
     let j = i + 1;
     while (j < sorted.length) {
@@ -84,17 +85,26 @@ export async function readRanges<K>(
       end = rEnd;
       j++;
     }
-    end = Math.min(end, src.size);
-    const buf = await src.read(start, end - start);
-    for (let k = i; k < j; k++) {
-      const r = sorted[k]!;
-      const a = r.offset - start;
-      const b = Math.min(buf.length, a + r.length);
-      await onRange(r.key, buf.subarray(a, Math.max(a, b)), r.offset);
-    }
-    done += j - i;
-    opts.onProgress?.(done, sorted.length);
+    groups.push({ from: i, to: j, start, end: Math.min(end, src.size) });
     i = j;
-    start = end;
+  }
+  const fetch = (g: number) => (g < groups.length ? src.read(groups[g]!.start, groups[g]!.end - groups[g]!.start) : null);
+  let next = fetch(0);
+  try {
+    for (let g = 0; g < groups.length; g++) {
+      const buf = await next!;
+      next = fetch(g + 1);
+      const { from, to, start } = groups[g]!;
+      for (let k = from; k < to; k++) {
+        const r = sorted[k]!;
+        const a = r.offset - start;
+        const b = Math.min(buf.length, a + r.length);
+        await onRange(r.key, buf.subarray(a, Math.max(a, b)), r.offset);
+      }
+      opts.onProgress?.(to, sorted.length);
+    }
+  } finally {
+    // A read started ahead of a failing callback must not become an unhandled rejection.
+    next?.catch(() => undefined);
   }
 }

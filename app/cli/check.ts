@@ -1,0 +1,62 @@
+// `qcowscope check [--output=json] FILE`: qemu-img check, read-only. --output=json prints qemu-img
+// 7.2's JSON byte for byte and its per-cluster lines ("ERROR cluster 5 refcount=0 reference=1",
+// "Leaked cluster …") on stderr, as qemu-img does; the human form lists those lines, qemu-img's
+// summary, then our own findings. The exit code is qemu-img's: 0 clean, 1 check failed (or QEMU
+// would not open the image), 2 corruptions, 3 leaks only.
+
+import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from '../format/check-json';
+import type { Analysis } from '../format/analyze';
+import type { Finding } from '../format/errors';
+import type { CommandContext } from './main';
+import { ImageFiles } from './map';
+
+/** The exit code qemu-img check would give for this analysis. */
+export function checkExitCode(a: Analysis): number {
+  return a.qemuRefuses.length > 0 ? 1 : a.check.exitCode;
+}
+
+const COMPARE = new Set(['REFCOUNT_MISMATCH', 'LEAK', 'REFCOUNT_UNREADABLE']);
+/** qemu-img's order: references counted, then refcounts compared (by cluster), then OFLAG_COPIED. */
+const phase = (f: Finding) => (f.code === 'OFLAG_COPIED' ? 2 : COMPARE.has(f.code) ? 1 : 0);
+
+/** Findings qemu-img check itself prints (corruptions, leaks, check errors), in its order. */
+const qemuLines = (a: Analysis): Finding[] => a.findings
+  .filter((f) => f.checkClass !== 'none' && f.message !== '')
+  .map((f, i) => ({ f, i }))
+  .sort((x, y) => phase(x.f) - phase(y.f) || (phase(x.f) === 1 ? (x.f.cluster ?? 0) - (y.f.cluster ?? 0) : x.i - y.i))
+  .map((x) => x.f);
+
+function truncationNotes(a: Analysis): string {
+  let t = '';
+  for (const [code, n] of Object.entries(a.findingTotals)) {
+    const shown = a.findings.filter((f) => f.code === code).length;
+    if (n > shown) t += `(${n - shown} more ${code} findings not listed)\n`;
+  }
+  return t;
+}
+
+export async function runCheckCommand(ctx: CommandContext): Promise<number> {
+  const files = await ImageFiles.open(ctx.file);
+  try {
+    const a = await files.analyze();
+    const c = a.check;
+    for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image (qemu-img check exits 1 without checking): ${x.message}\n`);
+    if (ctx.output === 'json') {
+      for (const f of qemuLines(a)) ctx.err(f.message + '\n');
+      if (c.json) ctx.out(qemuCheckJsonText(qemuCheckJson(ctx.file, c.counts)));
+    } else {
+      for (const f of qemuLines(a)) ctx.out(f.message + '\n');
+      if (c.json) ctx.out(qemuCheckHuman(c.counts));
+      const ours = a.findings.filter((f) => f.checkClass === 'none' && f.code !== 'QEMU_REFUSES' && f.message !== '');
+      if (ours.length) {
+        ctx.out('\nqcowscope findings:\n');
+        for (const f of ours) ctx.out(`${f.severity.padEnd(7)} ${f.code}: ${f.message}${f.offset === null ? '' : ` [offset ${f.offset}]`}\n`);
+      }
+      ctx.out(truncationNotes(a));
+    }
+    if (c.failure) ctx.err(c.failure === 'Check failed' ? 'qemu-img: Check failed\n' : `qemu-img: Check failed: ${c.failure}\n`);
+    return checkExitCode(a);
+  } finally {
+    await files.close();
+  }
+}

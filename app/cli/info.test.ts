@@ -1,0 +1,76 @@
+// The built CLI, run as a user runs it: `info --output=json` prints qemu-img's JSON, human output
+// follows qemu-img's, and a file that is not qcow2 gets one line on stderr and exit code 1.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, SAMPLES } from '../format/testing/samples';
+import { hasQemuImg } from '../format/testing/random-images';
+import { sizeToStr } from './info';
+
+let dir = '';
+let bundle = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'qcowscope-cli-'));
+  bundle = join(dir, 'qcowscope.mjs');
+  await build({ entryPoints: [join(ROOT, 'app/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error' });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const cli = (args: string[], cwd = SAMPLES) => spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+const dropActualSize = (t: string) => t.replace(/\n\s*"actual-size": \d+,/, '');
+
+describe('qcowscope info', () => {
+  // Samples committed uncompressed, so the CLI sees the very file qemu-img described.
+  it.each(['overlay', 'v2', 'bitmap-in-use'])('--output=json on %s prints what qemu-img printed', (name) => {
+    const r = cli(['info', '--output=json', `${name}.qcow2`]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const theirs = readFileSync(join(SAMPLES, `${name}.info.json`), 'utf8');
+    expect(dropActualSize(r.stdout)).toBe(dropActualSize(theirs));
+    expect(JSON.parse(r.stdout)['actual-size']).toBeGreaterThan(0);
+  });
+
+  it.runIf(hasQemuImg())('human output matches qemu-img info', () => {
+    for (const name of ['overlay', 'v2', 'bitmap-in-use']) {
+      const ours = cli(['info', `${name}.qcow2`]);
+      const theirs = spawnSync('qemu-img', ['info', '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+      expect(ours.stdout, name).toBe(theirs.stdout);
+    }
+  });
+
+  it('refuses a file that is not qcow2 with one line and exit code 1', () => {
+    const file = join(dir, 'disk.vmdk');
+    writeFileSync(file, Buffer.concat([Buffer.from('KDMV'), Buffer.alloc(508)]));
+    const r = cli(['info', '--output=json', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`${file}: not a qcow2 image: VMDK sparse extent (VMware, version 0)\n`);
+  });
+
+  it('notes on stderr why QEMU would refuse an image it still reads', () => {
+    const r = cli(['info', '--output=json', 'seed-zero-offset-bitmap.qcow2']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)['format-specific'].data.bitmaps.map((b: { name: string }) => b.name)).toContain('empty');
+    expect(r.stderr).toMatch(/^seed-zero-offset-bitmap\.qcow2: note: QEMU 7\.2 would refuse to open this image: Bitmap 'empty' doesn't satisfy the constraints/);
+  });
+
+  it('reports a missing file and usage errors', () => {
+    const missing = cli(['info', 'no-such-file.qcow2']);
+    expect([missing.status, missing.stderr]).toEqual([1, expect.stringMatching(/^no-such-file\.qcow2: .*ENOENT/)]);
+    expect(cli(['frobnicate', 'x']).status).toBe(2);
+    expect(cli(['info']).status).toBe(2);
+    expect(cli(['info', '--output=xml', 'v2.qcow2']).status).toBe(2);
+    expect(cli(['--help']).status).toBe(0);
+  });
+});
+
+describe('sizeToStr (QEMU size_to_str)', () => {
+  it.each([[0, '0 B'], [512, '512 B'], [1000, '0.977 KiB'], [1024, '1 KiB'], [1380352, '1.32 MiB'], [16777216, '16 MiB'], [2 ** 40, '1 TiB']])('%d', (v, s) => {
+    expect(sizeToStr(v)).toBe(s);
+  });
+});

@@ -1,0 +1,99 @@
+// `qcowscope map [--output=json] [--backing FILE] FILE`: qemu-img map. --output=json prints
+// qemu-img 7.2's bytes exactly; the human form is qemu-img's table of data ranges. Backing files
+// are found as qemu-img finds them: the name in the overlay's header, relative to the overlay's
+// folder (or --backing FILE for the first one). Also the Node backing-file opener check and
+// report use.
+
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { analyze, type Analysis } from '../format/analyze';
+import { guestMapJson, type MapRange } from '../format/guest-map';
+import { NodeFileSource } from '../format/source-node';
+import type { ByteSource } from '../format/source';
+import type { CommandContext } from './main';
+
+/** Opens an image and the backing files its chain names; close() closes them all. */
+export class ImageFiles {
+  private readonly paths = new Map<ByteSource, string>();
+  private readonly opened: NodeFileSource[] = [];
+  /** Path of each chain level as opened (depth 0 = the image). */
+  readonly chain: string[] = [];
+
+  private constructor(readonly top: NodeFileSource, readonly file: string, private readonly backingOverride: string | null) {
+    this.paths.set(top, file);
+    this.opened.push(top);
+    this.chain.push(file);
+  }
+
+  static async open(file: string, backingOverride: string | null = null): Promise<ImageFiles> {
+    return new ImageFiles(await NodeFileSource.open(file), file, backingOverride);
+  }
+
+  /** The OpenBacking callback: `name` as written in `from`'s header, relative to its folder. */
+  readonly openBacking = async (name: string, from?: ByteSource): Promise<ByteSource | null> => {
+    const base = (from && this.paths.get(from)) ?? this.file;
+    const path = from === this.top && this.backingOverride !== null
+      ? this.backingOverride
+      : isAbsolute(name) ? name : join(dirname(base), name);
+    if (!existsSync(path)) return null;
+    const src = await NodeFileSource.open(path);
+    this.paths.set(src, path);
+    this.opened.push(src);
+    this.chain.push(path);
+    return src;
+  };
+
+  async analyze(): Promise<Analysis> {
+    return analyze(this.top, { openBacking: this.openBacking });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.opened) await s.close();
+  }
+}
+
+/** The `--backing=FILE` argument (main.ts turns `--backing FILE` into that form), or null. */
+export function backingArg(ctx: CommandContext): string | null {
+  const a = ctx.args.find((x) => x.startsWith('--backing='));
+  return a ? a.slice('--backing='.length) : null;
+}
+
+const hex = (n: number) => (n === 0 ? '0' : '0x' + n.toString(16));
+const col = (s: string) => s.padEnd(16);
+
+/** qemu-img map's human table: data ranges only; fails on data without an offset, as qemu-img does. */
+export function humanMap(ranges: readonly MapRange[], chain: readonly string[], dataFile: string | null): { text: string; error: string | null } {
+  let text = `${col('Offset')}${col('Length')}${col('Mapped to')}File\n`;
+  for (const r of ranges) {
+    if (r.data && r.offset === undefined) return { text, error: 'File contains external, encrypted or compressed clusters.' };
+    if (r.data && !r.zero) {
+      const file = r.depth === 0 && dataFile ? dataFile : chain[r.depth] ?? '';
+      text += `${col(hex(r.start))}${col(hex(r.length))}${col(hex(r.offset ?? 0))}${file}\n`;
+    }
+  }
+  return { text, error: null };
+}
+
+export async function runMap(ctx: CommandContext): Promise<number> {
+  const files = await ImageFiles.open(ctx.file, backingArg(ctx));
+  try {
+    const a = await files.analyze();
+    for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image: ${x.message}\n`);
+    for (const x of a.findings) if (x.code === 'BACKING_UNAVAILABLE') ctx.err(`${ctx.file}: note: ${x.message}\n`);
+    const error = a.check.mapError;
+    if (ctx.output === 'json') ctx.out(guestMapJson({ ranges: a.guestMap, error }));
+    else {
+      const dataFile = a.structures.extensions.dataFile;
+      const h = humanMap(a.guestMap, files.chain, dataFile === null ? null : isAbsolute(dataFile) ? dataFile : join(dirname(ctx.file), dataFile));
+      ctx.out(h.text);
+      if (h.error) {
+        ctx.err(`qcowscope: ${h.error}\n`);
+        return 1;
+      }
+    }
+    if (error) ctx.err(`qcowscope: ${error}\n`);
+    return error || a.qemuRefuses.length ? 1 : 0;
+  } finally {
+    await files.close();
+  }
+}

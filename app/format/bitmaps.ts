@@ -1,0 +1,208 @@
+// The bitmap directory (spec: "Bitmaps extension" / "Bitmap directory"), read as QEMU 7.2 reads
+// it (block/qcow2-bitmap.c: bitmap_list_load, check_dir_entry, then load_bitmap at open). Every
+// reason QEMU would refuse the image goes into the bitmap's `qemuRefuses`, in QEMU's wording, and
+// becomes a 'QEMU_REFUSES' finding when QEMU considers the bitmaps at all (autoclear bit 0 set).
+//
+// The seed (seed/000_e69da970bd6afba4.txt): bitmap_table_offset 0 with bitmap_table_size 0 is an
+// empty bitmap that owns no cluster (`zeroOffsetEmpty`); offset 1 is "all bits set"
+// (`offsetOneAllSet`). The merged spec adopted neither, so QEMU refuses both; we read them anyway.
+
+import { Findings, hex } from './errors';
+import type { BitmapsExtension } from './extensions';
+import type { Header } from './header';
+import type { Bitmap, BitmapDirectory } from './model';
+import { Reader, decodeUtf8 } from './reader';
+import type { ByteSource } from './source';
+import * as S from './spec';
+import { cStringBytes } from './snapshots';
+import { bitCountOf, bitmapTableEntriesNeeded, countBitmapData, diskLength, emptyKinds, type BitmapData } from './bitmap-data';
+import { readZeroFilled } from './zero-fill';
+
+export const BITMAP_DIR_ENTRY_BYTES = 24;
+/** QEMU's BME_MAX_TABLE_SIZE: entries a bitmap table may have. */
+export const BME_MAX_TABLE_SIZE = 0x8000000;
+/** QEMU treats every flag but in_use and auto as reserved (extra_data_compatible included). */
+const QEMU_RESERVED_FLAGS = 0xfffffffc;
+
+/** One directory entry as stored, before its table is read. */
+interface DirEntry {
+  readonly index: number;
+  readonly entryOffset: number;
+  readonly entryLength: number;
+  readonly tableOffset: bigint;
+  readonly tableSize: number;
+  readonly flags: number;
+  readonly type: number;
+  readonly granularityBits: number;
+  readonly nameSize: number;
+  readonly extraDataSize: number;
+  readonly extraData: Uint8Array;
+  readonly nameBytes: Uint8Array;
+  readonly name: string;
+}
+
+
+/** QEMU's check_dir_entry: each violated constraint, described; empty when the entry passes. */
+function dirEntryViolations(e: DirEntry, h: Header): string[] {
+  const out: string[] = [];
+  const cs = BigInt(h.clusterSize || 1);
+  if (e.tableOffset === 0n && e.tableSize === 0) {
+    out.push('bitmap_table_offset 0 and bitmap_table_size 0: the seed proposal\'s empty bitmap, which the spec never adopted');
+  } else if (e.tableOffset === 1n && e.tableSize === 0) {
+    out.push('bitmap_table_offset 1 and bitmap_table_size 0: "all bits set", the seed\'s open question, not in the spec');
+  } else {
+    if (e.tableSize === 0) out.push('bitmap_table_size is 0');
+    if (e.tableOffset === 0n) out.push('bitmap_table_offset is 0');
+    else if (e.tableOffset % cs !== 0n) out.push(`bitmap_table_offset ${hex(e.tableOffset)} is not cluster-aligned`);
+  }
+  if (e.tableSize > BME_MAX_TABLE_SIZE) out.push(`bitmap_table_size ${e.tableSize} exceeds ${BME_MAX_TABLE_SIZE}`);
+  if (e.granularityBits > S.MAX_BITMAP_GRANULARITY_BITS || e.granularityBits < S.MIN_BITMAP_GRANULARITY_BITS) {
+    out.push(`granularity_bits ${e.granularityBits} is outside ${S.MIN_BITMAP_GRANULARITY_BITS}..${S.MAX_BITMAP_GRANULARITY_BITS}`);
+  }
+  if ((e.flags & QEMU_RESERVED_FLAGS) >>> 0) out.push(`flags ${hex(e.flags)} has bits QEMU treats as reserved (it knows only in_use and auto)`);
+  if (e.nameSize > S.MAX_BITMAP_NAME) out.push(`name_size ${e.nameSize} exceeds ${S.MAX_BITMAP_NAME}`);
+  if (e.type !== S.BITMAP_TYPE_DIRTY_TRACKING) out.push(`type ${e.type} is not 1 (dirty tracking)`);
+  if (out.length) return out;
+  const physBytes = BigInt(e.tableSize) * cs;
+  if (physBytes > BigInt(S.BME_MAX_PHYS_SIZE)) {
+    out.push(`the table's ${e.tableSize} clusters exceed QEMU's ${S.BME_MAX_PHYS_SIZE}-byte bitmap limit`);
+  } else if (!(e.flags & S.BME_FLAG_IN_USE) && diskLength(h) > (physBytes * 8n) << BigInt(e.granularityBits)) {
+    out.push(`the table's ${e.tableSize} clusters cannot hold a bit for every ${1 << e.granularityBits} bytes of the disk`);
+  }
+  return out;
+}
+
+/** Walks the directory bytes as bitmap_list_load does; directory-level problems go to `dirProblems`. */
+function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, dirProblems: string[]): DirEntry[] {
+  const r = new Reader(dir, base, 'bitmap directory');
+  const list: DirEntry[] = [];
+  let pos = 0;
+  while (pos < dir.length) {
+    if (pos + BITMAP_DIR_ENTRY_BYTES > dir.length) {
+      dirProblems.push('Broken bitmap directory');
+      return list;
+    }
+    if (list.length + 1 > ext.nbBitmaps && !dirProblems.includes('More bitmaps found than specified in header extension')) {
+      dirProblems.push('More bitmaps found than specified in header extension');
+    }
+    if (list.length >= S.MAX_BITMAPS) return list;
+    const nameSize = r.u16(pos + 18);
+    const extraDataSize = r.u32(pos + 20);
+    const entryLength = BITMAP_DIR_ENTRY_BYTES + extraDataSize + nameSize;
+    if (pos + Math.ceil(entryLength / 8) * 8 > dir.length) {
+      dirProblems.push('Broken bitmap directory');
+      return list;
+    }
+    const extraData = r.slice(pos + BITMAP_DIR_ENTRY_BYTES, extraDataSize);
+    const nameBytes = cStringBytes(r.slice(pos + BITMAP_DIR_ENTRY_BYTES + extraDataSize, nameSize));
+    list.push({
+      index: list.length,
+      entryOffset: base + pos,
+      entryLength,
+      tableOffset: r.u64(pos),
+      tableSize: r.u32(pos + 8),
+      flags: r.u32(pos + 12),
+      type: r.u8(pos + 16),
+      granularityBits: r.u8(pos + 17),
+      nameSize,
+      extraDataSize,
+      extraData: extraData.slice(),
+      nameBytes: nameBytes.slice(),
+      name: decodeUtf8(nameBytes),
+    });
+    pos += Math.ceil(entryLength / 8) * 8;
+  }
+  if (list.length < ext.nbBitmaps) dirProblems.push('Less bitmaps found than specified in header extension');
+  return list;
+}
+
+/** QEMU's refusals for one directory entry, in the order it checks them at open. */
+function entryRefusals(e: DirEntry, h: Header): string[] {
+  const out: string[] = [];
+  if (e.extraDataSize !== 0) out.push('Bitmap extra data is not supported');
+  for (const v of dirEntryViolations(e, h)) out.push(`Bitmap '${e.name}' doesn't satisfy the constraints (${v})`);
+  return out;
+}
+
+/** Refusals from load_bitmap (run at open for bitmaps that are not in use). */
+function loadRefusals(e: DirEntry, data: BitmapData, h: Header, created: Set<string>): string[] {
+  const inUse = (e.flags & S.BME_FLAG_IN_USE) !== 0;
+  if (inUse && created.has(e.name)) return [];
+  if (created.has(e.name)) return [`Bitmap already exists: ${e.name}`];
+  created.add(e.name);
+  if (inUse) return [];
+  if (data.entryKinds.invalid > 0) return [`Could not read bitmap_table table from image for bitmap '${e.name}': Invalid argument`];
+  if (BigInt(e.tableSize) !== bitmapTableEntriesNeeded(h, e.granularityBits)) return [`Could not read bitmap '${e.name}' from image: Invalid argument`];
+  return [];
+}
+
+/**
+ * Reads the bitmap directory the extension points at, each bitmap's table, and counts set bits in
+ * the data clusters (coalesced reads). Returns null when the directory cannot be read at all.
+ */
+export async function loadBitmapDirectory(
+  src: ByteSource, h: Header, ext: BitmapsExtension, f: Findings,
+  onProgress?: (done: number, total: number) => void,
+): Promise<BitmapDirectory | null> {
+  const considered = h.version >= 3 && (h.autoclearFeatures & S.AUTOCLEAR_BITMAPS) !== 0n;
+  const dirProblems: string[] = [];
+  if (ext.directorySize === 0n) dirProblems.push('Requested bitmap directory size is zero');
+  const readable = ext.directorySize <= BigInt(S.MAX_BITMAP_DIRECTORY_BYTES) && ext.directoryOffset <= BigInt(Number.MAX_SAFE_INTEGER - S.MAX_BITMAP_DIRECTORY_BYTES);
+  if (!readable) {
+    f.error('BITMAP_DIRECTORY_UNREADABLE', 'bitmap directory', ext.offset + 8,
+      `the bitmap directory (${ext.directorySize} bytes at ${hex(ext.directoryOffset)}) is too large or too far to read`);
+    return null;
+  }
+  const offset = Number(ext.directoryOffset);
+  const size = Number(ext.directorySize);
+  if (offset + size > src.size) {
+    f.error('BITMAP_DIRECTORY_PAST_EOF', 'bitmap directory', offset, `the bitmap directory runs past the end of the file; QEMU reads the missing bytes as zeros`);
+  }
+  const entries = size === 0 ? [] : parseDirectory(await readZeroFilled(src, offset, size), offset, ext, dirProblems);
+  const data = await countBitmapData(src, h, entries, f, onProgress);
+  const created = new Set<string>();
+  const dirOk = dirProblems.length === 0 && entries.every((e) => entryRefusals(e, h).length === 0);
+  const bitmaps: Bitmap[] = entries.map((e, i) => {
+    const d = data[i] ?? { table: null, entryKinds: emptyKinds(), setBits: null, strip: new Uint32Array(0) };
+    const refusals = entryRefusals(e, h);
+    if (dirOk) refusals.push(...loadRefusals(e, d, h, created));
+    return {
+      index: e.index,
+      entryOffset: e.entryOffset,
+      entryLength: e.entryLength,
+      name: e.name,
+      nameBytes: e.nameBytes,
+      flags: e.flags,
+      inUse: (e.flags & S.BME_FLAG_IN_USE) !== 0,
+      auto: (e.flags & S.BME_FLAG_AUTO) !== 0,
+      extraDataCompatible: (e.flags & S.BME_FLAG_EXTRA_DATA_COMPATIBLE) !== 0,
+      type: e.type,
+      granularityBits: e.granularityBits,
+      tableOffset: e.tableOffset,
+      tableSize: e.tableSize,
+      extraDataSize: e.extraDataSize,
+      extraData: e.extraData,
+      zeroOffsetEmpty: e.tableOffset === 0n && e.tableSize === 0,
+      offsetOneAllSet: e.tableOffset === 1n && e.tableSize === 0,
+      bitCount: bitCountOf(h, e.granularityBits),
+      table: d.table,
+      entryKinds: d.entryKinds,
+      setBits: d.setBits,
+      strip: d.strip,
+      qemuRefuses: considered ? refusals : [],
+    };
+  });
+  reportDirectory(bitmaps, dirProblems, considered, offset, f);
+  return { offset, byteLength: size, bitmaps };
+}
+
+function reportDirectory(bitmaps: readonly Bitmap[], dirProblems: readonly string[], considered: boolean, offset: number, f: Findings): void {
+  if (!considered) {
+    if (dirProblems.length) f.warn('BITMAP_DIRECTORY_DAMAGED', 'bitmap directory', offset, `${dirProblems.join('; ')} (QEMU ignores the bitmaps: autoclear bit 0 is clear)`);
+    return;
+  }
+  for (const p of dirProblems) f.error('QEMU_REFUSES', 'bitmap directory', offset, p);
+  for (const b of bitmaps) {
+    for (const p of b.qemuRefuses) f.error('QEMU_REFUSES', `bitmap "${b.name}"`, b.entryOffset, p);
+  }
+}

@@ -1,0 +1,144 @@
+// qemu-img check over the fixed structures (block/qcow2-refcount.c calculate_refcounts and
+// check_refblocks; qcow2-snapshot.c qcow2_check_read_snapshot_table; qcow2-bitmap.c
+// qcow2_check_bitmaps_refcounts): the snapshot table and its entries, the refcount table, the LUKS
+// header area, the bitmap directory, bitmap tables and bitmap data, and the refcount blocks.
+
+import { hex } from './errors';
+import type { CheckState } from './check-state';
+import { SNAP_MIXED } from './check-state';
+import type { Structures } from './model';
+import type { ReftableEntry } from './refcount';
+import { Role } from './roles';
+import { readU64Table } from './mapping';
+import type { ByteSource } from './source';
+import * as S from './spec';
+
+/** Why qemu-img check stops before counting anything (its "Check failed: …"), or null. */
+export function snapshotTableFailure(s: Structures): string | null {
+  const h = s.header;
+  if (h.nbSnapshots === 0) return null;
+  if (h.nbSnapshots > S.MAX_SNAPSHOTS) return 'snapshot table too large';
+  const t = s.snapshotTable;
+  if (!t || t.snapshots.length < h.nbSnapshots) return 'Snapshot table is too big';
+  const big = t.snapshots.find((sn) => sn.extraDataSize > S.MAX_SNAPSHOT_EXTRA_DATA);
+  if (big) return `Too much extra metadata in snapshot table entry ${big.index}`;
+  return null;
+}
+
+/**
+ * qcow2_check_read_snapshot_table's count, then the snapshot L1 checks of calculate_refcounts.
+ * Returns the snapshots whose L1 tables are to be walked (index, offset, size).
+ */
+export function checkSnapshotEntries(st: CheckState, s: Structures, dataFile: boolean): { index: number; offset: number; size: number }[] {
+  const t = s.snapshotTable;
+  if (!t || s.header.nbSnapshots === 0) return [];
+  if (s.header.version >= 3) {
+    for (const sn of t.snapshots) {
+      if (sn.extraDataSize < 16) {
+        st.corrupt(1, 'SNAPSHOT_INCOMPLETE', `snapshot ${sn.id} (${sn.name})`, sn.entryOffset + 36,
+          () => `ERROR snapshot table entry ${sn.index} is incomplete: extra_data_size ${sn.extraDataSize} is below the 16 bytes version 3 requires`);
+      }
+    }
+  }
+  if (dataFile) {
+    st.corrupt(1, 'SNAPSHOTS_WITH_DATA_FILE', 'snapshot table', 60, () => `ERROR ${t.snapshots.length} snapshots in image with data file`);
+  }
+  const out: { index: number; offset: number; size: number }[] = [];
+  for (const sn of t.snapshots) {
+    const who = `snapshot ${sn.id} (${sn.name})`;
+    if (sn.l1TableOffset % BigInt(st.clusterSize) !== 0n) {
+      st.corrupt(1, 'CHECK_SNAPSHOT_L1', who, sn.entryOffset, () =>
+        `ERROR ${who} l1_offset=${hex(sn.l1TableOffset)}: L1 table is not cluster aligned; snapshot table entry corrupted`);
+      continue;
+    }
+    if (sn.l1Size > S.MAX_L1_BYTES / 8) {
+      st.corrupt(1, 'CHECK_SNAPSHOT_L1', who, sn.entryOffset + 8, () =>
+        `ERROR ${who} l1_size=${hex(sn.l1Size)}: L1 table is too large; snapshot table entry corrupted`);
+      continue;
+    }
+    const off = sn.l1TableOffset <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sn.l1TableOffset) : Number.MAX_SAFE_INTEGER;
+    out.push({ index: sn.index, offset: off, size: sn.l1Size });
+  }
+  return out;
+}
+
+/** An L1 table as QEMU reads it for the check: `size` entries, zeros past the end of the file. */
+export async function l1ForCheck(src: ByteSource, have: BigUint64Array | null, offset: number, size: number): Promise<BigUint64Array> {
+  if (have && have.length >= size) return have;
+  if (offset >= src.size || size === 0) return new BigUint64Array(size);
+  const got = await readU64Table(src, offset, size);
+  if (got.length === size) return got;
+  const out = new BigUint64Array(size);
+  out.set(got);
+  return out;
+}
+
+/** References of the snapshot table, refcount table, LUKS header and bitmaps (calculate_refcounts). */
+export async function referenceMetadata(src: ByteSource, st: CheckState, s: Structures): Promise<void> {
+  const h = s.header;
+  const t = s.snapshotTable;
+  if (h.nbSnapshots > 0 && t) st.ref(t.offset, t.byteLength, 1, Role.SNAPSHOT_TABLE, SNAP_MIXED, () => 'snapshot table');
+  st.ref(Number(h.refcountTableOffset), h.refcountTableClusters * h.clusterSize, 1, Role.REFCOUNT_TABLE, SNAP_MIXED, () => 'refcount table');
+  const crypt = s.extensions.cryptoHeader;
+  if (crypt && crypt.headerLength > 0n) {
+    st.ref(safe(crypt.headerOffset), safe(crypt.headerLength), 1, Role.LUKS_HEADER, SNAP_MIXED, () => 'LUKS header');
+  }
+  await referenceBitmaps(src, st, s);
+}
+
+const safe = (v: bigint): number => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number.MAX_SAFE_INTEGER);
+
+/** qcow2_check_bitmaps_refcounts: only when QEMU loads the bitmaps (autoclear bit 0 set). */
+async function referenceBitmaps(src: ByteSource, st: CheckState, s: Structures): Promise<void> {
+  const ext = s.extensions.bitmaps;
+  if (!ext || ext.nbBitmaps === 0 || !(s.header.autoclearFeatures & S.AUTOCLEAR_BITMAPS)) return;
+  st.ref(safe(ext.directoryOffset), safe(ext.directorySize), 1, Role.BITMAP_DIRECTORY, SNAP_MIXED, () => 'bitmap directory');
+  const cs = st.clusterSize;
+  for (const b of s.bitmapDirectory?.bitmaps ?? []) {
+    const name = `bitmap "${b.name}"`;
+    const tableOffset = safe(b.tableOffset);
+    st.ref(tableOffset, b.tableSize * 8, 1, Role.BITMAP_TABLE, SNAP_MIXED, () => `table of ${name}`);
+    let table = b.table;
+    if (!table || table.length < b.tableSize) table = await l1ForCheck(src, table, tableOffset, Math.min(b.tableSize, S.MAX_BITMAP_TABLE_BYTES / 8));
+    for (let i = 0; i < table.length; i++) {
+      const e = table[i]!;
+      const off = e & S.BME_TABLE_ENTRY_OFFSET_MASK;
+      const invalid = (e & S.BME_TABLE_ENTRY_RESERVED_MASK) !== 0n || (off !== 0n && ((e & 1n) !== 0n || off % BigInt(cs) !== 0n));
+      if (invalid) {
+        st.corruptions++; // reported by the bitmap loader as BITMAP_TABLE_ENTRY_INVALID
+        continue;
+      }
+      if (off === 0n) continue;
+      st.ref(safe(off), cs, 1, Role.BITMAP_DATA, SNAP_MIXED, () => `data cluster ${i} of ${name}`);
+    }
+  }
+}
+
+/** check_refblocks: each refcount block must be aligned, inside the image, and referenced once. */
+export function checkRefblocks(st: CheckState, reftable: readonly ReftableEntry[], reftableOffset: number): void {
+  const cs = st.clusterSize;
+  for (let i = 0; i < reftable.length; i++) {
+    const e = reftable[i]!;
+    if (e.raw === 0n) continue;
+    const at = reftableOffset + i * 8;
+    if (e.raw & BigInt(S.REFT_RESERVED_MASK)) {
+      st.corrupt(1, 'REFTABLE_RESERVED', 'refcount table', at, () => `ERROR refcount table entry ${i} has reserved bits set`);
+      continue;
+    }
+    if (e.offset % cs !== 0) {
+      st.corrupt(1, 'REFBLOCK_UNALIGNED', 'refcount table', at, () => `ERROR refcount block ${i} is not cluster aligned; refcount table entry corrupted`);
+      continue;
+    }
+    const cluster = e.offset / cs;
+    if (cluster >= st.expected.length) {
+      st.corrupt(1, 'REFBLOCK_OUTSIDE', 'refcount table', at, () => `ERROR refcount block ${i} is outside image (offset ${hex(e.offset)})`);
+      continue;
+    }
+    if (e.offset === 0) continue;
+    st.ref(e.offset, cs, 1, Role.REFCOUNT_BLOCK, SNAP_MIXED, () => `refcount block ${i}`);
+    const n = st.expected.counts[cluster]!;
+    if (n !== 1) {
+      st.corrupt(1, 'REFBLOCK_REFCOUNT', 'refcount block', e.offset, () => `ERROR refcount block ${i} refcount=${n} (it is referenced ${n} times)`, cluster);
+    }
+  }
+}

@@ -1,0 +1,333 @@
+// qemu-img check over the mapping tables (block/qcow2-refcount.c, check_refcounts_l1 and
+// check_refcounts_l2, plus the L2 half of check_oflag_copied): every L1 table's entries are
+// walked, and every distinct L2 table is read once (coalesced) and scanned once; its references
+// are applied as many times as L1 entries point at it, which is what QEMU's repeated scans add up to.
+
+import { hex } from './errors';
+import { CheckState, SNAP_MIXED } from './check-state';
+import type { MappingGeometry } from './mapping';
+import { Role, type RoleId } from './roles';
+import { readRanges, type ByteSource } from './source';
+import { L1E_RESERVED_MASK } from './spec';
+
+/** Who points at one L2 table (by the exact byte offset QEMU reads it from). */
+export interface L2Use {
+  readonly offset: number;
+  /** Active L1 entries whose raw value is non-zero and whose offset is this (check_refcounts_l1). */
+  activeRefs: number;
+  /** Active L1 entries with a non-zero offset: the ones guest reads and check_oflag_copied follow. */
+  mapRefs: number;
+  snapRefs: number;
+  /** First active L1 index, or -1. */
+  firstL1: number;
+  /** First referencing snapshot and its L1 index, or -1. */
+  firstSnap: number;
+  firstSnapL1: number;
+  /** Snapshot index + 1 when exactly one snapshot (and not the active L1) points here, else SNAP_MIXED. */
+  snapMarker: number;
+}
+
+const bigHex = (hi: number, lo: number) => (hi >>> 0 ? (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0') : (lo >>> 0).toString(16));
+
+/**
+ * Walks one L1 table: references the table itself and each L2 table, checks reserved bits and
+ * alignment, and records the L2 tables to scan. `snap` is the snapshot index, or -1 for the active L1.
+ */
+export function walkL1(st: CheckState, entries: BigUint64Array, l1Size: number, l1Offset: number, snap: number, uses: Map<number, L2Use>): void {
+  if (l1Size === 0) return;
+  const active = snap < 0;
+  const name = active ? 'active L1 table' : `L1 table of snapshot ${snap}`;
+  const marker = active ? SNAP_MIXED : Math.min(snap + 1, SNAP_MIXED);
+  st.ref(l1Offset, l1Size * 8, 1, active ? Role.L1_ACTIVE : Role.L1_SNAPSHOT, marker, () => name);
+  const cs = st.clusterSize;
+  for (let i = 0; i < l1Size; i++) {
+    const raw = entries[i] ?? 0n;
+    if (raw === 0n) continue;
+    const entryAt = l1Offset + i * 8;
+    if (raw & L1E_RESERVED_MASK) {
+      st.corrupt(1, 'L1_RESERVED', name, entryAt, () => `ERROR found L1 entry with reserved bits set: ${raw.toString(16)} — ${name} entry ${i}`);
+    }
+    const masked = raw & 0x00ff_ffff_ffff_fe00n;
+    const l2 = masked <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(masked) : Number.MAX_SAFE_INTEGER;
+    const who = () => `L2 table of ${name} entry ${i}`;
+    st.ref(l2, cs, 1, active ? Role.L2_ACTIVE : Role.L2_SNAPSHOT, marker, who);
+    if (l2 % cs !== 0) {
+      st.corrupt(1, 'L2_UNALIGNED', name, entryAt, () => `ERROR l2_offset=${l2.toString(16)}: Table is not cluster aligned; L1 entry corrupted — ${name} entry ${i}`);
+    }
+    let u = uses.get(l2);
+    if (!u) {
+      u = { offset: l2, activeRefs: 0, mapRefs: 0, snapRefs: 0, firstL1: -1, firstSnap: -1, firstSnapL1: -1, snapMarker: 0 };
+      uses.set(l2, u);
+    }
+    if (active) {
+      u.activeRefs++;
+      if (l2 !== 0) u.mapRefs++;
+      if (u.firstL1 < 0) u.firstL1 = i;
+      u.snapMarker = SNAP_MIXED;
+    } else {
+      u.snapRefs++;
+      if (u.firstSnap < 0) {
+        u.firstSnap = snap;
+        u.firstSnapL1 = i;
+      }
+      if (u.snapMarker !== marker) u.snapMarker = u.snapMarker === 0 ? marker : SNAP_MIXED;
+    }
+  }
+}
+
+/** Compressed guest clusters by host byte range, for describing compressed host clusters. */
+export class CompressedIndex {
+  host = new Float64Array(1024);
+  length = new Uint32Array(1024);
+  guest = new Float64Array(1024);
+  n = 0;
+  /** Compressed clusters seen beyond the cap (not indexed). */
+  dropped = 0;
+  constructor(readonly cap = 1 << 20) {}
+
+  push(host: number, length: number, guest: number): void {
+    if (this.n >= this.cap) {
+      this.dropped++;
+      return;
+    }
+    if (this.n === this.host.length) {
+      const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.host = grow(this.host, (n) => new Float64Array(n));
+      this.length = grow(this.length, (n) => new Uint32Array(n));
+      this.guest = grow(this.guest, (n) => new Float64Array(n));
+    }
+    this.host[this.n] = host;
+    this.length[this.n] = length;
+    this.guest[this.n] = guest;
+    this.n++;
+  }
+
+  /** Sorts the entries by host offset (describeCluster binary-searches them). */
+  sort(): void {
+    const order = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) order[i] = i;
+    const host = this.host;
+    order.sort((a, b) => host[a]! - host[b]!);
+    const h = new Float64Array(this.n);
+    const l = new Uint32Array(this.n);
+    const g = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) {
+      h[i] = host[order[i]!]!;
+      l[i] = this.length[order[i]!]!;
+      g[i] = this.guest[order[i]!]!;
+    }
+    this.host = h;
+    this.length = l;
+    this.guest = g;
+  }
+}
+
+export interface TableScanOptions {
+  readonly g: MappingGeometry;
+  readonly dataFile: boolean;
+  readonly compressed: CompressedIndex;
+  /** Called with every L2 table the active L1 maps guest data through (for the guest map). */
+  readonly onActiveTable?: (u: L2Use, table: DataView) => void;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+interface Deferred {
+  cluster: number;
+  copied: boolean;
+  times: number;
+  entry: string;
+}
+
+/** Reads every distinct L2 table inside the file once and applies check_refcounts_l2 to it. */
+export async function scanL2(src: ByteSource, st: CheckState, uses: ReadonlyMap<number, L2Use>, o: TableScanOptions): Promise<void> {
+  const ranges: { offset: number; length: number; key: L2Use }[] = [];
+  for (const u of uses.values()) if (u.offset < st.fileSize) ranges.push({ offset: u.offset, length: o.g.clusterSize, key: u });
+  await readRanges(src, ranges, async (u, bytes) => {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const deferred: Deferred[] = [];
+    scanTable(st, u, dv, o, deferred);
+    if (u.mapRefs > 0) o.onActiveTable?.(u, dv);
+    if (deferred.length > 0) {
+      await st.stored.ensure(src, deferred.map((d) => d.cluster));
+      for (const d of deferred) oflagData(st, st.stored.get(d.cluster), d.copied, d.times, d.entry, d.cluster);
+    }
+  }, o.onProgress ? { onProgress: o.onProgress } : {});
+}
+
+function oflagData(st: CheckState, refcount: number, copied: boolean, times: number, entry: string, cluster: number): void {
+  if (refcount < 0 || (refcount === 1) === copied) return;
+  st.corrupt(times, 'OFLAG_COPIED', 'L2 table', cluster * st.clusterSize, () =>
+    `ERROR OFLAG_COPIED data cluster: l2_entry=${entry} refcount=${st.stored.exact(cluster)}`, cluster);
+}
+
+/** Per-table constants shared by the scan loop and its (rarely called) helpers. */
+interface TableCtx {
+  readonly st: CheckState;
+  readonly u: L2Use;
+  readonly o: TableScanOptions;
+  readonly times: number;
+  readonly role: RoleId;
+  readonly snap: number;
+  readonly guestBase: number;
+  readonly where: string;
+}
+
+// The helpers below build messages in closures of their own: the scan loop itself creates no
+// closure, so no per-entry context is allocated over millions of entries.
+
+function entryError(c: TableCtx, code: string, i: number, hi: number, lo: number, what: string): void {
+  const at = c.u.offset + i * c.o.g.l2EntrySize;
+  const entry = bigHex(hi, lo);
+  const off = ((hi & 0xffffff) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0)).toString(16);
+  const text = what.replace('%entry', entry).replace('%off', off);
+  c.st.corrupt(c.times, code, 'L2 table', at, () => `${text} — ${c.where}, L2 entry ${i}`);
+}
+
+const guestOwner = (guest: number) => Math.min(guest + 1, 0xffff_ffff);
+
+/** A compressed entry (QCOW2_CLUSTER_COMPRESSED); returns whether it counts as allocated. */
+function compressedEntry(c: TableCtx, i: number, hi: number, lo: number, bits: number): boolean {
+  const { st, o } = c;
+  const g = o.g;
+  const cs = g.clusterSize;
+  const cbShift = 38 - g.clusterBits;
+  const hiOffMask = 2 ** cbShift - 1;
+  const exact = '0x' + ((BigInt(hi & hiOffMask) << 32n) | BigInt(lo)).toString(16);
+  if (hi & 0x80000000) entryError(c, 'COMPRESSED_COPIED', i, hi, lo, `ERROR: coffset=${exact}: copied flag must never be set for compressed clusters`);
+  if (o.dataFile) {
+    entryError(c, 'COMPRESSED_WITH_DATA_FILE', i, hi, lo, `ERROR compressed cluster ${i} with data file, entry=0x%entry`);
+    return false;
+  }
+  if (bits !== 0) {
+    entryError(c, 'COMPRESSED_SUBCLUSTERS', i, hi, lo, `ERROR compressed cluster ${i} with non-zero subcluster allocation bitmap, entry=0x%entry`);
+    return false;
+  }
+  const coffset = (hi & hiOffMask) * 2 ** 32 + lo;
+  const csize = (((hi >>> cbShift) & g.csizeMask) + 1) * 512 - (lo & 511);
+  const guest = c.guestBase + i;
+  const who = () => `compressed guest cluster ${hex(guest * cs)} — ${c.where}, L2 entry ${i}`;
+  const before = st.corruptions;
+  if (coffset > Number.MAX_SAFE_INTEGER) {
+    // Beyond 2^53: far past any file; printed exactly, as QEMU prints it.
+    st.corrupt(c.times, 'PAST_EOF', 'L2 table', c.u.offset + i * g.l2EntrySize, () =>
+      `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset ${exact} size ${hex(csize)} — ${who()}; the file ends at ${hex(st.fileSize)}`);
+  } else st.ref(coffset, csize, c.times, Role.COMPRESSED, c.snap, who);
+  if (st.corruptions === before) {
+    for (let k = Math.floor(coffset / cs), last = Math.floor((coffset + csize - 1) / cs); k <= last; k++) {
+      if (k < st.owner.length && st.owner[k] === 0) st.owner[k] = guestOwner(guest);
+    }
+    o.compressed.push(coffset, csize, guest);
+  }
+  return true;
+}
+
+/** References a data cluster that is unaligned or reaches past the end of the file. */
+function slowDataRef(c: TableCtx, i: number, off: number): void {
+  const { st } = c;
+  const cs = c.o.g.clusterSize;
+  const guest = c.guestBase + i;
+  const before = st.corruptions;
+  st.ref(off, cs, c.times, c.role, c.snap, () => `data of guest offset ${hex(guest * cs)} — ${c.where}, L2 entry ${i}`);
+  if (st.corruptions !== before) return;
+  for (let k = Math.floor(off / cs), last = Math.floor((off + cs - 1) / cs); k <= last; k++) {
+    if (k < st.owner.length && st.owner[k] === 0) st.owner[k] = guestOwner(guest);
+  }
+}
+
+function overflowRef(c: TableCtx, i: number, cluster: number): void {
+  const guest = c.guestBase + i;
+  c.st.addRef(cluster, c.times, () => `data of guest offset ${hex(guest * c.o.g.clusterSize)} — ${c.where}, L2 entry ${i}`);
+}
+
+function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, deferred: Deferred[]): void {
+  const { g, dataFile } = o;
+  const cs = g.clusterSize;
+  const ext = g.extendedL2;
+  const times = u.activeRefs + u.snapRefs;
+  const fragTimes = u.activeRefs;
+  const oflagTimes = u.mapRefs;
+  const role = u.activeRefs > 0 ? (u.snapRefs > 0 ? Role.DATA_SHARED : Role.DATA) : Role.DATA_SNAPSHOT;
+  const snap = u.snapMarker;
+  const l1Index = u.firstL1 >= 0 ? u.firstL1 : u.firstSnapL1;
+  const guestBase = l1Index * g.l2Entries;
+  const where = u.firstL1 >= 0 ? `active L1 entry ${u.firstL1}` : `snapshot ${u.firstSnap} L1 entry ${u.firstSnapL1}`;
+  const c: TableCtx = { st, u, o, times, role, snap, guestBase, where };
+  const n = Math.min(g.l2Entries, Math.floor(dv.byteLength / g.l2EntrySize));
+  const step = g.l2EntrySize;
+  const counts = st.expected.counts;
+  const max = st.expected.max;
+  const roles = st.roles;
+  const owner = st.owner;
+  const fileSize = st.fileSize;
+  const stored = st.stored;
+  const storedValues = stored.values;
+  const plainLookup = stored.badBlocks.size === 0;
+  const snapOwner = st.snapOwner;
+  const guestCap = 0xffff_fffe - guestBase;
+  let nextContig = 0;
+  let allocated = 0;
+  let fragmented = 0;
+  let compressedN = 0;
+  for (let i = 0; i < n; i++) {
+    const p = i * step;
+    const hi = dv.getUint32(p);
+    const lo = dv.getUint32(p + 4);
+    const bhi = ext ? dv.getUint32(p + 8) : 0;
+    const blo = ext ? dv.getUint32(p + 12) : 0;
+    if ((hi | lo | bhi | blo) === 0) continue;
+    if (hi & 0x40000000) {
+      if (compressedEntry(c, i, hi, lo, bhi | blo)) {
+        allocated++;
+        compressedN++;
+        fragmented++;
+      }
+      continue;
+    }
+    if ((hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) entryError(c, 'L2_RESERVED', i, hi, lo, 'ERROR found l2 entry with reserved bits set: %entry');
+    const copied = (hi & 0x80000000) !== 0;
+    const off = (hi & 0xffffff) * 4294967296 + ((lo & 0xfffffe00) >>> 0);
+    const zeroFlag = !ext && (lo & 1) !== 0;
+    if (off === 0 && (zeroFlag || !(dataFile && copied))) {
+      // ZERO_PLAIN, or UNALLOCATED: only the subcluster bitmap can be wrong.
+      if (!zeroFlag && blo !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR: Unallocated cluster has non-zero subcluster allocation map');
+      continue;
+    }
+    // NORMAL or ZERO_ALLOC.
+    if ((bhi & blo) !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR offset=%off: Allocated cluster has corrupted subcluster allocation bitmap');
+    const aligned = (lo & 0xfffffe00 & (cs - 1)) === 0;
+    if (!aligned) {
+      entryError(c, 'UNALIGNED', i, hi, lo, (ext ? blo !== 0 : !zeroFlag)
+        ? 'ERROR offset=%off: Data cluster is not properly aligned; L2 entry corrupted.'
+        : 'ERROR offset=%off: Preallocated cluster is not properly aligned; L2 entry corrupted.');
+    }
+    allocated++;
+    if (nextContig !== 0 && off !== nextContig) fragmented++;
+    nextContig = off + cs;
+    const cluster = aligned ? off / cs : Math.floor(off / cs);
+    if (!dataFile) {
+      if (aligned && off < fileSize) {
+        if (times <= max - counts[cluster]!) counts[cluster] = counts[cluster]! + times;
+        else overflowRef(c, i, cluster);
+        const r = roles[cluster]!;
+        if (r === 0) {
+          roles[cluster] = role;
+          if (snapOwner !== null) snapOwner[cluster] = snap;
+        } else if (r !== role || (snapOwner !== null && snapOwner[cluster] !== snap)) st.claim(cluster, role, snap);
+        if (owner[cluster] === 0) owner[cluster] = i <= guestCap ? guestBase + i + 1 : 0xffff_ffff;
+      } else slowDataRef(c, i, off);
+    }
+    if (oflagTimes) {
+      const rc = dataFile ? 1 : plainLookup && cluster < storedValues.length ? storedValues[cluster]! : stored.get(cluster);
+      if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo) });
+      else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster);
+    }
+  }
+  // Only the active L1's tables count (CHECK_FRAG_INFO), once per L1 entry pointing here.
+  st.frag.allocated += allocated * fragTimes;
+  st.frag.fragmented += fragmented * fragTimes;
+  st.frag.compressed += compressedN * fragTimes;
+}

@@ -1,0 +1,192 @@
+// The role of every host cluster of the file (roles.ts) and a description of its owner for the
+// cluster map's tooltips. Roles are claimed while qemu-img check counts references (check-state.ts)
+// and settled once stored and expected refcounts are compared. Owners are described from a compact
+// index: the guest cluster of each data host cluster (check.owner) plus the small structures,
+// rescanned on demand; nothing here holds an object per cluster.
+
+import type { CheckResult } from './check';
+import { hex } from './errors';
+import type { Structures } from './model';
+import { Role, ROLE_INFO, ROLE_COUNT, type RoleId } from './roles';
+
+const L2_FAMILY: readonly number[] = [Role.L2_ACTIVE, Role.L2_SNAPSHOT, Role.L2_SHARED];
+const DATA_FAMILY: readonly number[] = [Role.DATA, Role.DATA_SNAPSHOT, Role.DATA_SHARED];
+
+/** The role of a cluster claimed as `a` and then as `b` (a !== b, both not FREE). */
+export function claimRole(a: number, b: RoleId): RoleId {
+  if (L2_FAMILY.includes(a) && L2_FAMILY.includes(b)) return Role.L2_SHARED;
+  if (DATA_FAMILY.includes(a) && DATA_FAMILY.includes(b)) return Role.DATA_SHARED;
+  return Role.MULTI_OWNED;
+}
+
+/**
+ * Settles roles once refcounts are compared: unreferenced clusters with a refcount are LEAKED,
+ * clusters referenced more often than their refcount says are CORRUPT, those with a refcount above
+ * their references LEAKED; data with refcount > 1 is shared; clusters after the highest used one
+ * are the TAIL. `bad(k)`: the refcount could not be read (the role is left as claimed).
+ */
+export function settleRoles(roles: Uint8Array, stored: Uint32Array, bad: ((k: number) => boolean) | null, expected: Uint16Array | Uint32Array, highest: number): void {
+  for (let k = 0; k < roles.length; k++) {
+    const r = roles[k]!;
+    if (bad !== null && bad(k)) {
+      if (r === Role.FREE && k > highest) roles[k] = Role.TAIL;
+      continue;
+    }
+    const s = stored[k]!;
+    const e = expected[k]!;
+    if (r === Role.FREE) {
+      roles[k] = s > 0 ? Role.LEAKED : k > highest ? Role.TAIL : Role.FREE;
+    } else if (s < e) {
+      roles[k] = Role.CORRUPT;
+    } else if (s > e) {
+      roles[k] = Role.LEAKED;
+    } else if (r === Role.DATA && s > 1) {
+      roles[k] = Role.DATA_SHARED;
+    }
+  }
+}
+
+export interface RoleCount {
+  readonly role: RoleId;
+  readonly key: string;
+  readonly label: string;
+  readonly clusters: number;
+  readonly bytes: number;
+}
+
+/** Clusters and bytes per role; the last cluster counts only the bytes the file really has. */
+export function roleCounts(roles: Uint8Array, clusterSize: number, fileSize: number): RoleCount[] {
+  const clusters = new Float64Array(ROLE_COUNT);
+  for (let k = 0; k < roles.length; k++) clusters[roles[k]!]!++;
+  const bytes = Array.from(clusters, (n) => n * clusterSize);
+  if (roles.length > 0) {
+    const last = roles[roles.length - 1]!;
+    bytes[last] = bytes[last]! - (roles.length * clusterSize - fileSize);
+  }
+  return ROLE_INFO.map((ri) => ({ role: ri.id, key: ri.key, label: ri.label, clusters: clusters[ri.id]!, bytes: bytes[ri.id]! }));
+}
+
+/** Run-length runs of equal roles: [role, first cluster, cluster count] triples. */
+export function roleRuns(roles: Uint8Array): [RoleId, number, number][] {
+  const out: [RoleId, number, number][] = [];
+  let k = 0;
+  while (k < roles.length) {
+    const r = roles[k]! as RoleId;
+    let j = k + 1;
+    while (j < roles.length && roles[j] === r) j++;
+    out.push([r, k, j - k]);
+    k = j;
+  }
+  return out;
+}
+
+/** Human size of a byte count, e.g. 1.5 GiB. */
+export function humanBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1 && v % 1 === 0) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${Number.isInteger(v) ? v : v.toFixed(2).replace(/\.?0+$/, '')} ${units[u]}`;
+}
+
+const span = (a: number, b: number) => `${humanBytes(a)}–${humanBytes(b)}`;
+
+export interface DescribeContext {
+  readonly structures: Structures;
+  readonly check: CheckResult;
+}
+
+/** Everything that references host cluster `k` and how, one phrase each (for tooltips). */
+export function clusterOwners(ctx: DescribeContext, k: number): string[] {
+  const { structures: s, check: c } = ctx;
+  const h = s.header;
+  const cs = c.clusterSize;
+  const lo = k * cs;
+  const hi = lo + cs;
+  const out: string[] = [];
+  const overlaps = (off: number, len: number) => len > 0 && off < hi && off + len > lo;
+  const entries = (off: number, len: number, entry: number) => {
+    const a = Math.max(0, Math.floor((lo - off) / entry));
+    const b = Math.min(len / entry, Math.ceil((hi - off) / entry)) - 1;
+    return `entries ${a}–${b}`;
+  };
+  if (k === 0) out.push('header and header extensions');
+  const l1Off = Number(h.l1TableOffset);
+  if (overlaps(l1Off, h.l1Size * 8)) out.push(`active L1 table (${entries(l1Off, h.l1Size * 8, 8)})`);
+  for (const sn of s.snapshotTable?.snapshots ?? []) {
+    const off = Number(sn.l1TableOffset);
+    if (overlaps(off, sn.l1Size * 8)) out.push(`L1 table of snapshot ${sn.id} '${sn.name}' (${entries(off, sn.l1Size * 8, 8)})`);
+  }
+  if (s.snapshotTable && overlaps(s.snapshotTable.offset, s.snapshotTable.byteLength)) out.push('snapshot table');
+  const rtOff = Number(h.refcountTableOffset);
+  if (overlaps(rtOff, h.refcountTableClusters * cs)) out.push(`refcount table (${entries(rtOff, h.refcountTableClusters * cs, 8)})`);
+  const perBlock = (cs * 8) / 2 ** h.refcountOrder;
+  c.reftable.forEach((e, i) => {
+    if (e.offset !== 0 && overlaps(e.offset, cs)) out.push(`refcount block ${i}: refcounts of host clusters ${i * perBlock}–${(i + 1) * perBlock - 1}`);
+  });
+  const u = c.l2Tables.get(lo);
+  if (u) {
+    const l2Span = (cs / (h.incompatibleFeatures & 16n ? 16 : 8)) * cs;
+    if (u.firstL1 >= 0) out.push(`L2 table for guest ${span(u.firstL1 * l2Span, (u.firstL1 + 1) * l2Span)} (active L1 entry ${u.firstL1}${u.activeRefs > 1 ? `, and ${u.activeRefs - 1} more` : ''})`);
+    if (u.firstSnap >= 0) out.push(`L2 table of snapshot ${s.snapshotTable?.snapshots[u.firstSnap]?.id ?? u.firstSnap} (L1 entry ${u.firstSnapL1}${u.snapRefs > 1 ? `, ${u.snapRefs} snapshot references` : ''})`);
+  }
+  const crypt = s.extensions.cryptoHeader;
+  if (crypt && overlaps(Number(crypt.headerOffset), Number(crypt.headerLength))) out.push('LUKS header');
+  const bext = s.extensions.bitmaps;
+  if (bext && overlaps(Number(bext.directoryOffset), Number(bext.directorySize))) out.push('bitmap directory');
+  for (const b of s.bitmapDirectory?.bitmaps ?? []) {
+    if (overlaps(Number(b.tableOffset), b.tableSize * 8)) out.push(`table of bitmap '${b.name}'`);
+    const t = b.table;
+    if (!t) continue;
+    for (let i = 0; i < t.length; i++) {
+      if (Number(t[i]! & 0x00ff_ffff_ffff_fe00n) === lo) out.push(`data of bitmap '${b.name}', bytes ${i * cs}–${(i + 1) * cs - 1} of the bitmap`);
+    }
+  }
+  const guest = k < c.owner.length ? c.owner[k]! : 0;
+  const role = c.roles[k];
+  const compressed = compressedAt(c, lo, hi, out);
+  if (compressed === 0 && guest > 0) {
+    const whose = role === Role.DATA_SNAPSHOT ? 'held only by snapshots' : role === Role.DATA_SHARED ? 'shared' : 'active';
+    if (role === Role.COMPRESSED) out.push(`compressed guest cluster ${hex((guest - 1) * cs)}`);
+    else out.push(guest === 0xffff_ffff ? `guest data (${whose})` : `data of guest offset ${hex((guest - 1) * cs)} (${whose})`);
+  }
+  return out;
+}
+
+/** Adds the compressed guest clusters whose bytes lie in [lo, hi); returns how many. */
+function compressedAt(c: CheckResult, lo: number, hi: number, out: string[]): number {
+  const ix = c.compressed;
+  // Entries are sorted by host offset and none is longer than two clusters.
+  let a = 0;
+  let b = ix.n;
+  const from = lo - 2 * c.clusterSize;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (ix.host[m]! < from) a = m + 1;
+    else b = m;
+  }
+  let n = 0;
+  for (let i = a; i < ix.n && ix.host[i]! < hi; i++) {
+    const s = ix.host[i]!;
+    const e = s + ix.length[i]!;
+    if (e <= lo) continue;
+    out.push(`compressed guest cluster ${hex(ix.guest[i]! * c.clusterSize)}, bytes ${Math.max(s, lo) - lo}–${Math.min(e, hi) - lo - 1} of this host cluster`);
+    n++;
+  }
+  return n;
+}
+
+/** One line for a tooltip: the role, the stored refcount, and who references the cluster. */
+export function describeCluster(ctx: DescribeContext, k: number): string {
+  const c = ctx.check;
+  if (k < 0 || k >= c.roles.length) return `cluster ${k} is outside the file`;
+  const role = c.roles[k]!;
+  const label = ROLE_INFO[role]?.label ?? 'unknown';
+  const stored = k < c.storedRefcounts.length ? c.storedRefcounts[k]! : 0;
+  const owners = clusterOwners(ctx, k);
+  const who = owners.length ? owners.join('; ') : 'nothing references it';
+  return `cluster ${k} at ${hex(k * c.clusterSize)}: ${label}, refcount ${stored} — ${who}`;
+}

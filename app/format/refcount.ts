@@ -1,0 +1,244 @@
+// Refcounts (spec: "Host cluster management"): the refcount table and refcount blocks as stored,
+// decoded for every refcount_order 0..6, and the expected refcounts that qemu-img check rebuilds
+// from references (block/qcow2-refcount.c, qcow2_inc_refcounts_imrt). Both live in typed arrays
+// sized to the file's clusters; nothing here allocates per cluster or per entry.
+
+import type { Header } from './header';
+import { readRanges, type ByteSource } from './source';
+
+export interface RefcountGeometry {
+  readonly clusterBits: number;
+  readonly clusterSize: number;
+  readonly refcountOrder: number;
+  readonly refcountBits: number;
+  /** Refcount entries per refcount block (refcount_block_size). */
+  readonly entriesPerBlock: number;
+  /** The largest refcount an entry can hold, clipped to 2^32 - 1 (our arrays are 32-bit). */
+  readonly refcountMax: number;
+}
+
+export function refcountGeometry(h: Header): RefcountGeometry {
+  const refcountBits = 2 ** h.refcountOrder;
+  return {
+    clusterBits: h.clusterBits,
+    clusterSize: h.clusterSize,
+    refcountOrder: h.refcountOrder,
+    refcountBits,
+    entriesPerBlock: (h.clusterSize * 8) / refcountBits,
+    refcountMax: refcountBits >= 32 ? 0xffff_ffff : 2 ** refcountBits - 1,
+  };
+}
+
+/** One refcount table entry, split as qemu-img check reads it. */
+export interface ReftableEntry {
+  readonly raw: bigint;
+  /** Bits 9..63 as a number (exact below 2^53; larger values are far past any file). */
+  readonly offset: number;
+}
+
+const REFT_OFFSET_MASK = 0xffff_ffff_ffff_fe00n;
+
+/**
+ * The stored refcounts of host clusters [0, values.length), saturated at 2^32 - 1, plus lookups
+ * past that range (refcount blocks covering clusters beyond the end of the file) loaded on demand.
+ */
+export class StoredRefcounts {
+  /** Exact values of 64-bit refcounts that do not fit in `values`. */
+  private readonly big = new Map<number, bigint>();
+  /** Blocks covering clusters at or past values.length, by refcount table index. */
+  private readonly extra = new Map<number, Uint8Array>();
+  /** Refcount table indices whose block offset is not cluster aligned (QEMU: -EIO on lookup). */
+  readonly badBlocks: ReadonlySet<number>;
+
+  constructor(
+    readonly geo: RefcountGeometry,
+    readonly reftable: readonly ReftableEntry[],
+    readonly values: Uint32Array,
+    badBlocks: Set<number>,
+  ) {
+    this.badBlocks = badBlocks;
+  }
+
+  /** Refcount table index of a host cluster. */
+  tableIndex(cluster: number): number {
+    return Math.floor(cluster / this.geo.entriesPerBlock);
+  }
+
+  /**
+   * Stored refcount of `cluster` (saturated at 2^32 - 1): -1 when QEMU cannot read it (the block
+   * offset is unaligned), -2 when its block lies past the loaded range and `ensure` must run first.
+   */
+  get(cluster: number): number {
+    if (this.badBlocks.size > 0 && this.badBlocks.has(this.tableIndex(cluster))) return -1;
+    if (cluster < this.values.length) return this.values[cluster]!;
+    const t = this.tableIndex(cluster);
+    const e = this.reftable[t];
+    if (!e || e.offset === 0) return 0;
+    const block = this.extra.get(t);
+    if (!block) return -2;
+    return decodeOne(block, this.geo.refcountOrder, cluster - t * this.geo.entriesPerBlock);
+  }
+
+  /** The exact stored value, for messages (64-bit refcounts above 2^32 - 1 included). */
+  exact(cluster: number): bigint {
+    const b = this.big.get(cluster);
+    if (b !== undefined) return b;
+    const v = this.get(cluster);
+    return BigInt(Math.max(0, v));
+  }
+
+  /** Loads the blocks behind clusters for which `get` returned -2. */
+  async ensure(src: ByteSource, clusters: Iterable<number>): Promise<void> {
+    const want = new Set<number>();
+    for (const c of clusters) {
+      const t = this.tableIndex(c);
+      if (!this.extra.has(t) && this.reftable[t] && this.reftable[t]!.offset !== 0) want.add(t);
+    }
+    for (const t of want) {
+      const off = this.reftable[t]!.offset;
+      const bytes = off < src.size ? await src.read(off, this.geo.clusterSize) : new Uint8Array(0);
+      this.extra.set(t, bytes);
+    }
+  }
+
+  /** Records an exact 64-bit value (used by the loader). */
+  setBig(cluster: number, v: bigint): void {
+    this.big.set(cluster, v);
+  }
+}
+
+/** Entry `i` of a refcount block; sub-byte widths count bit 0 as the least significant. */
+function decodeOne(block: Uint8Array, order: number, i: number): number {
+  if (order <= 2) {
+    const bits = 1 << order;
+    const per = 8 / bits;
+    const byte = block[Math.floor(i / per)] ?? 0;
+    return (byte >> ((i % per) * bits)) & ((1 << bits) - 1);
+  }
+  const w = 1 << (order - 3);
+  const at = i * w;
+  if (at + w > block.length) return 0;
+  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  if (order === 3) return block[at]!;
+  if (order === 4) return dv.getUint16(at);
+  if (order === 5) return dv.getUint32(at);
+  return dv.getUint32(at) !== 0 ? 0xffff_ffff : dv.getUint32(at + 4);
+}
+
+/** Decodes `count` entries of `block` into out[base...]; returns 64-bit values above 2^32 - 1. */
+function decodeBlock(block: Uint8Array, order: number, out: Uint32Array, base: number, count: number, big: (c: number, v: bigint) => void): void {
+  const n = Math.min(count, out.length - base);
+  if (order <= 2) {
+    const bits = 1 << order;
+    const per = 8 / bits;
+    const mask = (1 << bits) - 1;
+    for (let i = 0; i < n; i++) {
+      const byte = block[(i / per) | 0] ?? 0;
+      out[base + i] = (byte >> ((i % per) * bits)) & mask;
+    }
+    return;
+  }
+  const w = 1 << (order - 3);
+  const have = Math.min(n, Math.floor(block.length / w));
+  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  if (order === 3) for (let i = 0; i < have; i++) out[base + i] = block[i]!;
+  else if (order === 4) for (let i = 0; i < have; i++) out[base + i] = (block[2 * i]! << 8) | block[2 * i + 1]!;
+  else if (order === 5) for (let i = 0; i < have; i++) out[base + i] = dv.getUint32(i * 4);
+  else {
+    for (let i = 0; i < have; i++) {
+      const hi = dv.getUint32(i * 8);
+      const lo = dv.getUint32(i * 8 + 4);
+      if (hi === 0) out[base + i] = lo;
+      else {
+        out[base + i] = 0xffff_ffff;
+        big(base + i, (BigInt(hi) << 32n) | BigInt(lo));
+      }
+    }
+  }
+  for (let i = have; i < n; i++) out[base + i] = 0;
+}
+
+/** Reads the refcount table (zero-filled past the end of the file, as QEMU's reads are). */
+export async function readReftable(src: ByteSource, h: Header): Promise<ReftableEntry[]> {
+  const entries = (h.refcountTableClusters * h.clusterSize) / 8;
+  const off = Number(h.refcountTableOffset);
+  const bytes = off < src.size && Number.isSafeInteger(off) ? await src.read(off, entries * 8) : new Uint8Array(0);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: ReftableEntry[] = new Array<ReftableEntry>(entries);
+  for (let i = 0; i < entries; i++) {
+    const raw = i * 8 + 8 <= bytes.length ? dv.getBigUint64(i * 8) : 0n;
+    const masked = raw & REFT_OFFSET_MASK;
+    out[i] = { raw, offset: masked <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(masked) : Number.MAX_SAFE_INTEGER };
+  }
+  return out;
+}
+
+/**
+ * Loads the stored refcounts of host clusters [0, nClusters): every refcount block read once, in
+ * file order with coalesced reads. Blocks past the end of the file read as zeros.
+ */
+export async function loadStoredRefcounts(
+  src: ByteSource,
+  geo: RefcountGeometry,
+  reftable: readonly ReftableEntry[],
+  nClusters: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<StoredRefcounts> {
+  const values = new Uint32Array(nClusters);
+  const bad = new Set<number>();
+  const byOffset = new Map<number, number[]>();
+  const E = geo.entriesPerBlock;
+  const lastTable = Math.min(reftable.length, Math.ceil(nClusters / E));
+  for (let t = 0; t < lastTable; t++) {
+    const off = reftable[t]!.offset;
+    if (off === 0) continue;
+    if (off % geo.clusterSize !== 0) {
+      bad.add(t);
+      continue;
+    }
+    if (off >= src.size) continue;
+    const list = byOffset.get(off);
+    if (list) list.push(t);
+    else byOffset.set(off, [t]);
+  }
+  const stored = new StoredRefcounts(geo, reftable, values, bad);
+  for (let t = lastTable; t < reftable.length; t++) if (reftable[t]!.offset % geo.clusterSize !== 0) bad.add(t);
+  const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
+  const big = (c: number, v: bigint) => stored.setBig(c, v);
+  await readRanges(src, ranges, (off, bytes) => {
+    for (const t of byOffset.get(off)!) decodeBlock(bytes, geo.refcountOrder, values, t * E, E, big);
+  }, onProgress ? { onProgress } : {});
+  return stored;
+}
+
+/**
+ * The in-memory refcount table qemu-img check builds: one counter per host cluster, at most
+ * refcount_max (a further reference is an overflow corruption). `length` grows as QEMU's
+ * nb_clusters does when a reference reaches into the cluster just past the end of the file.
+ */
+export class ExpectedRefcounts {
+  readonly counts: Uint16Array | Uint32Array;
+  length: number;
+  /** References refused because the counter was at refcount_max (each one a corruption). */
+  overflow = 0;
+
+  constructor(nClusters: number, readonly max: number) {
+    // QEMU never grows the table by more than one cluster past the end of the file.
+    this.counts = max <= 0xffff ? new Uint16Array(nClusters + 1) : new Uint32Array(nClusters + 1);
+    this.length = nClusters;
+  }
+
+  /** Adds `times` references to cluster `k` (k <= length); returns how many overflowed. */
+  add(k: number, times: number): number {
+    if (k >= this.length) this.length = k + 1;
+    const c = this.counts;
+    const room = this.max - c[k]!;
+    if (times <= room) {
+      c[k] = c[k]! + times;
+      return 0;
+    }
+    c[k] = this.max;
+    this.overflow += times - room;
+    return times - room;
+  }
+}

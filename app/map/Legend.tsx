@@ -1,0 +1,93 @@
+// The cluster map's legend, which is also its filter: one button per role present in the file with
+// its cluster count and bytes. Clicking a role shows only it in full colour (others dimmed); clicking
+// it again shows all; Ctrl/⌘/Shift-click adds or removes a role. Extra rows list things that own no
+// cluster (e.g. a zero-offset empty bitmap) so they are not silently missing.
+
+import { ROLE_INFO } from '../format/roles';
+import { formatBytes } from './layout';
+import { swatchCss } from './palette';
+import { roleLabel } from './tooltip';
+
+/** A legend row for something that owns no cluster but should be listed. */
+export interface LegendExtra {
+  readonly label: string;
+  readonly clusters: number;
+  readonly note?: string;
+}
+
+export interface LegendProps {
+  /** Clusters per role byte (length 256), e.g. countRoles(roles). */
+  readonly counts: Uint32Array;
+  readonly clusterSize: number;
+  /** Roles shown in full colour; empty means all. */
+  readonly active: ReadonlySet<number>;
+  readonly onChange: (next: ReadonlySet<number>) => void;
+  readonly extras?: readonly LegendExtra[];
+}
+
+/** The filter after clicking `role`: alone (or cleared when it already was), or toggled with `add`. */
+export function nextFilter(active: ReadonlySet<number>, role: number, add: boolean): ReadonlySet<number> {
+  if (add) {
+    const s = new Set(active);
+    if (s.has(role)) s.delete(role);
+    else s.add(role);
+    return s;
+  }
+  return active.size === 1 && active.has(role) ? new Set() : new Set([role]);
+}
+
+export function Legend({ counts, clusterSize, active, onChange, extras = [] }: LegendProps) {
+  // Damage first (what a reader looks for), then the roles in the order of the format.
+  const has = ROLE_INFO.filter((r) => (counts[r.id] ?? 0) > 0);
+  const present: number[] = [...has.filter((r) => r.damage), ...has.filter((r) => !r.damage)].map((r) => r.id);
+  for (let b = ROLE_INFO.length; b < 256; b++) if ((counts[b] ?? 0) > 0) present.push(b);
+  let total = 0;
+  for (const r of present) total += counts[r] ?? 0;
+  return (
+    <div className="cmap-legend" aria-label="Legend and filter">
+      <div className="cmap-legend-head">
+        <span>Roles ({total.toLocaleString('en-US')} clusters)</span>
+        {active.size > 0 ? (
+          <button type="button" className="cmap-linkbtn" onClick={() => onChange(new Set())} data-testid="legend-show-all">
+            show all
+          </button>
+        ) : null}
+      </div>
+      <ul>
+        {present.map((r) => {
+          const n = counts[r] ?? 0;
+          const info = ROLE_INFO[r];
+          const on = active.has(r);
+          return (
+            <li key={r}>
+              <button
+                type="button"
+                className={`cmap-legend-row${on ? ' on' : ''}${active.size > 0 && !on ? ' dim' : ''}${info?.damage ? ' damage' : ''}`}
+                aria-pressed={on}
+                data-testid={`legend-${info?.key ?? `role-${r}`}`}
+                data-count={n}
+                title={`${on && active.size === 1 ? 'Show all roles' : 'Show only this role'} (Ctrl-click: add or remove)`}
+                onClick={(e) => onChange(nextFilter(active, r, e.ctrlKey || e.metaKey || e.shiftKey))}
+              >
+                <span className="cmap-swatch" style={{ background: swatchCss(r) }} aria-hidden="true" />
+                <span className="cmap-legend-label">{roleLabel(r)}</span>
+                <span className="cmap-legend-num mono">{n.toLocaleString('en-US')}</span>
+                <span className="cmap-legend-bytes mono">{formatBytes(n * clusterSize)}</span>
+              </button>
+            </li>
+          );
+        })}
+        {extras.map((x, i) => (
+          <li key={`extra-${i}`}>
+            <div className="cmap-legend-row extra" data-testid="legend-extra" title={x.note ?? ''}>
+              <span className="cmap-swatch empty" aria-hidden="true" />
+              <span className="cmap-legend-label">{x.label}</span>
+              <span className="cmap-legend-num mono">{x.clusters.toLocaleString('en-US')}</span>
+              <span className="cmap-legend-bytes mono">{formatBytes(x.clusters * clusterSize)}</span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_CELL_PX, cellAtPoint, cellOf, cellRect, centerOn, clusterOf, constrainView, fitView, formatBytes, gridFor, hex,
+  levelFor, parseOffset, scaleExtent, visibleCells,
+} from './layout';
+
+describe('gridFor', () => {
+  it('puts a small file on one row of maximum-size cells', () => {
+    expect(gridFor(20, 1000, 600)).toEqual({ clusters: 20, cols: 20, rows: 1 });
+    expect(gridFor(1, 300, 300)).toEqual({ clusters: 1, cols: 1, rows: 1 });
+  });
+
+  it('wraps a file that fits at maximum cell size into rows as wide as the viewport', () => {
+    // 31 cells of 32 px fit in 1000 px; 100 clusters → 4 rows of ≤ 31 fit in 600 px.
+    expect(gridFor(100, 1000, 600)).toEqual({ clusters: 100, cols: 31, rows: 4 });
+  });
+
+  it('keeps every cluster and roughly the viewport aspect for 16.7 million clusters', () => {
+    const n = 2 ** 24;
+    const g = gridFor(n, 1600, 900);
+    expect(g.cols % 8).toBe(0);
+    expect(g.cols * g.rows).toBeGreaterThanOrEqual(n);
+    expect(g.cols * (g.rows - 1)).toBeLessThan(n);
+    expect(g.cols / g.rows).toBeGreaterThan(1.6);
+    expect(g.cols / g.rows).toBeLessThan(1.95);
+  });
+
+  it('has no rows for an empty file', () => {
+    expect(gridFor(0, 800, 600).rows).toBe(0);
+  });
+});
+
+describe('cluster ↔ cell ↔ screen', () => {
+  const g = gridFor(10_000, 800, 600);
+
+  it('round-trips every cluster through its cell', () => {
+    for (const c of [0, 1, g.cols - 1, g.cols, 5000, 9999]) {
+      const { row, col } = cellOf(g, c);
+      expect(clusterOf(g, row, col)).toBe(c);
+    }
+    expect(cellOf(g, g.cols + 3)).toEqual({ row: 1, col: 3 });
+  });
+
+  it('has no cluster outside the grid or past the last cluster', () => {
+    expect(clusterOf(g, -1, 0)).toBe(-1);
+    expect(clusterOf(g, 0, g.cols)).toBe(-1);
+    const last = cellOf(g, 9999);
+    expect(clusterOf(g, last.row, last.col + 1)).toBe(-1);
+    expect(clusterOf(g, last.row + 1, 0)).toBe(-1);
+  });
+
+  it('finds the cell under any point of a cell rectangle', () => {
+    const view = { k: 7.5, x: -123.25, y: 40 };
+    for (const c of [0, 77, 4321]) {
+      const r = cellRect(view, g, c);
+      for (const [dx, dy] of [[0.01, 0.01], [r.size / 2, r.size / 2], [r.size - 0.01, r.size - 0.01]]) {
+        const cell = cellAtPoint(view, r.x + (dx as number), r.y + (dy as number));
+        expect(clusterOf(g, cell.row, cell.col)).toBe(c);
+      }
+    }
+  });
+
+  it('centres a cluster in the viewport', () => {
+    const v = centerOn(g, 800, 600, 4321, 16);
+    const r = cellRect(v, g, 4321);
+    expect(r.x + r.size / 2).toBeCloseTo(400);
+    expect(r.y + r.size / 2).toBeCloseTo(300);
+  });
+});
+
+describe('zoom limits', () => {
+  it('fits the whole file at the lower limit and stops at 32 px cells', () => {
+    const g = gridFor(2 ** 24, 1600, 900);
+    const [lo, hi] = scaleExtent(g, 1600, 900);
+    expect(hi).toBe(MAX_CELL_PX);
+    expect(g.cols * lo).toBeLessThanOrEqual(1600 + 1e-9);
+    expect(g.rows * lo).toBeLessThanOrEqual(900 + 1e-9);
+    expect(Math.max(g.cols * lo, g.rows * lo * (1600 / 900))).toBeGreaterThan(1599);
+    const v = fitView(g, 1600, 900);
+    const vis = visibleCells(v, g, 1600, 900);
+    expect([vis.col0, vis.row0, vis.col1, vis.row1]).toEqual([0, 0, g.cols, g.rows]);
+  });
+
+  it('never zooms a tiny file past 32 px cells', () => {
+    const g = gridFor(3, 1000, 600);
+    expect(scaleExtent(g, 1000, 600)).toEqual([32, 32]);
+  });
+});
+
+describe('levelFor', () => {
+  it('picks the smallest level whose buckets are at least one pixel', () => {
+    expect(levelFor(32)).toBe(0);
+    expect(levelFor(1)).toBe(0);
+    expect(levelFor(0.99)).toBe(1);
+    expect(levelFor(0.5)).toBe(1);
+    expect(levelFor(0.49)).toBe(2);
+    expect(levelFor(1 / 1000)).toBe(10);
+    for (const k of [0.7, 0.2, 0.013, 3e-5]) {
+      const l = levelFor(k);
+      expect(k * 2 ** l).toBeGreaterThanOrEqual(1);
+      expect(k * 2 ** (l - 1)).toBeLessThan(1);
+    }
+  });
+});
+
+describe('parseOffset', () => {
+  it('reads hex, decimal and qemu-style suffixes', () => {
+    expect(parseOffset('0x30000')).toBe(0x30000);
+    expect(parseOffset(' 196608 ')).toBe(196608);
+    expect(parseOffset('1.5G')).toBe(1.5 * 2 ** 30);
+    expect(parseOffset('64k')).toBe(65536);
+    expect(parseOffset('3 MiB')).toBe(3 * 2 ** 20);
+    expect(parseOffset('512B')).toBe(512);
+    expect(parseOffset('1T')).toBe(2 ** 40);
+    expect(parseOffset('0X1_0000')).toBe(65536);
+  });
+
+  it('rejects what is not an offset', () => {
+    for (const bad of ['', 'abc', '-5', '0x', '1.5', '12q', '0xfffffffffffffffff', '9e99']) {
+      expect(parseOffset(bad), bad).toBeNull();
+    }
+  });
+});
+
+describe('formats', () => {
+  it('prints offsets in hex and sizes in binary units', () => {
+    expect(hex(196608)).toBe('0x30000');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(65536)).toBe('64 KiB');
+    expect(formatBytes(1.5 * 2 ** 30)).toBe('1.5 GiB');
+    expect(formatBytes(200 * 2 ** 20 + 1)).toBe('200 MiB');
+  });
+});
+
+describe('constrainView', () => {
+  const g = gridFor(10_000, 800, 600);
+
+  it('centres columns and pins rows to the top when the grid fits', () => {
+    const v = constrainView({ k: 2, x: -500, y: 300 }, g, 800, 600);
+    expect(v.x).toBeCloseTo((800 - g.cols * 2) / 2);
+    expect(v.y).toBe(8);
+  });
+
+  it('lets a zoomed-in grid pan only until a quarter of the viewport lies past its ends', () => {
+    const k = 20;
+    expect(constrainView({ k, x: 1000, y: 1000 }, g, 800, 600)).toEqual({ k, x: 200, y: 150 });
+    const far = constrainView({ k, x: -1e9, y: -1e9 }, g, 800, 600);
+    expect(far.x + g.cols * k).toBeCloseTo(600);
+    expect(far.y + g.rows * k).toBeCloseTo(450);
+    expect(constrainView({ k, x: -300, y: -40 }, g, 800, 600)).toEqual({ k, x: -300, y: -40 });
+  });
+});

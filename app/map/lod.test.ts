@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { ROLE_COUNT, ROLE_INFO, Role } from '../format/roles';
+import { gridFor, type Grid } from './layout';
+import {
+  PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, keepFromRanges,
+  maskOf, pickInBucket, topRole,
+} from './lod';
+
+/** Deterministic pseudo-random role bytes (xorshift), mostly data with a sprinkling of others. */
+function randomRoles(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = s % 50 < 40 ? Role.DATA : s % ROLE_COUNT;
+  }
+  return out;
+}
+
+/** The presence mask of a bucket computed the slow way, cluster by cluster. */
+function bruteMask(roles: Uint8Array, g: Grid, level: number, row: number, col: number): number {
+  const s = 2 ** level;
+  let m = 0;
+  for (let r = row * s; r < Math.min(g.rows, row * s + s); r++) {
+    for (let c = col * s; c < Math.min(g.cols, col * s + s); c++) {
+      const i = r * g.cols + c;
+      if (i < g.clusters) m |= ROLE_BIT[roles[i] as number] as number;
+    }
+  }
+  return m;
+}
+
+describe('priority', () => {
+  it('ranks every role exactly once: damage above free above metadata above data', () => {
+    expect([...PRIORITY].sort((a, b) => a - b)).toEqual(ROLE_INFO.map((r) => r.id));
+    const rank = (r: number) => PRIORITY.indexOf(r as never);
+    for (const d of ROLE_INFO.filter((r) => r.damage)) {
+      for (const other of ROLE_INFO.filter((r) => !r.damage)) expect(rank(d.id), `${d.key} over ${other.key}`).toBeGreaterThan(rank(other.id));
+    }
+    expect(rank(Role.FREE)).toBeGreaterThan(rank(Role.HEADER));
+    expect(rank(Role.L2_ACTIVE)).toBeGreaterThan(rank(Role.DATA));
+    expect(rank(Role.REFCOUNT_BLOCK)).toBeGreaterThan(rank(Role.COMPRESSED));
+  });
+
+  it('shows the highest-priority role of a mask, and an unknown role byte as corrupt', () => {
+    expect(topRole(maskOf([Role.DATA, Role.LEAKED, Role.HEADER]))).toBe(Role.LEAKED);
+    expect(topRole(maskOf([Role.DATA, Role.FREE, Role.L1_ACTIVE]))).toBe(Role.FREE);
+    expect(topRole(maskOf([Role.DATA, Role.L2_ACTIVE]))).toBe(Role.L2_ACTIVE);
+    expect(topRole(0)).toBeNull();
+    expect(topRole(ROLE_BIT[200] as number)).toBe(Role.CORRUPT);
+  });
+});
+
+describe('buildPyramid', () => {
+  it('makes a bucket of 1000 data clusters and one leaked cluster show as leaked', () => {
+    const g: Grid = { clusters: 1001, cols: 32, rows: 32 };
+    const roles = new Uint8Array(1001).fill(Role.DATA);
+    roles[517] = Role.LEAKED;
+    const p = buildPyramid(roles, g);
+    expect(p.dims.map((d) => d.cols)).toEqual([32, 16, 8, 4, 2, 1]);
+    expect(topRole(bucketMask(p, 5, 0, 0))).toBe(Role.LEAKED);
+    // 517 is row 16, col 5: at level 4 it is in bucket (1, 0), and bucket (0, 0) stays data.
+    expect(topRole(bucketMask(p, 4, 1, 0))).toBe(Role.LEAKED);
+    expect(topRole(bucketMask(p, 4, 0, 0))).toBe(Role.DATA);
+    const e = bucketExtent(g, 5, 0, 0);
+    expect(e).not.toBeNull();
+    const counts = countBucket(roles, g, e!);
+    expect(counts[Role.DATA]).toBe(1000);
+    expect(counts[Role.LEAKED]).toBe(1);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1001);
+    expect(pickInBucket(roles, g, e!)).toBe(517);
+  });
+
+  it('equals a cluster-by-cluster OR at every level, for ragged grids', () => {
+    for (const [n, w, h, seed] of [[1, 100, 100, 1], [37, 100, 10, 2], [5000, 300, 200, 3], [123_457, 640, 480, 4]] as const) {
+      const g = gridFor(n, w, h);
+      const roles = randomRoles(n, seed);
+      const p = buildPyramid(roles, g);
+      expect(p.dims[p.dims.length - 1]).toEqual({ cols: 1, rows: 1 });
+      for (let level = 0; level < p.dims.length; level++) {
+        const d = p.dims[level]!;
+        const step = Math.max(1, Math.floor((d.rows * d.cols) / 997));
+        for (let b = 0; b < d.rows * d.cols; b += step) {
+          const row = Math.floor(b / d.cols);
+          const col = b % d.cols;
+          expect(bucketMask(p, level, row, col)).toBe(bruteMask(roles, g, level, row, col));
+        }
+      }
+      expect(bucketMask(p, p.dims.length - 1, 0, 0)).toBe(maskOf(roles));
+    }
+  });
+
+  it('counts a highlight pyramid only over the kept clusters', () => {
+    const g: Grid = { clusters: 64, cols: 8, rows: 8 };
+    const roles = new Uint8Array(64).fill(Role.DATA);
+    roles[3] = Role.CORRUPT;
+    roles[40] = Role.BITMAP_DATA;
+    const keep = keepFromRanges(64, [{ start: 40, end: 42 }, { start: 60, end: 99 }]);
+    expect([...keep.keys()].filter((i) => keep[i] === 1)).toEqual([40, 41, 60, 61, 62, 63]);
+    const h = buildPyramid(roles, g, keep);
+    expect(topRole(bucketMask(h, 3, 0, 0))).toBe(Role.BITMAP_DATA);
+    expect(bucketMask(h, 0, 0, 3)).toBe(0);
+    expect(bucketMask(h, 1, 0, 1)).toBe(0);
+  });
+});
+
+describe('counts', () => {
+  it('counts a bucket cut by the grid edge and by the last cluster exactly', () => {
+    const g: Grid = { clusters: 22, cols: 5, rows: 5 };
+    const roles = new Uint8Array(22).map((_, i) => (i % 2 === 0 ? Role.DATA : Role.FREE));
+    // Level 2: bucket (1, 1) covers rows 4..4, cols 4..4 → cluster 24, past the end.
+    expect(bucketExtent(g, 2, 1, 1)).toBeNull();
+    // Bucket (1, 0) covers row 4, cols 0..3 → clusters 20, 21 only.
+    const e = bucketExtent(g, 2, 1, 0)!;
+    expect([e.first, e.last]).toEqual([20, 21]);
+    const c = countBucket(roles, g, e);
+    expect([c[Role.DATA], c[Role.FREE]]).toEqual([1, 1]);
+    const all = countRoles(roles);
+    expect([all[Role.DATA], all[Role.FREE]]).toEqual([11, 11]);
+  });
+
+  it('picks the first cluster of the filtered role when a filter is on', () => {
+    const g: Grid = { clusters: 16, cols: 4, rows: 4 };
+    const roles = new Uint8Array(16).fill(Role.DATA);
+    roles[2] = Role.LEAKED;
+    roles[9] = Role.L2_ACTIVE;
+    const e = bucketExtent(g, 2, 0, 0)!;
+    expect(pickInBucket(roles, g, e)).toBe(2);
+    expect(pickInBucket(roles, g, e, maskOf([Role.L2_ACTIVE]))).toBe(9);
+    expect(pickInBucket(roles, g, e, maskOf([Role.SNAPSHOT_TABLE]))).toBe(2);
+  });
+});

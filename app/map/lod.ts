@@ -1,0 +1,206 @@
+// Level of detail for the cluster map. When a screen pixel covers many host clusters, the pixel must
+// never let a majority hide a rarer, more important cluster: every bucket of the pyramid keeps the
+// SET of roles present in it, as a bit mask whose bit position is the role's drawing priority
+// (damage > free/tail > structural metadata > data). The highest set bit is what a pixel shows; with
+// a legend filter the highest set bit of (mask & filter) is shown. Exact per-role counts of a bucket
+// are computed on demand from the role bytes (a bucket at the zoom limits holds few thousand clusters).
+// Pure: no DOM; runs in Node for tests.
+
+import { ROLE_COUNT, Role, type RoleId } from '../format/roles';
+import type { Grid } from './layout';
+
+/** Roles from lowest to highest drawing priority; the index is the role's bit in a presence mask. */
+export const PRIORITY: readonly RoleId[] = [
+  Role.DATA, Role.DATA_SHARED, Role.DATA_SNAPSHOT, Role.COMPRESSED, Role.BITMAP_DATA,
+  Role.L2_ACTIVE, Role.L2_SHARED, Role.L2_SNAPSHOT, Role.REFCOUNT_BLOCK, Role.BITMAP_TABLE,
+  Role.L1_SNAPSHOT, Role.L1_ACTIVE, Role.SNAPSHOT_TABLE, Role.BITMAP_DIRECTORY, Role.REFCOUNT_TABLE,
+  Role.LUKS_HEADER, Role.HEADER,
+  Role.TAIL, Role.FREE,
+  Role.LEAKED, Role.PAST_END, Role.MULTI_OWNED, Role.CORRUPT,
+];
+
+/**
+ * Presence bit of every possible role byte. A byte that is no known role (a newer producer, a
+ * corrupted saved analysis) is drawn as CORRUPT, so it is never hidden.
+ */
+export const ROLE_BIT: Uint32Array = (() => {
+  const bits = new Uint32Array(256);
+  const corrupt = PRIORITY.indexOf(Role.CORRUPT);
+  bits.fill(1 << corrupt);
+  PRIORITY.forEach((role, rank) => {
+    bits[role] = 1 << rank;
+  });
+  return bits;
+})();
+
+/** The role shown for a presence mask: its highest-priority member, or null for an empty mask. */
+export function topRole(mask: number): RoleId | null {
+  if (mask === 0) return null;
+  return PRIORITY[31 - Math.clz32(mask)] ?? null;
+}
+
+/** The presence mask of a set of roles (e.g. a legend filter). */
+export function maskOf(roles: Iterable<number>): number {
+  let m = 0;
+  for (const r of roles) m |= ROLE_BIT[r & 0xff] ?? 0;
+  return m >>> 0;
+}
+
+/**
+ * levels[L] holds, for each bucket of 2^L × 2^L cells of the grid (row-major, `dims[L].cols` per
+ * row), the presence mask of the roles of its clusters. Level 0 is not stored: it is ROLE_BIT of the
+ * role byte itself. `levels[0]` is therefore an empty array.
+ */
+export interface Pyramid {
+  readonly grid: Grid;
+  readonly roles: Uint8Array;
+  /** When set, only clusters i with keep[i] ≠ 0 count (a highlight pyramid); null: all count. */
+  readonly keep: Uint8Array | null;
+  readonly levels: readonly Uint32Array[];
+  readonly dims: readonly { readonly cols: number; readonly rows: number }[];
+}
+
+/**
+ * Builds every level up to a single bucket. Work and memory ≈ 4/3 × clusters. With `keep`, only the
+ * clusters it flags are counted (a highlight pyramid over the same grid).
+ */
+export function buildPyramid(roles: Uint8Array, grid: Grid, keep: Uint8Array | null = null): Pyramid {
+  const levels: Uint32Array[] = [new Uint32Array(0)];
+  const dims = [{ cols: grid.cols, rows: grid.rows }];
+  let cols = Math.ceil(grid.cols / 2);
+  let rows = Math.ceil(grid.rows / 2);
+  // Level 1 straight from the role bytes: each bucket ORs up to four clusters.
+  const l1 = new Uint32Array(cols * rows);
+  const n = Math.min(roles.length, grid.clusters);
+  for (let r = 0, i = 0; i < n; r++) {
+    const base = (r >> 1) * cols;
+    for (let c = 0; c < grid.cols && i < n; c++, i++) {
+      if (keep !== null && keep[i] === 0) continue;
+      const b = base + (c >> 1);
+      l1[b] = (l1[b] as number) | (ROLE_BIT[roles[i] as number] as number);
+    }
+  }
+  levels.push(l1);
+  dims.push({ cols, rows });
+  while (cols > 1 || rows > 1) {
+    const prev = levels[levels.length - 1] as Uint32Array;
+    const pc = cols;
+    const pr = rows;
+    cols = Math.ceil(pc / 2);
+    rows = Math.ceil(pr / 2);
+    const next = new Uint32Array(cols * rows);
+    for (let r = 0; r < pr; r++) {
+      const base = (r >> 1) * cols;
+      const row = r * pc;
+      for (let c = 0; c < pc; c++) {
+        const b = base + (c >> 1);
+        next[b] = (next[b] as number) | (prev[row + c] as number);
+      }
+    }
+    levels.push(next);
+    dims.push({ cols, rows });
+  }
+  return { grid, roles, keep, levels, dims };
+}
+
+/** The presence mask of bucket (row, col) at level L (0 when outside the grid or past the last cluster). */
+export function bucketMask(p: Pyramid, level: number, row: number, col: number): number {
+  const d = p.dims[level];
+  if (!d || row < 0 || col < 0 || row >= d.rows || col >= d.cols) return 0;
+  if (level === 0) {
+    const i = row * p.grid.cols + col;
+    if (i >= p.grid.clusters || i >= p.roles.length || (p.keep !== null && p.keep[i] === 0)) return 0;
+    return ROLE_BIT[p.roles[i] as number] as number;
+  }
+  return (p.levels[level] as Uint32Array)[row * d.cols + col] as number;
+}
+
+/** The clusters of one bucket: `rows` runs of `cols` consecutive clusters, cut at the last cluster. */
+export interface BucketExtent {
+  readonly first: number;
+  readonly last: number;
+  readonly rowFrom: number;
+  readonly rowTo: number;
+  readonly colFrom: number;
+  readonly colTo: number;
+}
+
+/** Cluster extent of bucket (row, col) at level L, or null when it holds no cluster. */
+export function bucketExtent(grid: Grid, level: number, row: number, col: number): BucketExtent | null {
+  const s = 2 ** level;
+  const rowFrom = row * s;
+  const colFrom = col * s;
+  if (row < 0 || col < 0 || rowFrom >= grid.rows || colFrom >= grid.cols) return null;
+  const rowTo = Math.min(grid.rows, rowFrom + s);
+  const colTo = Math.min(grid.cols, colFrom + s);
+  const first = rowFrom * grid.cols + colFrom;
+  if (first >= grid.clusters) return null;
+  const last = Math.min(grid.clusters - 1, (rowTo - 1) * grid.cols + colTo - 1);
+  return { first, last, rowFrom, rowTo, colFrom, colTo };
+}
+
+/** Exact number of clusters of each role byte (index = role byte, length 256) inside a bucket. */
+export function countBucket(roles: Uint8Array, grid: Grid, e: BucketExtent): Uint32Array {
+  const counts = new Uint32Array(256);
+  const end = Math.min(grid.clusters, roles.length);
+  for (let r = e.rowFrom; r < e.rowTo; r++) {
+    const from = r * grid.cols + e.colFrom;
+    const to = Math.min(end, r * grid.cols + e.colTo);
+    for (let i = from; i < to; i++) {
+      const b = roles[i] as number;
+      counts[b] = (counts[b] as number) + 1;
+    }
+  }
+  return counts;
+}
+
+/** Exact number of clusters of each role byte over the whole array (length 256). */
+export function countRoles(roles: Uint8Array): Uint32Array {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < roles.length; i++) {
+    const b = roles[i] as number;
+    counts[b] = (counts[b] as number) + 1;
+  }
+  return counts;
+}
+
+/** First cluster of the bucket holding the role the bucket is drawn as (what a click should pick). */
+export function pickInBucket(roles: Uint8Array, grid: Grid, e: BucketExtent, filterMask = 0): number {
+  let mask = 0;
+  const end = Math.min(grid.clusters, roles.length);
+  for (let r = e.rowFrom; r < e.rowTo; r++) {
+    for (let i = r * grid.cols + e.colFrom, to = Math.min(end, r * grid.cols + e.colTo); i < to; i++) {
+      mask |= ROLE_BIT[roles[i] as number] as number;
+    }
+  }
+  const shown = filterMask !== 0 && (mask & filterMask) !== 0 ? mask & filterMask : mask;
+  const want = 1 << (31 - Math.clz32(shown));
+  for (let r = e.rowFrom; r < e.rowTo; r++) {
+    for (let i = r * grid.cols + e.colFrom, to = Math.min(end, r * grid.cols + e.colTo); i < to; i++) {
+      if (((ROLE_BIT[roles[i] as number] as number) & want) !== 0) return i;
+    }
+  }
+  return e.first;
+}
+
+/** A half-open range of host clusters [start, end). */
+export interface ClusterRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** One flag byte per cluster: 1 inside any of `ranges` (clamped to [0, clusters)). */
+export function keepFromRanges(clusters: number, ranges: readonly ClusterRange[]): Uint8Array {
+  const keep = new Uint8Array(clusters);
+  for (const r of ranges) {
+    const a = Math.max(0, Math.floor(r.start));
+    const b = Math.min(clusters, Math.ceil(r.end));
+    if (b > a) keep.fill(1, a, b);
+  }
+  return keep;
+}
+
+/** True when `id` is a role byte the map knows. */
+export function isKnownRole(id: number): id is RoleId {
+  return Number.isInteger(id) && id >= 0 && id < ROLE_COUNT;
+}

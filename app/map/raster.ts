@@ -1,0 +1,261 @@
+// Rasterises the visible part of the cluster map into RGBA pixels (a Uint32Array over ImageData), at
+// the pyramid level where one bucket is at least one device pixel wide: every bucket owns at least one
+// pixel centre, so a lone leaked cluster among a thousand data clusters still gets its pixel. Each
+// pixel costs two array reads and a table look-up; no per-cluster work, whatever the image size.
+// Pure: no DOM, so it is tested in Node.
+
+import { levelFor, type View } from './layout';
+import { ROLE_INFO } from '../format/roles';
+import { PRIORITY, ROLE_BIT, type Pyramid } from './lod';
+import { BACKGROUND, DIM_KEEP, GAP, PATTERN_INK, ROLE_COLOR, mix, packRgba, patternTile, rgb } from './palette';
+
+/**
+ * Colours by priority rank (the bit of lod.ts) for pyramid buckets, and by role byte for single
+ * clusters, packed for the target's byte order.
+ */
+export interface Paint {
+  readonly colors: Uint32Array;
+  readonly dimmed: Uint32Array;
+  readonly byRole: Uint32Array;
+  readonly dimByRole: Uint32Array;
+  /** 1 where a role byte is shown in full colour under the filter. */
+  readonly shownByRole: Uint8Array;
+  readonly patternByRole: readonly (Uint8Array | null)[];
+  /** 1 where a role byte is a damage role (drawn as an enlarged mark when zoomed out). */
+  readonly damageByRole: Uint8Array;
+  /** Lowest priority rank of a damage role: ranks from here up are damage. */
+  readonly damageFrom: number;
+  readonly background: number;
+  readonly gap: number;
+  readonly ink: number;
+  /** Presence mask of the roles shown in full colour; 0 means every role. */
+  readonly filterMask: number;
+}
+
+/** True on little-endian hosts (how a Uint32Array sees ImageData's R, G, B, A bytes). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export function makePaint(filterMask = 0, littleEndian = LITTLE_ENDIAN): Paint {
+  const pack = (c: readonly number[]) => packRgba(c[0] as number, c[1] as number, c[2] as number, 255, littleEndian);
+  const colors = new Uint32Array(32);
+  const dimmed = new Uint32Array(32);
+  const tiles: (Uint8Array | null)[] = new Array<Uint8Array | null>(32).fill(null);
+  PRIORITY.forEach((role, rank) => {
+    const css = ROLE_COLOR[role] as string;
+    colors[rank] = pack(rgb(css));
+    dimmed[rank] = pack(mix(css, BACKGROUND, DIM_KEEP));
+    tiles[rank] = patternTile(role);
+  });
+  const byRole = new Uint32Array(256);
+  const dimByRole = new Uint32Array(256);
+  const shownByRole = new Uint8Array(256);
+  const patternByRole: (Uint8Array | null)[] = [];
+  const damageFrom = PRIORITY.findIndex((r) => ROLE_INFO[r]?.damage === true);
+  const damageByRole = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) {
+    const bit = ROLE_BIT[b] as number;
+    const rank = 31 - Math.clz32(bit);
+    byRole[b] = colors[rank] as number;
+    dimByRole[b] = dimmed[rank] as number;
+    shownByRole[b] = filterMask === 0 || (bit & filterMask) !== 0 ? 1 : 0;
+    patternByRole.push(tiles[rank] ?? null);
+    damageByRole[b] = rank >= damageFrom ? 1 : 0;
+  }
+  return {
+    colors,
+    dimmed,
+    byRole,
+    dimByRole,
+    shownByRole,
+    patternByRole,
+    damageByRole,
+    damageFrom,
+    background: pack(rgb(BACKGROUND)),
+    gap: pack(rgb(GAP)),
+    ink: pack(rgb(PATTERN_INK)),
+    filterMask: filterMask >>> 0,
+  };
+}
+
+/** Cell sizes (device px) from which gaps between cells and damage patterns are drawn. */
+export const GAP_FROM_PX = 6;
+export const PATTERN_FROM_PX = 10;
+/** Below this bucket size (device px), each shown damage bucket is drawn as a 5×5 px mark. */
+export const MARK_BELOW_PX = 3;
+
+export interface RasterTarget {
+  readonly pixels: Uint32Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Draws `view` (in device pixels) of the pyramid into `target`. `highlight`, when given, is a
+ * pyramid over the same grid holding only highlighted clusters: buckets without one are dimmed.
+ * While buckets are under MARK_BELOW_PX pixels, every damage bucket shown in full colour is enlarged
+ * to a 5×5 mark (unless `enlargeDamage` is false) so a lone one is seen, not merely present.
+ * Returns the pyramid level drawn.
+ */
+export function rasterize(
+  target: RasterTarget,
+  view: View,
+  pyr: Pyramid,
+  paint: Paint,
+  highlight: Pyramid | null = null,
+  enlargeDamage = true,
+): number {
+  const { pixels, width, height } = target;
+  const level = Math.min(pyr.dims.length - 1, levelFor(view.k));
+  const dims = pyr.dims[level] as { cols: number; rows: number };
+  const bsz = view.k * 2 ** level;
+  const colB = new Int32Array(width);
+  const inX = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    const u = x + 0.5 - view.x;
+    const b = Math.floor(u / bsz);
+    colB[x] = b >= 0 && b < dims.cols ? b : -1;
+    inX[x] = Math.floor(u - b * bsz);
+  }
+  const row: RowSpec = {
+    pixels, width, colB, inX, paint, start: 0, base: 0,
+    gapW: level === 0 && view.k >= GAP_FROM_PX ? (view.k >= 24 ? 2 : 1) : 0,
+    gapRow: false, patterned: level === 0 && view.k >= PATTERN_FROM_PX, shift: view.k >= 40 ? 1 : 0, tileRow: 0,
+    marking: enlargeDamage && bsz < MARK_BELOW_PX, marks: [],
+  };
+  // Damage marks found per computed row as (x, colour) pairs, and for the whole frame as (x, y, colour).
+  const rowMarks = new Map<number, number[]>();
+  const marks: number[] = [];
+  const maxMarks = Math.ceil((width * height) / 50) * 3;
+  // A pixel row is a copy of an earlier one of the same bucket row with the same gap/pattern phase.
+  const rowSrc = new Int32Array(17).fill(-1);
+  let curBy = -1;
+  for (let y = 0; y < height; y++) {
+    const start = y * width;
+    const v = y + 0.5 - view.y;
+    const by = Math.floor(v / bsz);
+    if (by < 0 || by >= dims.rows) {
+      pixels.fill(paint.background, start, start + width);
+      continue;
+    }
+    const iy = Math.floor(v - by * bsz);
+    const gapRow = iy < row.gapW;
+    const phase = (iy >> row.shift) & 7;
+    const key = gapRow ? 16 : row.patterned ? phase : 0;
+    if (by !== curBy) {
+      rowSrc.fill(-1);
+      rowMarks.clear();
+      curBy = by;
+    }
+    const src = rowSrc[key] as number;
+    if (src >= 0) {
+      pixels.copyWithin(start, src * width, src * width + width);
+      const m = rowMarks.get(src);
+      if (m) for (let i = 0; i < m.length; i += 2) marks.push(m[i] as number, y, m[i + 1] as number);
+      continue;
+    }
+    rowSrc[key] = y;
+    row.start = start;
+    row.gapRow = gapRow;
+    row.tileRow = phase << 3;
+    if (level === 0) {
+      row.base = by * pyr.grid.cols;
+      drawClusterRow(row, pyr, highlight);
+    } else {
+      row.base = by * dims.cols;
+      drawBucketRow(row, pyr.levels[level] as Uint32Array, highlight ? (highlight.levels[level] as Uint32Array) : null);
+    }
+    if (row.marks.length > 0) {
+      rowMarks.set(y, row.marks);
+      for (let i = 0; i < row.marks.length; i += 2) marks.push(row.marks[i] as number, y, row.marks[i + 1] as number);
+      row.marks = [];
+      // Damage everywhere needs no enlarging, and marking it all would cost more than the frame.
+      if (marks.length > maxMarks) row.marking = false;
+    }
+  }
+  if (row.marking) drawMarks(target, marks, paint.ink);
+  return level;
+}
+
+/** Draws each (x, y, colour) as a 3×3 square of its colour inside a 1-pixel ring of ink. */
+function drawMarks(t: RasterTarget, marks: readonly number[], ink: number): void {
+  const { pixels, width, height } = t;
+  for (const [radius, inkOnly] of [[2, true], [1, false]] as const) {
+    for (let i = 0; i < marks.length; i += 3) {
+      const x = marks[i] as number;
+      const y = marks[i + 1] as number;
+      const c = inkOnly ? ink : (marks[i + 2] as number);
+      for (let yy = Math.max(0, y - radius); yy <= Math.min(height - 1, y + radius); yy++) {
+        pixels.fill(c, yy * width + Math.max(0, x - radius), yy * width + Math.min(width - 1, x + radius) + 1);
+      }
+    }
+  }
+}
+
+interface RowSpec {
+  readonly pixels: Uint32Array;
+  readonly width: number;
+  readonly colB: Int32Array;
+  readonly inX: Int32Array;
+  readonly paint: Paint;
+  readonly gapW: number;
+  readonly patterned: boolean;
+  readonly shift: number;
+  start: number;
+  base: number;
+  gapRow: boolean;
+  tileRow: number;
+  /** Whether shown damage pixels are recorded in `marks` as (x, colour) pairs. */
+  marking: boolean;
+  marks: number[];
+}
+
+/** One pixel row at level 0: each pixel is one cluster, coloured by its role byte. */
+function drawClusterRow(r: RowSpec, pyr: Pyramid, highlight: Pyramid | null): void {
+  const { pixels, width, colB, inX, start, base, gapW, gapRow, shift, tileRow } = r;
+  const { byRole, dimByRole, shownByRole, patternByRole, background, gap, ink } = r.paint;
+  const roles = pyr.roles;
+  const keep = highlight?.keep ?? null;
+  const n = Math.min(pyr.grid.clusters, roles.length);
+  for (let x = 0; x < width; x++) {
+    const bx = colB[x] as number;
+    const i = base + bx;
+    if (bx < 0 || i >= n) {
+      pixels[start + x] = background;
+    } else if (gapRow || (inX[x] as number) < gapW) {
+      pixels[start + x] = gap;
+    } else {
+      const role = roles[i] as number;
+      if (shownByRole[role] === 0 || (keep !== null && keep[i] === 0)) {
+        pixels[start + x] = dimByRole[role] as number;
+      } else {
+        if (r.marking && r.paint.damageByRole[role] === 1) r.marks.push(x, byRole[role] as number);
+        const tile = r.patterned ? patternByRole[role] : null;
+        pixels[start + x] = tile && tile[tileRow | (((inX[x] as number) >> shift) & 7)] === 1 ? ink : (byRole[role] as number);
+      }
+    }
+  }
+}
+
+/** One pixel row at level ≥ 1: each pixel shows the top role of its bucket (of the filter, if on). */
+function drawBucketRow(r: RowSpec, lvl: Uint32Array, hlvl: Uint32Array | null): void {
+  const { pixels, width, colB, start, base } = r;
+  const { colors, dimmed, background, filterMask } = r.paint;
+  const filter = filterMask === 0 ? 0xffffffff : filterMask;
+  const dimming = filterMask !== 0 || hlvl !== null;
+  for (let x = 0; x < width; x++) {
+    const bx = colB[x] as number;
+    const m = bx < 0 ? 0 : (lvl[base + bx] as number);
+    if (m === 0) {
+      pixels[start + x] = background;
+      continue;
+    }
+    const shown = (hlvl === null ? m : (hlvl[base + bx] as number)) & filter;
+    if (shown === 0 && dimming) {
+      pixels[start + x] = dimmed[31 - Math.clz32(m)] as number;
+      continue;
+    }
+    const rank = 31 - Math.clz32(shown === 0 ? m : shown);
+    pixels[start + x] = colors[rank] as number;
+    if (r.marking && rank >= r.paint.damageFrom) r.marks.push(x, colors[rank] as number);
+  }
+}

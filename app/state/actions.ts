@@ -1,0 +1,126 @@
+// Everything that changes the app's state, as plain functions: opening files, cancelling, selecting
+// a file, cluster or tab, and applying what the worker reports (applyEvent, pure enough to test
+// without a worker). The one AnalysisClient is created on first use.
+
+import { AnalysisClient, type ClientEvent, type ClusterBytes } from '../worker/client';
+import { dropClusterArrays, putClusterBatch } from './registry';
+import { newFileEntry, useApp, type AppState, type FileEntry, type Highlight, type Tab } from './store';
+
+let client: AnalysisClient | null = null;
+
+function getClient(): AnalysisClient {
+  if (!client) {
+    client = new AnalysisClient();
+    client.subscribe(applyEvent);
+  }
+  return client;
+}
+
+/** Analyses files dropped or picked together; whatever was running is abandoned. */
+export function openFiles(files: readonly File[]): void {
+  if (files.length === 0) return;
+  const job = getClient().analyze(files);
+  dropClusterArrays(job);
+  useApp.setState({
+    job, jobStatus: 'running', files: files.map((f, i) => newFileEntry(i, f)), current: 0, selection: null, error: null, dragging: false,
+    startedAt: performance.now(), highlight: null,
+  });
+}
+
+export function cancelAnalysis(): void {
+  client?.cancel();
+}
+
+export function selectFile(index: number): void {
+  useApp.setState({ current: index, selection: null, highlight: null });
+}
+
+/** Called by the map once it has drawn a file's complete roles. */
+export function markMapShown(job: number, file: number): void {
+  const s = useApp.getState();
+  if (s.job !== job || s.files[file]?.mapShown !== false) return;
+  useApp.setState(updateFile(s, file, { mapShown: true }));
+}
+
+/** Shows only `h`'s clusters in full colour on the map (null: all). */
+export function setHighlight(h: Highlight | null): void {
+  useApp.setState({ highlight: h });
+}
+
+export function selectCluster(index: number | null): void {
+  useApp.setState({ selection: index });
+}
+
+export function setTab(tab: Tab): void {
+  useApp.setState({ tab });
+}
+
+export function setDragging(dragging: boolean): void {
+  if (useApp.getState().dragging !== dragging) useApp.setState({ dragging });
+}
+
+/** Bytes of host cluster `index` of the file on screen. */
+export function readCluster(index: number): Promise<ClusterBytes> {
+  const { job, current } = useApp.getState();
+  if (job === null || current === null) return Promise.reject(new Error('no file is open'));
+  return getClient().readCluster(job, current, index);
+}
+
+function updateFile(s: AppState, file: number, patch: Partial<FileEntry>): Partial<AppState> {
+  return { files: s.files.map((f) => (f.index === file ? { ...f, ...patch } : f)) };
+}
+
+/** Applies one worker event to the store. Events of other jobs than the current are ignored. */
+export function applyEvent(e: ClientEvent): void {
+  const s = useApp.getState();
+  if (e.type === 'worker-error' || e.type === 'internal-error') {
+    if (e.type === 'worker-error' && e.job !== null && e.job !== s.job) return;
+    useApp.setState({ error: e.message, jobStatus: s.jobStatus === 'running' ? 'cancelled' : s.jobStatus });
+    return;
+  }
+  if (!('job' in e) || e.job !== s.job) return;
+  switch (e.type) {
+    case 'plan': {
+      const files = s.files.map((f) => ({ ...f, backing: e.backing[f.index] ?? null, missingBacking: e.missing[f.index] ?? null }));
+      // Show the top of the chain first.
+      useApp.setState({ files, current: e.order[0] ?? s.current });
+      return;
+    }
+    case 'header':
+      useApp.setState(updateFile(s, e.file, { stage: e.stage, headerMs: Math.round(performance.now() - s.startedAt) }));
+      return;
+    case 'structures':
+      useApp.setState(updateFile(s, e.file, { structures: e.structures }));
+      return;
+    case 'progress':
+      useApp.setState(updateFile(s, e.file, { progress: { phase: e.phase, done: e.done, total: e.total } }));
+      return;
+    case 'findings':
+      useApp.setState(updateFile(s, e.file, { findings: e.findings }));
+      return;
+    case 'cluster-array': {
+      const complete = putClusterBatch(e.job, e.file, e.name, e.start, e.total, e.chunk);
+      const f = s.files[e.file];
+      if (!f) return;
+      useApp.setState(updateFile(s, e.file, {
+        arraysVersion: f.arraysVersion + 1,
+        ...(e.name === 'roles' && complete ? { rolesReady: true } : {}),
+      }));
+      return;
+    }
+    case 'result':
+      useApp.setState(updateFile(s, e.file, { result: e.analysis, findings: e.analysis.findings, ms: e.ms, progress: null }));
+      return;
+    case 'failed':
+      useApp.setState(updateFile(s, e.file, { failure: { code: e.code, message: e.message, notQcow2: e.notQcow2 }, progress: null }));
+      return;
+    case 'job-done':
+      useApp.setState({ jobStatus: 'done' });
+      return;
+    case 'cancelled':
+      useApp.setState({ jobStatus: 'cancelled', files: s.files.map((f) => ({ ...f, progress: null })) });
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,52 @@
+// The per-cluster arrays of each analysed file (roles: one byte per host cluster; stored
+// refcounts: one u32 per host cluster), kept OUT of React state: the map reads them directly.
+// The store holds only a version number per file that changes when its arrays do.
+
+import type { ClusterArrayName } from '../worker/protocol';
+
+export interface ClusterArrays {
+  roles: Uint8Array | null;
+  storedRefcounts: Uint32Array | null;
+  /** Entries received so far per array (batches may arrive in several messages). */
+  readonly filled: Record<ClusterArrayName, number>;
+}
+
+const arrays = new Map<string, ClusterArrays>();
+
+const key = (job: number, file: number): string => `${job}:${file}`;
+
+/** The arrays of one file of one job, or undefined before the first batch. */
+export function getClusterArrays(job: number, file: number): ClusterArrays | undefined {
+  return arrays.get(key(job, file));
+}
+
+/**
+ * Stores one batch: entries [start, start + chunk.length) of an array of `total` entries.
+ * Returns true when that array is now complete.
+ */
+export function putClusterBatch(job: number, file: number, name: ClusterArrayName, start: number, total: number, chunk: Uint8Array | Uint32Array): boolean {
+  const k = key(job, file);
+  let a = arrays.get(k);
+  if (!a) {
+    a = { roles: null, storedRefcounts: null, filled: { roles: 0, storedRefcounts: 0 } };
+    arrays.set(k, a);
+  }
+  if (start === 0 && chunk.length === total) {
+    // The common case: the whole array in one transferred message, kept as is.
+    if (name === 'roles' && chunk instanceof Uint8Array) a.roles = chunk;
+    if (name === 'storedRefcounts' && chunk instanceof Uint32Array) a.storedRefcounts = chunk;
+  } else if (name === 'roles' && chunk instanceof Uint8Array) {
+    if (!a.roles || a.roles.length !== total) a.roles = new Uint8Array(total);
+    a.roles.set(chunk, start);
+  } else if (name === 'storedRefcounts' && chunk instanceof Uint32Array) {
+    if (!a.storedRefcounts || a.storedRefcounts.length !== total) a.storedRefcounts = new Uint32Array(total);
+    a.storedRefcounts.set(chunk, start);
+  }
+  a.filled[name] += chunk.length;
+  return a.filled[name] >= total;
+}
+
+/** Forgets every file of every job but `keepJob`. */
+export function dropClusterArrays(keepJob: number | null): void {
+  for (const k of [...arrays.keys()]) if (!k.startsWith(`${keepJob}:`)) arrays.delete(k);
+}

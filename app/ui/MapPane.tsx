@@ -1,0 +1,59 @@
+// The central slot: the cluster map (app/map) of the file on screen, fed with the per-cluster
+// arrays from the registry (never from React state), the selection, the owner of each cluster for
+// the tooltip, a highlighted set of clusters, and legend rows for bitmaps that own no cluster.
+
+import { useCallback, useEffect, useMemo } from 'react';
+import { ClusterMapPanel } from '../map/ClusterMapPanel';
+import { markMapShown, selectCluster } from '../state/actions';
+import { getClusterArrays } from '../state/registry';
+import { useApp, type FileEntry } from '../state/store';
+import { describeOwner } from './derive';
+
+export function MapPane({ file }: { file: FileEntry }) {
+  const job = useApp((s) => s.job);
+  const selection = useApp((s) => s.selection);
+  const highlight = useApp((s) => s.highlight);
+  // arraysVersion changes whenever a batch lands: re-read the registry then.
+  const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
+  const result = file.result;
+  const describe = useCallback((k: number) => (result ? describeOwner(result, arrays, k) ?? '' : ''), [result, arrays]);
+  const extras = useMemo(
+    () => (file.structures?.bitmapDirectory?.bitmaps ?? [])
+      .filter((b) => b.zeroOffsetEmpty)
+      .map((b) => ({ label: `bitmap '${b.name}' (zero-offset, empty)`, clusters: 0, note: 'owns no cluster: its table offset is 0' })),
+    [file.structures],
+  );
+  const cs = file.stage?.header.clusterSize ?? 0;
+  const ready = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
+  useEffect(() => {
+    if (!ready || job === null) return;
+    // The map draws on the next frame after it mounts; report it after the one after that.
+    let id = requestAnimationFrame(() => {
+      id = requestAnimationFrame(() => markMapShown(job, file.index));
+    });
+    return () => cancelAnimationFrame(id);
+  }, [ready, job, file.index]);
+  if (!arrays?.roles || !file.rolesReady || !result || cs === 0) {
+    return (
+      <div className="map-pane" data-testid="map-pane">
+        <div className="map-placeholder">{file.stage ? 'The cluster map appears once every table has been scanned…' : 'Reading…'}</div>
+      </div>
+    );
+  }
+  return (
+    <div className="map-pane" data-testid="map-pane">
+      <ClusterMapPanel
+        roles={arrays.roles}
+        clusterSize={cs}
+        refcounts={arrays.storedRefcounts}
+        selected={selection}
+        onSelect={selectCluster}
+        describe={describe}
+        highlightRanges={highlight?.ranges ?? null}
+        {...(highlight ? { highlightLabel: highlight.label } : {})}
+        extras={extras}
+        fileName={file.name}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,121 @@
+// The Overview panel: the file, its geometry and features by name, and ONE verdict line.
+
+import { featureList } from '../format';
+import type { FileEntry } from '../state/store';
+import { setTab } from '../state/actions';
+import { findingSummary, spaceRows, verdict } from './derive';
+import { formatBytes, formatCount, percent, plural } from './format';
+import { StackedBar } from './SpacePanel';
+
+export function OverviewPanel({ file }: { file: FileEntry }) {
+  const stage = file.stage;
+  const v = verdict(file);
+  return (
+    <div className="overview">
+      <p className={`verdict ${v.kind}`} data-testid="verdict" data-verdict={v.kind}>
+        {v.text}
+      </p>
+      <dl className="kv">
+        <dt>file</dt>
+        <dd className="file-name">{file.name}</dd>
+        <dt>file size</dt>
+        <dd>{formatBytes(file.size)} ({formatCount(file.size)} bytes)</dd>
+        {stage && <Geometry file={file} />}
+      </dl>
+      {file.missingBacking !== null && (
+        <p className="warn-text" data-testid="missing-backing-note">
+          The backing file <code>{file.missingBacking}</code> was not dropped with this image: guest ranges it would
+          provide show as unallocated. Drop both files together to follow the chain.
+        </p>
+      )}
+      {file.result && file.result.qemuRefuses.length > 1 && (
+        <>
+          <h4>Every reason QEMU would refuse it</h4>
+          <ul className="refusals">
+            {file.result.qemuRefuses.map((r, i) => (
+              <li key={i}>{r.message}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {file.result && <Summary file={file} />}
+      {file.ms !== null && <p className="muted">Analysed in {Math.round(file.ms)} ms.</p>}
+    </div>
+  );
+}
+
+function Geometry({ file }: { file: FileEntry }) {
+  const stage = file.stage!;
+  const h = stage.header;
+  const names = stage.extensions.featureNames;
+  const features = [
+    ...featureList(h.incompatibleFeatures, 'incompatible', names),
+    ...featureList(h.compatibleFeatures, 'compatible', names),
+    ...featureList(h.autoclearFeatures, 'autoclear', names),
+  ];
+  const s = file.structures;
+  return (
+    <>
+      <dt>virtual size</dt>
+      <dd>{formatBytes(h.size)} ({formatCount(h.size)} bytes)</dd>
+      <dt>cluster size</dt>
+      <dd>{h.clusterSize ? formatBytes(h.clusterSize) : `invalid (cluster_bits ${h.clusterBits})`}</dd>
+      <dt>version</dt>
+      <dd>{h.version === 3 ? '3 (compat 1.1)' : h.version === 2 ? '2 (compat 0.10)' : h.version}</dd>
+      <dt>refcounts</dt>
+      <dd>{2 ** h.refcountOrder}-bit</dd>
+      <dt>compression</dt>
+      <dd>{h.compressionType === 1 ? 'zstd' : h.compressionType === 0 ? 'zlib' : `unknown (${h.compressionType})`}</dd>
+      <dt>encryption</dt>
+      <dd>{['none', 'AES (legacy)', 'LUKS'][h.cryptMethod] ?? `unknown (${h.cryptMethod})`}</dd>
+      <dt>features</dt>
+      <dd className="features">
+        {features.length === 0 ? <span className="muted">none</span> : features.map((f) => <span key={f} className="badge">{f}</span>)}
+      </dd>
+      {stage.backingFile !== null && (
+        <>
+          <dt>backing file</dt>
+          <dd><code>{stage.backingFile}</code>{stage.extensions.backingFormat ? ` (${stage.extensions.backingFormat})` : ''}</dd>
+        </>
+      )}
+      {s && (
+        <>
+          <dt>snapshots</dt>
+          <dd>{s.snapshotTable ? plural(s.snapshotTable.snapshots.length, 'snapshot') : 'none'}</dd>
+          <dt>bitmaps</dt>
+          <dd>{s.bitmapDirectory ? plural(s.bitmapDirectory.bitmaps.length, 'bitmap') : 'none'}</dd>
+          <dt>L1 table</dt>
+          <dd>{plural(h.l1Size, 'entry', 'entries')}</dd>
+        </>
+      )}
+    </>
+  );
+}
+
+function Summary({ file }: { file: FileEntry }) {
+  const r = file.result!;
+  const rows = spaceRows(r).filter((x) => x.bytes > 0);
+  const top = rows.slice(0, 4);
+  const n = findingSummary(r.findings);
+  return (
+    <>
+      <h4>Where the bytes go</h4>
+      <StackedBar rows={rows} total={r.fileSize} />
+      <p>
+        {top.map((x, i) => (
+          <span key={x.key}>
+            {i > 0 ? ', ' : ''}
+            {x.label} {percent(x.bytes, r.fileSize)}
+          </span>
+        ))}
+        {rows.length > top.length ? ' … ' : ' '}
+        <button type="button" className="link" onClick={() => setTab('space')}>details</button>
+      </p>
+      <h4>Findings</h4>
+      <p>
+        {plural(n.error, 'error')}, {plural(n.warning, 'warning')}, {plural(n.info, 'note')}{' '}
+        <button type="button" className="link" onClick={() => setTab('check')}>list them</button>
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,59 @@
+// The Snapshots panel: the internal snapshot table (spec: "Snapshots") with, once space is
+// accounted, what deleting each snapshot would free (clusters only it holds).
+
+import type { FileEntry } from '../state/store';
+import { snapshotSpace } from './derive';
+import { formatBytes, formatDate, hex, plural } from './format';
+
+export function SnapshotsPanel({ file }: { file: FileEntry }) {
+  const s = file.structures;
+  if (!s) return <p className="muted">Reading the snapshot table…</p>;
+  const table = s.snapshotTable;
+  if (!table || table.snapshots.length === 0) {
+    return <p className="muted">No internal snapshots{s.header.nbSnapshots > 0 ? ` could be read (the header says ${s.header.nbSnapshots})` : ''}.</p>;
+  }
+  const frees = file.result ? snapshotSpace(file.result) : null;
+  const cs = s.header.clusterSize;
+  return (
+    <div className="snapshots-panel">
+      <p>
+        {plural(table.snapshots.length, 'snapshot')} in the table at {hex(table.offset)} ({formatBytes(table.byteLength)}).
+      </p>
+      <div className="table-scroll">
+        <table className="fields">
+          <thead>
+            <tr>
+              <th scope="col">id</th>
+              <th scope="col">name</th>
+              <th scope="col">date (UTC)</th>
+              <th scope="col">VM state</th>
+              <th scope="col">disk size</th>
+              <th scope="col">L1 table</th>
+              <th scope="col">deleting it frees</th>
+            </tr>
+          </thead>
+          <tbody>
+            {table.snapshots.map((sn) => {
+              const free = frees?.get(sn.index);
+              return (
+                <tr key={sn.index} data-snapshot={sn.name}>
+                  <td className="num">{sn.id}</td>
+                  <td className="snapshot-name">{sn.name}</td>
+                  <td className="nowrap">{formatDate(sn.dateSec, sn.dateNsec)}</td>
+                  <td className="num">{formatBytes(sn.vmStateSize)}</td>
+                  <td className="num">{sn.diskSize === null ? '—' : formatBytes(sn.diskSize)}</td>
+                  <td className="mono">
+                    {hex(sn.l1TableOffset)} × {sn.l1Size}
+                  </td>
+                  <td className="num">
+                    {free === undefined ? (file.result ? '—' : '…') : `${formatBytes(free * cs)} (${plural(free, 'cluster')})`}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,173 @@
+// What the panels say about an analysis, computed from it: the one-line verdict, qemu-img check's
+// counts, the space rows, per-snapshot and per-bitmap space, the cluster a finding concerns and the
+// owner of a cluster. Pure functions of the store's data (and, for owners, the registry's arrays).
+
+import { Role, type Bitmap, type Finding, type RoleId } from '../format';
+// Not yet re-exported by app/format/index.ts.
+import { describeCluster } from '../format/layout';
+import type { ClusterArrays } from '../state/registry';
+import type { FileEntry } from '../state/store';
+import type { AnalysisResult } from '../worker/protocol';
+import { formatBytes, plural } from './format';
+
+export type VerdictKind = 'clean' | 'leaks' | 'corrupt' | 'refused' | 'errors' | 'pending';
+
+export interface Verdict {
+  readonly kind: VerdictKind;
+  readonly text: string;
+}
+
+/** ONE line: QEMU's refusal first, then corruptions, leaks, check errors; else clean. */
+export function verdict(file: FileEntry): Verdict {
+  const r = file.result;
+  if (!r) return { kind: 'pending', text: file.stage ? 'Checking…' : 'Reading…' };
+  const refusal = r.qemuRefuses[0];
+  if (refusal) return { kind: 'refused', text: `QEMU would refuse to open this image because ${refusal.message}` };
+  const c = r.check.counts;
+  if (r.check.failure !== null) return { kind: 'errors', text: `qemu-img check would fail: ${r.check.failure}` };
+  if (c.corruptions > 0) {
+    const also = c.leaks > 0 ? ` and ${plural(c.leaks, 'leaked cluster')}` : '';
+    return { kind: 'corrupt', text: `${plural(c.corruptions, 'corruption')}${also}` };
+  }
+  if (c.leaks > 0) return { kind: 'leaks', text: plural(c.leaks, 'leaked cluster') };
+  if (c.checkErrors > 0) return { kind: 'errors', text: plural(c.checkErrors, 'check error') };
+  return { kind: 'clean', text: 'clean' };
+}
+
+export interface CountCell {
+  /** qemu-img check's JSON key without dashes' meaning lost: 'leaks', 'image-end-offset', … */
+  readonly key: string;
+  readonly label: string;
+  readonly value: number;
+}
+
+/** qemu-img check's counts, every one (qemu-img's JSON omits those that are zero). */
+export function checkCounts(r: AnalysisResult): CountCell[] {
+  const c = r.check.counts;
+  return [
+    { key: 'corruptions', label: 'corruptions', value: c.corruptions },
+    { key: 'leaks', label: 'leaked clusters', value: c.leaks },
+    { key: 'check-errors', label: 'check errors', value: c.checkErrors },
+    { key: 'image-end-offset', label: 'image end offset', value: c.imageEndOffset },
+    { key: 'total-clusters', label: 'guest clusters', value: c.totalClusters },
+    { key: 'allocated-clusters', label: 'allocated', value: c.allocatedClusters },
+    { key: 'fragmented-clusters', label: 'fragmented', value: c.fragmentedClusters },
+    { key: 'compressed-clusters', label: 'compressed', value: c.compressedClusters },
+  ];
+}
+
+/** The host cluster a finding concerns: its own, or the one holding its file offset. */
+export function findingCluster(f: Finding, clusterSize: number): number | null {
+  if (f.cluster !== undefined) return f.cluster;
+  if (f.offset === null || clusterSize <= 0) return null;
+  return Math.floor(f.offset / clusterSize);
+}
+
+/** Who owns a host cluster, in words, or null while the arrays are missing. */
+export function describeOwner(r: AnalysisResult, arrays: ClusterArrays | undefined, cluster: number): string | null {
+  if (!arrays?.roles || !arrays.storedRefcounts) return null;
+  const check = { ...r.check, roles: arrays.roles, storedRefcounts: arrays.storedRefcounts };
+  return describeCluster({ structures: r.structures, check }, cluster);
+}
+
+/** Host clusters only each snapshot holds (what deleting it would free), by snapshot index. */
+export function snapshotSpace(r: AnalysisResult): ReadonlyMap<number, number> {
+  return new Map(r.space.snapshots.map((s) => [s.index, s.exclusiveClusters]));
+}
+
+export interface BitmapSpaceRow {
+  readonly tableClusters: number;
+  readonly dataClusters: number;
+}
+
+/** Clusters each bitmap costs, index-aligned with the bitmap directory. */
+export function bitmapSpace(r: AnalysisResult): readonly BitmapSpaceRow[] {
+  return r.space.bitmaps;
+}
+
+export interface SpaceRow {
+  readonly key: string;
+  readonly label: string;
+  readonly bytes: number;
+  readonly clusters: number;
+  /** The role whose colour the row takes on the map, or null. */
+  readonly role: RoleId | null;
+}
+
+const CATEGORY_ROLE: Readonly<Record<string, RoleId>> = {
+  header: Role.HEADER,
+  l1Active: Role.L1_ACTIVE,
+  l1Snapshots: Role.L1_SNAPSHOT,
+  l2: Role.L2_ACTIVE,
+  refcountTable: Role.REFCOUNT_TABLE,
+  refcountBlocks: Role.REFCOUNT_BLOCK,
+  snapshotTable: Role.SNAPSHOT_TABLE,
+  bitmapDirectory: Role.BITMAP_DIRECTORY,
+  bitmapTables: Role.BITMAP_TABLE,
+  bitmapData: Role.BITMAP_DATA,
+  luksHeader: Role.LUKS_HEADER,
+  liveData: Role.DATA,
+  snapshotData: Role.DATA_SNAPSHOT,
+  compressed: Role.COMPRESSED,
+  leaked: Role.LEAKED,
+  damaged: Role.CORRUPT,
+  free: Role.FREE,
+  tail: Role.TAIL,
+};
+
+/** Where the file's bytes go, largest first; the rows sum to the file size. */
+export function spaceRows(r: AnalysisResult): SpaceRow[] {
+  return r.space.categories
+    .map((c) => ({ key: c.key, label: c.label, bytes: c.bytes, clusters: c.clusters, role: CATEGORY_ROLE[c.key] ?? null }))
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Sentences under the space table: what compression saved. */
+export function spaceNotes(r: AnalysisResult): string[] {
+  const c = r.space.compressed;
+  if (c.guestClusters === 0) return [];
+  const saved = c.savedBytes >= 0 ? `saving ${formatBytes(c.savedBytes)}` : `costing ${formatBytes(-c.savedBytes)} more`;
+  return [`${plural(c.guestClusters, 'compressed guest cluster')} (${formatBytes(c.guestBytes)}) stored in ${formatBytes(c.hostBytes)}, ${saved}.`];
+}
+
+/** The host clusters a bitmap owns (its table and data clusters), as ranges for the map. */
+export function bitmapClusterRanges(b: Bitmap, clusterSize: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  if (clusterSize <= 0) return out;
+  const off = Number(b.tableOffset);
+  if (b.tableSize > 0 && off > 1) out.push({ start: Math.floor(off / clusterSize), end: Math.ceil((off + b.tableSize * 8) / clusterSize) });
+  if (b.table) {
+    for (const e of b.table) {
+      const data = Number(e & 0x00ff_ffff_ffff_fe00n);
+      if (data !== 0) out.push({ start: Math.floor(data / clusterSize), end: Math.floor(data / clusterSize) + 1 });
+    }
+  }
+  return out;
+}
+
+/** Findings by severity. */
+export function findingSummary(findings: readonly Finding[]): Record<Finding['severity'], number> {
+  const out = { error: 0, warning: 0, info: 0 };
+  for (const f of findings) out[f.severity]++;
+  return out;
+}
+
+/**
+ * The table layout of host cluster `k` from the structures that point at it (so a damaged L2
+ * table still decodes as one), falling back to its role. Returns a Role id for decodeCluster.
+ */
+export function tableLayout(r: AnalysisResult, k: number, role: number | undefined): number | undefined {
+  const s = r.structures;
+  const cs = r.check.clusterSize;
+  const lo = k * cs;
+  const inRange = (off: number, len: number) => len > 0 && off < lo + cs && off + len > lo;
+  if (k === 0) return role;
+  if (r.check.l2Tables.has(lo)) return role === Role.L2_SNAPSHOT || role === Role.L2_SHARED ? role : Role.L2_ACTIVE;
+  if (r.check.reftable.some((e) => e.offset === lo)) return Role.REFCOUNT_BLOCK;
+  const h = s.header;
+  if (inRange(Number(h.refcountTableOffset), h.refcountTableClusters * cs)) return Role.REFCOUNT_TABLE;
+  if (inRange(Number(h.l1TableOffset), h.l1Size * 8)) return Role.L1_ACTIVE;
+  if ((s.snapshotTable?.snapshots ?? []).some((sn) => inRange(Number(sn.l1TableOffset), sn.l1Size * 8))) return Role.L1_SNAPSHOT;
+  if ((s.bitmapDirectory?.bitmaps ?? []).some((b) => b.tableOffset > 1n && inRange(Number(b.tableOffset), b.tableSize * 8))) return Role.BITMAP_TABLE;
+  return role;
+}

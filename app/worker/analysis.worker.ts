@@ -1,0 +1,142 @@
+// The analysis worker: runs the engine (app/format) on dropped Files and streams what it finds to
+// the page as FromWorker messages (protocol.ts). Header first, then structures, progress, the
+// per-cluster arrays (transferred, in batches), findings and the result. One job at a time: a new
+// 'analyze' aborts the running one. Files stay here after the analysis for read-cluster requests.
+
+import { analyze, Aborted, BlobSource, Qcow2Error, type ByteSource } from '../format';
+import { planChain } from './chain';
+import { splitClusterArrays, transferables } from './split';
+import { CLUSTER_ARRAY_BATCH_BYTES, isToWorker, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
+
+interface Job {
+  readonly id: number;
+  readonly files: readonly File[];
+  readonly abort: AbortController;
+  /** Cluster size per file, once its header is known. */
+  readonly clusterSize: (number | null)[];
+}
+
+let current: Job | null = null;
+
+function post(m: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(m, { transfer });
+}
+
+function sendArray(job: number, file: number, name: ClusterArrayName, arr: Uint8Array | Uint32Array): void {
+  const per = Math.max(1, Math.floor(CLUSTER_ARRAY_BATCH_BYTES / arr.BYTES_PER_ELEMENT));
+  if (arr.length <= per) {
+    // The whole array, moved without a copy.
+    const whole = arr.byteOffset === 0 && arr.byteLength === arr.buffer.byteLength ? arr : arr.slice();
+    post({ type: 'cluster-array', job, file, name, start: 0, total: arr.length, chunk: whole }, [whole.buffer]);
+    return;
+  }
+  for (let start = 0; start < arr.length; start += per) {
+    const chunk = arr.slice(start, Math.min(arr.length, start + per));
+    post({ type: 'cluster-array', job, file, name, start, total: arr.length, chunk }, [chunk.buffer]);
+  }
+}
+
+async function runFile(job: Job, file: number, openBacking: (name: string) => Promise<ByteSource | null>): Promise<void> {
+  const f = job.files[file]!;
+  const t0 = performance.now();
+  const ref = { job: job.id, file };
+  try {
+    const analysis = await analyze(new BlobSource(f, f.name), {
+      signal: job.abort.signal,
+      openBacking,
+      onEvent: (e) => {
+        if (job.abort.signal.aborted) return;
+        switch (e.kind) {
+          case 'header':
+            job.clusterSize[file] = e.stage.header.clusterSize || null;
+            post({ type: 'header', ...ref, stage: e.stage });
+            break;
+          case 'structures':
+            post({ type: 'structures', ...ref, structures: e.structures });
+            break;
+          case 'progress':
+            post({ type: 'progress', ...ref, phase: e.phase, done: e.done, total: e.total });
+            break;
+          case 'findings':
+            post({ type: 'findings', ...ref, findings: e.findings });
+            break;
+        }
+      },
+    });
+    if (job.abort.signal.aborted) throw new Aborted();
+    const { rest, arrays } = splitClusterArrays(analysis.check);
+    for (const [name, arr] of arrays) sendArray(job.id, file, name, arr);
+    post({ type: 'result', ...ref, analysis: { ...analysis, check: rest }, ms: performance.now() - t0 }, transferables(rest));
+  } catch (err) {
+    if (err instanceof Aborted || job.abort.signal.aborted) throw new Aborted();
+    if (err instanceof Qcow2Error) {
+      post({ type: 'failed', ...ref, code: err.code, message: err.message, notQcow2: err.code === 'NOT_QCOW2' });
+    } else {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      post({ type: 'failed', ...ref, code: 'INTERNAL', message, notQcow2: false });
+    }
+  }
+}
+
+async function runJob(job: Job): Promise<void> {
+  try {
+    const plan = await planChain(job.files);
+    if (job.abort.signal.aborted) throw new Aborted();
+    post({ type: 'plan', job: job.id, order: plan.order, backing: plan.backing, missing: plan.missing });
+    for (const file of plan.order) {
+      const openBacking = async (name: string): Promise<ByteSource | null> => {
+        const b = plan.resolve(file, name);
+        if (b === null) return null;
+        const bf = job.files[b]!;
+        return new BlobSource(bf, bf.name);
+      };
+      await runFile(job, file, openBacking);
+    }
+    post({ type: 'job-done', job: job.id });
+  } catch (err) {
+    if (err instanceof Aborted || job.abort.signal.aborted) post({ type: 'cancelled', job: job.id });
+    else post({ type: 'internal-error', message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+async function readCluster(m: Extract<ToWorker, { type: 'read-cluster' }>): Promise<void> {
+  const job = current;
+  const f = job && job.id === m.job ? job.files[m.file] : undefined;
+  const cs = job?.clusterSize[m.file] ?? null;
+  if (!f || cs === null) {
+    post({ type: 'cluster-error', request: m.request, message: 'that file is no longer open' });
+    return;
+  }
+  const offset = m.index * cs;
+  if (offset >= f.size) {
+    post({ type: 'cluster-error', request: m.request, message: `cluster ${m.index} lies past the end of the file` });
+    return;
+  }
+  const bytes = new Uint8Array(await f.slice(offset, Math.min(f.size, offset + cs)).arrayBuffer());
+  post({ type: 'cluster-bytes', request: m.request, offset, bytes }, [bytes.buffer]);
+}
+
+self.onmessage = (ev: MessageEvent<unknown>) => {
+  const m = ev.data;
+  if (!isToWorker(m)) {
+    post({ type: 'internal-error', message: 'the worker received a malformed request' });
+    return;
+  }
+  switch (m.type) {
+    case 'analyze': {
+      current?.abort.abort();
+      const job: Job = { id: m.job, files: m.files, abort: new AbortController(), clusterSize: m.files.map(() => null) };
+      current = job;
+      void runJob(job);
+      break;
+    }
+    case 'cancel':
+      if (current?.id === m.job) current.abort.abort();
+      break;
+    case 'read-cluster':
+      readCluster(m).catch((err: unknown) => {
+        post({ type: 'cluster-error', request: m.request, message: err instanceof Error ? err.message : String(err) });
+      });
+      break;
+  }
+};

@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClientEvent } from './client';
+
+/** A stand-in for the inlined worker: records what it is sent; the test plays its replies. */
+class FakeWorker {
+  static all: FakeWorker[] = [];
+  sent: unknown[] = [];
+  terminated = false;
+  onmessage: ((ev: MessageEvent<unknown>) => void) | null = null;
+  onmessageerror: (() => void) | null = null;
+  onerror: ((ev: ErrorEvent) => void) | null = null;
+  constructor() {
+    FakeWorker.all.push(this);
+  }
+  postMessage(m: unknown): void {
+    this.sent.push(m);
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+  reply(data: unknown): void {
+    this.onmessage?.({ data } as MessageEvent<unknown>);
+  }
+  crash(message: string): void {
+    this.onerror?.({ message, preventDefault: () => {} } as ErrorEvent);
+  }
+}
+
+vi.mock('./analysis.worker?worker&inline', () => ({ default: FakeWorker }));
+
+const { AnalysisClient } = await import('./client');
+const file = () => new File([new Uint8Array(8)], 'a.qcow2');
+
+describe('AnalysisClient', () => {
+  let events: ClientEvent[];
+  let client: InstanceType<typeof AnalysisClient>;
+  beforeEach(() => {
+    FakeWorker.all = [];
+    events = [];
+    client = new AnalysisClient();
+    client.subscribe((e) => events.push(e));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('passes on guarded messages and reports malformed ones', () => {
+    const job = client.analyze([file()]);
+    const w = FakeWorker.all[0]!;
+    expect(w.sent).toEqual([{ type: 'analyze', job, files: [expect.any(File)] }]);
+    w.reply({ type: 'progress', job, file: 0, phase: 'l2', done: 1, total: 2 });
+    w.reply({ type: 'progress', job, file: 0, phase: 'l2', done: 'one', total: 2 });
+    expect(events[0]).toEqual({ type: 'progress', job, file: 0, phase: 'l2', done: 1, total: 2 });
+    expect(events[1]).toEqual({ type: 'worker-error', job, message: 'malformed message from the analysis worker (type progress)' });
+  });
+
+  it('reports a worker that dies and starts a new one for the next job', () => {
+    const job = client.analyze([file()]);
+    FakeWorker.all[0]!.crash('out of memory');
+    expect(events).toEqual([{ type: 'worker-error', job, message: 'the analysis worker died: out of memory (a new one has been started)' }]);
+    expect(FakeWorker.all[0]!.terminated).toBe(true);
+    client.analyze([file()]);
+    expect(FakeWorker.all).toHaveLength(2);
+  });
+
+  it('replaces a busy worker when a new drop comes, so the old job stops at once', () => {
+    client.analyze([file()]);
+    const second = client.analyze([file()]);
+    expect(FakeWorker.all[0]!.terminated).toBe(true);
+    expect(FakeWorker.all[1]!.sent).toEqual([{ type: 'analyze', job: second, files: [expect.any(File)] }]);
+  });
+
+  it('keeps the worker when the previous job has finished', () => {
+    const job = client.analyze([file()]);
+    FakeWorker.all[0]!.reply({ type: 'job-done', job });
+    client.analyze([file()]);
+    expect(FakeWorker.all).toHaveLength(1);
+  });
+
+  it('cancels cooperatively, and terminates a worker that does not answer in time', () => {
+    vi.useFakeTimers();
+    const job = client.analyze([file()]);
+    client.cancel();
+    expect(FakeWorker.all[0]!.sent[1]).toEqual({ type: 'cancel', job });
+    vi.advanceTimersByTime(2000);
+    expect(FakeWorker.all[0]!.terminated).toBe(true);
+    expect(events).toEqual([{ type: 'cancelled', job }]);
+  });
+
+  it('answers read-cluster requests by id, and fails them when the worker is replaced', async () => {
+    const job = client.analyze([file()]);
+    const w = FakeWorker.all[0]!;
+    w.reply({ type: 'job-done', job });
+    const a = client.readCluster(job, 0, 3);
+    const b = client.readCluster(job, 0, 4);
+    const reqA = w.sent[1] as { request: number };
+    const reqB = w.sent[2] as { request: number };
+    w.reply({ type: 'cluster-bytes', request: reqB.request, offset: 4 * 65536, bytes: new Uint8Array([4]) });
+    w.reply({ type: 'cluster-bytes', request: reqA.request, offset: 3 * 65536, bytes: new Uint8Array([3]) });
+    await expect(a).resolves.toEqual({ offset: 196608, bytes: new Uint8Array([3]) });
+    await expect(b).resolves.toEqual({ offset: 262144, bytes: new Uint8Array([4]) });
+    const c = client.readCluster(job, 0, 5);
+    w.crash('gone');
+    await expect(c).rejects.toThrow('the analysis worker was restarted');
+  });
+});

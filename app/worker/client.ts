@@ -1,0 +1,134 @@
+// The page's side of the analysis worker, and the only place that creates it. Every message is
+// checked by the protocol's guard before a listener sees it. A worker that dies (uncaught error,
+// failed load) is reported as a 'worker-error' event and replaced; a new analysis while one runs
+// replaces the worker at once, so cancelling never waits for the engine.
+
+import AnalysisWorker from './analysis.worker?worker&inline';
+import { describeBadMessage, isFromWorker, type FromWorker, type ToWorker } from './protocol';
+
+/** What listeners receive: the worker's messages plus the client's own reports. */
+export type ClientEvent = FromWorker | { readonly type: 'worker-error'; readonly job: number | null; readonly message: string };
+
+export interface ClusterBytes {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+/** How long a cooperative cancel may take before the worker is terminated. */
+const CANCEL_GRACE_MS = 1500;
+
+export class AnalysisClient {
+  private worker: Worker | null = null;
+  private job = 0;
+  private running = false;
+  private request = 0;
+  private readonly pending = new Map<number, { resolve(c: ClusterBytes): void; reject(e: Error): void }>();
+  private readonly listeners = new Set<(e: ClientEvent) => void>();
+
+  /** Subscribes to every event; returns the unsubscribe function. */
+  subscribe(fn: (e: ClientEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Starts analysing `files` (dropped together); any running analysis is abandoned. Returns the job id. */
+  analyze(files: readonly File[]): number {
+    if (this.running) this.replaceWorker();
+    this.job += 1;
+    this.running = true;
+    this.send({ type: 'analyze', job: this.job, files });
+    return this.job;
+  }
+
+  /** Asks the running job to stop; terminates the worker if it does not within a grace period. */
+  cancel(): void {
+    if (!this.running) return;
+    const job = this.job;
+    this.send({ type: 'cancel', job });
+    setTimeout(() => {
+      if (this.running && this.job === job) {
+        this.replaceWorker();
+        this.running = false;
+        this.emit({ type: 'cancelled', job });
+      }
+    }, CANCEL_GRACE_MS);
+  }
+
+  /** Bytes of host cluster `index` of file `file` of job `job` (the current job only). */
+  readCluster(job: number, file: number, index: number): Promise<ClusterBytes> {
+    const request = ++this.request;
+    return new Promise((resolve, reject) => {
+      this.pending.set(request, { resolve, reject });
+      this.send({ type: 'read-cluster', request, job, file, index });
+    });
+  }
+
+  /** Ends the worker for good (page teardown, tests). */
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.rejectPending('the analysis worker was stopped');
+  }
+
+  private send(m: ToWorker): void {
+    this.ensureWorker().postMessage(m);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new AnalysisWorker();
+    w.onmessage = (ev: MessageEvent<unknown>) => this.receive(ev.data);
+    w.onmessageerror = () => this.emit({ type: 'worker-error', job: this.running ? this.job : null, message: 'a message from the analysis worker could not be decoded' });
+    w.onerror = (ev: ErrorEvent) => {
+      ev.preventDefault();
+      const job = this.running ? this.job : null;
+      this.replaceWorker();
+      this.running = false;
+      this.emit({ type: 'worker-error', job, message: `the analysis worker died: ${ev.message || 'unknown error'} (a new one has been started)` });
+    };
+    this.worker = w;
+    return w;
+  }
+
+  private replaceWorker(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.rejectPending('the analysis worker was restarted');
+  }
+
+  private rejectPending(message: string): void {
+    for (const p of this.pending.values()) p.reject(new Error(message));
+    this.pending.clear();
+  }
+
+  private receive(data: unknown): void {
+    if (!isFromWorker(data)) {
+      this.emit({ type: 'worker-error', job: this.running ? this.job : null, message: describeBadMessage(data) });
+      return;
+    }
+    switch (data.type) {
+      case 'cluster-bytes':
+      case 'cluster-error': {
+        const p = this.pending.get(data.request);
+        this.pending.delete(data.request);
+        if (data.type === 'cluster-bytes') p?.resolve({ offset: data.offset, bytes: data.bytes });
+        else p?.reject(new Error(data.message));
+        return;
+      }
+      case 'job-done':
+      case 'cancelled':
+        if (data.job === this.job) this.running = false;
+        break;
+      case 'internal-error':
+        this.running = false;
+        break;
+      default:
+        break;
+    }
+    this.emit(data);
+  }
+
+  private emit(e: ClientEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+}

@@ -1,0 +1,126 @@
+// The message protocol between the page and the analysis worker: tagged unions both ways, and
+// runtime guards that every receiver runs before trusting a message (a message that fails its
+// guard is a bug report, never silently dropped). Everything here must survive structured clone.
+//
+// A "job" is one set of dropped files; its files are analysed one after another, top of the
+// backing chain first. Every message about a file carries (job, file) so that late messages of a
+// cancelled job are recognised and ignored.
+
+import type { Analysis, AnalysisEvent, Finding, Phase } from '../format';
+
+/** Typed arrays with one entry per host cluster: sent apart from the analysis, transferred. */
+export type ClusterArrayName = 'roles' | 'storedRefcounts';
+
+/** The analysis as the page receives it: everything but the per-cluster arrays. */
+export type AnalysisResult = Omit<Analysis, 'check'> & { readonly check: Omit<Analysis['check'], ClusterArrayName> };
+
+export type HeaderStagePayload = Extract<AnalysisEvent, { kind: 'header' }>['stage'];
+export type StructuresPayload = Extract<AnalysisEvent, { kind: 'structures' }>['structures'];
+
+// ---- page → worker ----
+
+export type ToWorker =
+  /** Analyse `files` (all dropped together): each file is served as a backing file to the others. */
+  | { readonly type: 'analyze'; readonly job: number; readonly files: readonly File[] }
+  | { readonly type: 'cancel'; readonly job: number }
+  /** Bytes of host cluster `index` of file `file` of the current job. */
+  | { readonly type: 'read-cluster'; readonly request: number; readonly job: number; readonly file: number; readonly index: number };
+
+// ---- worker → page ----
+
+export interface FileRef {
+  readonly job: number;
+  /** Index into the job's files. */
+  readonly file: number;
+}
+
+export type FromWorker =
+  /** The order the files will be analysed in (top of each chain first) and who backs whom. */
+  | { readonly type: 'plan'; readonly job: number; readonly order: readonly number[]; readonly backing: readonly (number | null)[]; readonly missing: readonly (string | null)[] }
+  | (FileRef & { readonly type: 'header'; readonly stage: HeaderStagePayload })
+  | (FileRef & { readonly type: 'structures'; readonly structures: StructuresPayload })
+  | (FileRef & { readonly type: 'progress'; readonly phase: Phase; readonly done: number; readonly total: number })
+  | (FileRef & { readonly type: 'findings'; readonly findings: readonly Finding[] })
+  /** A batch of a per-cluster array: `chunk` holds entries [start, start + chunk.length) of `total`. */
+  | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: Uint8Array | Uint32Array })
+  | (FileRef & { readonly type: 'result'; readonly analysis: AnalysisResult; readonly ms: number })
+  /** The file could not be analysed; `notQcow2` when it is another format (message says which). */
+  | (FileRef & { readonly type: 'failed'; readonly code: string; readonly message: string; readonly notQcow2: boolean })
+  | { readonly type: 'job-done'; readonly job: number }
+  | { readonly type: 'cancelled'; readonly job: number }
+  | { readonly type: 'cluster-bytes'; readonly request: number; readonly offset: number; readonly bytes: Uint8Array }
+  | { readonly type: 'cluster-error'; readonly request: number; readonly message: string }
+  /** An error outside any analysis (a bug): shown to the user. */
+  | { readonly type: 'internal-error'; readonly message: string };
+
+// ---- guards ----
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null;
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isBool = (x: unknown): x is boolean => typeof x === 'boolean';
+const isArr = Array.isArray;
+const hasFileRef = (m: Obj): boolean => isNum(m.job) && isNum(m.file);
+
+const PHASES: ReadonlySet<string> = new Set<Phase>(['header', 'structures', 'l2', 'refcounts', 'check', 'map', 'space', 'done']);
+
+/** True when `x` is a well-formed message from the worker. */
+export function isFromWorker(x: unknown): x is FromWorker {
+  if (!isObj(x) || !isStr(x.type)) return false;
+  const m = x;
+  switch (m.type) {
+    case 'plan':
+      return isNum(m.job) && isArr(m.order) && m.order.every(isNum) && isArr(m.backing) && isArr(m.missing);
+    case 'header':
+      return hasFileRef(m) && isObj(m.stage) && isObj(m.stage.header);
+    case 'structures':
+      return hasFileRef(m) && isObj(m.structures) && isObj(m.structures.header);
+    case 'progress':
+      return hasFileRef(m) && isStr(m.phase) && PHASES.has(m.phase) && isNum(m.done) && isNum(m.total);
+    case 'findings':
+      return hasFileRef(m) && isArr(m.findings) && m.findings.every((f) => isObj(f) && isStr(f.code) && isStr(f.message));
+    case 'cluster-array':
+      return hasFileRef(m) && (m.name === 'roles' || m.name === 'storedRefcounts') && isNum(m.start) && isNum(m.total)
+        && (m.chunk instanceof Uint8Array || m.chunk instanceof Uint32Array) && m.start + m.chunk.length <= m.total;
+    case 'result':
+      return hasFileRef(m) && isObj(m.analysis) && isObj(m.analysis.structures) && isObj(m.analysis.check) && isNum(m.ms);
+    case 'failed':
+      return hasFileRef(m) && isStr(m.code) && isStr(m.message) && isBool(m.notQcow2);
+    case 'job-done':
+    case 'cancelled':
+      return isNum(m.job);
+    case 'cluster-bytes':
+      return isNum(m.request) && isNum(m.offset) && m.bytes instanceof Uint8Array;
+    case 'cluster-error':
+      return isNum(m.request) && isStr(m.message);
+    case 'internal-error':
+      return isStr(m.message);
+    default:
+      return false;
+  }
+}
+
+/** True when `x` is a well-formed message from the page. */
+export function isToWorker(x: unknown): x is ToWorker {
+  if (!isObj(x) || !isStr(x.type)) return false;
+  switch (x.type) {
+    case 'analyze':
+      return isNum(x.job) && isArr(x.files) && x.files.length > 0 && x.files.every((f) => typeof File !== 'undefined' && f instanceof File);
+    case 'cancel':
+      return isNum(x.job);
+    case 'read-cluster':
+      return isNum(x.request) && isNum(x.job) && isNum(x.file) && isNum(x.index) && x.index >= 0;
+    default:
+      return false;
+  }
+}
+
+/** Bytes of per-cluster arrays sent in one message; larger arrays go in several. */
+export const CLUSTER_ARRAY_BATCH_BYTES = 8 * 1024 * 1024;
+
+/** Describes a guard failure for the error shown to the user. */
+export function describeBadMessage(x: unknown): string {
+  const type = isObj(x) && isStr(x.type) ? x.type : typeof x;
+  return `malformed message from the analysis worker (type ${type})`;
+}

@@ -1,0 +1,81 @@
+// The Chromium half of `npm run bench`: opens the built page from file://, gives it the image through
+// the file input (Playwright passes the path; the page reads it as a File), and reads the page's own
+// performance marks (qcowscope:file → qcowscope:header → qcowscope:done), long tasks, and the frame
+// times of the cluster map while it is panned and zoomed.
+import { chromium } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+
+export async function chromiumRun(imagePath) {
+  const browser = await chromium.launch({
+    ...(existsSync('/usr/bin/chromium') ? { executablePath: '/usr/bin/chromium' } : {}),
+    args: ARGS,
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.addInitScript(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto('file://' + resolve('dist/qcowscope.html'));
+    await page.locator('input[type=file]').first().setInputFiles(imagePath);
+    await page.waitForSelector('[data-state="done"], [data-state="error"]', { timeout: 15 * 60_000 });
+    const state = await page.locator('[data-state]').first().getAttribute('data-state');
+    const marks = await page.evaluate(() => {
+      const t = (n) => performance.getEntriesByName(n).at(-1)?.startTime ?? NaN;
+      return { file: t('qcowscope:file'), header: t('qcowscope:header'), done: t('qcowscope:done') };
+    });
+    const longest = await page.evaluate((from) => Math.max(0, ...window.__longTasks.filter((x) => x.start >= from).map((x) => x.duration)), marks.file);
+    const frames = await panAndZoom(page);
+    return {
+      state,
+      headerMs: marks.header - marks.file,
+      doneSeconds: (marks.done - marks.file) / 1000,
+      longestTaskMs: longest,
+      ...frames,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Pans and zooms the map for ~3 s with wheel and drag input; returns frame statistics. */
+async function panAndZoom(page) {
+  const canvas = page.locator('[data-testid="cluster-map"]').first();
+  const box = await canvas.boundingBox();
+  if (!box) return { fps: 0, p95FrameMs: Infinity, frames: 0 };
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.evaluate(() => {
+    window.__frames = [];
+    let last = performance.now();
+    const tick = (t) => {
+      window.__frames.push(t - last);
+      last = t;
+      if (window.__frames.length < 100000) window.__raf = requestAnimationFrame(tick);
+    };
+    window.__raf = requestAnimationFrame(tick);
+  });
+  const start = Date.now();
+  await page.mouse.move(cx, cy);
+  for (let i = 0; i < 30; i++) await page.mouse.wheel(0, -120);
+  for (let k = 0; k < 4; k++) {
+    await page.mouse.down();
+    for (let i = 0; i < 20; i++) await page.mouse.move(cx + (k % 2 ? -1 : 1) * i * 10, cy + i * 5);
+    await page.mouse.up();
+    await page.mouse.move(cx, cy);
+  }
+  for (let i = 0; i < 30; i++) await page.mouse.wheel(0, 120);
+  const elapsed = (Date.now() - start) / 1000;
+  const ft = await page.evaluate(() => {
+    cancelAnimationFrame(window.__raf);
+    return window.__frames.slice(1);
+  });
+  ft.sort((a, b) => a - b);
+  const p95 = ft[Math.floor(ft.length * 0.95)] ?? Infinity;
+  return { fps: ft.length / elapsed, p95FrameMs: p95, frames: ft.length };
+}
