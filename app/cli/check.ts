@@ -2,18 +2,15 @@
 // 7.2's JSON byte for byte and its per-cluster lines ("ERROR cluster 5 refcount=0 reference=1",
 // "Leaked cluster …") on stderr, as qemu-img does; the human form lists those lines, qemu-img's
 // summary, then our own findings. The exit code is qemu-img's: 0 clean, 1 check failed (or QEMU
-// would not open the image), 2 corruptions, 3 leaks only.
+// would not open the image: then --output=json prints nothing, as qemu-img, and the human form
+// shows our own check), 2 corruptions, 3 leaks only.
 
 import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from '../format/check-json';
 import type { Analysis } from '../format/analyze';
+import { REFUSED } from '../format/check';
 import type { Finding } from '../format/errors';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
-
-/** The exit code qemu-img check would give for this analysis. */
-export function checkExitCode(a: Analysis): number {
-  return a.qemuRefuses.length > 0 ? 1 : a.check.exitCode;
-}
 
 const COMPARE = new Set(['REFCOUNT_MISMATCH', 'LEAK', 'REFCOUNT_UNREADABLE']);
 /** qemu-img's order: references counted, then refcounts compared (by cluster), then OFLAG_COPIED. */
@@ -40,13 +37,17 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
   try {
     const a = await files.analyze();
     const c = a.check;
-    for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image (qemu-img check exits 1 without checking): ${x.message}\n`);
+    const refused = c.failure?.startsWith(REFUSED) ?? false;
+    for (const x of a.findings) {
+      if (x.code.startsWith('QEMU_REFUSES')) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image, so qemu-img check exits 1 without checking: ${x.message}\n`);
+    }
     if (ctx.output === 'json') {
-      for (const f of qemuLines(a)) ctx.err(f.message + '\n');
+      if (!refused) for (const f of qemuLines(a)) ctx.err(f.message + '\n');
       if (c.json) ctx.out(qemuCheckJsonText(qemuCheckJson(ctx.file, c.counts)));
     } else {
       for (const f of qemuLines(a)) ctx.out(f.message + '\n');
-      if (c.json) ctx.out(qemuCheckHuman(c.counts));
+      if (refused) ctx.out("qcowscope's own check (qemu-img would not get this far):\n");
+      if (c.json || refused) ctx.out(qemuCheckHuman(c.counts));
       const ours = a.findings.filter((f) => f.checkClass === 'none' && f.code !== 'QEMU_REFUSES' && f.message !== '');
       if (ours.length) {
         ctx.out('\nqcowscope findings:\n');
@@ -54,8 +55,8 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
       }
       ctx.out(truncationNotes(a));
     }
-    if (c.failure) ctx.err(c.failure === 'Check failed' ? 'qemu-img: Check failed\n' : `qemu-img: Check failed: ${c.failure}\n`);
-    return checkExitCode(a);
+    if (c.failure && !refused) ctx.err(c.failure === 'Check failed' ? 'qemu-img: Check failed\n' : `qemu-img: Check failed: ${c.failure}\n`);
+    return c.exitCode;
   } finally {
     await files.close();
   }

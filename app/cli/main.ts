@@ -8,6 +8,7 @@ import { runInfo } from './info';
 import { runCheckCommand } from './check';
 import { runMap } from './map';
 import { runReport } from './report';
+import { runStats } from './stats';
 
 export type OutputFormat = 'json' | 'human';
 
@@ -34,6 +35,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   check: { run: runCheckCommand, summary: 'refcount consistency, as qemu-img check (same exit codes), plus our findings' },
   map: { run: runMap, summary: 'guest ranges and where they are stored, as qemu-img map [--backing FILE]' },
   report: { run: runReport, summary: 'the whole analysis as one JSON document' },
+  stats: { run: runStats, summary: 'time, peak memory and bytes read of a full analysis, as JSON (npm run bench)' },
 };
 
 const USAGE = () => [

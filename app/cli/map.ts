@@ -81,7 +81,9 @@ export async function runMap(ctx: CommandContext): Promise<number> {
     for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image: ${x.message}\n`);
     for (const x of a.findings) if (x.code === 'BACKING_UNAVAILABLE') ctx.err(`${ctx.file}: note: ${x.message}\n`);
     const error = a.check.mapError;
-    if (ctx.output === 'json') ctx.out(guestMapJson({ ranges: a.guestMap, error }));
+    const truncatedAt = a.check.mapTruncatedAt;
+    if (truncatedAt !== null) ctx.err(`qcowscope: the map has more ranges than kept; cut at guest offset ${truncatedAt}\n`);
+    if (ctx.output === 'json') ctx.out(guestMapJson({ ranges: a.guestMap, error, truncatedAt }));
     else {
       const dataFile = a.structures.extensions.dataFile;
       const h = humanMap(a.guestMap, files.chain, dataFile === null ? null : isAbsolute(dataFile) ? dataFile : join(dirname(ctx.file), dataFile));
@@ -92,7 +94,7 @@ export async function runMap(ctx: CommandContext): Promise<number> {
       }
     }
     if (error) ctx.err(`qcowscope: ${error}\n`);
-    return error || a.qemuRefuses.length ? 1 : 0;
+    return error || truncatedAt !== null || a.qemuRefuses.length ? 1 : 0;
   } finally {
     await files.close();
   }

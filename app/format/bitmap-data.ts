@@ -86,11 +86,27 @@ interface Pending {
   readonly kinds: Record<BitmapTableEntryKind, number>;
   readonly strip: Strip;
   tailBits: number;
+  /** False when the data-scan budget ran out before this table: its set bits stay unknown. */
+  counted: boolean;
+  /** Findings this table produced (code → count), repeated for every other bitmap sharing it. */
+  readonly codes: Map<string, number>;
+  /** Further directory entries with the same table and granularity (they share this result). */
+  sharedBy: number;
 }
 
 /**
+ * Bounds on the work over all the bitmaps of a directory. QEMU bounds each bitmap (its table and
+ * data, BME_MAX_PHYS_SIZE) but not their sum: 65535 entries may all name the same large table.
+ * Entries naming the same table with the same granularity share one reading; distinct tables
+ * are read while the entry budget lasts and their data counted while the byte budget lasts.
+ */
+export const BITMAP_TABLE_ENTRY_BUDGET = 1 << 22;
+export const BITMAP_DATA_BYTE_BUDGET = S.BME_MAX_PHYS_SIZE;
+
+/**
  * Reads each bitmap's table and data; index-aligned with `refs`. Tables are bounded by QEMU's
- * physical limit (BME_MAX_PHYS_SIZE bytes of data, i.e. that many / cluster size entries).
+ * physical limit (BME_MAX_PHYS_SIZE bytes of data, i.e. that many / cluster size entries), and
+ * all of them together by the budgets above.
  */
 export async function countBitmapData(
   src: ByteSource, h: Header, refs: readonly BitmapTableRef[], f: Findings,
@@ -99,7 +115,9 @@ export async function countBitmapData(
   const cs = h.clusterSize;
   const bitsPerCluster = cs * 8;
   const out: (BitmapData | Pending | null)[] = [];
-  const ranges: Range<{ p: Pending; i: number; ref: BitmapTableRef }>[] = [];
+  const ranges: Range<{ p: Pending; i: number }>[] = [];
+  const seen = new Map<string, Pending | null>();
+  const budget = { entries: BITMAP_TABLE_ENTRY_BUDGET, bytes: BITMAP_DATA_BYTE_BUDGET, tablesSkipped: 0, dataSkipped: 0 };
   for (const ref of refs) {
     const structure = `bitmap "${ref.name}"`;
     const bitCount = bitCountOf(h, ref.granularityBits);
@@ -121,45 +139,112 @@ export async function countBitmapData(
     const maxEntries = Math.floor(S.BME_MAX_PHYS_SIZE / cs);
     const n = Math.min(ref.tableSize, maxEntries);
     if (n < ref.tableSize) f.warn('BITMAP_TABLE_CAPPED', structure, ref.entryOffset + 8, `bitmap_table_size ${ref.tableSize} is beyond QEMU's limit; only the first ${n} entries are read`);
-    const tableOffset = Number(ref.tableOffset);
-    if (tableOffset + n * 8 > src.size) f.error('BITMAP_TABLE_PAST_EOF', structure, tableOffset, 'the bitmap table runs past the end of the file; QEMU reads the missing bytes as zeros');
-    const bytes = await readZeroFilled(src, tableOffset, n * 8);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const p: Pending = { table: new BigUint64Array(n), kinds: emptyKinds(), strip: new Strip(bitCount), tailBits: 0 };
-    const needed = Math.ceil(bitCount / bitsPerCluster);
-    let extra = 0;
-    for (let i = 0; i < n; i++) {
-      const e = dv.getBigUint64(i * 8);
-      p.table[i] = e;
-      const kind = bitmapEntryKind(e, cs);
-      p.kinds[kind]++;
-      if (kind === 'invalid') {
-        f.error('BITMAP_TABLE_ENTRY_INVALID', structure, tableOffset + i * 8, `bitmap table entry ${i} (${hex(e)}) has reserved bits set or an unaligned offset`);
-      } else if (i >= needed && kind !== 'zeros') {
-        extra++;
-      } else if (kind === 'ones') {
-        p.strip.addRange(i * bitsPerCluster, Math.min(bitCount, (i + 1) * bitsPerCluster));
-      } else if (kind === 'data') {
-        const off = Number(e & S.BME_TABLE_ENTRY_OFFSET_MASK);
-        if (off >= src.size) f.error('BITMAP_DATA_PAST_EOF', structure, tableOffset + i * 8, `bitmap data cluster ${hex(off)} lies past the end of the file (QEMU reads zeros)`);
-        ranges.push({ offset: off, length: cs, key: { p, i, ref } });
-      }
+    const key = `${ref.tableOffset}:${n}:${ref.granularityBits}`;
+    const shared = seen.get(key);
+    if (shared !== undefined) {
+      if (shared) shared.sharedBy++;
+      else budget.tablesSkipped++;
+      out.push(shared);
+      continue;
     }
-    if (extra) f.warn('BITMAP_TABLE_EXTRA_ENTRIES', structure, tableOffset, `${extra} table entries beyond the bitmap's ${bitCount} bits are not zero`);
+    if (n > budget.entries) {
+      budget.tablesSkipped++;
+      seen.set(key, null);
+      out.push(null);
+      continue;
+    }
+    budget.entries -= n;
+    const p = await readTable(src, h, ref, n, bitCount, f, ranges, budget);
+    seen.set(key, p);
     out.push(p);
   }
   await readRanges(src, ranges, ({ p, i }, data) => countCluster(p, i, data, bitsPerCluster), onProgress ? { onProgress } : {});
   refs.forEach((ref, k) => {
     const p = out[k];
-    if (p && 'tailBits' in p && p.tailBits > 0) {
+    if (p && 'tailBits' in p && p.tailBits > 0 && !p.codes.has('BITMAP_TAIL_BITS')) {
+      p.codes.set('BITMAP_TAIL_BITS', 1);
       f.warn('BITMAP_TAIL_BITS', `bitmap "${ref.name}"`, ref.entryOffset, `${p.tailBits} bits past the end of the bitmap are set in its last data cluster`);
     }
   });
+  reportBudget(refs, budget, f);
+  const results = new Map<Pending, BitmapData>();
   return out.map((p): BitmapData => {
     if (p === null) return { table: null, entryKinds: emptyKinds(), setBits: null, strip: new Uint32Array(BITMAP_STRIP_BUCKETS) };
     if (!('tailBits' in p)) return p;
-    return { table: p.table, entryKinds: p.kinds, setBits: p.strip.total, strip: p.strip.toUint32() };
+    let r = results.get(p);
+    if (!r) {
+      r = { table: p.table, entryKinds: p.kinds, setBits: p.counted ? p.strip.total : null, strip: p.strip.toUint32() };
+      results.set(p, r);
+      for (const [code, count] of p.codes) f.countMore(code, count * p.sharedBy);
+    }
+    return r;
   });
+}
+
+/** Reads and classifies one table; queues its data clusters while the byte budget lasts. */
+async function readTable(
+  src: ByteSource, h: Header, ref: BitmapTableRef, n: number, bitCount: number, f: Findings,
+  ranges: Range<{ p: Pending; i: number }>[], budget: { bytes: number; dataSkipped: number },
+): Promise<Pending> {
+  const cs = h.clusterSize;
+  const bitsPerCluster = cs * 8;
+  const structure = `bitmap "${ref.name}"`;
+  const p: Pending = { table: new BigUint64Array(n), kinds: emptyKinds(), strip: new Strip(bitCount), tailBits: 0, counted: true, codes: new Map(), sharedBy: 0 };
+  const count = (code: string) => p.codes.set(code, (p.codes.get(code) ?? 0) + 1);
+  const tableOffset = Number(ref.tableOffset);
+  if (tableOffset + n * 8 > src.size) {
+    count('BITMAP_TABLE_PAST_EOF');
+    f.error('BITMAP_TABLE_PAST_EOF', structure, tableOffset, 'the bitmap table runs past the end of the file; QEMU reads the missing bytes as zeros');
+  }
+  const bytes = await readZeroFilled(src, tableOffset, n * 8);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const needed = Math.ceil(bitCount / bitsPerCluster);
+  const data: number[] = [];
+  let extra = 0;
+  for (let i = 0; i < n; i++) {
+    const e = dv.getBigUint64(i * 8);
+    p.table[i] = e;
+    const kind = bitmapEntryKind(e, cs);
+    p.kinds[kind]++;
+    if (kind === 'invalid') {
+      count('BITMAP_TABLE_ENTRY_INVALID');
+      f.error('BITMAP_TABLE_ENTRY_INVALID', structure, tableOffset + i * 8, `bitmap table entry ${i} (${hex(e)}) has reserved bits set or an unaligned offset`);
+    } else if (i >= needed && kind !== 'zeros') {
+      extra++;
+    } else if (kind === 'ones') {
+      p.strip.addRange(i * bitsPerCluster, Math.min(bitCount, (i + 1) * bitsPerCluster));
+    } else if (kind === 'data') {
+      const off = Number(e & S.BME_TABLE_ENTRY_OFFSET_MASK);
+      if (off >= src.size) {
+        count('BITMAP_DATA_PAST_EOF');
+        f.error('BITMAP_DATA_PAST_EOF', structure, tableOffset + i * 8, `bitmap data cluster ${hex(off)} lies past the end of the file (QEMU reads zeros)`);
+      }
+      data.push(i);
+    }
+  }
+  if (extra) {
+    count('BITMAP_TABLE_EXTRA_ENTRIES');
+    f.warn('BITMAP_TABLE_EXTRA_ENTRIES', structure, tableOffset, `${extra} table entries beyond the bitmap's ${bitCount} bits are not zero`);
+  }
+  if (data.length * cs > budget.bytes) {
+    p.counted = false;
+    budget.dataSkipped++;
+  } else {
+    budget.bytes -= data.length * cs;
+    for (const i of data) ranges.push({ offset: Number(p.table[i]! & S.BME_TABLE_ENTRY_OFFSET_MASK), length: cs, key: { p, i } });
+  }
+  return p;
+}
+
+function reportBudget(refs: readonly BitmapTableRef[], budget: { tablesSkipped: number; dataSkipped: number }, f: Findings): void {
+  if (budget.tablesSkipped) {
+    f.warn('BITMAP_TABLES_NOT_READ', 'bitmap directory', refs[0]?.entryOffset ?? null,
+      `${budget.tablesSkipped} bitmap tables were not read: together the bitmaps name more than ${BITMAP_TABLE_ENTRY_BUDGET} distinct table entries`);
+  }
+  if (budget.dataSkipped) {
+    f.warn('BITMAP_DATA_NOT_COUNTED', 'bitmap directory', refs[0]?.entryOffset ?? null,
+      `the set bits of ${budget.dataSkipped} bitmap tables were not counted: together their data exceeds ${BITMAP_DATA_BYTE_BUDGET} bytes`);
+  }
 }
 
 /** Virtual disk length as QEMU sees it: whole 512-byte sectors (bdrv_getlength). */

@@ -13,7 +13,7 @@ import { readU64Table } from './mapping';
 import type { ByteSource } from './source';
 import * as S from './spec';
 
-/** Why qemu-img check stops before counting anything (its "Check failed: …"), or null. */
+/** Why qemu-img check cannot read the snapshot table (it then fails with -EFBIG before counting), or null. */
 export function snapshotTableFailure(s: Structures): string | null {
   const h = s.header;
   if (h.nbSnapshots === 0) return null;
@@ -56,21 +56,20 @@ export function checkSnapshotEntries(st: CheckState, s: Structures, dataFile: bo
         `ERROR ${who} l1_size=${hex(sn.l1Size)}: L1 table is too large; snapshot table entry corrupted`);
       continue;
     }
-    const off = sn.l1TableOffset <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sn.l1TableOffset) : Number.MAX_SAFE_INTEGER;
+    const off = Number(sn.l1TableOffset); // cluster-aligned: exact below 2^62
     out.push({ index: sn.index, offset: off, size: sn.l1Size });
   }
   return out;
 }
 
-/** An L1 table as QEMU reads it for the check: `size` entries, zeros past the end of the file. */
+/**
+ * An L1 (or bitmap) table as QEMU reads it for the check: up to `size` entries, of which only those
+ * inside the file are returned — the rest read as zeros, which reference nothing.
+ */
 export async function l1ForCheck(src: ByteSource, have: BigUint64Array | null, offset: number, size: number): Promise<BigUint64Array> {
-  if (have && have.length >= size) return have;
-  if (offset >= src.size || size === 0) return new BigUint64Array(size);
-  const got = await readU64Table(src, offset, size);
-  if (got.length === size) return got;
-  const out = new BigUint64Array(size);
-  out.set(got);
-  return out;
+  if (have && have.length >= Math.min(size, Math.max(0, Math.floor((src.size - offset) / 8)))) return have;
+  if (!(offset < src.size) || size === 0) return new BigUint64Array(0);
+  return readU64Table(src, offset, Math.min(size, Math.floor((src.size - offset) / 8)));
 }
 
 /** References of the snapshot table, refcount table, LUKS header and bitmaps (calculate_refcounts). */
@@ -86,7 +85,8 @@ export async function referenceMetadata(src: ByteSource, st: CheckState, s: Stru
   await referenceBitmaps(src, st, s);
 }
 
-const safe = (v: bigint): number => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number.MAX_SAFE_INTEGER);
+/** A 64-bit field as a number: exact below 2^53; above, near enough (it is far past any file). */
+const safe = (v: bigint): number => Number(v);
 
 /** qcow2_check_bitmaps_refcounts: only when QEMU loads the bitmaps (autoclear bit 0 set). */
 async function referenceBitmaps(src: ByteSource, st: CheckState, s: Structures): Promise<void> {
@@ -99,7 +99,7 @@ async function referenceBitmaps(src: ByteSource, st: CheckState, s: Structures):
     const tableOffset = safe(b.tableOffset);
     st.ref(tableOffset, b.tableSize * 8, 1, Role.BITMAP_TABLE, SNAP_MIXED, () => `table of ${name}`);
     let table = b.table;
-    if (!table || table.length < b.tableSize) table = await l1ForCheck(src, table, tableOffset, Math.min(b.tableSize, S.MAX_BITMAP_TABLE_BYTES / 8));
+    if (!table || table.length < b.tableSize) table = await l1ForCheck(src, table, tableOffset, b.tableSize);
     for (let i = 0; i < table.length; i++) {
       const e = table[i]!;
       const off = e & S.BME_TABLE_ENTRY_OFFSET_MASK;
@@ -125,7 +125,7 @@ export function checkRefblocks(st: CheckState, reftable: readonly ReftableEntry[
       st.corrupt(1, 'REFTABLE_RESERVED', 'refcount table', at, () => `ERROR refcount table entry ${i} has reserved bits set`);
       continue;
     }
-    if (e.offset % cs !== 0) {
+    if (e.unaligned) {
       st.corrupt(1, 'REFBLOCK_UNALIGNED', 'refcount table', at, () => `ERROR refcount block ${i} is not cluster aligned; refcount table entry corrupted`);
       continue;
     }

@@ -40,15 +40,16 @@ export function walkL1(st: CheckState, entries: BigUint64Array, l1Size: number, 
   const marker = active ? SNAP_MIXED : Math.min(snap + 1, SNAP_MIXED);
   st.ref(l1Offset, l1Size * 8, 1, active ? Role.L1_ACTIVE : Role.L1_SNAPSHOT, marker, () => name);
   const cs = st.clusterSize;
-  for (let i = 0; i < l1Size; i++) {
-    const raw = entries[i] ?? 0n;
+  // Entries past those read (past the end of the file) are zeros: they reference nothing.
+  for (let i = 0, n = Math.min(l1Size, entries.length); i < n; i++) {
+    const raw = entries[i]!;
     if (raw === 0n) continue;
     const entryAt = l1Offset + i * 8;
     if (raw & L1E_RESERVED_MASK) {
       st.corrupt(1, 'L1_RESERVED', name, entryAt, () => `ERROR found L1 entry with reserved bits set: ${raw.toString(16)} — ${name} entry ${i}`);
     }
     const masked = raw & 0x00ff_ffff_ffff_fe00n;
-    const l2 = masked <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(masked) : Number.MAX_SAFE_INTEGER;
+    const l2 = Number(masked); // bits 9..55 only: exact as a double
     const who = () => `L2 table of ${name} entry ${i}`;
     st.ref(l2, cs, 1, active ? Role.L2_ACTIVE : Role.L2_SNAPSHOT, marker, who);
     if (l2 % cs !== 0) {

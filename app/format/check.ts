@@ -22,6 +22,12 @@ import * as S from './spec';
 export type { MapRange } from './guest-map';
 export type { QemuCheckJson } from './check-json';
 
+/** How `failure` starts when QEMU would not open the image at all. */
+export const REFUSED = 'Could not open the image:';
+
+/** Host clusters analysed at most (2^28: a 1 TiB file of 4 KiB clusters, about 3 GiB of arrays). */
+export const MAX_CHECK_CLUSTERS = 1 << 28;
+
 export interface CheckOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Opens a backing file by the name its overlay records (for the guest map's lower layers). */
@@ -42,12 +48,16 @@ export interface CheckCounts {
 }
 
 export interface CheckResult {
-  /** qemu-img check --output=json, keys in qemu-img's order; null when qemu-img's check fails. */
+  /**
+   * qemu-img check --output=json, keys in qemu-img's order; null when qemu-img prints none (the
+   * check fails, or QEMU refuses to open the image).
+   */
   readonly json: QemuCheckJson | null;
-  /** qemu-img check's exit code: 0 clean, 1 check failed, 2 corruptions, 3 leaks only. */
+  /** qemu-img check's exit code: 0 clean, 1 check failed or image refused, 2 corruptions, 3 leaks only. */
   readonly exitCode: 0 | 1 | 2 | 3;
-  /** qemu-img's "Check failed: …" reason, or null. */
+  /** qemu-img's "Check failed: …" reason, or REFUSED + QEMU's reason for not opening it; null when it checks. */
   readonly failure: string | null;
+  /** Our own counts, also when qemu-img would not get to count (see `failure`). */
   readonly counts: CheckCounts;
   readonly clusterSize: number;
   /** Highest cluster that is referenced or has a refcount (image-end-offset / cluster size - 1). */
@@ -67,6 +77,8 @@ export interface CheckResult {
   readonly guestMap: MapRange[];
   /** Set when qemu-img map would stop with an error part-way. */
   readonly mapError: string | null;
+  /** Guest offset where the map was cut after MAX_MAP_RANGES ranges, or null. */
+  readonly mapTruncatedAt: number | null;
 }
 
 /** Runs the check, the role layout and the guest map over one image. */
@@ -80,13 +92,22 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const dataFile = (h.incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0n;
   const g = geometry(h.clusterBits, extL2);
   const nb = Math.ceil(src.size / cs);
-  let failure = nb > 0x7fff_ffff ? 'File too large' : snapshotTableFailure(s);
+  // QEMU gives up above INT_MAX clusters (-EFBIG); we need about 11 bytes per cluster while checking.
+  if (nb > MAX_CHECK_CLUSTERS) return failed(nb > 0x7fff_ffff ? 'File too large' : `The file has ${nb} clusters; more than ${MAX_CHECK_CLUSTERS} are not analysed`, cs);
+  const snapshotsUnreadable = snapshotTableFailure(s);
+  let failure: string | null = null;
 
   const geo = refcountGeometry(h);
   const reftable = await readReftable(src, h);
   const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1);
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 
+  if (snapshotsUnreadable) {
+    // qcow2_check_read_snapshot_table fails before anything is counted: -EFBIG.
+    st.checkErrors++;
+    st.finding('check-error', 'CHECK_FAILED', 'snapshot table', 64, () => `ERROR failed to read the snapshot table: ${snapshotsUnreadable}`);
+    failure = 'File too large';
+  }
   st.ref(0, cs, 1, Role.HEADER, 0xffff, () => 'header');
   const uses = new Map<number, L2Use>();
   const l1Offset = Number(h.l1TableOffset);
@@ -114,18 +135,25 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
 
   const bad = stored.badBlocks.size > 0 ? (k: number) => stored.get(k) === -1 : null;
   settleRoles(st.roles, stored.values, bad, st.expected.counts, highest);
-  const exclusive = snapshotExclusive(st, h.nbSnapshots);
+  const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
   if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
     f.info('DIRTY_REFCOUNTS', 'header', 72, 'The dirty bit is set (lazy refcounts): refcounts were not updated before the image was closed, so ' +
       'qemu-img check reports the mismatches as corruptions; QEMU repairs them when it opens the image read-write.');
   }
   if (st.checkErrors > 0 && !failure) failure = 'Check failed';
+  // qemu-img check cannot open an image QEMU refuses (for any open, or for I/O): it prints no JSON
+  // and exits 1. Our own counts above still describe the image.
+  const refusal = f.list.find((x) => x.code === 'QEMU_REFUSES' || x.code === 'QEMU_REFUSES_IO');
+  if (refusal) failure = `${REFUSED} ${refusal.message}`;
 
   const size = Number((h.size / 512n) * 512n);
   const backing = s.backingFile !== null ? await backingLayer(src, s.backingFile, s.extensions.backingFormat, opts.openBacking, f, 1) : null;
   const top = qcow2Layer(activeL1, size, g, tables, dataFile, backing);
   const map = resolveChain(top);
-  if (map.error) f.error('MAP_FAILED', 'guest map', null, `qemu-img map would stop at guest offset ${hex(map.ranges.reduce((e, r) => r.start + r.length, 0))}: ${map.error}`);
+  if (map.error) {
+    const last = map.ranges.at(-1);
+    f.error('MAP_FAILED', 'guest map', null, `qemu-img map would stop after guest offset ${hex(last ? last.start + last.length : 0)}: ${map.error}`);
+  }
   if (map.truncatedAt) {
     f.warn('MAP_TRUNCATED', 'guest map', null, `The guest map has more than ${MAX_MAP_RANGES} ranges; only those before guest offset ${hex(map.truncatedAt)} are kept (qemu-img map prints them all).`);
   }
@@ -140,7 +168,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     fragmentedClusters: st.frag.fragmented,
     compressedClusters: st.frag.compressed,
   };
-  const json = failure && failure !== 'Check failed' ? null : qemuCheckJson(opts.filename ?? src.name, counts);
+  const json = failure !== null && failure !== 'Check failed' ? null : qemuCheckJson(opts.filename ?? src.name, counts);
   return {
     json,
     exitCode: failure ? 1 : counts.corruptions ? 2 : counts.leaks ? 3 : 0,
@@ -157,6 +185,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     snapshotExclusiveClusters: exclusive,
     guestMap: map.ranges as MapRange[],
     mapError: map.error,
+    mapTruncatedAt: map.truncatedAt ?? null,
   };
 }
 
@@ -205,13 +234,14 @@ function compareRefcounts(st: CheckState): number {
 async function oflagCopiedL1(src: ByteSource, st: CheckState, l1: BigUint64Array, l1Size: number): Promise<void> {
   const cs = st.clusterSize;
   const pending: number[] = [];
-  for (let i = 0; i < l1Size; i++) {
+  const n = Math.min(l1Size, l1.length);
+  for (let i = 0; i < n; i++) {
     const e = l1[i] ?? 0n;
     const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
     if (l2 !== 0 && st.stored.get(Math.floor(l2 / cs)) === -2) pending.push(Math.floor(l2 / cs));
   }
   if (pending.length) await st.stored.ensure(src, pending);
-  for (let i = 0; i < l1Size; i++) {
+  for (let i = 0; i < n; i++) {
     const e = l1[i] ?? 0n;
     const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
     if (l2 === 0) continue;
@@ -239,6 +269,6 @@ function failed(reason: string, cs: number): CheckResult {
     json: null, exitCode: 1, failure: reason, counts, clusterSize: cs, highestCluster: 0,
     roles: new Uint8Array(0), storedRefcounts: new Uint32Array(0), owner: new Uint32Array(0),
     compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
-    l2Tables: new Map(), reftable: [], snapshotExclusiveClusters: [], guestMap: [], mapError: reason,
+    l2Tables: new Map(), reftable: [], snapshotExclusiveClusters: [], guestMap: [], mapError: reason, mapTruncatedAt: null,
   };
 }

@@ -135,9 +135,35 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): E
     pos += 8 + Math.ceil(length / 8) * 8;
   }
   if (h.cryptMethod === S.CRYPT_LUKS && !cryptoHeader) {
-    refuse(32, 'LUKS encryption (crypt_method 2) needs the full disk encryption header extension, which is missing');
+    // QEMU's wording; 7.2 checks this only when it opens the image for I/O (qemu-img check, map),
+    // and qemu-img info, which does not, crashes on such an image.
+    refuse(32, 'Missing CRYPTO header for crypt method 2 (LUKS needs the full disk encryption header extension; qemu-img info 7.2 crashes on this image)');
   }
   return { list, backingFormat, featureTable, bitmaps, cryptoHeader, dataFile, featureNames };
+}
+
+/**
+ * QEMU's refusal of unknown incompatible features (block/qcow2.c report_unsupported_feature): the
+ * bits named by the last feature name table, in table order up to its first entry with an empty
+ * name, then whatever bits are left, in hex. The names are the image's own: data, never markup.
+ */
+export function unsupportedFeatures(mask: bigint, ext: Extensions): string {
+  const names: string[] = [];
+  let rest = mask;
+  const table = ext.list.filter((e) => e.type === S.EXT_FEATURE_TABLE).at(-1);
+  for (let i = 0; table && i < table.data.length; i += 48) {
+    const entry = new Uint8Array(48);
+    entry.set(table.data.subarray(i, i + 48));
+    if (entry[2] === 0) break;
+    // The bit is a u8 that C shifts by; x86 takes the count modulo 64.
+    const bit = 1n << BigInt(entry[1]! & 63);
+    if (entry[0] === 0 && rest & bit) {
+      names.push(decodeCString(entry.subarray(2, 48)));
+      rest &= ~bit;
+    }
+  }
+  if (rest) names.push(`Unknown incompatible feature: ${rest.toString(16)}`);
+  return `Unsupported qcow2 feature(s): ${names.join(', ')}`;
 }
 
 /** Reads the backing file name from cluster 0, or null when there is none. */

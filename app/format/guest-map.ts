@@ -2,10 +2,12 @@
 // bdrv_co_block_status, block/qcow2.c qcow2_co_block_status, block/qcow2-cluster.c
 // qcow2_get_host_offset and qcow2_get_subcluster_type, as of QEMU 7.2).
 //
-// Each image of the chain becomes a Layer: runs over its guest range, each of one kind (unallocated,
-// unallocated-but-preallocated, zero, preallocated zero, data, compressed, invalid) with the host
-// offset of its first byte. The chain is then resolved position by position as get_block_status
-// does (descend while unallocated and inside the backing file) and coalesced as entry_mergeable does.
+// Each image of the chain becomes a Layer: per L1 entry, the runs of its L2 table (shared by every
+// entry pointing at it, never expanded), each run of one kind (unallocated, unallocated but
+// preallocated, zero, preallocated zero, data, compressed, invalid) with the host offset of its
+// first byte. The chain is resolved query by query as get_block_status does (descend while
+// unallocated and inside the backing file; fail where QEMU's cluster scan meets an invalid entry)
+// and coalesced as entry_mergeable does, up to MAX_MAP_RANGES ranges.
 
 import type { MappingGeometry } from './mapping';
 
@@ -236,11 +238,13 @@ export interface Layer {
  */
 export function qcow2Layer(l1: BigUint64Array, size: number, g: MappingGeometry, tables: ReadonlyMap<number, RunList>, dataFile: boolean, backing: Layer | null): Layer {
   const span = g.l2Entries * g.clusterSize;
-  const entries: (RunList | number)[] = new Array<RunList | number>(Math.ceil(size / span)).fill(Kind.UNALLOCATED);
-  for (let i = 0; i < entries.length && i < l1.length; i++) {
+  // Only entries the L1 table has (QEMU: past l1_size all is unallocated), never one per span of a
+  // possibly huge virtual size.
+  const entries: (RunList | number)[] = new Array<RunList | number>(Math.min(Math.ceil(size / span), l1.length)).fill(Kind.UNALLOCATED);
+  for (let i = 0; i < entries.length; i++) {
     const masked = l1[i]! & 0x00ff_ffff_ffff_fe00n;
     if (masked === 0n) continue;
-    const l2 = masked <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(masked) : Number.MAX_SAFE_INTEGER;
+    const l2 = Number(masked); // bits 9..55 only: exact as a double
     entries[i] = l2 % g.clusterSize !== 0 ? Kind.INVALID : tables.get(l2) ?? Kind.UNALLOCATED;
   }
   return { size, clusterSize: g.clusterSize, span, entries, dataFile, backing };
@@ -279,10 +283,14 @@ export interface GuestMap {
   readonly truncatedAt?: number | null;
 }
 
-/** qcow2_co_block_status caps one query at INT_MAX bytes. */
+/** qcow2_co_block_status caps one query at INT_MAX bytes: the farthest its cluster scan reaches. */
 const QUERY_MAX = 0x7fff_ffff;
-/** Ranges kept at most; a map with more (qemu-img would print them all) is cut, with a finding. */
-export const MAX_MAP_RANGES = 1 << 20;
+/**
+ * Ranges kept at most (about 10 MiB of objects); a map with more — qemu-img would print them all,
+ * e.g. 16 M lines for every guest cluster of a 1 TiB disk mapped to one host cluster — is cut there,
+ * with a finding.
+ */
+export const MAX_MAP_RANGES = 1 << 17;
 
 interface Status {
   readonly n: number;
@@ -299,14 +307,21 @@ function query(layer: Layer, p: number, bytes: number): Status | null {
   const base = i * layer.span;
   const end = Math.min(base + layer.span, layer.size);
   const e = layer.entries[i] ?? Kind.UNALLOCATED;
-  if (typeof e === 'number') return e === Kind.INVALID ? null : { n: Math.min(end - p, bytes), kind: e, host: -1 };
+  if (typeof e === 'number') {
+    if (e === Kind.INVALID) return null;
+    // The run goes on over following entries of the same kind, and past the L1 table's end.
+    let j = i + 1;
+    while (j < layer.entries.length && layer.entries[j] === e) j++;
+    const runEnd = j >= layer.entries.length ? layer.size : Math.min(j * layer.span, layer.size);
+    return { n: Math.min(runEnd - p, bytes), kind: e, host: -1 };
+  }
   const r = e.find(p - base);
   const kind = e.kind[r]!;
   if (kind === Kind.INVALID) return null;
   const poison = e.poison[r]!;
   if (poison >= 0) {
     const cs = layer.clusterSize;
-    const lastScanned = Math.floor(p / cs) + Math.ceil((bytes + (p % cs)) / cs) - 1;
+    const lastScanned = Math.floor(p / cs) + Math.ceil((Math.min(bytes, QUERY_MAX) + (p % cs)) / cs) - 1;
     if (Math.floor((base + poison) / cs) <= lastScanned) return null;
   }
   const host = e.host[r]! < 0 ? -1 : e.host[r]! + (p - base - e.start[r]!);
@@ -322,7 +337,7 @@ export function resolveChain(top: Layer): GuestMap {
     if (em.ranges.length >= MAX_MAP_RANGES) return { ranges: em.ranges, error: null, truncatedAt: pos };
     let layer = top;
     let depth = 0;
-    let bytes = Math.min(QUERY_MAX, top.size - pos);
+    let bytes = top.size - pos;
     for (;;) {
       const st = query(layer, pos, bytes);
       if (!st) return { ranges: em.ranges, error: 'Could not read file metadata: Input/output error', truncatedAt: null };
@@ -334,7 +349,7 @@ export function resolveChain(top: Layer): GuestMap {
         if (b && pos < b.size) {
           layer = b;
           depth++;
-          bytes = Math.min(bytes, b.size - pos, QUERY_MAX);
+          bytes = Math.min(bytes, b.size - pos);
           continue;
         }
         em.emit(pos, bytes, depth, false, true, false, st.host);

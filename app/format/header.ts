@@ -173,8 +173,8 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
   if (h.backingFileSize > S.MAX_BACKING_FILE_NAME || BigInt(h.backingFileSize) > BigInt(cs) - h.backingFileOffset) {
     if (h.backingFileOffset !== 0n) refuse(16, 'Backing file name too long');
   }
-  const unknown = h.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
-  if (unknown) refuse(72, `Unsupported qcow2 feature(s): ${featureList(unknown, 'incompatible').join(', ')}`);
+  // Unknown incompatible features are refused once the feature name table is read (QEMU names
+  // them from it): extensions.ts unsupportedFeatures, called by the header stage.
   if (h.cryptMethod === S.CRYPT_AES) f.warn('LEGACY_AES', 'header', 32, 'Legacy AES encryption: QEMU only opens it read-only for conversion');
   if (h.incompatibleFeatures & S.INCOMPAT_CORRUPT) f.warn('CORRUPT_BIT', 'header', 72, 'The corrupt bit is set: QEMU opens this image read-only only');
   if (h.size > BigInt(Number.MAX_SAFE_INTEGER)) refuse(24, 'Image is too big');

@@ -92,7 +92,7 @@ export function humanBytes(n: number): string {
   return u === 0 ? `${n} bytes` : `${Number.isInteger(v) ? v : v.toFixed(2).replace(/\.?0+$/, '')} ${units[u]}`;
 }
 
-const span = (a: number, b: number) => `${humanBytes(a)}–${humanBytes(b)}`;
+const span = (a: number, b: number) => `${a === 0 ? '0' : humanBytes(a)}–${humanBytes(b)}`;
 
 export interface DescribeContext {
   readonly structures: Structures;

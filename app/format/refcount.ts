@@ -5,6 +5,7 @@
 
 import type { Header } from './header';
 import { readRanges, type ByteSource } from './source';
+import { MAX_REFTABLE_BYTES } from './spec';
 
 export interface RefcountGeometry {
   readonly clusterBits: number;
@@ -34,6 +35,8 @@ export interface ReftableEntry {
   readonly raw: bigint;
   /** Bits 9..63 as a number (exact below 2^53; larger values are far past any file). */
   readonly offset: number;
+  /** The offset (bits 9..63, exactly) is not a multiple of the cluster size. */
+  readonly unaligned: boolean;
 }
 
 const REFT_OFFSET_MASK = 0xffff_ffff_ffff_fe00n;
@@ -158,17 +161,21 @@ function decodeBlock(block: Uint8Array, order: number, out: Uint32Array, base: n
   for (let i = have; i < n; i++) out[base + i] = 0;
 }
 
-/** Reads the refcount table (zero-filled past the end of the file, as QEMU's reads are). */
+/**
+ * Reads the refcount table: at most QEMU's 8 MiB (it refuses larger ones at open), and only what
+ * lies inside the file — past the end of the file QEMU reads zeros, which are unused entries.
+ */
 export async function readReftable(src: ByteSource, h: Header): Promise<ReftableEntry[]> {
-  const entries = (h.refcountTableClusters * h.clusterSize) / 8;
   const off = Number(h.refcountTableOffset);
-  const bytes = off < src.size && Number.isSafeInteger(off) ? await src.read(off, entries * 8) : new Uint8Array(0);
+  const inFile = off < src.size && Number.isSafeInteger(off) ? Math.floor((src.size - off) / 8) : 0;
+  const entries = Math.min((h.refcountTableClusters * h.clusterSize) / 8, MAX_REFTABLE_BYTES / 8, inFile);
+  const bytes = entries > 0 ? await src.read(off, entries * 8) : new Uint8Array(0);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: ReftableEntry[] = new Array<ReftableEntry>(entries);
   for (let i = 0; i < entries; i++) {
     const raw = i * 8 + 8 <= bytes.length ? dv.getBigUint64(i * 8) : 0n;
     const masked = raw & REFT_OFFSET_MASK;
-    out[i] = { raw, offset: masked <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(masked) : Number.MAX_SAFE_INTEGER };
+    out[i] = { raw, offset: Number(masked), unaligned: masked % BigInt(h.clusterSize) !== 0n };
   }
   return out;
 }
@@ -192,7 +199,7 @@ export async function loadStoredRefcounts(
   for (let t = 0; t < lastTable; t++) {
     const off = reftable[t]!.offset;
     if (off === 0) continue;
-    if (off % geo.clusterSize !== 0) {
+    if (reftable[t]!.unaligned) {
       bad.add(t);
       continue;
     }
@@ -202,7 +209,7 @@ export async function loadStoredRefcounts(
     else byOffset.set(off, [t]);
   }
   const stored = new StoredRefcounts(geo, reftable, values, bad);
-  for (let t = lastTable; t < reftable.length; t++) if (reftable[t]!.offset % geo.clusterSize !== 0) bad.add(t);
+  for (let t = lastTable; t < reftable.length; t++) if (reftable[t]!.unaligned) bad.add(t);
   const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
   const big = (c: number, v: bigint) => stored.setBig(c, v);
   await readRanges(src, ranges, (off, bytes) => {

@@ -5,7 +5,7 @@
 // Qcow2Error('NOT_QCOW2') that says what the file is.
 
 import { Findings, Qcow2Error, hex } from './errors';
-import { parseBackingFileName, parseExtensions, type Extensions } from './extensions';
+import { parseBackingFileName, parseExtensions, unsupportedFeatures, type Extensions } from './extensions';
 import { FOREIGN_HEAD_BYTES, FOREIGN_TAIL_BYTES, detectForeign, type ForeignFormat } from './foreign';
 import { checkHeader, parseHeader, type Header } from './header';
 import { LUKS_HEADER_BYTES, parseLuksHeader } from './luks';
@@ -61,6 +61,8 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
  */
 function checkOpenExtras(h: Header, ext: Extensions, f: Findings): void {
   const refuse = (offset: number | null, msg: string) => f.error('QEMU_REFUSES', 'header extension', offset, msg);
+  const unknown = h.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
+  if (unknown) f.error('QEMU_REFUSES', 'header', 72, unsupportedFeatures(unknown, ext));
   for (const e of ext.list) {
     if (e.type === S.EXT_BACKING_FORMAT && e.length >= 16) refuse(e.offset, `ERROR: ext_backing_format: len=${e.length} too large (>=16)`);
   }

@@ -19,6 +19,7 @@ function getClient(): AnalysisClient {
 /** Analyses files dropped or picked together; whatever was running is abandoned. */
 export function openFiles(files: readonly File[]): void {
   if (files.length === 0) return;
+  performance.mark('qcowscope:file');
   const job = getClient().analyze(files);
   dropClusterArrays(job);
   useApp.setState({

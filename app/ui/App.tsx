@@ -3,7 +3,7 @@
 // data-state (idle | reading | scanning | done | error) and data-file for tests and styling.
 // Files may be dropped anywhere on the page.
 
-import { useRef, type DragEvent } from 'react';
+import { useEffect, useRef, type DragEvent } from 'react';
 import { openFiles, setDragging } from '../state/actions';
 import { usePageState, useCurrentFile } from '../state/selectors';
 import { useApp } from '../state/store';
@@ -22,6 +22,15 @@ export function App() {
   const anyFiles = useApp((s) => s.files.length > 0);
   const cancelled = useApp((s) => s.jobStatus === 'cancelled');
   const depth = useRef(0);
+  const hasHeader = useApp((s) => s.files.some((f) => f.stage !== null));
+
+  // Marks for `npm run bench`: the header on screen and the complete analysis on screen.
+  useEffect(() => {
+    if (hasHeader) performance.mark('qcowscope:header');
+  }, [hasHeader]);
+  useEffect(() => {
+    if (state === 'done' || state === 'error') performance.mark('qcowscope:done');
+  }, [state]);
 
   const onDragEnter = (e: DragEvent) => {
     if (!hasFiles(e)) return;

@@ -1,0 +1,104 @@
+// The built CLI's check, map and report commands, run as a user runs them: check --output=json and
+// map --output=json print qemu-img's bytes, with qemu-img's exit codes and per-cluster stderr lines;
+// the human forms contain qemu-img's; report is one JSON document agreeing with both.
+
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasQemuImg } from '../format/testing/random-images';
+import { ROOT, SAMPLES } from '../format/testing/samples';
+
+let dir = '';
+let bundle = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'qcowscope-cli-check-'));
+  bundle = join(dir, 'qcowscope.mjs');
+  await build({ entryPoints: [join(ROOT, 'app/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error' });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const cli = (args: string[], cwd = SAMPLES) => spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8' });
+const stored = (name: string, kind: string) => readFileSync(join(SAMPLES, `${name}.${kind}`), 'utf8');
+const storedOr = (name: string, kind: string) => {
+  try {
+    return stored(name, kind);
+  } catch {
+    return '';
+  }
+};
+
+// Samples committed uncompressed, so the CLI sees the very file qemu-img checked.
+const CHECKED = ['leak', 'corrupt-refcount', 'lazy-dirty', 'overlay', 'extended-l2', 'zero-clusters'];
+
+describe('qcowscope check', () => {
+  it.each(CHECKED)('--output=json on %s: stdout, stderr and exit code are qemu-img\'s', (name) => {
+    const r = cli(['check', '--output=json', `${name}.qcow2`]);
+    expect(r.stdout).toBe(stored(name, 'check.json'));
+    expect(r.stderr).toBe(storedOr(name, 'check.err'));
+    expect(r.status).toBe(Number(stored(name, 'check.rc')));
+  });
+
+  it('an image QEMU refuses: like qemu-img, no JSON and exit code 1, with the reason; the human form shows our check', () => {
+    const r = cli(['check', '--output=json', 'seed-zero-offset-bitmap.qcow2']);
+    expect(r.status).toBe(Number(stored('seed-zero-offset-bitmap', 'check.rc')));
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain("Bitmap 'empty' doesn't satisfy the constraints");
+    const human = cli(['check', 'seed-zero-offset-bitmap.qcow2']);
+    expect(human.status).toBe(1);
+    expect(human.stdout).toContain('No errors were found on the image.');
+  });
+
+  it.runIf(hasQemuImg())('human output contains qemu-img check\'s summary and per-cluster lines', () => {
+    for (const name of ['leak', 'corrupt-refcount', 'v3']) {
+      const ours = cli(['check', `${name}.qcow2`]);
+      const theirs = spawnSync('qemu-img', ['check', '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8' });
+      expect(ours.stdout, name).toContain(theirs.stdout);
+      for (const line of theirs.stderr.split('\n').filter(Boolean)) expect(ours.stdout, name).toContain(line);
+      expect(ours.status, name).toBe(theirs.status);
+    }
+  });
+});
+
+describe('qcowscope map', () => {
+  it.each(['overlay', 'overlay-raw', 'extended-l2', 'zero-clusters', 'data-file'])('--output=json on %s prints what qemu-img printed', (name) => {
+    const r = cli(['map', '--output=json', `${name}.qcow2`]);
+    expect(r.stdout).toBe(stored(name, 'map.json'));
+    expect(r.status).toBe(0);
+  });
+
+  it('--backing FILE stands in for a backing file that is not beside the overlay', () => {
+    copyFileSync(join(SAMPLES, 'overlay.qcow2'), join(dir, 'overlay.qcow2'));
+    const alone = cli(['map', '--output=json', 'overlay.qcow2'], dir);
+    expect(alone.stderr).toContain("backing file 'base.qcow2' was not opened");
+    const r = cli(['map', '--output=json', '--backing', join(SAMPLES, 'base.qcow2'), 'overlay.qcow2'], dir);
+    expect(r.stdout).toBe(stored('overlay', 'map.json'));
+  });
+
+  it.runIf(hasQemuImg())('human output matches qemu-img map', () => {
+    for (const name of ['overlay', 'overlay-raw', 'v3', 'zero-clusters', 'extended-l2']) {
+      const theirs = spawnSync('qemu-img', ['map', '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8' });
+      expect(cli(['map', `${name}.qcow2`]).stdout, name).toBe(theirs.stdout);
+    }
+    const compressed = cli(['map', 'compressed-mixed.qcow2']);
+    expect(compressed.status).toBe(1);
+    expect(compressed.stderr).toContain('File contains external, encrypted or compressed clusters.');
+  });
+});
+
+describe('qcowscope report', () => {
+  it('is one JSON document that agrees with qemu-img check and map', () => {
+    const r = cli(['report', '--output=json', 'overlay.qcow2']);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.check.qemuImgCheck).toEqual(JSON.parse(stored('overlay', 'check.json')));
+    expect(doc.map.ranges).toEqual(JSON.parse(stored('overlay', 'map.json')));
+    expect(doc.roles.counts.reduce((n: number, c: { bytes: number }) => n + c.bytes, 0)).toBe(doc.fileSize);
+    expect(doc.roles.runs.reduce((n: number, run: [string, number, number]) => n + run[2], 0)).toBe(doc.roles.clusters);
+    expect(doc.space.categories.reduce((n: number, c: { bytes: number }) => n + c.bytes, 0)).toBe(doc.fileSize);
+    expect(doc.structures.header.size).toBe('8388608');
+  });
+});

@@ -1,0 +1,235 @@
+// The known hard cases of hostile input (issue "Hardening"): each one must end in a report (or a
+// typed error) within the fuzzer's budget, with bounded findings, and — where qemu-img is
+// installed — with qemu-img's own verdict on the very same bytes. Cases that could hang or exhaust
+// the heap run in a child process (fuzz/isolated.ts) so that a regression fails instead of hanging.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyze, type Analysis } from './analyze';
+import { qemuCheckJsonText } from './check-json';
+import { bitmapsSharingOneTable, patchSample, type Patch } from './fuzz/cases';
+import { buildFuzzEngine, runIsolated } from './fuzz/isolated';
+import { locate } from './fuzz/locate';
+import { truncationPoints, writeUint } from './fuzz/mutate';
+import { runCase } from './fuzz/run';
+import { BytesSource } from './source';
+import { FINDINGS_PER_CLASS_CAP } from './spec';
+import { compareWithQemu } from './testing/craft';
+import { craftImage } from './testing/craft-image';
+import { hasQemuImg } from './testing/random-images';
+import { ROOT, samplePath } from './testing/samples';
+
+const BUDGET_MS = 2000;
+const QEMU = hasQemuImg();
+let dir = '';
+let engine = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'qcowscope-hardening-'));
+  engine = join(dir, 'engine.mjs');
+  await buildFuzzEngine(ROOT, engine);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sample = (name: string) => new Uint8Array(readFileSync(samplePath(name)));
+const analyzeBytes = (b: Uint8Array): Promise<Analysis> => analyze(new BytesSource(b, 'case.qcow2'));
+const refusals = (a: Analysis) => a.qemuRefuses.map((f) => f.message);
+
+/** Runs the case in a child process: it must end in a report or typed error within the budget. */
+function withinBudget(b: Uint8Array): void {
+  const v = runIsolated(engine, b, 'case.qcow2', BUDGET_MS);
+  expect(v, JSON.stringify(v).slice(0, 500)).toMatchObject({ ok: true });
+  expect(v.ms).toBeLessThan(BUDGET_MS);
+}
+
+/** Every code keeps at most the cap of findings, and its total counts all of them. */
+function findingsBounded(a: Analysis): void {
+  const listed = new Map<string, number>();
+  for (const f of a.findings) listed.set(f.code, (listed.get(f.code) ?? 0) + 1);
+  for (const [code, n] of listed) {
+    expect(n, code).toBeLessThanOrEqual(FINDINGS_PER_CLASS_CAP);
+    expect(a.findingTotals[code], code).toBeGreaterThanOrEqual(n);
+  }
+}
+
+/** Writes the bytes beside nothing else and runs a qemu tool on them. */
+function qemuImg(b: Uint8Array, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const name = `case-${Math.random().toString(36).slice(2)}.qcow2`;
+  writeFileSync(join(dir, name), b);
+  const r = spawnSync('qemu-img', [...args, name], { cwd: dir, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * qemu-img check's verdict on the same bytes: when QEMU refuses to open the image, the same reason
+ * among our refusals (our CLI then exits 1 as qemu-img does); else the same JSON and exit code.
+ */
+async function sameCheckAsQemu(b: Uint8Array, a: Analysis): Promise<void> {
+  const q = qemuImg(b, ['check', '--output=json', '-U']);
+  const ours = a.findings.filter((f) => f.code === 'QEMU_REFUSES' || f.code === 'QEMU_REFUSES_IO').map((f) => f.message);
+  const notOpened = /^qemu-img: Could not open '[^']*': (.*)$/m.exec(q.stderr);
+  if (notOpened || ours.length) {
+    expect(q.status).toBe(1);
+    expect(ours.some((m) => m.startsWith(notOpened?.[1] ?? '(qemu-img opened it)')), `qemu-img: ${q.stderr.split('\n')[0]}; ours: ${JSON.stringify(ours)}`).toBe(true);
+    return;
+  }
+  const name = /"filename": "([^"]+)"/.exec(q.stdout)?.[1];
+  const json = a.check.json ? qemuCheckJsonText({ ...a.check.json, filename: name ?? a.check.json.filename }) : '';
+  expect({ rc: a.check.exitCode, json: json.trim() }).toEqual({ rc: q.status, json: q.stdout.trim() });
+}
+
+async function sameOpenAsQemu(b: Uint8Array): Promise<void> {
+  const path = join(dir, `open-${Math.random().toString(36).slice(2)}.qcow2`);
+  writeFileSync(path, b);
+  expect(await compareWithQemu(path)).toBeNull();
+}
+
+describe('known hard cases', () => {
+  it('crypt_method 2 without the encryption header extension (qemu-img info 7.2 segfaults on it)', async () => {
+    const b = patchSample(sample('empty'), { 'header.crypt_method': 2 });
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    expect(a.structures.luks).toBeNull();
+    expect(refusals(a)).toContainEqual(expect.stringMatching(/^Missing CRYPTO header for crypt method 2 /));
+    if (QEMU) {
+      const q = qemuImg(b, ['check', '-U']);
+      expect([q.status, q.stderr]).toEqual([1, expect.stringContaining('Missing CRYPTO header for crypt method 2')]);
+    }
+  });
+
+  it('nb_snapshots 65536 in a small file: fast, findings capped, totals exact', async () => {
+    const b = patchSample(sample('empty'), { 'header.nb_snapshots': 65536, 'header.snapshots_offset': 0x30000 });
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    expect(a.structures.snapshotTable?.snapshots.length).toBe(65536);
+    expect(a.findingTotals.SNAPSHOT_INCOMPLETE).toBe(65536);
+    expect(a.findings.filter((f) => f.code === 'SNAPSHOT_INCOMPLETE')).toHaveLength(FINDINGS_PER_CLASS_CAP);
+    findingsBounded(a);
+    if (QEMU) await sameCheckAsQemu(b, a);
+  });
+
+  it('an L1 whose entries all point at one L2 whose entries all point at one cluster', async () => {
+    const { bytes: b } = craftImage({
+      clusterBits: 16, refcountOrder: 4, l1Entries: 2048, extraClusters: 2,
+      fill: (dv, l1, cluster) => {
+        for (let i = 0; i < 2048; i++) dv.setBigUint64(l1 + i * 8, BigInt(cluster(0)));
+        for (let j = 0; j < 8192; j++) dv.setBigUint64(cluster(0) + j * 8, BigInt(cluster(1)));
+      },
+    });
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    findingsBounded(a);
+    expect(a.check.counts.corruptions).toBeGreaterThan(FINDINGS_PER_CLASS_CAP);
+    if (QEMU) await sameCheckAsQemu(b, a);
+  });
+
+  it('an unaligned refcount block', async () => {
+    const b = patchSample(sample('v3'), { 'entry:refcount table:0': 0x20200 });
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    expect(a.findingTotals.REFBLOCK_UNALIGNED).toBe(1);
+    expect(a.check.counts.checkErrors).toBeGreaterThan(0);
+    if (QEMU) await sameCheckAsQemu(b, a);
+  });
+
+  it('an unknown incompatible bit named <script> in the feature name table', async () => {
+    const base = sample('empty');
+    const name = locate(base).names.find((n) => n.name === 'ext[0].feature[0].name')!;
+    const b = patchSample(base, { 'ext[0].feature[0].type': 0, 'ext[0].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n });
+    b.fill(0, name.offset, name.offset + 46);
+    b.set(new TextEncoder().encode('<script>'), name.offset);
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    expect(a.structures.extensions.featureTable[0]).toMatchObject({ type: 'incompatible', bit: 20, name: '<script>' });
+    expect(refusals(a)).toContain('Unsupported qcow2 feature(s): <script>');
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+
+  it('reserved bits set everywhere', async () => {
+    const b = sample('bitmaps');
+    const l = locate(b);
+    const masks: Record<string, bigint> = { 'l1': 0x7f00_0000_0000_01fen, 'snapshot-l1': 0x7f00_0000_0000_01fen, 'l2': 0x3f00_0000_0000_01fen, 'reftable': 0x1ffn, 'bitmap-table': 0xff00_0000_0000_01fen };
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    for (const t of l.tables) {
+      const mask = masks[t.kind];
+      if (mask === undefined) continue;
+      for (let i = 0; i < t.entries; i++) {
+        const at = t.offset + i * t.entrySize;
+        const e = dv.getBigUint64(at);
+        if (e !== 0n) dv.setBigUint64(at, e | mask);
+      }
+    }
+    for (const f of l.fields.filter((x) => /^bitmap\[\d+\]\.flags$/.test(x.name))) writeUint(b, f.offset, 4, 0xffff_fff8n | BigInt(dv.getUint32(f.offset)));
+    writeUint(b, 80, 8, 0xffff_ffff_ffff_fffen);
+    writeUint(b, 88, 8, 0xffff_ffff_ffff_fffcn | BigInt(dv.getUint32(92) & 3));
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    findingsBounded(a);
+    expect(a.findingTotals.L1_RESERVED).toBeGreaterThan(0);
+    expect(a.findingTotals.L2_RESERVED).toBeGreaterThan(0);
+    if (QEMU) await sameCheckAsQemu(b, a);
+  });
+
+  it('files truncated inside each structure end in a report or a typed error', async () => {
+    for (const name of ['v2', 'v3', 'snapshots', 'bitmaps', 'luks', 'extended-l2', 'compressed-zlib', 'refcount-1']) {
+      const b = sample(name);
+      for (const cut of truncationPoints(locate(b))) {
+        const v = await runCase(b.subarray(0, cut), `${name}-cut-${cut}.qcow2`);
+        expect(v, `${name} cut at ${cut}: ${JSON.stringify(v).slice(0, 300)}`).toMatchObject({ ok: true });
+        if (cut < 72) expect(v, `${name} cut at ${cut}`).toMatchObject({ outcome: 'typed-error', code: 'NOT_QCOW2' });
+      }
+    }
+  });
+
+  it('L1 size 2^31', async () => {
+    const b = patchSample(sample('v3'), { 'header.l1_size': 0x8000_0000 });
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    expect(a.findingTotals.L1_TOO_LARGE).toBe(1);
+    expect(refusals(a)).toContain('Active L1 table too large');
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+
+  it('65535 bitmaps naming one table of 8192 entries: the table is read once', async () => {
+    const base = sample('bitmaps');
+    const l2 = locate(base).tables.find((t) => t.kind === 'l2')!.offset;
+    const b = bitmapsSharingOneTable(base, 65535, l2, 8192);
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    const bitmaps = a.structures.bitmapDirectory!.bitmaps;
+    expect(bitmaps).toHaveLength(65535);
+    expect(new Set(bitmaps.map((x) => x.table)).size).toBe(1);
+    expect(bitmaps[65534]!.setBits).toBe(bitmaps[0]!.setBits);
+    findingsBounded(a);
+  });
+
+  it('refcount table offset 2^63', async () => {
+    const b = patchSample(sample('v3'), { 'header.refcount_table_offset': 1n << 63n });
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    expect(refusals(a)).toContain('Reference count table offset invalid');
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+});
+
+/** Crashers the fuzzer found, one line each: a sample and the fields it changed. */
+const REGRESSIONS: [label: string, sample: string, patch: Patch][] = [
+  ['refcount table of 2049 clusters (over QEMU\'s 8 MiB)', 'v3', { 'header.refcount_table_clusters': 0x801 }],
+  ['refcount table of 2^32-1 clusters', 'cluster-512', { 'header.refcount_table_clusters': 0xffff_ffff }],
+  ['nb_snapshots 2^29 with the table at 0', 'v3', { 'header.nb_snapshots': 0x2000_0000 }],
+  ['nb_snapshots 2^32-1', 'snapshots', { 'header.nb_snapshots': 0xffff_ffff }],
+  ['virtual size 2^63 + 512', 'compressed-zstd', { 'header.size': (1n << 63n) + 512n }],
+  ['virtual size 2^64 - 1', 'cluster-2m', { 'header.size': 0xffff_ffff_ffff_ffffn }],
+  ['virtual size 2^53 - 1 with extended L2', 'extended-l2', { 'header.size': (1n << 53n) - 1n }],
+  ['l1_size 2^32-1 in a v2 image', 'v2', { 'header.l1_size': 0xffff_ffff }],
+  ['l1_size 2^27 (4 GiB of L1)', 'compressed-zlib', { 'header.l1_size': 0x800_0000 }],
+];
+
+describe('fuzz regressions', () => {
+  it.each(REGRESSIONS)('%s', (_label, name, patch) => {
+    withinBudget(patchSample(sample(name), patch));
+  });
+});
