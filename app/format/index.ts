@@ -53,5 +53,4 @@ export type { CheckResult, CheckCounts, QemuCheckJson } from './check';
 export { qemuCheckJson, qemuCheckJsonText } from './check-json';
 export { guestMapJson, type MapRange } from './guest-map';
 export type { SpaceAccounting } from './space';
-// For the lead: layout.ts (roleCounts, roleRuns, describeCluster), refcount.ts and the other
-// check-*.ts modules are still being shaped by their owner; export what the UI needs here.
+export { clusterOwners, describeCluster, roleCounts, roleRuns, type DescribeContext } from './layout';

@@ -3,7 +3,7 @@
 // it again shows all; Ctrl/⌘/Shift-click adds or removes a role. Extra rows list things that own no
 // cluster (e.g. a zero-offset empty bitmap) so they are not silently missing.
 
-import { ROLE_INFO } from '../format/roles';
+import { ROLE_INFO } from '../format';
 import { formatBytes } from './layout';
 import { swatchCss } from './palette';
 import { roleLabel } from './tooltip';

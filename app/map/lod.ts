@@ -6,7 +6,7 @@
 // are computed on demand from the role bytes (a bucket at the zoom limits holds few thousand clusters).
 // Pure: no DOM; runs in Node for tests.
 
-import { ROLE_COUNT, Role, type RoleId } from '../format/roles';
+import { ROLE_COUNT, Role, type RoleId } from '../format';
 import type { Grid } from './layout';
 
 /** Roles from lowest to highest drawing priority; the index is the role's bit in a presence mask. */

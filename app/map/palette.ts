@@ -5,7 +5,7 @@
 // deutan and tritan vision (palette.test.ts states the margins). Damage roles also carry an 8×8
 // pattern at high zoom and in the legend, so they never rely on colour alone.
 
-import { Role, ROLE_COUNT, type RoleId } from '../format/roles';
+import { Role, ROLE_COUNT, type RoleId } from '../format';
 
 /** CSS colour of each role, indexed by role id. */
 export const ROLE_COLOR: readonly string[] = (() => {

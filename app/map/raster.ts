@@ -5,7 +5,7 @@
 // Pure: no DOM, so it is tested in Node.
 
 import { levelFor, type View } from './layout';
-import { ROLE_INFO } from '../format/roles';
+import { ROLE_INFO } from '../format';
 import { PRIORITY, ROLE_BIT, type Pyramid } from './lod';
 import { BACKGROUND, DIM_KEEP, GAP, PATTERN_INK, ROLE_COLOR, mix, packRgba, patternTile, rgb } from './palette';
 

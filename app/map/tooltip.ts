@@ -3,7 +3,7 @@
 // of clusters of each role in it, highest drawing priority first. Pure: the React tooltip only lays
 // these lines out.
 
-import { ROLE_INFO } from '../format/roles';
+import { ROLE_INFO } from '../format';
 import { PRIORITY, bucketExtent, countBucket } from './lod';
 import { formatBytes, hex, type Grid } from './layout';
 

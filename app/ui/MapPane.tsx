@@ -7,7 +7,7 @@ import { ClusterMapPanel } from '../map/ClusterMapPanel';
 import { markMapShown, selectCluster } from '../state/actions';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
-import { describeOwner } from './derive';
+import { ownerPhrase } from './derive';
 
 export function MapPane({ file }: { file: FileEntry }) {
   const job = useApp((s) => s.job);
@@ -16,7 +16,7 @@ export function MapPane({ file }: { file: FileEntry }) {
   // arraysVersion changes whenever a batch lands: re-read the registry then.
   const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
   const result = file.result;
-  const describe = useCallback((k: number) => (result ? describeOwner(result, arrays, k) ?? '' : ''), [result, arrays]);
+  const describe = useCallback((k: number) => (result ? ownerPhrase(result, arrays, k) ?? '' : ''), [result, arrays]);
   const extras = useMemo(
     () => (file.structures?.bitmapDirectory?.bitmaps ?? [])
       .filter((b) => b.zeroOffsetEmpty)
@@ -43,6 +43,7 @@ export function MapPane({ file }: { file: FileEntry }) {
   return (
     <div className="map-pane" data-testid="map-pane">
       <ClusterMapPanel
+        key={`${job}:${file.index}`}
         roles={arrays.roles}
         clusterSize={cs}
         refcounts={arrays.storedRefcounts}

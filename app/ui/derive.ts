@@ -3,8 +3,7 @@
 // owner of a cluster. Pure functions of the store's data (and, for owners, the registry's arrays).
 
 import { Role, type Bitmap, type Finding, type RoleId } from '../format';
-// Not yet re-exported by app/format/index.ts.
-import { describeCluster } from '../format/layout';
+import { clusterOwners, describeCluster } from '../format';
 import type { ClusterArrays } from '../state/registry';
 import type { FileEntry } from '../state/store';
 import type { AnalysisResult } from '../worker/protocol';
@@ -170,4 +169,12 @@ export function tableLayout(r: AnalysisResult, k: number, role: number | undefin
   if ((s.snapshotTable?.snapshots ?? []).some((sn) => inRange(Number(sn.l1TableOffset), sn.l1Size * 8))) return Role.L1_SNAPSHOT;
   if ((s.bitmapDirectory?.bitmaps ?? []).some((b) => b.tableOffset > 1n && inRange(Number(b.tableOffset), b.tableSize * 8))) return Role.BITMAP_TABLE;
   return role;
+}
+
+/** The owner phrase alone ("L2 table for guest 0–512 MiB (active L1 entry 0)"), for the map tooltip. */
+export function ownerPhrase(r: AnalysisResult, arrays: ClusterArrays | undefined, cluster: number): string | null {
+  if (!arrays?.roles || !arrays.storedRefcounts) return null;
+  const check = { ...r.check, roles: arrays.roles, storedRefcounts: arrays.storedRefcounts };
+  const owners = clusterOwners({ structures: r.structures, check }, cluster);
+  return owners.length ? owners.join('; ') : null;
 }
