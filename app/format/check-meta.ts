@@ -6,7 +6,7 @@
 import { hex } from './errors';
 import type { CheckState } from './check-state';
 import { SNAP_MIXED } from './check-state';
-import type { Structures } from './model';
+import type { Bitmap, Structures } from './model';
 import type { ReftableEntry } from './refcount';
 import { Role } from './roles';
 import { readU64Table } from './mapping';
@@ -88,16 +88,26 @@ export async function referenceMetadata(src: ByteSource, st: CheckState, s: Stru
 /** A 64-bit field as a number: exact below 2^53; above, near enough (it is far past any file). */
 const safe = (v: bigint): number => Number(v);
 
-/** qcow2_check_bitmaps_refcounts: only when QEMU loads the bitmaps (autoclear bit 0 set). */
+/**
+ * qcow2_check_bitmaps_refcounts: only when QEMU loads the bitmaps (autoclear bit 0 set). Bitmaps
+ * naming the same table are one table scanned once, its references applied once per bitmap.
+ */
 async function referenceBitmaps(src: ByteSource, st: CheckState, s: Structures): Promise<void> {
   const ext = s.extensions.bitmaps;
   if (!ext || ext.nbBitmaps === 0 || !(s.header.autoclearFeatures & S.AUTOCLEAR_BITMAPS)) return;
   st.ref(safe(ext.directoryOffset), safe(ext.directorySize), 1, Role.BITMAP_DIRECTORY, SNAP_MIXED, () => 'bitmap directory');
   const cs = st.clusterSize;
+  const tables = new Map<string, { bitmap: Bitmap; times: number }>();
   for (const b of s.bitmapDirectory?.bitmaps ?? []) {
-    const name = `bitmap "${b.name}"`;
+    const key = `${b.tableOffset}:${b.tableSize}`;
+    const t = tables.get(key);
+    if (t) t.times++;
+    else tables.set(key, { bitmap: b, times: 1 });
+  }
+  for (const { bitmap: b, times } of tables.values()) {
+    const name = `bitmap "${b.name}"${times > 1 ? ` (and ${times - 1} more naming the same table)` : ''}`;
     const tableOffset = safe(b.tableOffset);
-    st.ref(tableOffset, b.tableSize * 8, 1, Role.BITMAP_TABLE, SNAP_MIXED, () => `table of ${name}`);
+    st.ref(tableOffset, b.tableSize * 8, times, Role.BITMAP_TABLE, SNAP_MIXED, () => `table of ${name}`);
     let table = b.table;
     if (!table || table.length < b.tableSize) table = await l1ForCheck(src, table, tableOffset, b.tableSize);
     for (let i = 0; i < table.length; i++) {
@@ -105,11 +115,11 @@ async function referenceBitmaps(src: ByteSource, st: CheckState, s: Structures):
       const off = e & S.BME_TABLE_ENTRY_OFFSET_MASK;
       const invalid = (e & S.BME_TABLE_ENTRY_RESERVED_MASK) !== 0n || (off !== 0n && ((e & 1n) !== 0n || off % BigInt(cs) !== 0n));
       if (invalid) {
-        st.corruptions++; // reported by the bitmap loader as BITMAP_TABLE_ENTRY_INVALID
+        st.corruptions += times; // reported by the bitmap loader as BITMAP_TABLE_ENTRY_INVALID
         continue;
       }
       if (off === 0n) continue;
-      st.ref(safe(off), cs, 1, Role.BITMAP_DATA, SNAP_MIXED, () => `data cluster ${i} of ${name}`);
+      st.ref(safe(off), cs, times, Role.BITMAP_DATA, SNAP_MIXED, () => `data cluster ${i} of ${name}`);
     }
   }
 }

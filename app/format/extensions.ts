@@ -112,11 +112,14 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): E
           f.warn('BITMAPS_INCONSISTENT', 'bitmaps extension', 88,
             'The bitmaps autoclear bit is clear: a program lacking bitmap support modified this file, so QEMU considers all bitmaps inconsistent and ignores them');
         } else {
-          if (ext.reserved !== 0) refuse(pos + 12, 'bitmaps_ext: reserved field is not zero');
-          if (ext.nbBitmaps > S.MAX_BITMAPS) refuse(pos + 8, 'bitmaps_ext: Image has too many bitmaps');
-          if (ext.nbBitmaps === 0) refuse(pos + 8, 'bitmaps_ext: found bitmaps extension with zero bitmaps');
-          if (ext.directoryOffset % BigInt(cs) !== 0n) refuse(pos + 24, 'bitmaps_ext: invalid dirctory offset');
-          if (ext.directorySize > BigInt(S.MAX_BITMAP_DIRECTORY_BYTES)) refuse(pos + 16, 'bitmaps_ext: bitmap directory size is too large');
+          // QEMU's wording (block/qcow2.c qcow2_read_extensions), typos and all.
+          if (ext.reserved !== 0) refuse(pos + 12, 'bitmaps_ext: Reserved field is not zero');
+          if (ext.nbBitmaps > S.MAX_BITMAPS) refuse(pos + 8, `bitmaps_ext: Image has ${ext.nbBitmaps} bitmaps, exceeding the QEMU supported maximum of ${S.MAX_BITMAPS}`);
+          if (ext.nbBitmaps === 0) refuse(pos + 8, 'found bitmaps extension with zero bitmaps');
+          if (ext.directoryOffset % BigInt(cs) !== 0n) refuse(pos + 24, 'bitmaps_ext: invalid bitmap directory offset');
+          if (ext.directorySize > BigInt(S.MAX_BITMAP_DIRECTORY_BYTES)) {
+            refuse(pos + 16, `bitmaps_ext: bitmap directory size (${ext.directorySize}) exceeds the maximum supported size (${S.MAX_BITMAP_DIRECTORY_BYTES})`);
+          }
         }
         bitmaps = ext;
         break;

@@ -23,11 +23,17 @@ const MAX_DEPTH = 64;
  */
 export async function backingLayer(
   from: ByteSource, name: string, format: string | null, open: OpenBacking | undefined, f: Findings, depth: number,
+  /** The sources of the chain above this one (the top first); an opener returning one of them again is a cycle. */
+  above: readonly ByteSource[] = [from],
 ): Promise<Layer | null> {
   const src = open ? await open(name, from) : null;
   if (!src) {
     f.warn('BACKING_UNAVAILABLE', 'backing file', 8,
       `The backing file '${name}' was not opened, so the guest map shows this image alone; qemu-img map needs the backing chain and would differ (or fail).`);
+    return null;
+  }
+  if (above.includes(src)) {
+    f.error('BACKING_CHAIN_CYCLE', 'backing file', null, `The backing file '${name}' is already in this image's backing chain (a cycle); it is not read again.`);
     return null;
   }
   if (depth > MAX_DEPTH) {
@@ -45,7 +51,7 @@ export async function backingLayer(
     f.error('BACKING_NOT_QCOW2', 'backing file', null, `The backing file '${name}' should be qcow2 but has no qcow2 header.`);
     return null;
   }
-  return readQcow2Layer(src, head, f, open, depth, name);
+  return readQcow2Layer(src, head, f, open, depth, name, [...above, src]);
 }
 
 /** A raw backing file: data everywhere, at the guest offset, up to its length rounded up to 512. */
@@ -56,7 +62,9 @@ function rawLayer(fileSize: number): Layer {
   return { size, clusterSize: 512, span: Math.max(size, 1), entries: [runs], dataFile: false, backing: null };
 }
 
-async function readQcow2Layer(src: ByteSource, head: Uint8Array, f: Findings, open: OpenBacking | undefined, depth: number, name: string): Promise<Layer | null> {
+async function readQcow2Layer(
+  src: ByteSource, head: Uint8Array, f: Findings, open: OpenBacking | undefined, depth: number, name: string, chain: readonly ByteSource[],
+): Promise<Layer | null> {
   const local = new Findings();
   const bits = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(20);
   if (bits < S.MIN_CLUSTER_BITS || bits > S.MAX_CLUSTER_BITS) {
@@ -83,6 +91,6 @@ async function readQcow2Layer(src: ByteSource, head: Uint8Array, f: Findings, op
     tables.set(off, tableRuns(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), g, flags));
   });
   const size = Number((h.size / 512n) * 512n);
-  const backing = backingName !== null ? await backingLayer(src, backingName, ext.backingFormat, open, f, depth + 1) : null;
+  const backing = backingName !== null ? await backingLayer(src, backingName, ext.backingFormat, open, f, depth + 1, chain) : null;
   return qcow2Layer(l1, size, g, tables, dataFile, backing);
 }

@@ -4,7 +4,7 @@
 // the heap run in a child process (fuzz/isolated.ts) so that a regression fails instead of hanging.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,12 +55,18 @@ function findingsBounded(a: Analysis): void {
   }
 }
 
-/** Writes the bytes beside nothing else and runs a qemu tool on them. */
+/** Writes the bytes to a file and runs qemu-img on it; stderr (maybe millions of lines) goes to a file, its head is kept. */
 function qemuImg(b: Uint8Array, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const name = `case-${Math.random().toString(36).slice(2)}.qcow2`;
   writeFileSync(join(dir, name), b);
-  const r = spawnSync('qemu-img', [...args, name], { cwd: dir, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const errPath = join(dir, `${name}.err`);
+  const err = openSync(errPath, 'w');
+  try {
+    const r = spawnSync('qemu-img', [...args, name], { cwd: dir, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', err] });
+    return { status: r.status, stdout: r.stdout, stderr: readFileSync(errPath, 'utf8').slice(0, 65536) };
+  } finally {
+    closeSync(err);
+  }
 }
 
 /**
@@ -113,9 +119,9 @@ describe('known hard cases', () => {
 
   it('an L1 whose entries all point at one L2 whose entries all point at one cluster', async () => {
     const { bytes: b } = craftImage({
-      clusterBits: 16, refcountOrder: 4, l1Entries: 2048, extraClusters: 2,
+      clusterBits: 16, refcountOrder: 4, l1Entries: 256, extraClusters: 2,
       fill: (dv, l1, cluster) => {
-        for (let i = 0; i < 2048; i++) dv.setBigUint64(l1 + i * 8, BigInt(cluster(0)));
+        for (let i = 0; i < 256; i++) dv.setBigUint64(l1 + i * 8, BigInt(cluster(0)));
         for (let j = 0; j < 8192; j++) dv.setBigUint64(cluster(0) + j * 8, BigInt(cluster(1)));
       },
     });
@@ -215,6 +221,54 @@ describe('known hard cases', () => {
   });
 });
 
+/** A copy of `b` naming `name` as its backing file (written at the end of cluster 0). */
+function withBackingName(b: Uint8Array, name: string): Uint8Array {
+  const out = b.slice();
+  const at = 65536 - 64;
+  out.fill(0, at, at + 64);
+  out.set(new TextEncoder().encode(name), at);
+  writeUint(out, 8, 8, BigInt(at));
+  writeUint(out, 16, 4, BigInt(name.length));
+  return out;
+}
+
+describe('backing chains that loop', () => {
+  /** Analyses `top` with backing files opened by name from `files` (one source per file), counting reads. */
+  async function chain(top: Uint8Array, files: Record<string, Uint8Array>) {
+    let reads = 0;
+    const counted = (b: Uint8Array, name: string) => {
+      const src = new BytesSource(b, name);
+      const read = src.read.bind(src);
+      src.read = (o: number, n: number) => {
+        reads++;
+        return read(o, n);
+      };
+      return src;
+    };
+    const sources = new Map(Object.entries(files).map(([n, b]) => [n, counted(b, n)]));
+    const topSrc = counted(top, 'top.qcow2');
+    sources.set('top.qcow2', topSrc);
+    const a = await analyze(topSrc, { openBacking: async (name) => sources.get(name) ?? null });
+    return { a, reads };
+  }
+
+  it('an image that names itself as its backing file', async () => {
+    const top = withBackingName(sample('v3'), 'top.qcow2');
+    const { a, reads } = await chain(top, {});
+    expect(a.findingTotals.BACKING_CHAIN_CYCLE).toBe(1);
+    expect(reads).toBeLessThan(40);
+  });
+
+  it('two backing files that name each other', async () => {
+    const b = withBackingName(sample('v3'), 'c.qcow2');
+    const c = withBackingName(sample('zero-clusters'), 'b.qcow2');
+    const { a, reads } = await chain(withBackingName(sample('v3'), 'b.qcow2'), { 'b.qcow2': b, 'c.qcow2': c });
+    expect(a.findingTotals.BACKING_CHAIN_CYCLE).toBe(1);
+    expect(a.findingTotals.BACKING_CHAIN_TOO_DEEP ?? 0).toBe(0);
+    expect(reads).toBeLessThan(60);
+  });
+});
+
 /** Crashers the fuzzer found, one line each: a sample and the fields it changed. */
 const REGRESSIONS: [label: string, sample: string, patch: Patch][] = [
   ['refcount table of 2049 clusters (over QEMU\'s 8 MiB)', 'v3', { 'header.refcount_table_clusters': 0x801 }],
@@ -227,6 +281,34 @@ const REGRESSIONS: [label: string, sample: string, patch: Patch][] = [
   ['l1_size 2^32-1 in a v2 image', 'v2', { 'header.l1_size': 0xffff_ffff }],
   ['l1_size 2^27 (4 GiB of L1)', 'compressed-zlib', { 'header.l1_size': 0x800_0000 }],
 ];
+
+/** QEMU's limits, each exceeded once: [label, sample, patch, a finding code we must report]. */
+const LIMITS: [label: string, sample: string, patch: Patch, code: string][] = [
+  ['snapshot extra data of 2^32-1 bytes', 'snapshots', { 'snapshot[0].extra_data_size': 0xffff_ffff }, 'QEMU_REFUSES'],
+  ['snapshot name of 65535 bytes running past the table', 'snapshots', { 'snapshot[1].name_size': 0xffff }, 'SNAPSHOT_TABLE_PAST_EOF'],
+  ['65536 bitmaps in the extension', 'bitmaps', { 'ext[1].nb_bitmaps': 65536 }, 'QEMU_REFUSES'],
+  ['a bitmap directory of 4 GiB', 'bitmaps', { 'ext[1].directory_size': 0x1_0000_0000n }, 'BITMAP_DIRECTORY_UNREADABLE'],
+  ['a bitmap table of 2^32-1 entries', 'bitmaps', { 'bitmap[0].table_size': 0xffff_ffff }, 'BITMAP_TABLE_CAPPED'],
+  ['a bitmap name of 65535 bytes', 'bitmaps', { 'bitmap[0].name_size': 0xffff }, 'QEMU_REFUSES'],
+  ['a backing file name of 2^32-1 bytes', 'overlay', { 'header.backing_file_size': 0xffff_ffff }, 'QEMU_REFUSES'],
+  ['header_length 2^32-1', 'v3', { 'header.header_length': 0xffff_ffff }, 'QEMU_REFUSES'],
+  ['a header extension of 2^32-1 bytes', 'v3', { 'ext[0].length': 0xffff_ffff }, 'QEMU_REFUSES'],
+  ['a LUKS header at 2^63', 'luks', { 'ext[0].offset': 1n << 63n }, 'LUKS_UNREADABLE'],
+  ['a LUKS header of 2^64-1 bytes', 'luks', { 'ext[0].length': 0xffff_ffff_ffff_ffffn }, 'QEMU_REFUSES'],
+  ['cluster_bits 63', 'v3', { 'header.cluster_bits': 63 }, 'QEMU_REFUSES'],
+  ['refcount_order 64', 'v3', { 'header.refcount_order': 64 }, 'QEMU_REFUSES'],
+];
+
+describe('limits', () => {
+  it.each(LIMITS)('%s', async (_label, name, patch, code) => {
+    const b = patchSample(sample(name), patch);
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    expect(Object.keys(a.findingTotals)).toContain(code);
+    findingsBounded(a);
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+});
 
 describe('fuzz regressions', () => {
   it.each(REGRESSIONS)('%s', (_label, name, patch) => {

@@ -94,6 +94,9 @@ export function humanBytes(n: number): string {
 
 const span = (a: number, b: number) => `${a === 0 ? '0' : humanBytes(a)}–${humanBytes(b)}`;
 
+/** Owner phrases listed for one cluster at most (a hostile image can give one cluster thousands). */
+const MAX_OWNERS = 16;
+
 export interface DescribeContext {
   readonly structures: Structures;
   readonly check: CheckResult;
@@ -116,7 +119,9 @@ export function clusterOwners(ctx: DescribeContext, k: number): string[] {
   if (k === 0) out.push('header and header extensions');
   const l1Off = Number(h.l1TableOffset);
   if (overlaps(l1Off, h.l1Size * 8)) out.push(`active L1 table (${entries(l1Off, h.l1Size * 8, 8)})`);
-  for (const sn of s.snapshotTable?.snapshots ?? []) {
+  const snaps = s.snapshotTable?.snapshots ?? [];
+  for (let i = 0; i < snaps.length && out.length < MAX_OWNERS; i++) {
+    const sn = snaps[i]!;
     const off = Number(sn.l1TableOffset);
     if (overlaps(off, sn.l1Size * 8)) out.push(`L1 table of snapshot ${sn.id} '${sn.name}' (${entries(off, sn.l1Size * 8, 8)})`);
   }
@@ -124,9 +129,10 @@ export function clusterOwners(ctx: DescribeContext, k: number): string[] {
   const rtOff = Number(h.refcountTableOffset);
   if (overlaps(rtOff, h.refcountTableClusters * cs)) out.push(`refcount table (${entries(rtOff, h.refcountTableClusters * cs, 8)})`);
   const perBlock = (cs * 8) / 2 ** h.refcountOrder;
-  c.reftable.forEach((e, i) => {
+  for (let i = 0; i < c.reftable.length && out.length < MAX_OWNERS; i++) {
+    const e = c.reftable[i]!;
     if (e.offset !== 0 && overlaps(e.offset, cs)) out.push(`refcount block ${i}: refcounts of host clusters ${i * perBlock}–${(i + 1) * perBlock - 1}`);
-  });
+  }
   const u = c.l2Tables.get(lo);
   if (u) {
     const l2Span = (cs / (h.incompatibleFeatures & 16n ? 16 : 8)) * cs;
@@ -137,17 +143,26 @@ export function clusterOwners(ctx: DescribeContext, k: number): string[] {
   if (crypt && overlaps(Number(crypt.headerOffset), Number(crypt.headerLength))) out.push('LUKS header');
   const bext = s.extensions.bitmaps;
   if (bext && overlaps(Number(bext.directoryOffset), Number(bext.directorySize))) out.push('bitmap directory');
+  // Bitmaps naming the same table are described together; each distinct table is scanned once.
+  const byTable = new Map<string, { names: string[]; table: BigUint64Array | null; offset: bigint; size: number }>();
   for (const b of s.bitmapDirectory?.bitmaps ?? []) {
-    if (overlaps(Number(b.tableOffset), b.tableSize * 8)) out.push(`table of bitmap '${b.name}'`);
-    const t = b.table;
-    if (!t) continue;
-    for (let i = 0; i < t.length; i++) {
-      if (Number(t[i]! & 0x00ff_ffff_ffff_fe00n) === lo) out.push(`data of bitmap '${b.name}', bytes ${i * cs}–${(i + 1) * cs - 1} of the bitmap`);
+    const key = `${b.tableOffset}:${b.tableSize}`;
+    const t = byTable.get(key);
+    if (t) t.names.push(b.name);
+    else byTable.set(key, { names: [b.name], table: b.table, offset: b.tableOffset, size: b.tableSize });
+  }
+  for (const t of byTable.values()) {
+    const who = t.names.length > 1 ? `bitmaps '${t.names[0]}' and ${t.names.length - 1} more` : `bitmap '${t.names[0]}'`;
+    if (overlaps(Number(t.offset), t.size * 8)) out.push(`table of ${who}`);
+    const e = t.table;
+    if (!e) continue;
+    for (let i = 0; i < e.length && out.length < MAX_OWNERS; i++) {
+      if (Number(e[i]! & 0x00ff_ffff_ffff_fe00n) === lo) out.push(`data of ${who}, bytes ${i * cs}–${(i + 1) * cs - 1} of the bitmap`);
     }
   }
   const guest = k < c.owner.length ? c.owner[k]! : 0;
   const role = c.roles[k];
-  const compressed = compressedAt(c, lo, hi, out);
+  const compressed = out.length < MAX_OWNERS ? compressedAt(c, lo, hi, out) : 0;
   if (compressed === 0 && guest > 0) {
     const whose = role === Role.DATA_SNAPSHOT ? 'held only by snapshots' : role === Role.DATA_SHARED ? 'shared' : 'active';
     if (role === Role.COMPRESSED) out.push(`compressed guest cluster ${hex((guest - 1) * cs)}`);
@@ -169,7 +184,7 @@ function compressedAt(c: CheckResult, lo: number, hi: number, out: string[]): nu
     else b = m;
   }
   let n = 0;
-  for (let i = a; i < ix.n && ix.host[i]! < hi; i++) {
+  for (let i = a; i < ix.n && ix.host[i]! < hi && out.length < MAX_OWNERS; i++) {
     const s = ix.host[i]!;
     const e = s + ix.length[i]!;
     if (e <= lo) continue;
@@ -187,6 +202,7 @@ export function describeCluster(ctx: DescribeContext, k: number): string {
   const label = ROLE_INFO[role]?.label ?? 'unknown';
   const stored = k < c.storedRefcounts.length ? c.storedRefcounts[k]! : 0;
   const owners = clusterOwners(ctx, k);
-  const who = owners.length ? owners.join('; ') : 'nothing references it';
+  const shown = owners.slice(0, MAX_OWNERS);
+  const who = owners.length === 0 ? 'nothing references it' : shown.join('; ') + (owners.length > shown.length ? `; and ${owners.length - shown.length} more` : '');
   return `cluster ${k} at ${hex(k * c.clusterSize)}: ${label}, refcount ${stored} — ${who}`;
 }

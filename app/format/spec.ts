@@ -78,7 +78,8 @@ export const MAX_SNAPSHOTS = 65536;
 export const MAX_SNAPSHOT_TABLE_BYTES = 64 * 1024 * 1024;
 export const MAX_SNAPSHOT_EXTRA_DATA = 1024;
 export const MAX_BITMAPS = 65535;
-export const MAX_BITMAP_DIRECTORY_BYTES = 64 * 1024 * 1024;
+/** QEMU's QCOW2_MAX_BITMAP_DIRECTORY_SIZE: 1 KiB per bitmap, just under 64 MiB. */
+export const MAX_BITMAP_DIRECTORY_BYTES = 1024 * MAX_BITMAPS;
 export const MAX_BITMAP_TABLE_BYTES = 512 * 1024 * 1024;
 export const MAX_BITMAP_NAME = 1023;
 export const MIN_BITMAP_GRANULARITY_BITS = 9;

@@ -84,11 +84,15 @@ async function runJob(job: Job): Promise<void> {
     if (job.abort.signal.aborted) throw new Aborted();
     post({ type: 'plan', job: job.id, order: plan.order, backing: plan.backing, missing: plan.missing });
     for (const file of plan.order) {
+      // One source per dropped file, so that the engine recognises a file met twice (a cycle).
+      const sources = new Map<number, ByteSource>();
       const openBacking = async (name: string): Promise<ByteSource | null> => {
         const b = plan.resolve(file, name);
         if (b === null) return null;
         const bf = job.files[b]!;
-        return new BlobSource(bf, bf.name);
+        let src = sources.get(b);
+        if (!src) sources.set(b, (src = new BlobSource(bf, bf.name)));
+        return src;
       };
       await runFile(job, file, openBacking);
     }

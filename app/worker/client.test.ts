@@ -102,3 +102,43 @@ describe('AnalysisClient', () => {
     await expect(c).rejects.toThrow('the analysis worker was restarted');
   });
 });
+
+describe('AnalysisClient watchdog', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('ends a worker that stays silent while it analyses, and says so', () => {
+    vi.useFakeTimers();
+    FakeWorker.all = [];
+    const events: ClientEvent[] = [];
+    const client = new AnalysisClient({ watchdogMs: 5000 });
+    client.subscribe((e) => events.push(e));
+    const job = client.analyze([file()]);
+    const w = FakeWorker.all[0]!;
+    vi.advanceTimersByTime(4000);
+    w.reply({ type: 'progress', job, file: 0, phase: 'l2', done: 1, total: 2 });
+    vi.advanceTimersByTime(4000);
+    expect(w.terminated).toBe(false);
+    vi.advanceTimersByTime(1001);
+    expect(w.terminated).toBe(true);
+    expect(events.at(-1)).toEqual({ type: 'worker-error', job, message: expect.stringMatching(/^analysis stopped: the worker did not answer for 5 s /) });
+    client.analyze([file()]);
+    expect(FakeWorker.all).toHaveLength(2);
+  });
+
+  it('sleeps once the job is done', () => {
+    vi.useFakeTimers();
+    FakeWorker.all = [];
+    const client = new AnalysisClient({ watchdogMs: 1000 });
+    const job = client.analyze([file()]);
+    FakeWorker.all[0]!.reply({ type: 'job-done', job });
+    vi.advanceTimersByTime(10_000);
+    expect(FakeWorker.all[0]!.terminated).toBe(false);
+  });
+
+  it('takes its period from ?watchdog=SECONDS', async () => {
+    const { watchdogFromUrl, DEFAULT_WATCHDOG_MS } = await import('./client');
+    expect(watchdogFromUrl('?watchdog=1.5')).toBe(1500);
+    expect(watchdogFromUrl('?watchdog=nope')).toBe(DEFAULT_WATCHDOG_MS);
+    expect(watchdogFromUrl('')).toBe(DEFAULT_WATCHDOG_MS);
+  });
+});

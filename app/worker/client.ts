@@ -1,7 +1,9 @@
 // The page's side of the analysis worker, and the only place that creates it. Every message is
 // checked by the protocol's guard before a listener sees it. A worker that dies (uncaught error,
 // failed load) is reported as a 'worker-error' event and replaced; a new analysis while one runs
-// replaces the worker at once, so cancelling never waits for the engine.
+// replaces the worker at once, so cancelling never waits for the engine. A watchdog ends a worker
+// that stays silent too long while it analyses (a hostile file that makes the engine loop or
+// exhaust memory): it is terminated and the job reported as stopped.
 
 import AnalysisWorker from './analysis.worker?worker&inline';
 import { describeBadMessage, isFromWorker, type FromWorker, type ToWorker } from './protocol';
@@ -17,6 +19,20 @@ export interface ClusterBytes {
 /** How long a cooperative cancel may take before the worker is terminated. */
 const CANCEL_GRACE_MS = 1500;
 
+/** How long a running analysis may go without any message from the worker. */
+export const DEFAULT_WATCHDOG_MS = 30_000;
+
+/** The watchdog period: `?watchdog=SECONDS` in the page's URL when given (tests), else the default. */
+export function watchdogFromUrl(search: string = typeof location === 'undefined' ? '' : location.search): number {
+  const s = Number(new URLSearchParams(search).get('watchdog'));
+  return Number.isFinite(s) && s > 0 ? s * 1000 : DEFAULT_WATCHDOG_MS;
+}
+
+export interface ClientOptions {
+  /** Milliseconds without a worker message, while a job runs, after which the worker is ended. */
+  readonly watchdogMs?: number;
+}
+
 export class AnalysisClient {
   private worker: Worker | null = null;
   private job = 0;
@@ -24,6 +40,12 @@ export class AnalysisClient {
   private request = 0;
   private readonly pending = new Map<number, { resolve(c: ClusterBytes): void; reject(e: Error): void }>();
   private readonly listeners = new Set<(e: ClientEvent) => void>();
+  private readonly watchdogMs: number;
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(opts: ClientOptions = {}) {
+    this.watchdogMs = opts.watchdogMs ?? watchdogFromUrl();
+  }
 
   /** Subscribes to every event; returns the unsubscribe function. */
   subscribe(fn: (e: ClientEvent) => void): () => void {
@@ -37,6 +59,7 @@ export class AnalysisClient {
     this.job += 1;
     this.running = true;
     this.send({ type: 'analyze', job: this.job, files });
+    this.arm();
     return this.job;
   }
 
@@ -49,6 +72,7 @@ export class AnalysisClient {
       if (this.running && this.job === job) {
         this.replaceWorker();
         this.running = false;
+        this.disarm();
         this.emit({ type: 'cancelled', job });
       }
     }, CANCEL_GRACE_MS);
@@ -65,6 +89,7 @@ export class AnalysisClient {
 
   /** Ends the worker for good (page teardown, tests). */
   dispose(): void {
+    this.disarm();
     this.worker?.terminate();
     this.worker = null;
     this.rejectPending('the analysis worker was stopped');
@@ -84,10 +109,31 @@ export class AnalysisClient {
       const job = this.running ? this.job : null;
       this.replaceWorker();
       this.running = false;
+      this.disarm();
       this.emit({ type: 'worker-error', job, message: `the analysis worker died: ${ev.message || 'unknown error'} (a new one has been started)` });
     };
     this.worker = w;
     return w;
+  }
+
+  /** (Re)starts the watchdog while a job runs; every message from the worker calls this. */
+  private arm(): void {
+    this.disarm();
+    if (!this.running) return;
+    const job = this.job;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      if (!this.running || this.job !== job) return;
+      this.replaceWorker();
+      this.running = false;
+      const s = this.watchdogMs / 1000;
+      this.emit({ type: 'worker-error', job, message: `analysis stopped: the worker did not answer for ${Number.isInteger(s) ? s : s.toFixed(1)} s (the file may be built to make the analysis loop or exhaust memory; a new worker has been started)` });
+    }, this.watchdogMs);
+  }
+
+  private disarm(): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = null;
   }
 
   private replaceWorker(): void {
@@ -102,6 +148,7 @@ export class AnalysisClient {
   }
 
   private receive(data: unknown): void {
+    this.arm();
     if (!isFromWorker(data)) {
       this.emit({ type: 'worker-error', job: this.running ? this.job : null, message: describeBadMessage(data) });
       return;
@@ -117,10 +164,14 @@ export class AnalysisClient {
       }
       case 'job-done':
       case 'cancelled':
-        if (data.job === this.job) this.running = false;
+        if (data.job === this.job) {
+          this.running = false;
+          this.disarm();
+        }
         break;
       case 'internal-error':
         this.running = false;
+        this.disarm();
         break;
       default:
         break;
