@@ -20,7 +20,7 @@ function renameHtml(): Plugin {
  * The built page's Content Security Policy: no network at all; scripts and styles inline (one
  * file), the worker from a blob: URL. Only in the build: the dev server loads module scripts.
  */
-const CSP = "default-src 'none'; script-src 'unsafe-inline' blob:; worker-src blob:; style-src 'unsafe-inline'; img-src data: blob:; connect-src 'none'";
+const CSP = "default-src 'none'; script-src 'unsafe-inline' blob:; worker-src blob:; style-src 'unsafe-inline'; img-src data: blob:; connect-src 'none'; base-uri 'none'; form-action 'none'";
 function cspInBuild(): Plugin {
   return {
     name: 'qcowscope-csp',

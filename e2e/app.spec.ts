@@ -151,8 +151,8 @@ test('the inspector decodes an L2 table and dumps its bytes', async ({ page }) =
   const inspector = page.getByTestId('inspector');
   await expect(inspector).toHaveAttribute('data-cluster', String(l2 / 65536));
   await expect(inspector).toContainText('L2 table (active)');
-  await expect(inspector).toContainText('L2 table entries (8 bytes each)');
-  await expect(inspector.locator('.decoded tr').first()).toContainText(/guest cluster \+\d+: data at 0x[0-9a-f]+, COPIED/);
+  await expect(inspector).toContainText('L2 table of active L1 entry 0, guest 0x0–0x1fffffff (8 bytes each)');
+  await expect(inspector.locator('.decoded tbody tr').first()).toContainText(/guest 0x[0-9a-f]+: data at 0x[0-9a-f]+, COPIED/);
   await page.getByRole('button', { name: 'Hex' }).click();
   await expect(page.getByTestId('hex-view')).toContainText(l2.toString(16).padStart(8, '0'));
 });

@@ -56,7 +56,7 @@ for (const scheme of ['light', 'dark'] as const) {
       const l2 = firstL2Offset(samplePath('snapshots'));
       await page.getByTestId('goto-offset').fill(`0x${l2.toString(16)}`);
       await page.getByTestId('goto-offset').press('Enter');
-      await expect(page.getByTestId('inspector')).toContainText('L2 table entries');
+      await expect(page.getByTestId('inspector')).toContainText('L2 table of active L1 entry 0');
       await shot(page, `${scheme}-inspector`);
     });
 

@@ -1,5 +1,5 @@
 // `npm run fuzz -- [--cases N] [--seed S] [--case I] [--from K] [--workers W] [--budget-ms MS] [--memory-mb MB]
-//                   [--samples a,b] [--bundle FILE] [--out DIR]`
+//                   [--samples a,b] [--bundle FILE] [--out DIR] [--oracle]`
 // Mutates the sample images (app/format/fuzz: field-aware and raw mutators, seeded) and analyses
 // each case in a pool of worker processes, each case under a budget: BUDGET ms wall time and a V8
 // heap of MEMORY MB. The workers are child processes (--max-old-space-size), not worker_threads
@@ -9,10 +9,13 @@
 // (Qcow2Error / Aborted); a crash, a broken report contract, a timeout or running out of memory
 // is a failure, printed with its seed and case index and saved to .cache/fuzz-failures/
 // (the mutated image + a JSON description). `--case I` reruns one case and prints it in full.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+// `--oracle` also gives every case to `qemu-img info -f qcow2` and fails it when our reading of the
+// header, extensions, snapshots and bitmaps disagrees with QEMU's (app/format/fuzz/oracle.ts).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fork } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { gunzipSync } from 'node:zlib';
 
@@ -36,7 +39,9 @@ function loadSamples(filter) {
 
 // ---------------------------------------------------------------- worker side
 if (process.env.QCOWSCOPE_FUZZ_WORKER) {
-  const { seed, samples: filter, bundle } = JSON.parse(process.env.QCOWSCOPE_FUZZ_WORKER);
+  const { seed, samples: filter, bundle, oracle } = JSON.parse(process.env.QCOWSCOPE_FUZZ_WORKER);
+  const scratch = oracle ? mkdtempSync(join(tmpdir(), 'qcowscope-oracle-')) : null;
+  process.on('exit', () => scratch && rmSync(scratch, { recursive: true, force: true }));
   const engine = await import(pathToFileURL(bundle).href);
   const samples = loadSamples(filter).map(([name, bytes]) => engine.prepareSample(name, new Uint8Array(bytes)));
   process.on('message', async ({ index }) => {
@@ -45,7 +50,12 @@ if (process.env.QCOWSCOPE_FUZZ_WORKER) {
     const verdict = await engine.runCase(c.bytes, `${c.sample}.qcow2`, { backing: c.backing, abortAfter: c.abortAfter, onStage: (s) => writeSync(2, `stage: ${s}\n`) });
     const ms = verdict.ms;
     const external = getHeapStatistics().external_memory;
-    process.send({ index, verdict, ms, external, sample: c.sample, ops: c.ops });
+    let parity = null;
+    if (scratch && verdict.ok && c.abortAfter === null) {
+      const q = await engine.askQemu(c.bytes, join(scratch, 'case.qcow2'));
+      if (!q.agree) parity = q.difference;
+    }
+    process.send({ index, verdict, ms, external, parity, sample: c.sample, ops: c.ops });
   });
   process.send({ ready: true });
 } else {
@@ -53,7 +63,7 @@ if (process.env.QCOWSCOPE_FUZZ_WORKER) {
 }
 
 function parseArgs(argv) {
-  const o = { cases: 2000, seed: (Date.now() ^ (process.pid << 16)) >>> 0, case: null, from: 0, workers: 2, budgetMs: 2000, memoryMb: 256, samples: null, bundle: DEFAULT_BUNDLE, out: DEFAULT_OUT };
+  const o = { cases: 2000, seed: (Date.now() ^ (process.pid << 16)) >>> 0, case: null, from: 0, workers: 2, budgetMs: 2000, memoryMb: 256, samples: null, bundle: DEFAULT_BUNDLE, out: DEFAULT_OUT, oracle: false };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split('=', 2);
     const v = () => inline ?? argv[++i];
@@ -67,6 +77,7 @@ function parseArgs(argv) {
     else if (k === '--samples') o.samples = v().split(',');
     else if (k === '--bundle') o.bundle = v();
     else if (k === '--out') o.out = v();
+    else if (k === '--oracle') o.oracle = true;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -82,7 +93,7 @@ async function main() {
   if (raw.length === 0) throw new Error('no sample images in sample-images/');
   const samples = raw.map(([n, b]) => engine.prepareSample(n, new Uint8Array(b)));
   const indices = o.case !== null ? [o.case] : Array.from({ length: o.cases }, (_, i) => o.from + i);
-  console.log(`fuzz: seed ${o.seed}, ${indices.length} case(s) from ${indices[0]}, ${samples.length} samples, ${o.workers} workers, budget ${o.budgetMs} ms / ${o.memoryMb} MB heap`);
+  console.log(`fuzz: seed ${o.seed}, ${indices.length} case(s) from ${indices[0]}, ${samples.length} samples, ${o.workers} workers, budget ${o.budgetMs} ms / ${o.memoryMb} MB heap${o.oracle ? ', qemu-img info as oracle' : ''}`);
 
   const stats = { report: 0, typed: new Map(), failures: [], slowest: [], maxExternal: 0 };
   const t0 = performance.now();
@@ -129,7 +140,7 @@ function runPool(o, indices, record) {
       active++;
       const w = fork(fileURLToPath(import.meta.url), [], {
         execArgv: [`--max-old-space-size=${o.memoryMb}`, '--max-semi-space-size=16'],
-        env: { ...process.env, QCOWSCOPE_FUZZ_WORKER: JSON.stringify({ seed: o.seed, samples: o.samples, bundle: o.bundle }) },
+        env: { ...process.env, QCOWSCOPE_FUZZ_WORKER: JSON.stringify({ seed: o.seed, samples: o.samples, bundle: o.bundle, oracle: o.oracle }) },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
       });
@@ -164,15 +175,17 @@ function runPool(o, indices, record) {
         stderr = '';
         stage = '';
         w.send({ index: current.index });
-        // The budget applies to analyze() (measured by the worker); the contract checks come on
-        // top, so a worker is presumed hung only at twice the budget plus a second.
-        timer = setTimeout(() => retire({ kind: 'timeout', message: `no answer within ${2 * o.budgetMs + 1000} ms` }), 2 * o.budgetMs + 1000);
+        // The budget applies to analyze() (measured by the worker); the contract checks (rendering
+        // the outputs, cloning the analysis) come on top, so a worker is presumed hung only later.
+        const hang = 3 * o.budgetMs + 5000;
+        timer = setTimeout(() => retire({ kind: 'timeout', message: `no answer within ${hang} ms` }), hang);
       };
       w.on('message', (m) => {
         if (m.ready) return dispatch();
         clearTimeout(timer);
-        const failure = !m.verdict.ok ? m.verdict.kind : m.ms > o.budgetMs ? 'timeout' : null;
-        record({ ...m, failure, message: m.verdict.ok ? `analyze() took ${m.ms.toFixed(0)} ms` : `${m.verdict.message}\n${m.verdict.stack}` });
+        const failure = !m.verdict.ok ? m.verdict.kind : m.ms > o.budgetMs ? 'timeout' : m.parity ? 'parity' : null;
+        const message = !m.verdict.ok ? `${m.verdict.message}\n${m.verdict.stack}` : m.parity ?? `analyze() took ${m.ms.toFixed(0)} ms`;
+        record({ ...m, failure, message });
         current = null;
         dispatch();
       });

@@ -1,6 +1,7 @@
 // The built CLI's check, map and report commands, run as a user runs them: check --output=json and
 // map --output=json print qemu-img's bytes, with qemu-img's exit codes and per-cluster stderr lines;
-// the human forms contain qemu-img's; report is one JSON document agreeing with both.
+// the human forms contain qemu-img's; report is the saved-analysis document agreeing with both, or
+// the Markdown report.
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseReport } from '../format/report';
 import { hasQemuImg } from '../format/testing/random-images';
 import { ROOT, SAMPLES } from '../format/testing/samples';
 
@@ -101,15 +103,24 @@ describe('qcowscope map', () => {
 });
 
 describe('qcowscope report', () => {
-  it('is one JSON document that agrees with qemu-img check and map', () => {
+  it('is the saved-analysis document, agreeing with qemu-img check and map', () => {
     const r = cli(['report', '--output=json', 'overlay.qcow2']);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ format: 'qcowscope-analysis', version: 1 });
     expect(doc.check.qemuImgCheck).toEqual(JSON.parse(stored('overlay', 'check.json')));
-    expect(doc.map.ranges).toEqual(JSON.parse(stored('overlay', 'map.json')));
+    const saved = parseReport(r.stdout);
+    expect(saved.analysis.guestMap).toEqual(JSON.parse(stored('overlay', 'map.json')));
     expect(doc.roles.counts.reduce((n: number, c: { bytes: number }) => n + c.bytes, 0)).toBe(doc.fileSize);
-    expect(doc.roles.runs.reduce((n: number, run: [string, number, number]) => n + run[2], 0)).toBe(doc.roles.clusters);
+    expect(saved.analysis.check.roles.length).toBe(doc.roles.entries);
     expect(doc.space.categories.reduce((n: number, c: { bytes: number }) => n + c.bytes, 0)).toBe(doc.fileSize);
     expect(doc.structures.header.size).toBe('8388608');
+  });
+
+  it('prints the Markdown report without --output=json', () => {
+    const r = cli(['report', 'leak.qcow2']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`**Verdict:** ${JSON.parse(stored('leak', 'check.json')).leaks} leaked clusters`);
+    expect(r.stdout).toContain('```json\n' + stored('leak', 'check.json').trimEnd() + '\n```');
   });
 });

@@ -89,8 +89,15 @@ function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, di
     const nameSize = r.u16(pos + 18);
     const extraDataSize = r.u32(pos + 20);
     const entryLength = BITMAP_DIR_ENTRY_BYTES + extraDataSize + nameSize;
-    if (pos + Math.ceil(entryLength / 8) * 8 > dir.length) {
+    // QEMU steps by dir_entry_size(), a C int: a huge extra_data_size wraps it, so the entry seems to
+    // fit and QEMU stops at its extra data instead of calling the directory broken.
+    const stepInC = (Math.ceil(entryLength / 8) * 8) | 0;
+    if (pos + stepInC > dir.length) {
       dirProblems.push('Broken bitmap directory');
+      return list;
+    }
+    if (pos + Math.ceil(entryLength / 8) * 8 > dir.length) {
+      dirProblems.push('Bitmap extra data is not supported');
       return list;
     }
     const extraData = r.slice(pos + BITMAP_DIR_ENTRY_BYTES, extraDataSize);
@@ -131,6 +138,8 @@ function loadRefusals(e: DirEntry, data: BitmapData, h: Header, created: Set<str
   if (created.has(e.name)) return [`Bitmap already exists: ${e.name}`];
   created.add(e.name);
   if (inUse) return [];
+  // bitmap_table_load: a read ending past QEMU's BDRV_MAX_LENGTH fails (EIO) before any entry is checked.
+  if (e.tableOffset + BigInt(e.tableSize) * 8n > (1n << 63n) - (1n << 30n)) return [`Could not read bitmap_table table from image for bitmap '${e.name}': Input/output error`];
   if (data.entryKinds.invalid > 0) return [`Could not read bitmap_table table from image for bitmap '${e.name}': Invalid argument`];
   if (BigInt(e.tableSize) !== bitmapTableEntriesNeeded(h, e.granularityBits)) return [`Could not read bitmap '${e.name}' from image: Invalid argument`];
   return [];
@@ -147,10 +156,14 @@ export async function loadBitmapDirectory(
   const considered = h.version >= 3 && (h.autoclearFeatures & S.AUTOCLEAR_BITMAPS) !== 0n;
   const dirProblems: string[] = [];
   if (ext.directorySize === 0n) dirProblems.push('Requested bitmap directory size is zero');
-  const readable = ext.directorySize <= BigInt(S.MAX_BITMAP_DIRECTORY_BYTES) && ext.directoryOffset <= BigInt(Number.MAX_SAFE_INTEGER - S.MAX_BITMAP_DIRECTORY_BYTES);
-  if (!readable) {
+  // Beyond QEMU's BDRV_MAX_LENGTH the read fails; short of it, past the end of the file, it
+  // reads zeros (and an offset past 2^53 is past any file, so the rounding of Number() is harmless).
+  const tooFar = ext.directoryOffset + ext.directorySize > (1n << 63n) - (1n << 30n);
+  if (ext.directorySize > BigInt(S.MAX_BITMAP_DIRECTORY_BYTES) || tooFar) {
+    if (tooFar && ext.directorySize !== 0n && ext.directorySize <= BigInt(S.MAX_BITMAP_DIRECTORY_BYTES)) dirProblems.push('Failed to read bitmap directory: Input/output error');
     f.error('BITMAP_DIRECTORY_UNREADABLE', 'bitmap directory', ext.offset + 8,
       `the bitmap directory (${ext.directorySize} bytes at ${hex(ext.directoryOffset)}) is too large or too far to read`);
+    reportDirectory([], dirProblems, considered, Number(ext.directoryOffset), f);
     return null;
   }
   const offset = Number(ext.directoryOffset);

@@ -6,6 +6,7 @@
 import { Findings, hex, type CheckClass } from './errors';
 import { ExpectedRefcounts, type StoredRefcounts } from './refcount';
 import { claimRole } from './layout';
+import { OwnerBuilder } from './owners';
 import type { RoleId } from './roles';
 import { FINDINGS_PER_CLASS_CAP } from './spec';
 
@@ -27,8 +28,8 @@ export class CheckState {
   readonly expected: ExpectedRefcounts;
   /** One role per host cluster of the file (roles.ts), built up by claim(). */
   readonly roles: Uint8Array;
-  /** Guest cluster index + 1 of the first guest cluster mapped to a data host cluster; 0 = none. */
-  readonly owner: Uint32Array;
+  /** The first guest cluster mapped to each data host cluster. */
+  readonly owner: OwnerBuilder;
   /** Which single snapshot (index + 1) claims a cluster, SNAP_MIXED otherwise; null without snapshots. */
   readonly snapOwner: Uint16Array | null;
   corruptions = 0;
@@ -49,7 +50,7 @@ export class CheckState {
     this.fileClusters = Math.ceil(fileSize / this.clusterSize);
     this.expected = new ExpectedRefcounts(this.fileClusters, refcountMax);
     this.roles = new Uint8Array(this.fileClusters);
-    this.owner = new Uint32Array(this.fileClusters);
+    this.owner = new OwnerBuilder(this.fileClusters);
     this.snapOwner = snapshots > 0 ? new Uint16Array(this.fileClusters) : null;
   }
 

@@ -2,12 +2,15 @@
 // check_refcounts_l2, plus the L2 half of check_oflag_copied): every L1 table's entries are
 // walked, and every distinct L2 table is read once (coalesced) and scanned once; its references
 // are applied as many times as L1 entries point at it, which is what QEMU's repeated scans add up to.
+// The same pass over an active standard L2 table builds its guest-map runs (guest-map.ts).
 
 import { hex } from './errors';
+import { Kind, RunList, tableRuns, type TableFlags } from './guest-map';
 import { CheckState, SNAP_MIXED } from './check-state';
 import type { MappingGeometry } from './mapping';
 import { Role, type RoleId } from './roles';
 import { readRanges, type ByteSource } from './source';
+import { OWNER_UNKNOWN } from './owners';
 import { L1E_RESERVED_MASK } from './spec';
 
 /** Who points at one L2 table (by the exact byte offset QEMU reads it from). */
@@ -26,6 +29,8 @@ export interface L2Use {
   /** Snapshot index + 1 when exactly one snapshot (and not the active L1) points here, else SNAP_MIXED. */
   snapMarker: number;
 }
+
+const NO_FLAGS: TableFlags = { dataFile: false, crypto: false, v2: false };
 
 const bigHex = (hi: number, lo: number) => (hi >>> 0 ? (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0') : (lo >>> 0).toString(16));
 
@@ -131,8 +136,13 @@ export interface TableScanOptions {
   readonly g: MappingGeometry;
   readonly dataFile: boolean;
   readonly compressed: CompressedIndex;
-  /** Called with every L2 table the active L1 maps guest data through (for the guest map). */
-  readonly onActiveTable?: (u: L2Use, table: DataView) => void;
+  /**
+   * Called with the guest-map runs (guest-map.ts tableRuns) of every cluster-aligned L2 table the
+   * active L1 maps guest data through; built in the check's own pass for standard L2 entries.
+   */
+  readonly onActiveRuns?: (u: L2Use, runs: RunList) => void;
+  /** The guest map's view of the image (needed with onActiveRuns). */
+  readonly mapFlags?: TableFlags;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -150,8 +160,15 @@ export async function scanL2(src: ByteSource, st: CheckState, uses: ReadonlyMap<
   await readRanges(src, ranges, async (u, bytes) => {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const deferred: Deferred[] = [];
-    scanTable(st, u, dv, o, deferred);
-    if (u.mapRefs > 0) o.onActiveTable?.(u, dv);
+    const mapped = o.onActiveRuns && o.mapFlags && u.mapRefs > 0 && u.offset % o.g.clusterSize === 0 ? o.mapFlags : null;
+    if (mapped && o.g.extendedL2) {
+      scanTable(st, u, dv, o, deferred, null, mapped);
+      o.onActiveRuns!(u, tableRuns(dv, o.g, mapped));
+    } else if (mapped) {
+      const runs = new RunList();
+      scanTable(st, u, dv, o, deferred, runs, mapped);
+      o.onActiveRuns!(u, runs);
+    } else scanTable(st, u, dv, o, deferred, null, NO_FLAGS);
     if (deferred.length > 0) {
       await st.stored.ensure(src, deferred.map((d) => d.cluster));
       for (const d of deferred) oflagData(st, st.stored.get(d.cluster), d.copied, d.times, d.entry, d.cluster);
@@ -188,7 +205,7 @@ function entryError(c: TableCtx, code: string, i: number, hi: number, lo: number
   c.st.corrupt(c.times, code, 'L2 table', at, () => `${text} — ${c.where}, L2 entry ${i}`);
 }
 
-const guestOwner = (guest: number) => Math.min(guest + 1, 0xffff_ffff);
+const guestOwner = (guest: number) => Math.min(guest + 1, OWNER_UNKNOWN);
 
 /** A compressed entry (QCOW2_CLUSTER_COMPRESSED); returns whether it counts as allocated. */
 function compressedEntry(c: TableCtx, i: number, hi: number, lo: number, bits: number): boolean {
@@ -218,9 +235,7 @@ function compressedEntry(c: TableCtx, i: number, hi: number, lo: number, bits: n
       `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset ${exact} size ${hex(csize)} — ${who()}; the file ends at ${hex(st.fileSize)}`);
   } else st.ref(coffset, csize, c.times, Role.COMPRESSED, c.snap, who);
   if (st.corruptions === before) {
-    for (let k = Math.floor(coffset / cs), last = Math.floor((coffset + csize - 1) / cs); k <= last; k++) {
-      if (k < st.owner.length && st.owner[k] === 0) st.owner[k] = guestOwner(guest);
-    }
+    for (let k = Math.floor(coffset / cs), last = Math.floor((coffset + csize - 1) / cs); k <= last; k++) st.owner.claim(k, guestOwner(guest));
     o.compressed.push(coffset, csize, guest);
   }
   return true;
@@ -234,9 +249,7 @@ function slowDataRef(c: TableCtx, i: number, off: number): void {
   const before = st.corruptions;
   st.ref(off, cs, c.times, c.role, c.snap, () => `data of guest offset ${hex(guest * cs)} — ${c.where}, L2 entry ${i}`);
   if (st.corruptions !== before) return;
-  for (let k = Math.floor(off / cs), last = Math.floor((off + cs - 1) / cs); k <= last; k++) {
-    if (k < st.owner.length && st.owner[k] === 0) st.owner[k] = guestOwner(guest);
-  }
+  for (let k = Math.floor(off / cs), last = Math.floor((off + cs - 1) / cs); k <= last; k++) st.owner.claim(k, guestOwner(guest));
 }
 
 function overflowRef(c: TableCtx, i: number, cluster: number): void {
@@ -244,9 +257,14 @@ function overflowRef(c: TableCtx, i: number, cluster: number): void {
   c.st.addRef(cluster, c.times, () => `data of guest offset ${hex(guest * c.o.g.clusterSize)} — ${c.where}, L2 entry ${i}`);
 }
 
-function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, deferred: Deferred[]): void {
+/**
+ * check_refcounts_l2 over one table. With `runs`, also appends the table's guest-map runs as
+ * tableRuns would (standard L2 entries only), classified by `fl`.
+ */
+function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, deferred: Deferred[], runs: RunList | null, fl: TableFlags): void {
   const { g, dataFile } = o;
   const cs = g.clusterSize;
+  const cb = g.clusterBits;
   const ext = g.extendedL2;
   const times = u.activeRefs + u.snapRefs;
   const fragTimes = u.activeRefs;
@@ -263,12 +281,27 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   const max = st.expected.max;
   const roles = st.roles;
   const owner = st.owner;
-  const fileSize = st.fileSize;
+  const fileClusters = st.fileClusters;
   const stored = st.stored;
   const storedValues = stored.values;
   const plainLookup = stored.badBlocks.size === 0;
   const snapOwner = st.snapOwner;
   const guestCap = 0xffff_fffe - guestBase;
+  // Host cluster index from the entry's halves in int32 arithmetic: bits 9..55 >> cluster_bits.
+  // An offset whose high half reaches 2^(cb-4) lies at or past cluster 2^28, beyond any file
+  // analysed (MAX_CHECK_CLUSTERS), and takes the slow path.
+  const hiShift = 32 - cb;
+  const hiLimit = 2 ** (cb - 4);
+  const inClusterMask = (cs - 1) & 0xfffffe00;
+  // Pending run of fresh owners: host clusters runHost + j belong to entries runEntry + j.
+  let runHost = -1;
+  let runEntry = 0;
+  let runLen = 0;
+  // The guest-map run being built: kind, host offset of its first byte (-1: none), guest start, bytes.
+  let mKind = -1;
+  let mHost = -1;
+  let mStart = 0;
+  let mLen = 0;
   let nextContig = 0;
   let allocated = 0;
   let fragmented = 0;
@@ -279,8 +312,34 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     const lo = dv.getUint32(p + 4);
     const bhi = ext ? dv.getUint32(p + 8) : 0;
     const blo = ext ? dv.getUint32(p + 12) : 0;
+    if (runs !== null) {
+      // qcow2_get_subcluster_type for a standard entry, as guest-map.ts stdTableRuns.
+      let kind: number;
+      let host = -1;
+      if (hi & 0x40000000) kind = fl.dataFile ? Kind.INVALID : Kind.COMPRESSED;
+      else {
+        const offNz = ((hi & 0xffffff) | (lo & 0xfffffe00)) !== 0;
+        kind = offNz || (fl.dataFile && (hi & 0x80000000) !== 0) ? Kind.DATA : Kind.UNALLOCATED;
+        if (lo & 1) kind = offNz ? Kind.ZERO_ALLOC : Kind.ZERO;
+        if (fl.v2 && (kind === Kind.ZERO || kind === Kind.ZERO_ALLOC)) kind = Kind.INVALID;
+        else if (kind === Kind.DATA || kind === Kind.ZERO_ALLOC) {
+          if ((lo & inClusterMask) !== 0) kind = Kind.INVALID;
+          else if (!fl.crypto) host = (hi & 0xffffff) * 4294967296 + ((lo & 0xfffffe00) >>> 0);
+        }
+      }
+      if (kind === mKind && (host < 0 ? mHost < 0 : mHost >= 0 && mHost + mLen === host)) mLen += cs;
+      else {
+        if (mLen > 0) runs.push(mStart, mLen, mKind, mHost);
+        mStart = i * cs;
+        mLen = cs;
+        mKind = kind;
+        mHost = host;
+      }
+    }
     if ((hi | lo | bhi | blo) === 0) continue;
     if (hi & 0x40000000) {
+      if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+      runLen = 0;
       if (compressedEntry(c, i, hi, lo, bhi | blo)) {
         allocated++;
         compressedN++;
@@ -290,16 +349,17 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     }
     if ((hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) entryError(c, 'L2_RESERVED', i, hi, lo, 'ERROR found l2 entry with reserved bits set: %entry');
     const copied = (hi & 0x80000000) !== 0;
-    const off = (hi & 0xffffff) * 4294967296 + ((lo & 0xfffffe00) >>> 0);
+    const hiOff = hi & 0xffffff;
     const zeroFlag = !ext && (lo & 1) !== 0;
-    if (off === 0 && (zeroFlag || !(dataFile && copied))) {
+    if (hiOff === 0 && (lo & 0xfffffe00) === 0 && (zeroFlag || !(dataFile && copied))) {
       // ZERO_PLAIN, or UNALLOCATED: only the subcluster bitmap can be wrong.
       if (!zeroFlag && blo !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR: Unallocated cluster has non-zero subcluster allocation map');
       continue;
     }
     // NORMAL or ZERO_ALLOC.
     if ((bhi & blo) !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR offset=%off: Allocated cluster has corrupted subcluster allocation bitmap');
-    const aligned = (lo & 0xfffffe00 & (cs - 1)) === 0;
+    const off = hiOff * 4294967296 + ((lo & 0xfffffe00) >>> 0);
+    const aligned = (lo & inClusterMask) === 0;
     if (!aligned) {
       entryError(c, 'UNALIGNED', i, hi, lo, (ext ? blo !== 0 : !zeroFlag)
         ? 'ERROR offset=%off: Data cluster is not properly aligned; L2 entry corrupted.'
@@ -308,24 +368,50 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     allocated++;
     if (nextContig !== 0 && off !== nextContig) fragmented++;
     nextContig = off + cs;
-    const cluster = aligned ? off / cs : Math.floor(off / cs);
+    const cluster = hiOff < hiLimit ? (hiOff << hiShift) | (lo >>> cb) : Math.floor(off / cs);
     if (!dataFile) {
-      if (aligned && off < fileSize) {
+      if (aligned && cluster < fileClusters) {
         if (times <= max - counts[cluster]!) counts[cluster] = counts[cluster]! + times;
         else overflowRef(c, i, cluster);
         const r = roles[cluster]!;
         if (r === 0) {
+          // Never claimed before: extend the pending run of fresh owners, or start one.
           roles[cluster] = role;
           if (snapOwner !== null) snapOwner[cluster] = snap;
-        } else if (r !== role || (snapOwner !== null && snapOwner[cluster] !== snap)) st.claim(cluster, role, snap);
-        if (owner[cluster] === 0) owner[cluster] = i <= guestCap ? guestBase + i + 1 : 0xffff_ffff;
-      } else slowDataRef(c, i, off);
+          if (cluster === runHost + runLen && i === runEntry + runLen && i <= guestCap) runLen++;
+          else {
+            if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+            if (i <= guestCap) {
+              runHost = cluster;
+              runEntry = i;
+              runLen = 1;
+            } else {
+              runLen = 0;
+              owner.claim(cluster, OWNER_UNKNOWN);
+            }
+          }
+        } else {
+          if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+          runLen = 0;
+          if (r !== role || (snapOwner !== null && snapOwner[cluster] !== snap)) st.claim(cluster, role, snap);
+          owner.claim(cluster, i <= guestCap ? guestBase + i + 1 : OWNER_UNKNOWN);
+        }
+      } else {
+        if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+        runLen = 0;
+        slowDataRef(c, i, off);
+      }
     }
     if (oflagTimes) {
       const rc = dataFile ? 1 : plainLookup && cluster < storedValues.length ? storedValues[cluster]! : stored.get(cluster);
       if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo) });
       else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster);
     }
+  }
+  if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+  if (runs !== null) {
+    if (mLen > 0) runs.push(mStart, mLen, mKind, mHost);
+    if (n < g.l2Entries) runs.push(n * cs, (g.l2Entries - n) * cs, Kind.UNALLOCATED, -1);
   }
   // Only the active L1's tables count (CHECK_FRAG_INFO), once per L1 entry pointing here.
   st.frag.allocated += allocated * fragTimes;

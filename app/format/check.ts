@@ -9,12 +9,13 @@ import { checkRefblocks, checkSnapshotEntries, l1ForCheck, referenceMetadata, sn
 import { CompressedIndex, scanL2, walkL1, type L2Use } from './check-tables';
 import { qemuCheckJson, type QemuCheckJson } from './check-json';
 import { Findings, hex } from './errors';
-import { MAX_MAP_RANGES, qcow2Layer, resolveChain, tableRuns, type MapRange, type RunList } from './guest-map';
+import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList } from './guest-map';
 import { backingLayer, type OpenBacking } from './guest-map-chain';
-import { settleRoles } from './layout';
+import { settleRole } from './layout';
 import { geometry } from './mapping';
 import type { Structures } from './model';
-import { loadStoredRefcounts, readReftable, refcountGeometry, type ReftableEntry } from './refcount';
+import { NO_OWNERS, type OwnerIndex } from './owners';
+import { loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type ReftableEntry } from './refcount';
 import { Role } from './roles';
 import type { ByteSource } from './source';
 import * as S from './spec';
@@ -64,10 +65,10 @@ export interface CheckResult {
   readonly highestCluster: number;
   /** One Role per host cluster of the file. */
   readonly roles: Uint8Array;
-  /** Stored refcount per host cluster (saturated at 2^32 - 1), one more than the file's clusters. */
-  readonly storedRefcounts: Uint32Array;
-  /** Guest cluster index + 1 of the first guest cluster using a data or compressed host cluster. */
-  readonly owner: Uint32Array;
+  /** Stored refcount per host cluster (RefcountArray), one more than the file's clusters. */
+  readonly storedRefcounts: RefcountArray;
+  /** The first guest cluster using each data or compressed host cluster (read with guestOwner()). */
+  readonly owner: OwnerIndex;
   /** Compressed guest clusters by host byte range (sorted by host offset). */
   readonly compressed: { readonly n: number; readonly host: Float64Array; readonly length: Uint32Array; readonly guest: Float64Array };
   readonly l2Tables: ReadonlyMap<number, L2Use>;
@@ -98,8 +99,11 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   let failure: string | null = null;
 
   const geo = refcountGeometry(h);
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('begin');
   const reftable = await readReftable(src, h);
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('reftable');
   const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1);
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('storedLoad');
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 
   if (snapshotsUnreadable) {
@@ -108,6 +112,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     st.finding('check-error', 'CHECK_FAILED', 'snapshot table', 64, () => `ERROR failed to read the snapshot table: ${snapshotsUnreadable}`);
     failure = 'File too large';
   }
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('state');
   st.ref(0, cs, 1, Role.HEADER, 0xffff, () => 'header');
   const uses = new Map<number, L2Use>();
   const l1Offset = Number(h.l1TableOffset);
@@ -117,24 +122,25 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     walkL1(st, await l1ForCheck(src, s.snapshotL1[sn.index] ?? null, sn.offset, sn.size), sn.size, sn.offset, sn.index, uses);
   }
 
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('walkL1');
   const compressed = new CompressedIndex();
   const tables = new Map<number, RunList>();
   const flags = { dataFile, crypto: h.cryptMethod !== 0, v2: h.version < 3 };
   await scanL2(src, st, uses, {
     g, dataFile, compressed,
-    onActiveTable: (u, dv) => {
-      if (u.offset % cs === 0 && !tables.has(u.offset)) tables.set(u.offset, tableRuns(dv, g, flags));
-    },
+    mapFlags: flags,
+    onActiveRuns: (u, runs) => tables.set(u.offset, runs),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('scanL2');
   compressed.sort();
   await referenceMetadata(src, st, s);
   checkRefblocks(st, reftable, Number(h.refcountTableOffset));
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('meta');
   const highest = compareRefcounts(st);
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('compare');
   await oflagCopiedL1(src, st, activeL1, h.l1Size);
-
-  const bad = stored.badBlocks.size > 0 ? (k: number) => stored.get(k) === -1 : null;
-  settleRoles(st.roles, stored.values, bad, st.expected.counts, highest);
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('oflagL1');
   const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
   if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
     f.info('DIRTY_REFCOUNTS', 'header', 72, 'The dirty bit is set (lazy refcounts): refcounts were not updated before the image was closed, so ' +
@@ -146,6 +152,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const refusal = f.list.find((x) => x.code === 'QEMU_REFUSES' || x.code === 'QEMU_REFUSES_IO');
   if (refusal) failure = `${REFUSED} ${refusal.message}`;
 
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('misc');
   const size = Number((h.size / 512n) * 512n);
   const backing = s.backingFile !== null ? await backingLayer(src, s.backingFile, s.extensions.backingFormat, opts.openBacking, f, 1) : null;
   const top = qcow2Layer(activeL1, size, g, tables, dataFile, backing);
@@ -158,6 +165,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     f.warn('MAP_TRUNCATED', 'guest map', null, `The guest map has more than ${MAX_MAP_RANGES} ranges; only those before guest offset ${hex(map.truncatedAt)} are kept (qemu-img map prints them all).`);
   }
 
+  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('map');
   const counts: CheckCounts = {
     corruptions: st.corruptions,
     leaks: st.leaks,
@@ -178,7 +186,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     highestCluster: highest,
     roles: st.roles,
     storedRefcounts: stored.values,
-    owner: st.owner,
+    owner: st.owner.finish(),
     compressed,
     l2Tables: uses,
     reftable,
@@ -189,11 +197,17 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   };
 }
 
-/** compare_refcounts: stored vs expected for every cluster QEMU knows; returns the highest in use. */
+/**
+ * compare_refcounts: stored vs expected for every cluster QEMU knows, and in the same pass the
+ * settled role of every host cluster (layout.ts settleRole; the tail once the highest cluster in
+ * use is known). Returns that highest cluster.
+ */
 function compareRefcounts(st: CheckState): number {
   const n = st.expected.length;
   const counts = st.expected.counts;
   const values = st.stored.values;
+  const roles = st.roles;
+  const nRoles = roles.length;
   const hasBad = st.stored.badBlocks.size > 0;
   const cap = S.FINDINGS_PER_CLASS_CAP;
   let highest = 0;
@@ -211,11 +225,18 @@ function compareRefcounts(st: CheckState): number {
     }
     const e = counts[i]!;
     if (sv > 0 || e > 0) highest = i;
+    if (i < nRoles) {
+      const r = roles[i]!;
+      const settled = settleRole(r, sv, e);
+      if (settled !== r) roles[i] = settled;
+    }
     if (sv === e) continue;
     if (sv < e) {
       if (nErrors++ < cap) errors.push(i);
     } else if (nLeaks++ < cap) leaks.push(i);
   }
+  // Unreferenced clusters without a refcount after the highest one in use are the tail.
+  for (let k = highest + 1; k < nRoles; k++) if (roles[k] === Role.FREE) roles[k] = Role.TAIL;
   st.checkErrors += nUnreadable;
   st.corruptions += nErrors;
   st.leaks += nLeaks;
@@ -267,7 +288,7 @@ function failed(reason: string, cs: number): CheckResult {
   const counts: CheckCounts = { corruptions: 0, leaks: 0, checkErrors: 1, imageEndOffset: 0, totalClusters: 0, allocatedClusters: 0, fragmentedClusters: 0, compressedClusters: 0 };
   return {
     json: null, exitCode: 1, failure: reason, counts, clusterSize: cs, highestCluster: 0,
-    roles: new Uint8Array(0), storedRefcounts: new Uint32Array(0), owner: new Uint32Array(0),
+    roles: new Uint8Array(0), storedRefcounts: new Uint32Array(0), owner: NO_OWNERS,
     compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
     l2Tables: new Map(), reftable: [], snapshotExclusiveClusters: [], guestMap: [], mapError: reason, mapTruncatedAt: null,
   };

@@ -63,20 +63,29 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): E
   let dataFile: string | null = null;
   const refuse = (offset: number, msg: string) => f.error('QEMU_REFUSES', 'header extension', offset, msg);
 
-  const cs = h.clusterSize || 512;
-  let end = Math.min(cs, cluster0.length);
+  // The list ends at the backing file name, else at the end of cluster 0 (qcow2_do_open's ext_end;
+  // QEMU refuses clusters over 2 MiB, so no more is ever parsed). QEMU reads zeros past the end of
+  // the file, so a file cut inside its extensions is parsed zero-filled, as QEMU parses it.
+  const cs = Math.min(h.clusterSize || 512, 2 * 1024 * 1024);
+  let end = cs;
   if (h.backingFileOffset > 0n && h.backingFileOffset < BigInt(end)) end = Number(h.backingFileOffset);
-  const r = new Reader(cluster0.subarray(0, end), 0, 'header extension');
+  let bytes = cluster0.subarray(0, end + 8);
+  if (bytes.length < end + 8) {
+    bytes = new Uint8Array(end + 8);
+    bytes.set(cluster0.subarray(0, end + 8));
+  }
+  const r = new Reader(bytes, 0, 'header extension');
   let pos = h.headerLength;
   const seen = new Set<number>();
-  while (pos + 8 <= end) {
+  while (pos < end) {
     const type = r.u32(pos);
     const length = r.u32(pos + 4);
-    if (type === S.EXT_END) break;
-    if (length > end - pos - 8) {
+    // qcow2_read_extensions checks the length before it looks at the type, the end marker's too.
+    if (pos + 8 > end || length > end - pos - 8) {
       refuse(pos, `Header extension too large (type ${hex(type)}, length ${length} at offset ${pos})`);
       break;
     }
+    if (type === S.EXT_END) break;
     const data = r.slice(pos + 8, length);
     const dr = new Reader(data, pos + 8, 'header extension');
     const known = type in S.EXTENSION_NAMES;
@@ -125,12 +134,13 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): E
         break;
       }
       case S.EXT_CRYPTO_HEADER:
+        // QEMU's order: the method, then the size.
+        if (h.cryptMethod !== S.CRYPT_LUKS) refuse(pos, 'CRYPTO header extension only expected with LUKS encryption method');
         if (length !== 16) {
-          refuse(pos + 4, `Unable to read CRYPTO header extension: invalid length ${length}`);
+          refuse(pos + 4, `CRYPTO header extension size ${length}, but expected size 16`);
           if (length < 16) break;
         }
         cryptoHeader = { offset: pos, headerOffset: dr.u64(0), headerLength: dr.u64(8) };
-        if (h.cryptMethod !== S.CRYPT_LUKS) refuse(pos, 'CRYPTO header extension only expected with LUKS encryption method');
         break;
       default:
         break;
@@ -147,13 +157,18 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): E
 
 /**
  * QEMU's refusal of unknown incompatible features (block/qcow2.c report_unsupported_feature): the
- * bits named by the last feature name table, in table order up to its first entry with an empty
- * name, then whatever bits are left, in hex. The names are the image's own: data, never markup.
+ * bits named by the last feature name table (before the extension at `before`, where QEMU's pass
+ * stopped), in table order up to its first entry with an empty name, then whatever bits are left,
+ * in hex. The names are the image's own: data, never markup.
  */
-export function unsupportedFeatures(mask: bigint, ext: Extensions): string {
+export function unsupportedFeatures(mask: bigint, ext: Extensions, before = Infinity): string {
   const names: string[] = [];
   let rest = mask;
-  const table = ext.list.filter((e) => e.type === S.EXT_FEATURE_TABLE).at(-1);
+  // QEMU reads the table in a first pass made before it knows the crypt method, so a CRYPTO header
+  // extension ends that pass as an error ("only expected with LUKS") wherever it stands.
+  const crypto = ext.list.find((e) => e.type === S.EXT_CRYPTO_HEADER);
+  const stop = Math.min(before, crypto ? crypto.offset : Infinity);
+  const table = ext.list.filter((e) => e.type === S.EXT_FEATURE_TABLE && e.offset < stop).at(-1);
   for (let i = 0; table && i < table.data.length; i += 48) {
     const entry = new Uint8Array(48);
     entry.set(table.data.subarray(i, i + 48));

@@ -280,6 +280,8 @@ const REGRESSIONS: [label: string, sample: string, patch: Patch][] = [
   ['virtual size 2^53 - 1 with extended L2', 'extended-l2', { 'header.size': (1n << 53n) - 1n }],
   ['l1_size 2^32-1 in a v2 image', 'v2', { 'header.l1_size': 0xffff_ffff }],
   ['l1_size 2^27 (4 GiB of L1)', 'compressed-zlib', { 'header.l1_size': 0x800_0000 }],
+  ['65535 snapshot entries parsed from the header cluster on', 'extended-l2', { 'header.nb_snapshots': 0xffff }],
+  ['65537 snapshots over a damaged v2 image', 'v2', { 'header.nb_snapshots': 0x10001, 'entry:L2 table at 262144:*': 0xffff_ffff_ffff_ffffn }],
 ];
 
 /** QEMU's limits, each exceeded once: [label, sample, patch, a finding code we must report]. */

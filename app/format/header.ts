@@ -149,27 +149,34 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
     if (h.headerLength < S.HEADER_V3_MIN_LENGTH) refuse(100, 'qcow2 header too short');
     if (h.headerLength > cs) refuse(100, 'qcow2 header exceeds cluster size');
     if (h.headerLength % 8 !== 0) f.warn('HEADER_LENGTH_UNALIGNED', 'header', 100, `header_length ${h.headerLength} is not a multiple of 8`);
-    if (h.headerLength > 104 && h.compressionType > 1) refuse(104, `Unknown compression type ${h.compressionType}`);
-    if (h.compressionType !== 0 && !(h.incompatibleFeatures & S.INCOMPAT_COMPRESSION)) refuse(104, 'Compression type is not zlib, but the compression type incompatible bit is not set');
-    if (h.compressionType === 0 && h.incompatibleFeatures & S.INCOMPAT_COMPRESSION) refuse(72, 'Compression type incompatible bit is set, but the compression type is zlib');
+    // validate_compression_type: an unknown type first, then the incompatible bit.
+    if (h.compressionType > 1) refuse(104, `qcow2: unknown compression type: ${h.compressionType}`);
+    else if (h.compressionType !== 0 && !(h.incompatibleFeatures & S.INCOMPAT_COMPRESSION)) refuse(104, 'qcow2: Compression type incompatible feature bit must be set');
+    else if (h.compressionType === 0 && h.incompatibleFeatures & S.INCOMPAT_COMPRESSION) refuse(72, 'qcow2: Compression type incompatible feature bit must not be set');
   }
   if (h.backingFileOffset > BigInt(cs)) refuse(8, 'Invalid backing file offset');
   if (h.refcountOrder > 6) refuse(96, 'Reference count entry width too large; may not exceed 64 bits');
-  if (h.cryptMethod > S.CRYPT_LUKS) refuse(32, `Unsupported encryption method: ${h.cryptMethod}`);
+  // qcow2_update_options_prepare prints the field as a C int.
+  if (h.cryptMethod > S.CRYPT_LUKS) refuse(32, `Unsupported encryption method ${h.cryptMethod | 0}`);
   const extL2 = (h.incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0n;
-  if (extL2 && h.clusterBits < S.MIN_EXTENDED_L2_CLUSTER_BITS) refuse(20, 'The cluster size must be at least 16 KiB when extended L2 entries are used');
+  // 32 subclusters each of at least 512 bytes (qcow2_do_open's subcluster size check).
+  if (extL2 && h.clusterBits < S.MIN_EXTENDED_L2_CLUSTER_BITS) refuse(20, `Unsupported subcluster size: ${cs / 32}`);
+  // qcow2_validate_table: the size against the limit, then offset + size within INT64_MAX, aligned.
   const tableOk = (name: string, offsetField: number, off: bigint, entries: number, entryLen: number, max: number) => {
     const bytes = BigInt(entries) * BigInt(entryLen);
-    if (bytes > BigInt(max)) refuse(offsetField, `${name} too large`);
-    else if (off % BigInt(cs) !== 0n) refuse(offsetField, `${name} offset invalid`);
-    else if (off + bytes > BigInt(Number.MAX_SAFE_INTEGER)) refuse(offsetField, `${name} offset invalid`);
+    if (BigInt(entries) > BigInt(max) / BigInt(entryLen)) refuse(offsetField, `${name} too large`);
+    else if (INT64_MAX - bytes < off || off % BigInt(cs) !== 0n) refuse(offsetField, `${name} offset invalid`);
   };
+  if (h.refcountTableClusters === 0) {
+    // Only qemu-img check (BDRV_O_CHECK) opens such an image.
+    f.error('QEMU_REFUSES_OPEN', 'header', 56, 'Image does not contain a reference count table');
+  }
   tableOk('Reference count table', 48, h.refcountTableOffset, h.refcountTableClusters, cs, S.MAX_REFTABLE_BYTES);
-  if (h.refcountTableClusters === 0 && h.refcountTableOffset !== 0n) f.warn('REFTABLE_EMPTY', 'header', 56, 'refcount_table_clusters is 0');
-  tableOk('Snapshot table', 64, h.snapshotsOffset, h.nbSnapshots, 1, Number.MAX_SAFE_INTEGER);
-  if (h.nbSnapshots > S.MAX_SNAPSHOTS) refuse(60, 'Too many snapshots');
+  tableOk('Snapshot table', 64, h.snapshotsOffset, h.nbSnapshots, SNAPSHOT_HEADER_BYTES, SNAPSHOT_HEADER_BYTES * S.MAX_SNAPSHOTS);
   tableOk('Active L1 table', 40, h.l1TableOffset, h.l1Size, 8, S.MAX_L1_BYTES);
-  if (h.l1Size < l1EntriesNeeded(h, extL2)) refuse(36, 'L1 table is too small');
+  const l1Needed = qemuL1Needed(h, extL2);
+  if (l1Needed > INT_MAX) refuse(24, 'Image is too big');
+  else if (BigInt(h.l1Size) < l1Needed) refuse(36, 'L1 table is too small');
   if (h.backingFileSize > S.MAX_BACKING_FILE_NAME || BigInt(h.backingFileSize) > BigInt(cs) - h.backingFileOffset) {
     if (h.backingFileOffset !== 0n) refuse(16, 'Backing file name too long');
   }
@@ -177,6 +184,20 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
   // them from it): extensions.ts unsupportedFeatures, called by the header stage.
   if (h.cryptMethod === S.CRYPT_AES) f.warn('LEGACY_AES', 'header', 32, 'Legacy AES encryption: QEMU only opens it read-only for conversion');
   if (h.incompatibleFeatures & S.INCOMPAT_CORRUPT) f.warn('CORRUPT_BIT', 'header', 72, 'The corrupt bit is set: QEMU opens this image read-only only');
-  if (h.size > BigInt(Number.MAX_SAFE_INTEGER)) refuse(24, 'Image is too big');
+  // bdrv_open_driver, once the driver has opened the image (block.c refresh_total_sectors).
+  if ((h.size / 512n) * 512n > BDRV_MAX_LENGTH) refuse(24, 'Could not refresh total sector count: File too large');
   void fileSize;
+}
+
+const INT_MAX = 0x7fff_ffffn;
+const INT64_MAX = (1n << 63n) - 1n;
+/** QEMU's BDRV_MAX_LENGTH: INT64_MAX rounded down to 1 GiB. */
+const BDRV_MAX_LENGTH = (1n << 63n) - (1n << 30n);
+/** sizeof(QCowSnapshotHeader). */
+const SNAPSHOT_HEADER_BYTES = 40;
+
+/** QEMU's size_to_l1: L1 entries `size` bytes need, in u64 arithmetic (a size near 2^64 wraps to few). */
+export function qemuL1Needed(h: Header, extendedL2: boolean): bigint {
+  const shift = BigInt(2 * h.clusterBits - (extendedL2 ? 4 : 3));
+  return ((h.size + (1n << shift) - 1n) & 0xffff_ffff_ffff_ffffn) >> shift;
 }

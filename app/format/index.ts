@@ -54,3 +54,13 @@ export { qemuCheckJson, qemuCheckJsonText } from './check-json';
 export { guestMapJson, type MapRange } from './guest-map';
 export type { SpaceAccounting } from './space';
 export { clusterOwners, describeCluster, roleCounts, roleRuns, type DescribeContext } from './layout';
+
+// The saved analysis (one document for `qcowscope report --output=json` and the app's download)
+// and the Markdown report.
+export {
+  buildReport, looksLikeReport, parseReport, MAX_REPORT_BYTES, REPORT_FORMAT, REPORT_VERSION,
+  type ReportInput, type SavedAnalysis,
+} from './report';
+export { ReportError, type ReportErrorCode } from './report-codec';
+export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from './report-markdown';
+export type { RefcountArray } from './refcount';

@@ -90,7 +90,8 @@ export function fullBackingFilename(imageFilename: string, backing: string): str
 
 /** Bytes of extension `type` as a C string, decoded QEMU's way; null when absent. */
 function extensionString(s: Structures, type: number): string | null {
-  const e = s.extensions.list.find((x) => x.type === type);
+  // Each extension of a type overwrites the one before (qcow2_read_extensions): the last one counts.
+  const e = s.extensions.list.filter((x) => x.type === type).at(-1);
   return e ? qemuDecodeCString(e.data) : null;
 }
 

@@ -7,7 +7,8 @@
 import type { CheckResult } from './check';
 import { hex } from './errors';
 import type { Structures } from './model';
-import { Role, ROLE_INFO, ROLE_COUNT, type RoleId } from './roles';
+import { guestOwner, OWNER_UNKNOWN } from './owners';
+import { Role, ROLE_INFO, type RoleId } from './roles';
 
 const L2_FAMILY: readonly number[] = [Role.L2_ACTIVE, Role.L2_SNAPSHOT, Role.L2_SHARED];
 const DATA_FAMILY: readonly number[] = [Role.DATA, Role.DATA_SNAPSHOT, Role.DATA_SHARED];
@@ -20,30 +21,18 @@ export function claimRole(a: number, b: RoleId): RoleId {
 }
 
 /**
- * Settles roles once refcounts are compared: unreferenced clusters with a refcount are LEAKED,
- * clusters referenced more often than their refcount says are CORRUPT, those with a refcount above
- * their references LEAKED; data with refcount > 1 is shared; clusters after the highest used one
- * are the TAIL. `bad(k)`: the refcount could not be read (the role is left as claimed).
+ * The settled role of a cluster claimed as `r` once its stored refcount `s` and expected refcount
+ * `e` are known: unreferenced clusters with a refcount are LEAKED, clusters referenced more often
+ * than their refcount says are CORRUPT, those with a refcount above their references LEAKED; data
+ * with refcount > 1 is shared. Unreferenced clusters without a refcount stay FREE (check.ts turns
+ * those after the highest cluster in use into the TAIL).
  */
-export function settleRoles(roles: Uint8Array, stored: Uint32Array, bad: ((k: number) => boolean) | null, expected: Uint16Array | Uint32Array, highest: number): void {
-  for (let k = 0; k < roles.length; k++) {
-    const r = roles[k]!;
-    if (bad !== null && bad(k)) {
-      if (r === Role.FREE && k > highest) roles[k] = Role.TAIL;
-      continue;
-    }
-    const s = stored[k]!;
-    const e = expected[k]!;
-    if (r === Role.FREE) {
-      roles[k] = s > 0 ? Role.LEAKED : k > highest ? Role.TAIL : Role.FREE;
-    } else if (s < e) {
-      roles[k] = Role.CORRUPT;
-    } else if (s > e) {
-      roles[k] = Role.LEAKED;
-    } else if (r === Role.DATA && s > 1) {
-      roles[k] = Role.DATA_SHARED;
-    }
-  }
+export function settleRole(r: number, s: number, e: number): number {
+  if (r === Role.FREE) return s > 0 ? Role.LEAKED : Role.FREE;
+  if (s < e) return Role.CORRUPT;
+  if (s > e) return Role.LEAKED;
+  if (r === Role.DATA && s > 1) return Role.DATA_SHARED;
+  return r;
 }
 
 export interface RoleCount {
@@ -56,7 +45,8 @@ export interface RoleCount {
 
 /** Clusters and bytes per role; the last cluster counts only the bytes the file really has. */
 export function roleCounts(roles: Uint8Array, clusterSize: number, fileSize: number): RoleCount[] {
-  const clusters = new Float64Array(ROLE_COUNT);
+  // Int32 counters (a file has at most 2^28 clusters here): increments stay integer arithmetic.
+  const clusters = new Int32Array(256);
   for (let k = 0; k < roles.length; k++) clusters[roles[k]!]!++;
   const bytes = Array.from(clusters, (n) => n * clusterSize);
   if (roles.length > 0) {
@@ -160,13 +150,13 @@ export function clusterOwners(ctx: DescribeContext, k: number): string[] {
       if (Number(e[i]! & 0x00ff_ffff_ffff_fe00n) === lo) out.push(`data of ${who}, bytes ${i * cs}–${(i + 1) * cs - 1} of the bitmap`);
     }
   }
-  const guest = k < c.owner.length ? c.owner[k]! : 0;
+  const guest = guestOwner(c.owner, k);
   const role = c.roles[k];
   const compressed = out.length < MAX_OWNERS ? compressedAt(c, lo, hi, out) : 0;
   if (compressed === 0 && guest > 0) {
     const whose = role === Role.DATA_SNAPSHOT ? 'held only by snapshots' : role === Role.DATA_SHARED ? 'shared' : 'active';
     if (role === Role.COMPRESSED) out.push(`compressed guest cluster ${hex((guest - 1) * cs)}`);
-    else out.push(guest === 0xffff_ffff ? `guest data (${whose})` : `data of guest offset ${hex((guest - 1) * cs)} (${whose})`);
+    else out.push(guest === OWNER_UNKNOWN ? `guest data (${whose})` : `data of guest offset ${hex((guest - 1) * cs)} (${whose})`);
   }
   return out;
 }

@@ -26,12 +26,27 @@ export function qdictHash(key: string): number {
 export function qdictOrder<T extends QValue>(obj: T): T {
   if (Array.isArray(obj)) return obj.map((v: QValue) => qdictOrder(v)) as unknown as T;
   if (obj === null || typeof obj !== 'object') return obj;
-  const keys = Object.keys(obj).map((k, i) => ({ k, i, b: qdictHash(k) % BUCKETS }));
-  keys.sort((x, y) => x.b - y.b || y.i - x.i);
+  const inserted = Object.keys(obj);
   const out: Record<string, QValue> = {};
   const src = obj as { readonly [key: string]: QValue };
-  for (const { k } of keys) out[k] = qdictOrder(src[k]!);
+  for (const k of keyOrder(inserted)) out[k] = qdictOrder(src[k]!);
   return out as T;
+}
+
+/** Orders already computed, by key list: keys are schema field names, so there are few. */
+const orders = new Map<string, readonly string[]>();
+
+/** QDict iteration order of keys inserted in the given order (memoised: an image may hold 65536 snapshots). */
+function keyOrder(inserted: readonly string[]): readonly string[] {
+  const sig = inserted.join('\0');
+  let order = orders.get(sig);
+  if (!order) {
+    const keys = inserted.map((k, i) => ({ k, i, b: qdictHash(k) % BUCKETS }));
+    keys.sort((x, y) => x.b - y.b || y.i - x.i);
+    order = keys.map((x) => x.k);
+    if (orders.size < 256) orders.set(sig, order);
+  }
+  return order;
 }
 
 const MIN_CP = [0x80, 0x800, 0x10000, 0x200000, 0x4000000];

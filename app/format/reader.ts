@@ -61,7 +61,8 @@ export function u64Parts(view: DataView, pos: number): [number, number] {
   return [view.getUint32(pos), view.getUint32(pos + 4)];
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM keeps a leading U+FEFF: it is part of the name, not a byte-order mark.
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 /** Decodes UTF-8, replacing invalid sequences with U+FFFD. The result is data, never markup. */
 export function decodeUtf8(b: Uint8Array): string {
   return utf8.decode(b);

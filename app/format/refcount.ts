@@ -42,7 +42,18 @@ export interface ReftableEntry {
 const REFT_OFFSET_MASK = 0xffff_ffff_ffff_fe00n;
 
 /**
- * The stored refcounts of host clusters [0, values.length), saturated at 2^32 - 1, plus lookups
+ * One stored refcount per host cluster: 16 bits when refcount_bits <= 16 (every value fits), else
+ * 32 bits saturated at 2^32 - 1. Two bytes per cluster is what keeps a 1 TiB image in budget.
+ */
+export type RefcountArray = Uint16Array | Uint32Array;
+
+/** The array type that holds every refcount of `refcountOrder` (saturated above 32 bits). */
+export function refcountArray(refcountOrder: number, n: number): RefcountArray {
+  return refcountOrder <= 4 ? new Uint16Array(n) : new Uint32Array(n);
+}
+
+/**
+ * The stored refcounts of host clusters [0, values.length) (RefcountArray), plus lookups
  * past that range (refcount blocks covering clusters beyond the end of the file) loaded on demand.
  */
 export class StoredRefcounts {
@@ -56,7 +67,7 @@ export class StoredRefcounts {
   constructor(
     readonly geo: RefcountGeometry,
     readonly reftable: readonly ReftableEntry[],
-    readonly values: Uint32Array,
+    readonly values: RefcountArray,
     badBlocks: Set<number>,
   ) {
     this.badBlocks = badBlocks;
@@ -129,7 +140,7 @@ function decodeOne(block: Uint8Array, order: number, i: number): number {
 }
 
 /** Decodes `count` entries of `block` into out[base...]; returns 64-bit values above 2^32 - 1. */
-function decodeBlock(block: Uint8Array, order: number, out: Uint32Array, base: number, count: number, big: (c: number, v: bigint) => void): void {
+function decodeBlock(block: Uint8Array, order: number, out: RefcountArray, base: number, count: number, big: (c: number, v: bigint) => void): void {
   const n = Math.min(count, out.length - base);
   if (order <= 2) {
     const bits = 1 << order;
@@ -145,7 +156,7 @@ function decodeBlock(block: Uint8Array, order: number, out: Uint32Array, base: n
   const have = Math.min(n, Math.floor(block.length / w));
   const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
   if (order === 3) for (let i = 0; i < have; i++) out[base + i] = block[i]!;
-  else if (order === 4) for (let i = 0; i < have; i++) out[base + i] = (block[2 * i]! << 8) | block[2 * i + 1]!;
+  else if (order === 4) for (let i = 0; i < have; i++) out[base + i] = dv.getUint16(2 * i);
   else if (order === 5) for (let i = 0; i < have; i++) out[base + i] = dv.getUint32(i * 4);
   else {
     for (let i = 0; i < have; i++) {
@@ -158,7 +169,9 @@ function decodeBlock(block: Uint8Array, order: number, out: Uint32Array, base: n
       }
     }
   }
-  for (let i = have; i < n; i++) out[base + i] = 0;
+  // A block cut short by the end of the file: the rest reads as zeros (fill, not a loop that
+  // is almost never entered and would deoptimise this function on every call).
+  if (have < n) out.fill(0, base + have, base + n);
 }
 
 /**
@@ -191,7 +204,7 @@ export async function loadStoredRefcounts(
   nClusters: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<StoredRefcounts> {
-  const values = new Uint32Array(nClusters);
+  const values = refcountArray(geo.refcountOrder, nClusters);
   const bad = new Set<number>();
   const byOffset = new Map<number, number[]>();
   const E = geo.entriesPerBlock;

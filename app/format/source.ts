@@ -1,6 +1,8 @@
 // ByteSource: the one way app/format reads an image (zip.js's Reader contract). A source has a
-// size and reads a byte range at any offset; it never loads the whole file. CachedSource coalesces
-// many small reads into few large ones, since each read of a browser File costs about a millisecond.
+// size and reads a byte range at any offset; it never loads the whole file. readRanges coalesces
+// many small reads into few large ones and keeps several in flight, and a source that can (a
+// browser File) serves a batch of scattered ranges with one read: each read of a browser File
+// costs about half a millisecond whatever its size, and a 1 TiB image has thousands of tables.
 
 export interface ByteSource {
   /** File size in bytes (always below 2^53). */
@@ -12,27 +14,74 @@ export interface ByteSource {
    * (fewer only at the end of the file; empty past it). Never throws for ranges past the end.
    */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads several ranges (each inside the file) with one request; on return element i
+   * holds the bytes of ranges[i], as `read` would return them.
+   */
+  readBatch?(ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  /**
+   * Optional: reads into `into` the bytes at `offset` (as many as it holds, fewer at the end of
+   * the file); returns how many. For sources where filling a reused buffer is cheaper than a
+   * fresh one (a local file: no page faults, no garbage per read).
+   */
+  readInto?(offset: number, into: Uint8Array): Promise<number>;
 }
 
-/** Minimal Blob shape: a browser File/Blob or Node's Blob. */
-export interface BlobLike {
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** What a Blob slice must offer. */
+export interface BlobPart {
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** Minimal Blob shape: a browser File/Blob or Node's Blob, whose slices are `P`. */
+export interface BlobLike<P extends BlobPart = BlobPart> {
   readonly size: number;
-  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+  slice(start: number, end: number): P;
 }
 
-export class BlobSource implements ByteSource {
+export class BlobSource<P extends BlobPart = BlobPart> implements ByteSource {
   readonly size: number;
   bytesRead = 0;
   reads = 0;
-  constructor(private readonly blob: BlobLike, readonly name = 'image') {
+  readonly readBatch?: (ranges: readonly ByteRange[]) => Promise<Uint8Array[]>;
+
+  /**
+   * `combine` joins slices into one blob (the browser's `parts => new Blob(parts)`): with it,
+   * readBatch reads many scattered ranges in one request.
+   */
+  constructor(private readonly blob: BlobLike<P>, readonly name = 'image', combine?: (parts: P[]) => BlobPart) {
     this.size = blob.size;
+    if (combine) this.readBatch = (ranges) => this.batch(ranges, combine);
   }
+
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(this.size, offset + length);
     if (offset >= end) return new Uint8Array(0);
     this.reads++;
     this.bytesRead += end - offset;
     return new Uint8Array(await this.blob.slice(offset, end).arrayBuffer());
+  }
+
+  private async batch(ranges: readonly ByteRange[], combine: (parts: P[]) => BlobPart): Promise<Uint8Array[]> {
+    const ends = ranges.map((r) => Math.max(r.offset, Math.min(this.size, r.offset + r.length)));
+    const parts: P[] = [];
+    ranges.forEach((r, i) => {
+      if (ends[i]! > r.offset) parts.push(this.blob.slice(r.offset, ends[i]!));
+    });
+    const buf = parts.length > 0 ? await combine(parts).arrayBuffer() : new ArrayBuffer(0);
+    this.reads++;
+    this.bytesRead += buf.byteLength;
+    let at = 0;
+    return ranges.map((r, i) => {
+      const n = Math.min(ends[i]! - r.offset, buf.byteLength - at);
+      const out = new Uint8Array(buf, at, Math.max(0, n));
+      at += Math.max(0, n);
+      return out;
+    });
   }
 }
 
@@ -55,24 +104,48 @@ export interface Range<K> {
   readonly key: K;
 }
 
+export interface ReadRangesOptions {
+  /** Ranges closer than this are read as one, gap included (default 256 KiB). */
+  readonly maxGap?: number;
+  /** Bytes of one merged read at most (default 8 MiB; a single longer range is read whole). */
+  readonly maxRead?: number;
+  /** Merged reads in flight at once (default 4). */
+  readonly inFlight?: number;
+  /** Merged reads served by one readBatch request at most (default 128). */
+  readonly batchParts?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Ranges sorted[from, to) are served by bytes [start, end) of the file. */
+interface Group {
+  readonly from: number;
+  readonly to: number;
+  readonly start: number;
+  readonly end: number;
+}
+
 /**
  * Reads many ranges with few reads: ranges are sorted and merged when the gap between them is at
- * most `maxGap` bytes and the merged read stays under `maxRead` bytes. Calls `onRange` for every
- * range, in offset order, with its bytes (shorter than asked at the end of the file). The next
- * merged read is started before the current one is handed out, so reading overlaps processing;
- * memory held at once is two merged reads.
+ * most `maxGap` bytes and the merged read stays under `maxRead` bytes. Merged reads are fetched
+ * `inFlight` at a time — several of them per request when the source has readBatch — while
+ * earlier ones are handed out. Calls `onRange` for every range, in offset order, with its bytes
+ * (shorter than asked at the end of the file). Memory held at once is about inFlight + 1 requests
+ * of at most maxRead bytes each (batchParts merged reads of ranges when batched).
+ *
+ * Contract: `bytes` may be a view into a buffer that is reused once onRange has returned (or its
+ * promise has settled). A callback that keeps bytes must copy them.
  */
 export async function readRanges<K>(
   src: ByteSource,
   ranges: readonly Range<K>[],
   onRange: (key: K, bytes: Uint8Array, offset: number) => void | Promise<void>,
-  opts: { maxGap?: number; maxRead?: number; onProgress?: (done: number, total: number) => void } = {},
+  opts: ReadRangesOptions = {},
 ): Promise<void> {
   const maxGap = opts.maxGap ?? 256 * 1024;
   const maxRead = opts.maxRead ?? 8 * 1024 * 1024;
-  const sorted = [...ranges].filter((r) => r.offset < src.size && r.length > 0).sort((a, b) => a.offset - b.offset);
-  // Merged reads: ranges sorted[from, to) are served by bytes [start, end).
-  const groups: { from: number; to: number; start: number; end: number }[] = [];
+  const inFlight = Math.max(1, opts.inFlight ?? 4);
+  const sorted = ranges.filter((r) => r.offset < src.size && r.length > 0).sort((a, b) => a.offset - b.offset);
+  const groups: Group[] = [];
   for (let i = 0; i < sorted.length;) {
     const first = sorted[i]!;
     const start = first.offset;
@@ -88,23 +161,62 @@ export async function readRanges<K>(
     groups.push({ from: i, to: j, start, end: Math.min(end, src.size) });
     i = j;
   }
-  const fetch = (g: number) => (g < groups.length ? src.read(groups[g]!.start, groups[g]!.end - groups[g]!.start) : null);
-  let next = fetch(0);
+  // Requests: consecutive groups fetched together, [gFrom, gTo) of `groups`.
+  const requests: [gFrom: number, gTo: number][] = [];
+  const batch = src.readBatch ? Math.max(1, opts.batchParts ?? 128) : 1;
+  for (let g = 0; g < groups.length;) {
+    let h = g + 1;
+    let bytes = groups[g]!.end - groups[g]!.start;
+    for (; h < groups.length && h - g < batch; h++) {
+      const more = groups[h]!.end - groups[h]!.start;
+      if (bytes + more > maxRead) break;
+      bytes += more;
+    }
+    requests.push([g, h]);
+    g = h;
+  }
+  // Reused buffers for sources with readInto: one per request in flight, plus the one handed out.
+  const pool: Uint8Array[] = [];
+  const fetch = (q: number): Promise<Uint8Array[]> => {
+    const [gFrom, gTo] = requests[q]!;
+    if (src.readInto && gTo - gFrom === 1) {
+      const { start, end } = groups[gFrom]!;
+      let buf = pool.pop();
+      if (!buf || buf.length < end - start) buf = new Uint8Array(Math.max(end - start, buf?.length ?? 0));
+      const into = buf.subarray(0, end - start);
+      return src.readInto(start, into).then((n) => [into.subarray(0, n)]);
+    }
+    if (src.readBatch && gTo - gFrom > 1) {
+      return src.readBatch(groups.slice(gFrom, gTo).map((x) => ({ offset: x.start, length: x.end - x.start })));
+    }
+    return Promise.all(groups.slice(gFrom, gTo).map((x) => src.read(x.start, x.end - x.start)));
+  };
+  const pending: Promise<Uint8Array[]>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < requests.length && pending.length < inFlight) pending.push(fetch(next++));
+  };
   try {
-    for (let g = 0; g < groups.length; g++) {
-      const buf = await next!;
-      next = fetch(g + 1);
-      const { from, to, start } = groups[g]!;
-      for (let k = from; k < to; k++) {
-        const r = sorted[k]!;
-        const a = r.offset - start;
-        const b = Math.min(buf.length, a + r.length);
-        await onRange(r.key, buf.subarray(a, Math.max(a, b)), r.offset);
+    fill();
+    for (let q = 0; q < requests.length; q++) {
+      const bufs = await pending.shift()!;
+      fill();
+      const [gFrom, gTo] = requests[q]!;
+      for (let g = gFrom; g < gTo; g++) {
+        const { from, to, start } = groups[g]!;
+        const buf = bufs[g - gFrom]!;
+        for (let k = from; k < to; k++) {
+          const r = sorted[k]!;
+          const a = r.offset - start;
+          const b = Math.min(buf.length, a + r.length);
+          await onRange(r.key, buf.subarray(Math.min(a, buf.length), Math.max(a, b)), r.offset);
+        }
+        opts.onProgress?.(to, sorted.length);
       }
-      opts.onProgress?.(to, sorted.length);
+      if (src.readInto && bufs.length === 1) pool.push(new Uint8Array(bufs[0]!.buffer));
     }
   } finally {
-    // A read started ahead of a failing callback must not become an unhandled rejection.
-    next?.catch(() => undefined);
+    // Reads started ahead of a failing callback must not become unhandled rejections.
+    for (const p of pending) p.catch(() => undefined);
   }
 }

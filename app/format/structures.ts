@@ -52,6 +52,8 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   const backingFile = parseBackingFileName(header, cluster0, f);
   checkOpenExtras(header, extensions, f);
   const luks = await loadLuks(src, header, extensions, f);
+  const unknown = header.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
+  if (unknown) f.error('QEMU_REFUSES', 'header', 72, unsupportedFeatures(unknown, extensions, firstFailingExtension(extensions, f)));
   return { fileSize: src.size, header, cluster0, extensions, backingFile, luks, foreign: null };
 }
 
@@ -61,8 +63,6 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
  */
 function checkOpenExtras(h: Header, ext: Extensions, f: Findings): void {
   const refuse = (offset: number | null, msg: string) => f.error('QEMU_REFUSES', 'header extension', offset, msg);
-  const unknown = h.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
-  if (unknown) f.error('QEMU_REFUSES', 'header', 72, unsupportedFeatures(unknown, ext));
   for (const e of ext.list) {
     if (e.type === S.EXT_BACKING_FORMAT && e.length >= 16) refuse(e.offset, `ERROR: ext_backing_format: len=${e.length} too large (>=16)`);
   }
@@ -77,10 +77,34 @@ function checkOpenExtras(h: Header, ext: Extensions, f: Findings): void {
   if (!dataFile && h.autoclearFeatures & S.AUTOCLEAR_DATA_FILE_RAW) refuseIo(88, 'data-file-raw requires a data file');
 }
 
+/**
+ * File offset of the first header extension QEMU fails on (Infinity when none): QEMU names unknown
+ * features from a first pass over the extensions that stops there (qcow2_do_open).
+ */
+function firstFailingExtension(ext: Extensions, f: Findings): number {
+  let first = Infinity;
+  for (const x of f.list) {
+    if (x.code !== 'QEMU_REFUSES' || x.offset === null || x.structure !== 'header extension') continue;
+    const at = x.offset;
+    const e = ext.list.find((y) => at >= y.offset && at < y.offset + 8 + y.length);
+    first = Math.min(first, e ? e.offset : at);
+  }
+  return first;
+}
+
+/** QEMU's BDRV_MAX_LENGTH (INT64_MAX rounded down to 1 GiB): a read ending beyond it fails with EIO. */
+const BDRV_MAX_LENGTH = (1n << 63n) - (1n << 30n);
+
 async function loadLuks(src: ByteSource, h: Header, ext: Extensions, f: Findings): Promise<LuksHeader | null> {
   const ch = ext.cryptoHeader;
   if (!ch || h.cryptMethod !== S.CRYPT_LUKS) return null;
   if (ch.headerOffset > BigInt(Number.MAX_SAFE_INTEGER - LUKS_HEADER_BYTES)) {
+    // qcow2_crypto_hdr_read_func: the length is checked first, then the read fails.
+    f.error('QEMU_REFUSES', 'LUKS header', ch.offset + 8, ch.headerLength < BigInt(LUKS_HEADER_BYTES)
+      ? 'Request for data outside of extension header'
+      : ch.headerOffset + BigInt(LUKS_HEADER_BYTES) > BDRV_MAX_LENGTH
+        ? 'Could not read encryption header: Input/output error'
+        : 'Volume is not in LUKS format (QEMU reads zeros this far past the end of the file)');
     f.error('LUKS_UNREADABLE', 'LUKS header', ch.offset + 8, `the LUKS header offset ${hex(ch.headerOffset)} is beyond any file`);
     return null;
   }

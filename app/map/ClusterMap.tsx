@@ -41,7 +41,7 @@ export interface ClusterMapHandle {
 export interface ClusterMapProps {
   readonly roles: Uint8Array;
   readonly clusterSize: number;
-  readonly refcounts?: Uint32Array | null;
+  readonly refcounts?: Uint16Array | Uint32Array | null;
   readonly highlight?: MapHighlight | null;
   readonly selected: number | null;
   readonly onSelect: (cluster: number) => void;

@@ -3,7 +3,7 @@
 // legend that filters the map by role. Holds only the legend filter and the visible window; the
 // arrays and the selection come from the caller.
 
-import { useCallback, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ClusterMap, type ClusterMapHandle, type MapViewState } from './ClusterMap';
 import { Legend, type LegendExtra } from './Legend';
 import { Minimap } from './Minimap';
@@ -16,7 +16,7 @@ export interface ClusterMapPanelProps {
   readonly roles: Uint8Array;
   readonly clusterSize: number;
   /** Stored refcount of every host cluster, for the tooltip. */
-  readonly refcounts?: Uint32Array | null;
+  readonly refcounts?: Uint16Array | Uint32Array | null;
   readonly selected: number | null;
   readonly onSelect: (cluster: number) => void;
   /** Owner line of the tooltip for one cluster. */
@@ -28,10 +28,16 @@ export interface ClusterMapPanelProps {
   readonly extras?: readonly LegendExtra[];
   /** Base name for the exported PNG. */
   readonly fileName?: string;
+  /** Controls placed at the end of the toolbar (e.g. the host / guest view switch). */
+  readonly toolbarEnd?: ReactNode;
+  /** A view to move to once the map has drawn (e.g. from the URL); a new `seq` asks again. */
+  readonly viewRequest?: { readonly zoom: number | null; readonly cluster: number | null; readonly seq: number } | null;
+  /** Told the zoom (CSS px per cluster cell) whenever the view changes. */
+  readonly onZoomChange?: (k: number) => void;
 }
 
 export function ClusterMapPanel(props: ClusterMapPanelProps) {
-  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName } = props;
+  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, toolbarEnd, viewRequest = null, onZoomChange } = props;
   const mapRef = useRef<ClusterMapHandle>(null);
   const [filter, setFilter] = useState<ReadonlySet<number>>(new Set());
   const [viewState, setViewState] = useState<MapViewState | null>(null);
@@ -42,7 +48,25 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
     () => ({ roles: [...filter], ...(highlightRanges ? { ranges: highlightRanges } : {}) }),
     [filter, highlightRanges],
   );
-  const onViewChange = useCallback((v: MapViewState) => setViewState(v), []);
+  const zoomChange = useRef(onZoomChange);
+  useEffect(() => {
+    zoomChange.current = onZoomChange;
+  }, [onZoomChange]);
+  const onViewChange = useCallback((v: MapViewState) => {
+    setViewState(v);
+    zoomChange.current?.(v.view.k);
+  }, []);
+  // The requested view, applied once per request after the map has reported its first view.
+  const applied = useRef<number | null>(null);
+  const mapReady = viewState !== null;
+  useEffect(() => {
+    const m = mapRef.current;
+    if (!viewRequest || !mapReady || !m || applied.current === viewRequest.seq) return;
+    applied.current = viewRequest.seq;
+    const { zoom, cluster } = viewRequest;
+    if (cluster !== null && cluster < roles.length) m.centerOn(cluster, zoom ?? undefined);
+    else if (zoom !== null && viewState) m.zoomBy(zoom / viewState.view.k);
+  }, [viewRequest, mapReady, viewState, roles.length]);
 
   const goto = (e: FormEvent) => {
     e.preventDefault();
@@ -97,6 +121,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
           {gotoError ? <span id="cmap-goto-error" className="warn-text">{gotoError}</span> : perPixel > 1 ? `1 px ≈ ${perPixel} clusters` : null}
           {highlightRanges && highlightLabel ? <span> · highlighting {highlightLabel}</span> : null}
         </span>
+        {toolbarEnd}
       </div>
       <div className="cmap-body">
         <div className="cmap-main">

@@ -49,7 +49,7 @@ export function tooltipFor(
   level: number,
   row: number,
   col: number,
-  refcounts: Uint32Array | null = null,
+  refcounts: Uint16Array | Uint32Array | null = null,
   describe: ((cluster: number) => string) | null = null,
 ): TooltipModel | null {
   const e = bucketExtent(grid, level, row, col);

@@ -1,9 +1,11 @@
-// Everything that changes the app's state, as plain functions: opening files, cancelling, selecting
-// a file, cluster or tab, and applying what the worker reports (applyEvent, pure enough to test
-// without a worker). The one AnalysisClient is created on first use.
+// Everything that changes the app's state, as plain functions: opening files (images go to the
+// worker; saved analyses, told apart by content, are read here), cancelling, selecting a file,
+// cluster or tab, and applying what the worker reports (applyEvent, pure enough to test without a
+// worker). The one AnalysisClient is created on first use.
 
 import { AnalysisClient, type ClientEvent, type ClusterBytes } from '../worker/client';
 import { dropClusterArrays, putClusterBatch } from './registry';
+import { isSavedAnalysis, readSaved, type SavedEntry } from './saved';
 import { newFileEntry, useApp, type AppState, type FileEntry, type Highlight, type Tab } from './store';
 
 let client: AnalysisClient | null = null;
@@ -20,11 +22,42 @@ function getClient(): AnalysisClient {
 export function openFiles(files: readonly File[]): void {
   if (files.length === 0) return;
   performance.mark('qcowscope:file');
-  const job = getClient().analyze(files);
+  const seq = ++openSeq;
+  void sortDropped(files).then(
+    ({ images, saved }) => seq === openSeq && startJob(images, saved),
+    (e: unknown) => seq === openSeq && useApp.setState({ error: `the dropped files could not be read: ${e instanceof Error ? e.message : String(e)}` }),
+  );
+}
+
+/** Bumped by every openFiles, so that a slow read of an earlier drop cannot replace a later one. */
+let openSeq = 0;
+/** Jobs with no image to analyse (saved analyses only) get ids of their own, below zero. */
+let localJob = 0;
+
+/** Images and saved analyses (told apart by content); saved analyses are read and parsed here. */
+async function sortDropped(files: readonly File[]): Promise<{ images: File[]; saved: SavedEntry[] }> {
+  const isSaved = await Promise.all(files.map(isSavedAnalysis));
+  const images = files.filter((_, i) => !isSaved[i]);
+  const docs = files.filter((_, i) => isSaved[i]);
+  const saved = await Promise.all(docs.map((f, i) => readSaved(f, images.length + i)));
+  return { images, saved };
+}
+
+function startJob(images: readonly File[], saved: readonly SavedEntry[]): void {
+  let job: number;
+  if (images.length > 0) job = getClient().analyze(images);
+  else {
+    client?.cancel();
+    job = --localJob;
+  }
   dropClusterArrays(job);
+  for (const { entry, roles, storedRefcounts } of saved) {
+    if (roles) putClusterBatch(job, entry.index, 'roles', 0, roles.length, roles);
+    if (storedRefcounts) putClusterBatch(job, entry.index, 'storedRefcounts', 0, storedRefcounts.length, storedRefcounts);
+  }
   useApp.setState({
-    job, jobStatus: 'running', files: files.map((f, i) => newFileEntry(i, f)), current: 0, selection: null, error: null, dragging: false,
-    startedAt: performance.now(), highlight: null,
+    job, jobStatus: images.length > 0 ? 'running' : 'done', files: [...images.map((f, i) => newFileEntry(i, f)), ...saved.map((x) => x.entry)],
+    current: 0, selection: null, error: null, dragging: false, startedAt: performance.now(), highlight: null,
   });
 }
 
@@ -62,8 +95,9 @@ export function setDragging(dragging: boolean): void {
 
 /** Bytes of host cluster `index` of the file on screen. */
 export function readCluster(index: number): Promise<ClusterBytes> {
-  const { job, current } = useApp.getState();
+  const { job, current, files } = useApp.getState();
   if (job === null || current === null) return Promise.reject(new Error('no file is open'));
+  if (files[current]?.saved) return Promise.reject(new Error('bytes unavailable: this is a saved analysis, and the image itself is not present'));
   return getClient().readCluster(job, current, index);
 }
 

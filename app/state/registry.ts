@@ -1,12 +1,13 @@
 // The per-cluster arrays of each analysed file (roles: one byte per host cluster; stored
-// refcounts: one u32 per host cluster), kept OUT of React state: the map reads them directly.
+// refcounts: one u16, or u32 for refcount_bits > 16, per host cluster), kept OUT of React state:
+// the map reads them directly.
 // The store holds only a version number per file that changes when its arrays do.
 
-import type { ClusterArrayName } from '../worker/protocol';
+import type { ClusterArray, ClusterArrayName } from '../worker/protocol';
 
 export interface ClusterArrays {
   roles: Uint8Array | null;
-  storedRefcounts: Uint32Array | null;
+  storedRefcounts: Uint16Array | Uint32Array | null;
   /** Entries received so far per array (batches may arrive in several messages). */
   readonly filled: Record<ClusterArrayName, number>;
 }
@@ -24,7 +25,7 @@ export function getClusterArrays(job: number, file: number): ClusterArrays | und
  * Stores one batch: entries [start, start + chunk.length) of an array of `total` entries.
  * Returns true when that array is now complete.
  */
-export function putClusterBatch(job: number, file: number, name: ClusterArrayName, start: number, total: number, chunk: Uint8Array | Uint32Array): boolean {
+export function putClusterBatch(job: number, file: number, name: ClusterArrayName, start: number, total: number, chunk: ClusterArray): boolean {
   const k = key(job, file);
   let a = arrays.get(k);
   if (!a) {
@@ -34,12 +35,14 @@ export function putClusterBatch(job: number, file: number, name: ClusterArrayNam
   if (start === 0 && chunk.length === total) {
     // The common case: the whole array in one transferred message, kept as is.
     if (name === 'roles' && chunk instanceof Uint8Array) a.roles = chunk;
-    if (name === 'storedRefcounts' && chunk instanceof Uint32Array) a.storedRefcounts = chunk;
+    if (name === 'storedRefcounts' && !(chunk instanceof Uint8Array)) a.storedRefcounts = chunk;
   } else if (name === 'roles' && chunk instanceof Uint8Array) {
     if (!a.roles || a.roles.length !== total) a.roles = new Uint8Array(total);
     a.roles.set(chunk, start);
-  } else if (name === 'storedRefcounts' && chunk instanceof Uint32Array) {
-    if (!a.storedRefcounts || a.storedRefcounts.length !== total) a.storedRefcounts = new Uint32Array(total);
+  } else if (name === 'storedRefcounts' && !(chunk instanceof Uint8Array)) {
+    if (!a.storedRefcounts || a.storedRefcounts.length !== total || a.storedRefcounts.BYTES_PER_ELEMENT !== chunk.BYTES_PER_ELEMENT) {
+      a.storedRefcounts = chunk instanceof Uint16Array ? new Uint16Array(total) : new Uint32Array(total);
+    }
     a.storedRefcounts.set(chunk, start);
   }
   a.filled[name] += chunk.length;

@@ -46,6 +46,28 @@ export interface FileEntry {
   readonly headerMs: number | null;
   /** The cluster map has drawn this file's complete roles. */
   readonly mapShown: boolean;
+  /** Set when the entry comes from a saved analysis (saved.ts): the image itself is not present. */
+  readonly saved: SavedSource | null;
+}
+
+/** Where a saved analysis came from and what it lacks. */
+export interface SavedSource {
+  /** The name of the dropped document (the entry's `name` is the image's). */
+  readonly documentName: string;
+  /** Who wrote it, e.g. "qcowscope 0.1.0 (cli)". */
+  readonly generator: string;
+  readonly refcountsSaved: boolean;
+  /** What the writer left out, in words. */
+  readonly notes: readonly string[];
+}
+
+/** A view for the map to show once it has drawn (from the URL hash): zoom and centred cluster. */
+export interface ViewRequest {
+  /** CSS pixels per cluster cell, or null to keep the zoom. */
+  readonly zoom: number | null;
+  readonly cluster: number | null;
+  /** Changes with every request, so the same view can be asked for twice. */
+  readonly seq: number;
 }
 
 export type JobStatus = 'idle' | 'running' | 'done' | 'cancelled';
@@ -66,6 +88,8 @@ export interface AppState {
   readonly startedAt: number;
   /** Host clusters the map shows in full colour (e.g. one bitmap's), or null for all. */
   readonly highlight: Highlight | null;
+  /** A view the map should move to (hash.ts), or null. */
+  readonly viewRequest: ViewRequest | null;
 }
 
 /** A set of host cluster ranges [start, end) with a name for the map's status line. */
@@ -85,6 +109,7 @@ export const initialState: AppState = {
   dragging: false,
   startedAt: 0,
   highlight: null,
+  viewRequest: null,
 };
 
 export const useApp = create<AppState>()(() => initialState);
@@ -93,5 +118,6 @@ export function newFileEntry(index: number, f: { name: string; size: number }): 
   return {
     index, name: f.name, size: f.size, stage: null, structures: null, progress: null, findings: null,
     result: null, failure: null, backing: null, missingBacking: null, arraysVersion: 0, rolesReady: false, ms: null, headerMs: null, mapShown: false,
+    saved: null,
   };
 }

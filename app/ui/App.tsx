@@ -1,15 +1,17 @@
-// The page: top bar (open, samples, files), progress, and either the start page or the workspace
-// (panels on the left, cluster map and inspector on the right). The root element carries
-// data-state (idle | reading | scanning | done | error) and data-file for tests and styling.
-// Files may be dropped anywhere on the page.
+// The page: top bar (open, samples, files, share), progress, and either the start page or the
+// workspace (panels on the left, cluster map and inspector on the right). The view follows the URL
+// hash (state/hash.ts). The root element carries data-state (idle | reading | scanning | done |
+// error) and data-file for tests and styling. Files may be dropped anywhere on the page.
 
 import { useEffect, useRef, type DragEvent } from 'react';
 import { openFiles, setDragging } from '../state/actions';
+import { startHashSync } from '../state/hash';
 import { usePageState, useCurrentFile } from '../state/selectors';
 import { useApp } from '../state/store';
 import { FileTabs } from './FileTabs';
 import { OpenButton, SampleList, SampleSelect } from './OpenControls';
 import { ProgressBar } from './ProgressBar';
+import { SavedBanner, ShareControls } from './ShareControls';
 import { Workspace } from './Workspace';
 
 const hasFiles = (e: DragEvent): boolean => [...e.dataTransfer.types].includes('Files');
@@ -23,6 +25,8 @@ export function App() {
   const cancelled = useApp((s) => s.jobStatus === 'cancelled');
   const depth = useRef(0);
   const hasHeader = useApp((s) => s.files.some((f) => f.stage !== null));
+
+  useEffect(() => startHashSync(), []);
 
   // Marks for `npm run bench`: the header on screen and the complete analysis on screen.
   useEffect(() => {
@@ -70,6 +74,7 @@ export function App() {
         <OpenButton />
         <SampleSelect />
         <FileTabs />
+        <ShareControls />
       </header>
       <ProgressBar />
       {error !== null && (
@@ -77,6 +82,7 @@ export function App() {
           <strong>Error:</strong> {error}
         </div>
       )}
+      <SavedBanner />
       {cancelled && error === null && (
         <div className="banner warn" role="status" data-testid="cancelled">
           Analysis cancelled: the panels show what was read before it stopped.
@@ -100,6 +106,10 @@ function StartPage() {
         <p>
           Only the image's metadata is read, in a worker, through the browser's File API; nothing is uploaded and
           the file is never written. Drop an overlay together with its backing files to follow the chain.
+        </p>
+        <p>
+          A saved analysis (<code>.qcowscope.json</code>, from “Download analysis” or <code>qcowscope report --output=json</code>)
+          opens here too: the same panels and map, without the image.
         </p>
         <OpenButton primary />
       </section>

@@ -1,15 +1,22 @@
 // The inspector: the selected host cluster — its role, refcount and owner — with its bytes read on
-// demand from the worker, shown decoded (header fields, table entries) and as a hex dump.
+// demand from the worker, shown decoded by where the cluster sits (place.ts): header fields, L1/L2
+// entries with guest offsets, refcount table and block entries with the host clusters they count,
+// bitmap tables, directory and snapshot entries, compressed guest clusters decompressed; or as a hex
+// dump.
 
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { INCOMPAT_EXTL2, ROLE_INFO } from '../format';
 import { readCluster, selectCluster } from '../state/actions';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
-import { describeOwner, tableLayout } from './derive';
-import { decodeCluster, type Decoded } from './decode';
+import { CompressedView } from './CompressedView';
+import { decodeTable, isTablePlace } from './decode';
+import { bitmapEntryBlocks, headerRows, snapshotEntryBlocks } from './decode-meta';
+import { EntryBlocks, EntryList, FieldTable } from './DecodedViews';
+import { describeOwner } from './derive';
 import { formatBytes, hex } from './format';
 import { HexView } from './HexView';
+import { compressedIn, placeOf, type Place } from './place';
 
 /** `key` names the job, file and cluster the bytes belong to. */
 type Loaded = { key: string; offset: number; bytes: Uint8Array } | { key: string; error: string };
@@ -31,6 +38,11 @@ export function Inspector({ file }: { file: FileEntry }) {
       live = false;
     };
   }, [selection, file.index, file.stage, job]);
+  const result = file.result;
+  const place = useMemo<Place | null>(
+    () => (selection === null ? null : result ? placeOf(result, selection) : selection === 0 ? { kind: 'header' } : null),
+    [result, selection],
+  );
 
   const stage = file.stage;
   if (!stage) return <aside className="inspector" aria-label="Inspector" />;
@@ -46,26 +58,18 @@ export function Inspector({ file }: { file: FileEntry }) {
   const role = arrays?.roles?.[selection];
   const refcount = arrays?.storedRefcounts?.[selection];
   const roleLabel = role === undefined ? 'role not known yet' : ROLE_INFO[role]?.label ?? `role ${role}`;
-  const owner = file.result ? describeOwner(file.result, arrays, selection) : null;
-  const current = loaded && loaded.key === `${job}:${file.index}:${selection}` ? loaded : null;
-  const layout = file.result ? tableLayout(file.result, selection, role) : role;
-  const decoded: Decoded | null = current && 'bytes' in current && layout !== undefined
-    ? decodeCluster(layout, current.bytes, {
-      clusterBits: stage.header.clusterBits,
-      extendedL2: (stage.header.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n,
-      refcountOrder: stage.header.refcountOrder,
-    })
-    : null;
-  const isHeader = selection === 0;
+  const owner = result ? describeOwner(result, arrays, selection) : null;
+  const key = `${job}:${file.index}:${selection}`;
+  const current = loaded && loaded.key === key ? loaded : null;
   return (
-    <aside className="inspector open" aria-label="Inspector" data-testid="inspector" data-cluster={selection}>
+    <aside className="inspector open" aria-label="Inspector" data-testid="inspector" data-cluster={selection} data-place={place?.kind ?? 'none'}>
       <div className="inspector-head">
         <h3>
           Cluster {selection} <span className="mono">at {hex(selection * cs)}</span>
         </h3>
         <span className="badge">{roleLabel}</span>
         {refcount !== undefined && <span className="badge muted">refcount {refcount}</span>}
-        {owner && <span className="owner">{owner}</span>}
+        {owner && <span className="owner" title={owner}>{owner}</span>}
         <span className="spacer" />
         <div className="seg" role="group" aria-label="Inspector view">
           <button type="button" aria-pressed={view === 'decoded'} onClick={() => setView('decoded')}>Decoded</button>
@@ -77,62 +81,37 @@ export function Inspector({ file }: { file: FileEntry }) {
         <p className="muted">Reading {formatBytes(cs)}…</p>
       ) : 'error' in current ? (
         <p className="error-text">Could not read the cluster: {current.error}</p>
-      ) : view === 'hex' || (!decoded && !isHeader) ? (
+      ) : view === 'hex' || place === null ? (
         <HexView bytes={current.bytes} baseOffset={current.offset} label={`Bytes of cluster ${selection}`} />
-      ) : isHeader ? (
-        <HeaderDecoded file={file} />
       ) : (
-        <EntryList decoded={decoded!} />
+        <DecodedBody file={file} place={place} bytes={current.bytes} offset={current.offset} scope={key} />
       )}
     </aside>
   );
 }
 
-function HeaderDecoded({ file }: { file: FileEntry }) {
+function DecodedBody({ file, place, bytes, offset, scope }: { file: FileEntry; place: Place; bytes: Uint8Array; offset: number; scope: string }) {
   const stage = file.stage!;
-  return (
-    <div className="decoded">
-      <p className="muted">Cluster 0: the header, its extensions and the backing file name.</p>
-      <table className="fields compact">
-        <tbody>
-          {stage.header.fields.map((f) => (
-            <tr key={f.name}>
-              <td className="num">{f.offset}</td>
-              <td><code>{f.name}</code></td>
-              <td>{f.decoded}</td>
-            </tr>
-          ))}
-          {stage.extensions.list.map((e) => (
-            <tr key={`e${e.offset}`}>
-              <td className="num">{e.offset}</td>
-              <td><code>extension {hex(e.type)}</code></td>
-              <td>{e.name}, {e.length} bytes</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function EntryList({ decoded }: { decoded: Decoded }) {
-  return (
-    <div className="decoded">
-      <p className="muted">
-        {decoded.title}: {decoded.nonEmpty} of {decoded.entries} entries in use
-        {decoded.rows.length < decoded.nonEmpty ? ` (first ${decoded.rows.length} shown)` : ''}.
-      </p>
-      <table className="fields compact">
-        <tbody>
-          {decoded.rows.map((r) => (
-            <tr key={r.index}>
-              <td className="num">{r.index}</td>
-              <td className="mono">{r.raw}</td>
-              <td>{r.text}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  const h = stage.header;
+  if (isTablePlace(place)) {
+    const ctx = { clusterBits: h.clusterBits, extendedL2: (h.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n, refcountOrder: h.refcountOrder };
+    return <EntryList decoded={decodeTable(place, bytes, ctx)} />;
+  }
+  switch (place.kind) {
+    case 'header':
+      return (
+        <div className="decoded" data-testid="decoded">
+          <p className="muted">Cluster 0: the header, its extensions{stage.backingFile !== null ? ' and the backing file name' : ''}.</p>
+          <FieldTable rows={headerRows(bytes, h.fields, stage.extensions.list)} />
+        </div>
+      );
+    case 'bitmap-directory':
+      return <EntryBlocks what="Bitmap directory" blocks={bitmapEntryBlocks(place.bitmaps, bytes, offset)} />;
+    case 'snapshot-table':
+      return <EntryBlocks what="Snapshot table" blocks={snapshotEntryBlocks(place.snapshots, bytes, offset)} />;
+    case 'compressed':
+      return file.result ? (
+        <CompressedView pieces={compressedIn(file.result, offset / h.clusterSize)} clusterSize={h.clusterSize} compressionType={h.compressionType} scope={scope} />
+      ) : null;
+  }
 }

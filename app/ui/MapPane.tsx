@@ -1,21 +1,26 @@
 // The central slot: the cluster map (app/map) of the file on screen, fed with the per-cluster
 // arrays from the registry (never from React state), the selection, the owner of each cluster for
-// the tooltip, a highlighted set of clusters, and legend rows for bitmaps that own no cluster.
+// the tooltip, a highlighted set of clusters, and legend rows for bitmaps that own no cluster. A
+// toggle switches to the guest map (GuestPane); the host map stays mounted, hidden, meanwhile.
 
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ClusterMapPanel } from '../map/ClusterMapPanel';
 import { markMapShown, selectCluster } from '../state/actions';
+import { noteZoom } from '../state/hash';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
 import { ownerPhrase } from './derive';
+import { GuestPane } from './GuestPane';
 
 export function MapPane({ file }: { file: FileEntry }) {
   const job = useApp((s) => s.job);
   const selection = useApp((s) => s.selection);
   const highlight = useApp((s) => s.highlight);
+  const viewRequest = useApp((s) => s.viewRequest);
   // arraysVersion changes whenever a batch lands: re-read the registry then.
   const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
   const result = file.result;
+  const [pane, setPane] = useState<'host' | 'guest'>('host');
   const describe = useCallback((k: number) => (result ? ownerPhrase(result, arrays, k) ?? '' : ''), [result, arrays]);
   const extras = useMemo(
     () => (file.structures?.bitmapDirectory?.bitmaps ?? [])
@@ -40,21 +45,33 @@ export function MapPane({ file }: { file: FileEntry }) {
       </div>
     );
   }
+  const views = (
+    <div className="map-views seg" role="group" aria-label="Map view">
+      <button type="button" aria-pressed={pane === 'host'} onClick={() => setPane('host')} data-testid="view-host">Host file</button>
+      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setPane('guest')} data-testid="view-guest">Guest disk</button>
+    </div>
+  );
   return (
-    <div className="map-pane" data-testid="map-pane">
-      <ClusterMapPanel
-        key={`${job}:${file.index}`}
-        roles={arrays.roles}
-        clusterSize={cs}
-        refcounts={arrays.storedRefcounts}
-        selected={selection}
-        onSelect={selectCluster}
-        describe={describe}
-        highlightRanges={highlight?.ranges ?? null}
-        {...(highlight ? { highlightLabel: highlight.label } : {})}
-        extras={extras}
-        fileName={file.name}
-      />
+    <div className="map-pane" data-testid="map-pane" data-view={pane}>
+      {pane === 'guest' ? <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} /> : null}
+      <div className="map-view-host" hidden={pane !== 'host'}>
+        <ClusterMapPanel
+          key={`${job}:${file.index}`}
+          roles={arrays.roles}
+          clusterSize={cs}
+          refcounts={arrays.storedRefcounts}
+          selected={selection}
+          onSelect={selectCluster}
+          describe={describe}
+          highlightRanges={highlight?.ranges ?? null}
+          {...(highlight ? { highlightLabel: highlight.label } : {})}
+          extras={extras}
+          fileName={file.name}
+          toolbarEnd={views}
+          viewRequest={viewRequest}
+          onZoomChange={noteZoom}
+        />
+      </div>
     </div>
   );
 }

@@ -2,7 +2,7 @@
 // counts, the space rows, per-snapshot and per-bitmap space, the cluster a finding concerns and the
 // owner of a cluster. Pure functions of the store's data (and, for owners, the registry's arrays).
 
-import { Role, type Bitmap, type Finding, type RoleId } from '../format';
+import { analysisVerdict, Role, type Bitmap, type Finding, type RoleId } from '../format';
 import { clusterOwners, describeCluster } from '../format';
 import type { ClusterArrays } from '../state/registry';
 import type { FileEntry } from '../state/store';
@@ -16,21 +16,11 @@ export interface Verdict {
   readonly text: string;
 }
 
-/** ONE line: QEMU's refusal first, then corruptions, leaks, check errors; else clean. */
+/** ONE line: QEMU's refusal first, then corruptions, leaks, check errors; else clean (the report's too). */
 export function verdict(file: FileEntry): Verdict {
   const r = file.result;
   if (!r) return { kind: 'pending', text: file.stage ? 'Checking…' : 'Reading…' };
-  const refusal = r.qemuRefuses[0];
-  if (refusal) return { kind: 'refused', text: `QEMU would refuse to open this image because ${refusal.message}` };
-  const c = r.check.counts;
-  if (r.check.failure !== null) return { kind: 'errors', text: `qemu-img check would fail: ${r.check.failure}` };
-  if (c.corruptions > 0) {
-    const also = c.leaks > 0 ? ` and ${plural(c.leaks, 'leaked cluster')}` : '';
-    return { kind: 'corrupt', text: `${plural(c.corruptions, 'corruption')}${also}` };
-  }
-  if (c.leaks > 0) return { kind: 'leaks', text: plural(c.leaks, 'leaked cluster') };
-  if (c.checkErrors > 0) return { kind: 'errors', text: plural(c.checkErrors, 'check error') };
-  return { kind: 'clean', text: 'clean' };
+  return analysisVerdict(r);
 }
 
 export interface CountCell {

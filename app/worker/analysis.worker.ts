@@ -6,7 +6,7 @@
 import { analyze, Aborted, BlobSource, Qcow2Error, type ByteSource } from '../format';
 import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
-import { CLUSTER_ARRAY_BATCH_BYTES, isToWorker, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
+import { CLUSTER_ARRAY_BATCH_BYTES, isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
 
 interface Job {
   readonly id: number;
@@ -18,11 +18,14 @@ interface Job {
 
 let current: Job | null = null;
 
+/** A File as a ByteSource that reads scattered ranges in batches (one composite Blob per batch). */
+const fileSource = (f: File): ByteSource => new BlobSource(f, f.name, (parts) => new Blob(parts));
+
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, { transfer });
 }
 
-function sendArray(job: number, file: number, name: ClusterArrayName, arr: Uint8Array | Uint32Array): void {
+function sendArray(job: number, file: number, name: ClusterArrayName, arr: ClusterArray): void {
   const per = Math.max(1, Math.floor(CLUSTER_ARRAY_BATCH_BYTES / arr.BYTES_PER_ELEMENT));
   if (arr.length <= per) {
     // The whole array, moved without a copy.
@@ -41,7 +44,7 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
   const t0 = performance.now();
   const ref = { job: job.id, file };
   try {
-    const analysis = await analyze(new BlobSource(f, f.name), {
+    const analysis = await analyze(fileSource(f), {
       signal: job.abort.signal,
       openBacking,
       onEvent: (e) => {
@@ -91,7 +94,7 @@ async function runJob(job: Job): Promise<void> {
         if (b === null) return null;
         const bf = job.files[b]!;
         let src = sources.get(b);
-        if (!src) sources.set(b, (src = new BlobSource(bf, bf.name)));
+        if (!src) sources.set(b, (src = fileSource(bf)));
         return src;
       };
       await runFile(job, file, openBacking);

@@ -10,6 +10,8 @@ import type { Analysis, AnalysisEvent, Finding, Phase } from '../format';
 
 /** Typed arrays with one entry per host cluster: sent apart from the analysis, transferred. */
 export type ClusterArrayName = 'roles' | 'storedRefcounts';
+/** roles: Uint8Array; storedRefcounts: Uint16Array or Uint32Array (the engine's RefcountArray). */
+export type ClusterArray = Uint8Array | Uint16Array | Uint32Array;
 
 /** The analysis as the page receives it: everything but the per-cluster arrays. */
 export type AnalysisResult = Omit<Analysis, 'check'> & { readonly check: Omit<Analysis['check'], ClusterArrayName> };
@@ -42,7 +44,7 @@ export type FromWorker =
   | (FileRef & { readonly type: 'progress'; readonly phase: Phase; readonly done: number; readonly total: number })
   | (FileRef & { readonly type: 'findings'; readonly findings: readonly Finding[] })
   /** A batch of a per-cluster array: `chunk` holds entries [start, start + chunk.length) of `total`. */
-  | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: Uint8Array | Uint32Array })
+  | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: ClusterArray })
   | (FileRef & { readonly type: 'result'; readonly analysis: AnalysisResult; readonly ms: number })
   /** The file could not be analysed; `notQcow2` when it is another format (message says which). */
   | (FileRef & { readonly type: 'failed'; readonly code: string; readonly message: string; readonly notQcow2: boolean })
@@ -65,6 +67,10 @@ const hasFileRef = (m: Obj): boolean => isNum(m.job) && isNum(m.file);
 
 const PHASES: ReadonlySet<string> = new Set<Phase>(['header', 'structures', 'l2', 'refcounts', 'check', 'map', 'space', 'done']);
 
+/** roles come as bytes; stored refcounts as 16- or 32-bit entries (the engine's RefcountArray). */
+const isClusterChunk = (name: unknown, chunk: unknown): chunk is ClusterArray =>
+  name === 'roles' ? chunk instanceof Uint8Array : name === 'storedRefcounts' && (chunk instanceof Uint16Array || chunk instanceof Uint32Array);
+
 /** True when `x` is a well-formed message from the worker. */
 export function isFromWorker(x: unknown): x is FromWorker {
   if (!isObj(x) || !isStr(x.type)) return false;
@@ -81,8 +87,7 @@ export function isFromWorker(x: unknown): x is FromWorker {
     case 'findings':
       return hasFileRef(m) && isArr(m.findings) && m.findings.every((f) => isObj(f) && isStr(f.code) && isStr(f.message));
     case 'cluster-array':
-      return hasFileRef(m) && (m.name === 'roles' || m.name === 'storedRefcounts') && isNum(m.start) && isNum(m.total)
-        && (m.chunk instanceof Uint8Array || m.chunk instanceof Uint32Array) && m.start + m.chunk.length <= m.total;
+      return hasFileRef(m) && isNum(m.start) && isNum(m.total) && isClusterChunk(m.name, m.chunk) && m.start + m.chunk.length <= m.total;
     case 'result':
       return hasFileRef(m) && isObj(m.analysis) && isObj(m.analysis.structures) && isObj(m.analysis.check) && isNum(m.ms);
     case 'failed':

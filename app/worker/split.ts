@@ -3,13 +3,13 @@
 // typed arrays of the result, which move with it rather than being copied.
 
 import type { Analysis } from '../format';
-import type { ClusterArrayName } from './protocol';
+import type { ClusterArray, ClusterArrayName } from './protocol';
 
 type Check = Analysis['check'];
 
 export interface SplitCheck {
   readonly rest: Omit<Check, ClusterArrayName>;
-  readonly arrays: readonly [ClusterArrayName, Uint8Array | Uint32Array][];
+  readonly arrays: readonly [ClusterArrayName, ClusterArray][];
 }
 
 /** On return `rest` is `check` without `roles` and `storedRefcounts`, which are in `arrays`. */

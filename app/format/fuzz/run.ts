@@ -111,16 +111,18 @@ export async function runCase(bytes: Uint8Array, name = 'fuzz.qcow2', o: RunOpti
   };
   const abort = new AbortController();
   let events = 0;
-  const backing = o.backing ?? null;
+  // One source per file, as the worker keeps them, so that a chain that loops is recognised.
+  const top = new BytesSource(bytes, name);
+  const backing = o.backing === bytes ? top : o.backing ? new BytesSource(o.backing, 'backing.qcow2') : null;
   try {
     enter('header');
-    a = await analyze(new BytesSource(bytes, name), {
+    a = await analyze(top, {
       signal: abort.signal,
       onEvent: (e) => {
         if (++events === o.abortAfter) abort.abort();
         enter(e.kind === 'header' ? 'structures' : e.kind === 'structures' ? 'check' : e.kind === 'progress' ? `progress ${e.phase}` : e.kind);
       },
-      openBacking: async () => (backing ? new BytesSource(backing, 'backing.qcow2') : null),
+      openBacking: async () => backing,
     });
   } catch (e) {
     const ms = performance.now() - t0;

@@ -1,0 +1,70 @@
+// Colours of the guest map and the one-pixel-per-cell image it is drawn from: the GuestMap component
+// scales that image with the zoom (nearest neighbour), so a frame costs one drawImage. Marked spans
+// (e.g. the guest bytes stored in the selected host cluster) keep full colour and the rest is dimmed.
+// Pure: fills a Uint32Array of RGBA pixels.
+
+import { Role } from '../format';
+import { NOT_MAPPED } from './guest-layout';
+import type { GuestSpan } from './guest-link';
+import { BACKGROUND, DIM_KEEP, mix, packRgba, rgb, ROLE_COLOR } from './palette';
+
+/** CSS colour per GuestKind (index), data kinds sharing the host map's colours. */
+export const GUEST_KIND_COLOR: readonly string[] = [
+  '#3b444e', // unallocated: dark, close to the background — nothing is stored
+  '#cbbfe8', // zeros from the backing file
+  '#8f72d6', // data from the backing file
+  '#c9d3dc', // zero clusters
+  ROLE_COLOR[Role.DATA]!,
+  ROLE_COLOR[Role.COMPRESSED]!,
+  ROLE_COLOR[Role.LUKS_HEADER]!,
+  '#00b2cd', // external data file
+];
+/** Cells no map range covers (the map stopped early). */
+export const NOT_MAPPED_COLOR = '#7a2236';
+
+export function guestKindCss(kind: number): string {
+  return kind === NOT_MAPPED ? NOT_MAPPED_COLOR : GUEST_KIND_COLOR[kind] ?? NOT_MAPPED_COLOR;
+}
+
+/** Whether the platform stores Uint32 words little-endian (ImageData byte order). */
+const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function packed(css: string, dim: boolean): number {
+  const [r, g, b] = dim ? mix(css, BACKGROUND, DIM_KEEP) : rgb(css);
+  return packRgba(r, g, b, 255, LITTLE);
+}
+
+/** Cells [first, last) of each span, merged; `unit` guest bytes per cell. */
+export function spanCells(spans: readonly GuestSpan[], unit: number, cells: number): { first: number; last: number }[] {
+  const out: { first: number; last: number }[] = [];
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    const first = Math.max(0, Math.floor(s.start / unit));
+    const last = Math.min(cells, Math.max(first + 1, Math.ceil(s.end / unit)));
+    const prev = out[out.length - 1];
+    if (prev && first <= prev.last) prev.last = Math.max(prev.last, last);
+    else out.push({ first, last });
+  }
+  return out;
+}
+
+/**
+ * Fills `pixels` (the grid's cols × rows, row-major, so cell i is pixel i); pixels past the last
+ * cell get the background. With `marked`, cells outside it are dimmed.
+ */
+export function rasterGuest(pixels: Uint32Array, cells: Uint8Array, marked: readonly { first: number; last: number }[] | null): void {
+  const full = new Uint32Array(256);
+  const dim = new Uint32Array(256);
+  for (let k = 0; k < 256; k++) {
+    const css = guestKindCss(k);
+    full[k] = packed(css, false);
+    dim[k] = packed(css, true);
+  }
+  const n = cells.length;
+  const base = marked && marked.length > 0 ? dim : full;
+  for (let i = 0; i < n; i++) pixels[i] = base[cells[i]!]!;
+  if (base === dim) {
+    for (const m of marked!) for (let i = m.first; i < m.last && i < n; i++) pixels[i] = full[cells[i]!]!;
+  }
+  const bg = packed(BACKGROUND, false);
+  for (let i = n; i < pixels.length; i++) pixels[i] = bg;
+}
