@@ -39,9 +39,8 @@ function loadSamples(filter) {
 
 // ---------------------------------------------------------------- worker side
 if (process.env.QCOWSCOPE_FUZZ_WORKER) {
-  const { seed, samples: filter, bundle, oracle } = JSON.parse(process.env.QCOWSCOPE_FUZZ_WORKER);
-  const scratch = oracle ? mkdtempSync(join(tmpdir(), 'qcowscope-oracle-')) : null;
-  process.on('exit', () => scratch && rmSync(scratch, { recursive: true, force: true }));
+  // `scratch`: a folder the main process made (and removes), where the oracle writes each case.
+  const { seed, samples: filter, bundle, scratch } = JSON.parse(process.env.QCOWSCOPE_FUZZ_WORKER);
   const engine = await import(pathToFileURL(bundle).href);
   const samples = loadSamples(filter).map(([name, bytes]) => engine.prepareSample(name, new Uint8Array(bytes)));
   process.on('message', async ({ index }) => {
@@ -52,7 +51,7 @@ if (process.env.QCOWSCOPE_FUZZ_WORKER) {
     const external = getHeapStatistics().external_memory;
     let parity = null;
     if (scratch && verdict.ok && c.abortAfter === null) {
-      const q = await engine.askQemu(c.bytes, join(scratch, 'case.qcow2'));
+      const q = await engine.askQemu(c.bytes, join(scratch, `case-${process.pid}.qcow2`));
       if (!q.agree) parity = q.difference;
     }
     process.send({ index, verdict, ms, external, parity, sample: c.sample, ops: c.ops });
@@ -118,7 +117,12 @@ async function main() {
       console.log(`  ${done}/${indices.length} cases, ${stats.failures.length} failures, ${((now - t0) / 1000).toFixed(0)} s`);
     }
   };
-  await runPool(o, indices, record);
+  o.scratch = o.oracle ? mkdtempSync(join(tmpdir(), 'qcowscope-oracle-')) : null;
+  try {
+    await runPool(o, indices, record);
+  } finally {
+    if (o.scratch) rmSync(o.scratch, { recursive: true, force: true });
+  }
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   const typed = [...stats.typed].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
   const byKind = {};
@@ -140,7 +144,7 @@ function runPool(o, indices, record) {
       active++;
       const w = fork(fileURLToPath(import.meta.url), [], {
         execArgv: [`--max-old-space-size=${o.memoryMb}`, '--max-semi-space-size=16'],
-        env: { ...process.env, QCOWSCOPE_FUZZ_WORKER: JSON.stringify({ seed: o.seed, samples: o.samples, bundle: o.bundle, oracle: o.oracle }) },
+        env: { ...process.env, QCOWSCOPE_FUZZ_WORKER: JSON.stringify({ seed: o.seed, samples: o.samples, bundle: o.bundle, scratch: o.scratch }) },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
       });

@@ -15,6 +15,7 @@ import { buildFuzzEngine, runIsolated } from './fuzz/isolated';
 import { locate } from './fuzz/locate';
 import { truncationPoints, writeUint } from './fuzz/mutate';
 import { runCase } from './fuzz/run';
+import { decodeUtf8 } from './reader';
 import { BytesSource } from './source';
 import { FINDINGS_PER_CLASS_CAP } from './spec';
 import { compareWithQemu } from './testing/craft';
@@ -309,6 +310,61 @@ describe('limits', () => {
     expect(Object.keys(a.findingTotals)).toContain(code);
     findingsBounded(a);
     if (QEMU) await sameOpenAsQemu(b);
+  });
+});
+
+/**
+ * Refusals the qemu-img oracle (npm run fuzz -- --oracle) found us wording or deciding differently:
+ * [label, sample, patch, QEMU's reason for refusing it, or null when qemu-img info opens it].
+ */
+const REFUSALS: [label: string, sample: string, patch: Patch, qemu: string | null][] = [
+  ['an unknown compression type', 'v3', { 'header.compression_type': 2 }, 'qcow2: unknown compression type: 2'],
+  ['zstd without its incompatible bit', 'v3', { 'header.compression_type': 1 }, 'qcow2: Compression type incompatible feature bit must be set'],
+  ['zlib with the compression incompatible bit', 'compressed-zstd', { 'header.compression_type': 0 }, 'qcow2: Compression type incompatible feature bit must not be set'],
+  ['crypt_method 16', 'v3', { 'header.crypt_method': 16 }, 'Unsupported encryption method 16'],
+  ['crypt_method 2^32-1 (printed as a C int)', 'v3', { 'header.crypt_method': 0xffff_ffff }, 'Unsupported encryption method -1'],
+  ['65537 snapshots', 'v3', { 'header.nb_snapshots': 65537 }, 'Snapshot table too large'],
+  ['no refcount table', 'v3', { 'header.refcount_table_clusters': 0 }, 'Image does not contain a reference count table'],
+  ['an L1 table at 2^56 (within INT64_MAX: QEMU opens it)', 'v3', { 'header.l1_table_offset': 1n << 56n }, null],
+  ['a refcount table at 2^62 (QEMU reads zeros there)', 'v3', { 'header.refcount_table_offset': 1n << 62n }, null],
+  ['a virtual size of 2^64-1 (wraps size_to_l1)', 'cluster-4k', { 'header.size': 0xffff_ffff_ffff_ffffn }, 'Could not refresh total sector count: File too large'],
+  ['an end-of-extensions marker with a length', 'v3', { 'ext[1].length': 0x10000 }, 'Header extension too large'],
+  ['a snapshot table at 2^62 (QEMU reads zero entries there)', 'snapshots', { 'header.snapshots_offset': 1n << 62n }, null],
+  ['65536 bitmaps', 'bitmaps', { 'ext[1].nb_bitmaps': 65536 }, 'bitmaps_ext: Image has 65536 bitmaps, exceeding the QEMU supported maximum of 65535'],
+  ['a 4 GiB bitmap directory', 'bitmaps', { 'ext[1].directory_size': 0x1_0000_0000n }, 'bitmaps_ext: bitmap directory size (4294967296) exceeds the maximum supported size (67107840)'],
+  ['a bitmaps extension with its reserved field set', 'bitmaps', { 'ext[1].reserved': 1 }, 'bitmaps_ext: Reserved field is not zero'],
+  ['an unaligned bitmap directory', 'bitmaps', { 'ext[1].directory_offset': 0x1000 }, 'bitmaps_ext: invalid bitmap directory offset'],
+  ['bitmap extra data of 2^32-1 bytes (a C int wraps its entry size)', 'bitmaps', { 'bitmap[0].extra_data_size': 0xffff_ffff }, 'Bitmap extra data is not supported'],
+  ['a bitmap directory far past the end of the file', 'bitmaps', { 'ext[1].directory_offset': (1n << 56n) - 4096n }, "Bitmap '' doesn't satisfy the constraints"],
+  ['a bitmap table QEMU cannot read', 'bitmaps', { 'bitmap[0].table_offset': 0x7fff_ffff_ff00_0000n }, "Could not read bitmap_table table from image for bitmap 'a-auto': Input/output error"],
+  ['a CRYPTO header extension of 24 bytes', 'luks', { 'ext[0].length': 24 }, 'CRYPTO header extension size 24, but expected size 16'],
+  ['a CRYPTO header extension without LUKS', 'luks', { 'header.crypt_method': 0 }, 'CRYPTO header extension only expected with LUKS encryption method'],
+  ['a LUKS header QEMU cannot read', 'luks', { 'ext[0].offset': (1n << 63n) - (1n << 30n) }, 'Could not read encryption header: Input/output error'],
+  ['an unknown feature named after a CRYPTO extension (QEMU never reads the name)', 'luks', { 'ext[1].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n }, 'Unsupported qcow2 feature(s): Unknown incompatible feature: 100000'],
+  ['extended L2 entries with 4 KiB clusters', 'cluster-4k', { 'header.incompatible_features': 0x10 }, 'Unsupported subcluster size: 128'],
+];
+
+describe('refusals in QEMU\'s words', () => {
+  it.each(REFUSALS)('%s', async (_label, name, patch, qemu) => {
+    const b = patchSample(sample(name), patch);
+    withinBudget(b);
+    const a = await analyzeBytes(b);
+    const ours = a.findings.filter((x) => x.code.startsWith('QEMU_REFUSES')).map((x) => x.message);
+    if (qemu === null) expect(ours).toEqual([]);
+    else expect(ours).toContainEqual(expect.stringMatching(new RegExp(`^${qemu.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)));
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+
+  it('a file cut inside its header extensions reads as QEMU reads it: zeros past the end', async () => {
+    const b = sample('empty').subarray(0, 308);
+    const a = await analyzeBytes(b);
+    expect(a.findings.filter((x) => x.code.startsWith('QEMU_REFUSES'))).toEqual([]);
+    expect(a.structures.extensions.featureTable.length).toBeGreaterThan(0);
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+
+  it('names keep a leading U+FEFF (it is part of the name, not a byte-order mark)', () => {
+    expect(decodeUtf8(Uint8Array.of(0xef, 0xbb, 0xbf, 0x41))).toBe('\ufeffA');
   });
 });
 

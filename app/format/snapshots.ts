@@ -31,7 +31,10 @@ export function cStringBytes(b: Uint8Array): Uint8Array {
 export async function loadSnapshotTable(src: ByteSource, h: Header, f: Findings): Promise<SnapshotTable | null> {
   if (h.nbSnapshots === 0) return null;
   const structure = 'snapshot table';
-  if (h.snapshotsOffset > BigInt(Number.MAX_SAFE_INTEGER - S.MAX_SNAPSHOT_TABLE_BYTES)) {
+  // Past the end of the file QEMU reads zeros, up to its BDRV_MAX_LENGTH where reads fail; an
+  // offset past 2^53 is past any file, so Number()'s rounding of it changes nothing read.
+  if (h.snapshotsOffset + BigInt(S.MAX_SNAPSHOT_TABLE_BYTES) > (1n << 63n) - (1n << 30n)) {
+    f.error('QEMU_REFUSES', structure, 64, 'Failed to read snapshot table: Input/output error');
     f.error('SNAPSHOT_TABLE_UNREADABLE', structure, 64, `snapshots_offset ${hex(h.snapshotsOffset)} is beyond any file`);
     return { offset: Number.MAX_SAFE_INTEGER, byteLength: 0, snapshots: [] };
   }

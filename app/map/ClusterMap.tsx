@@ -5,7 +5,8 @@
 
 import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type Ref } from 'react';
 import { select, zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior } from 'd3';
-import { buildPyramid, keepFromRanges, maskOf, pickInBucket, bucketExtent, type ClusterRange } from './lod';
+import { keepFromRanges, maskOf, pickInBucket, bucketExtent, type ClusterRange } from './lod';
+import { usePyramid } from './usePyramid';
 import { MAX_CELL_PX, cellAtPoint, centerOn, clusterOf, constrainView, fitView, gridFor, scaleExtent, type Grid, type View } from './layout';
 import { makePaint } from './raster';
 import { MapRenderer, type BucketRef, type MapScene } from './renderer';
@@ -75,12 +76,10 @@ export function ClusterMap(props: ClusterMapProps) {
     if (size.w > 0 && size.h > 0 && basis?.roles !== roles) setBasis({ roles, w: size.w, h: size.h });
   }, [roles, size, basis]);
   const grid = useMemo(() => (basis ? gridFor(basis.roles.length, basis.w, basis.h) : null), [basis]);
-  const pyramid = useMemo(() => (grid && basis ? buildPyramid(basis.roles, grid) : null), [grid, basis]);
+  const pyramid = usePyramid(basis?.roles ?? null, grid);
   const ranges = highlight?.ranges ?? null;
-  const highlightPyramid = useMemo(
-    () => (grid && basis && ranges ? buildPyramid(basis.roles, grid, keepFromRanges(grid.clusters, ranges)) : null),
-    [grid, basis, ranges],
-  );
+  const keep = useMemo(() => (grid && ranges ? keepFromRanges(grid.clusters, ranges) : null), [grid, ranges]);
+  const highlightPyramid = usePyramid(keep ? basis?.roles ?? null : null, grid, keep);
   const filterMask = maskOf(highlight?.roles ?? []);
   const paint = useMemo(() => makePaint(filterMask), [filterMask]);
   const scene = useMemo<MapScene | null>(

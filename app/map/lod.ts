@@ -65,6 +65,18 @@ export interface Pyramid {
  * clusters it flags are counted (a highlight pyramid over the same grid).
  */
 export function buildPyramid(roles: Uint8Array, grid: Grid, keep: Uint8Array | null = null): Pyramid {
+  const steps = pyramidSteps(roles, grid, keep, Infinity);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * buildPyramid in steps, for a caller that must not block (the page's main thread): each `next()`
+ * does about `sliceCells` cells of work and yields; the last one returns the pyramid.
+ */
+export function* pyramidSteps(roles: Uint8Array, grid: Grid, keep: Uint8Array | null = null, sliceCells = 1 << 20): Generator<void, Pyramid, void> {
   const levels: Uint32Array[] = [new Uint32Array(0)];
   const dims = [{ cols: grid.cols, rows: grid.rows }];
   let cols = Math.ceil(grid.cols / 2);
@@ -72,13 +84,10 @@ export function buildPyramid(roles: Uint8Array, grid: Grid, keep: Uint8Array | n
   // Level 1 straight from the role bytes: each bucket ORs up to four clusters.
   const l1 = new Uint32Array(cols * rows);
   const n = Math.min(roles.length, grid.clusters);
-  for (let r = 0, i = 0; i < n; r++) {
-    const base = (r >> 1) * cols;
-    for (let c = 0; c < grid.cols && i < n; c++, i++) {
-      if (keep !== null && keep[i] === 0) continue;
-      const b = base + (c >> 1);
-      l1[b] = (l1[b] as number) | (ROLE_BIT[roles[i] as number] as number);
-    }
+  const rowsPerSlice = Math.max(2, Math.floor(sliceCells / Math.max(1, grid.cols))) & ~1;
+  for (let r = 0; r * grid.cols < n; r += rowsPerSlice) {
+    level1Rows(roles, keep, n, grid.cols, l1, cols, r, Math.min(grid.rows, r + rowsPerSlice));
+    yield;
   }
   levels.push(l1);
   dims.push({ cols, rows });
@@ -89,18 +98,39 @@ export function buildPyramid(roles: Uint8Array, grid: Grid, keep: Uint8Array | n
     cols = Math.ceil(pc / 2);
     rows = Math.ceil(pr / 2);
     const next = new Uint32Array(cols * rows);
-    for (let r = 0; r < pr; r++) {
-      const base = (r >> 1) * cols;
-      const row = r * pc;
-      for (let c = 0; c < pc; c++) {
-        const b = base + (c >> 1);
-        next[b] = (next[b] as number) | (prev[row + c] as number);
-      }
+    const per = Math.max(2, Math.floor(sliceCells / Math.max(1, pc))) & ~1;
+    for (let r = 0; r < pr; r += per) {
+      levelUpRows(prev, pc, next, cols, r, Math.min(pr, r + per));
+      if (pc * pr > sliceCells) yield;
     }
     levels.push(next);
     dims.push({ cols, rows });
   }
   return { grid, roles, keep, levels, dims };
+}
+
+/** Level 1 buckets of grid rows [rowFrom, rowTo) (rowFrom even). */
+function level1Rows(roles: Uint8Array, keep: Uint8Array | null, n: number, gridCols: number, l1: Uint32Array, cols: number, rowFrom: number, rowTo: number): void {
+  for (let r = rowFrom, i = rowFrom * gridCols; r < rowTo && i < n; r++) {
+    const base = (r >> 1) * cols;
+    for (let c = 0; c < gridCols && i < n; c++, i++) {
+      if (keep !== null && keep[i] === 0) continue;
+      const b = base + (c >> 1);
+      l1[b] = (l1[b] as number) | (ROLE_BIT[roles[i] as number] as number);
+    }
+  }
+}
+
+/** Buckets of the next level from rows [rowFrom, rowTo) of the previous one (rowFrom even). */
+function levelUpRows(prev: Uint32Array, pc: number, next: Uint32Array, cols: number, rowFrom: number, rowTo: number): void {
+  for (let r = rowFrom; r < rowTo; r++) {
+    const base = (r >> 1) * cols;
+    const row = r * pc;
+    for (let c = 0; c < pc; c++) {
+      const b = base + (c >> 1);
+      next[b] = (next[b] as number) | (prev[row + c] as number);
+    }
+  }
 }
 
 /** The presence mask of bucket (row, col) at level L (0 when outside the grid or past the last cluster). */

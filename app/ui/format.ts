@@ -14,9 +14,15 @@ export function formatBytes(n: number | bigint): string {
   return `${v < 0 ? '-' : ''}${x.toFixed(digits)} ${units[u]}`;
 }
 
-/** Exact byte count with thousands separators: "16,777,216". */
+let counts: Intl.NumberFormat | null = null;
+
+/**
+ * Exact byte count with thousands separators: "16,777,216". One formatter, made on first use:
+ * toLocaleString builds a new one per call (microseconds each, thousands of calls per analysis).
+ */
 export function formatCount(n: number | bigint): string {
-  return n.toLocaleString('en-US');
+  counts ??= new Intl.NumberFormat('en-US');
+  return counts.format(n);
 }
 
 /** "0x30000". */

@@ -1,12 +1,13 @@
 // The analysis worker: runs the engine (app/format) on dropped Files and streams what it finds to
-// the page as FromWorker messages (protocol.ts). Header first, then structures, progress, the
-// per-cluster arrays (transferred, in batches), findings and the result. One job at a time: a new
-// 'analyze' aborts the running one. Files stay here after the analysis for read-cluster requests.
+// the page as FromWorker messages (protocol.ts). Header first, then structures, progress (at most
+// every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result.
+// One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
+// for read-cluster requests.
 
 import { analyze, Aborted, BlobSource, Qcow2Error, type ByteSource } from '../format';
 import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
-import { CLUSTER_ARRAY_BATCH_BYTES, isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
+import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
 
 interface Job {
   readonly id: number;
@@ -18,6 +19,8 @@ interface Job {
 
 let current: Job | null = null;
 
+const PROGRESS_EVERY_MS = 50;
+
 /** A File as a ByteSource that reads scattered ranges in batches (one composite Blob per batch). */
 const fileSource = (f: File): ByteSource => new BlobSource(f, f.name, (parts) => new Blob(parts));
 
@@ -25,24 +28,20 @@ function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, { transfer });
 }
 
+/** Moves a per-cluster array to the page in one message, without a copy (a view is copied once). */
 function sendArray(job: number, file: number, name: ClusterArrayName, arr: ClusterArray): void {
-  const per = Math.max(1, Math.floor(CLUSTER_ARRAY_BATCH_BYTES / arr.BYTES_PER_ELEMENT));
-  if (arr.length <= per) {
-    // The whole array, moved without a copy.
-    const whole = arr.byteOffset === 0 && arr.byteLength === arr.buffer.byteLength ? arr : arr.slice();
-    post({ type: 'cluster-array', job, file, name, start: 0, total: arr.length, chunk: whole }, [whole.buffer]);
-    return;
-  }
-  for (let start = 0; start < arr.length; start += per) {
-    const chunk = arr.slice(start, Math.min(arr.length, start + per));
-    post({ type: 'cluster-array', job, file, name, start, total: arr.length, chunk }, [chunk.buffer]);
-  }
+  const whole = arr.byteOffset === 0 && arr.byteLength === arr.buffer.byteLength && arr.buffer instanceof ArrayBuffer ? arr : arr.slice();
+  post({ type: 'cluster-array', job, file, name, start: 0, total: whole.length, chunk: whole }, [whole.buffer as ArrayBuffer]);
 }
 
 async function runFile(job: Job, file: number, openBacking: (name: string) => Promise<ByteSource | null>): Promise<void> {
   const f = job.files[file]!;
   const t0 = performance.now();
   const ref = { job: job.id, file };
+  // Progress goes out at most every PROGRESS_EVERY_MS (and at each phase's start and end): a large
+  // image reports thousands of steps, and each message re-renders the page.
+  let progressAt = -Infinity;
+  let progressPhase = '';
   try {
     const analysis = await analyze(fileSource(f), {
       signal: job.abort.signal,
@@ -57,9 +56,14 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
           case 'structures':
             post({ type: 'structures', ...ref, structures: e.structures });
             break;
-          case 'progress':
+          case 'progress': {
+            const now = performance.now();
+            if (e.phase === progressPhase && e.done < e.total && now - progressAt < PROGRESS_EVERY_MS) break;
+            progressAt = now;
+            progressPhase = e.phase;
             post({ type: 'progress', ...ref, phase: e.phase, done: e.done, total: e.total });
             break;
+          }
           case 'findings':
             post({ type: 'findings', ...ref, findings: e.findings });
             break;

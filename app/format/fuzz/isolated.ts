@@ -23,13 +23,14 @@ process.stdout.write(JSON.stringify(v));
 
 /**
  * Analyses `bytes` in a fresh Node process running the bundled engine (`engine`, from
- * buildFuzzEngine), killed after `budgetMs` (plus its start-up) or when its heap exceeds `memoryMb`.
+ * buildFuzzEngine). The verdict's `ms` is analyze()'s own time, for the caller to hold against its
+ * budget; the process is presumed hung, and killed, only at three budgets plus five seconds (start-up
+ * and the contract checks come on top of the analysis), or when its heap exceeds `memoryMb`.
  */
 export function runIsolated(engine: string, bytes: Uint8Array, name = 'case.qcow2', budgetMs = 2000, memoryMb = 256): IsolatedVerdict {
-  const startup = 1500;
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [`--max-old-space-size=${memoryMb}`, '--input-type=module', '-e', CHILD, `file://${engine}`, name], {
-    input: bytes, timeout: budgetMs + startup, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    input: bytes, timeout: 3 * budgetMs + 5000, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
   });
   const ms = performance.now() - t0;
   if (r.status === 0 && r.stdout) return JSON.parse(r.stdout) as Verdict;

@@ -1,0 +1,13 @@
+import { chromium } from '@playwright/test';
+import { resolve } from 'node:path';
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const p = await b.newPage({ viewport: { width: 1400, height: 900 } });
+const t0 = Date.now();
+p.on('console', (m) => { if (m.text().startsWith('H8')) console.log(m.text(), '| page +', Date.now() - t0); });
+await p.addInitScript(() => { window.__lt = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lt.push([Math.round(e.startTime), Math.round(e.duration)]); }).observe({ type: 'longtask', buffered: true }); });
+await p.goto('file://' + resolve('dist/qcowscope.html'));
+await p.locator('input[type=file]').first().setInputFiles(process.argv[2]);
+await p.waitForSelector('[data-state="done"], [data-state="error"]', { timeout: 600000 });
+const marks = await p.evaluate(() => ['qcowscope:file', 'qcowscope:header', 'qcowscope:done'].map((n) => [n, Math.round(performance.getEntriesByName(n).at(-1)?.startTime)]));
+console.log(JSON.stringify(marks), JSON.stringify(await p.evaluate(() => window.__lt)));
+await b.close();
