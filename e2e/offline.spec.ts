@@ -3,14 +3,17 @@
 // is dropped and analysed; "Download analysis" writes a small file; that file, dropped on a fresh
 // page, shows the same verdict, counts, bitmap names and legend counts per role, marked as a saved
 // analysis without the image; "Copy report" gives Markdown; the view lives in the URL hash; the
-// Content-Security-Policy is there and enforced; the page stays under its size budget.
+// Content-Security-Policy is there and enforced; the page stays under its size budget; images and
+// saved analyses dropped together each open, and a broken saved analysis says what is wrong.
 // QCOWSCOPE_HTML points at another build of the page (default dist/qcowscope.html).
 
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { buildReport } from '../app/format/report';
+import { analyzeSample } from '../app/format/testing/analyze-sample';
 import { reference, SAMPLES } from '../app/format/testing/samples';
 import { dropFiles, openTab, samplePath, waitDone } from './helpers';
 
@@ -234,4 +237,22 @@ test('screenshots of a saved analysis (test-results/…/screens/saved-*.png)', a
     await expect(page.getByTestId('map-pane')).toHaveAttribute('data-view', 'guest');
     await shot(`${scheme}-guest`);
   }
+});
+
+test('images and saved analyses dropped together; a broken saved analysis says what is wrong', async ({ page }) => {
+  const { dir, url } = pageAlone();
+  const doc = join(dir, 'renamed.json');
+  writeFileSync(doc, JSON.stringify(buildReport(await analyzeSample('snapshots'), 'qcowscope e2e')));
+  const broken = join(dir, 'broken.qcowscope.json');
+  writeFileSync(broken, '{"format": "qcowscope-analysis", "version": 1, "generator": "x", "file": "a.qcow2", "fileSize": 1}');
+  await page.goto(url);
+  await dropFiles(page, [samplePath('leak'), doc, broken]);
+  await waitDone(page, 'leak.qcow2');
+  await expect(page.getByTestId('saved-badge')).toHaveCount(0);
+  await page.locator('.file-tab', { hasText: 'snapshots.qcow2' }).click();
+  await expect(page.getByTestId('saved-badge')).toContainText('renamed.json');
+  await openTab(page, 'Snapshots');
+  await expect(page.locator('.snapshot-name')).toHaveText(['s1', 's3']);
+  await page.locator('.file-tab', { hasText: 'broken.qcowscope.json' }).click();
+  await expect(page.getByTestId('failure')).toContainText('not a usable saved analysis: structures: missing');
 });

@@ -1,8 +1,8 @@
 // `npm run fuzz -- [--cases N] [--seed S] [--case I] [--from K] [--workers W] [--budget-ms MS] [--memory-mb MB]
 //                   [--samples a,b] [--bundle FILE] [--out DIR] [--oracle]`
 // Mutates the sample images (app/format/fuzz: field-aware and raw mutators, seeded) and analyses
-// each case in a pool of worker processes, each case under a budget: BUDGET ms wall time and a V8
-// heap of MEMORY MB. The workers are child processes (--max-old-space-size), not worker_threads
+// each case in a pool of worker processes, each case under a budget: BUDGET ms of CPU time for the
+// analysis (a case silent for far longer is a hang, and is killed) and a V8 heap of MEMORY MB. The workers are child processes (--max-old-space-size), not worker_threads
 // with resourceLimits: a worker thread that reaches its heap limit through one large allocation
 // aborts the whole process (nodejs/node#47224), which would end the run at the first OOM case.
 // Every case must end in a report or a typed error
@@ -37,6 +37,15 @@ function loadSamples(filter) {
   });
 }
 
+/**
+ * This process's CPU time in ms: the budget is CPU time, so that a machine busy with other work
+ * (or the other worker) does not turn a case into a timeout; wall time only detects hangs.
+ */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 // ---------------------------------------------------------------- worker side
 if (process.env.QCOWSCOPE_FUZZ_WORKER) {
   // `scratch`: a folder the main process made (and removes), where the oracle writes each case.
@@ -46,7 +55,7 @@ if (process.env.QCOWSCOPE_FUZZ_WORKER) {
   process.on('message', async ({ index }) => {
     const c = engine.makeCase(samples, seed, index);
     // Stages go to stderr synchronously, so the parent knows where a hung or killed case was.
-    const verdict = await engine.runCase(c.bytes, `${c.sample}.qcow2`, { backing: c.backing, abortAfter: c.abortAfter, onStage: (s) => writeSync(2, `stage: ${s}\n`) });
+    const verdict = await engine.runCase(c.bytes, `${c.sample}.qcow2`, { backing: c.backing, abortAfter: c.abortAfter, onStage: (s) => writeSync(2, `stage: ${s}\n`), clock: cpuMs });
     const ms = verdict.ms;
     const external = getHeapStatistics().external_memory;
     let parity = null;
@@ -56,6 +65,8 @@ if (process.env.QCOWSCOPE_FUZZ_WORKER) {
     }
     process.send({ index, verdict, ms, external, parity, sample: c.sample, ops: c.ops });
   });
+  // A worker outlives no run: when the main process goes, so does it.
+  process.on('disconnect', () => process.exit(0));
   process.send({ ready: true });
 } else {
   await main();
@@ -92,7 +103,7 @@ async function main() {
   if (raw.length === 0) throw new Error('no sample images in sample-images/');
   const samples = raw.map(([n, b]) => engine.prepareSample(n, new Uint8Array(b)));
   const indices = o.case !== null ? [o.case] : Array.from({ length: o.cases }, (_, i) => o.from + i);
-  console.log(`fuzz: seed ${o.seed}, ${indices.length} case(s) from ${indices[0]}, ${samples.length} samples, ${o.workers} workers, budget ${o.budgetMs} ms / ${o.memoryMb} MB heap${o.oracle ? ', qemu-img info as oracle' : ''}`);
+  console.log(`fuzz: seed ${o.seed}, ${indices.length} case(s) from ${indices[0]}, ${samples.length} samples, ${o.workers} workers, budget ${o.budgetMs} ms CPU / ${o.memoryMb} MB heap${o.oracle ? ', qemu-img info as oracle' : ''}`);
 
   const stats = { report: 0, typed: new Map(), failures: [], slowest: [], maxExternal: 0 };
   const t0 = performance.now();
@@ -188,7 +199,7 @@ function runPool(o, indices, record) {
         if (m.ready) return dispatch();
         clearTimeout(timer);
         const failure = !m.verdict.ok ? m.verdict.kind : m.ms > o.budgetMs ? 'timeout' : m.parity ? 'parity' : null;
-        const message = !m.verdict.ok ? `${m.verdict.message}\n${m.verdict.stack}` : m.parity ?? `analyze() took ${m.ms.toFixed(0)} ms`;
+        const message = !m.verdict.ok ? `${m.verdict.message}\n${m.verdict.stack}` : m.parity ?? `analyze() took ${m.ms.toFixed(0)} ms of CPU`;
         record({ ...m, failure, message });
         current = null;
         dispatch();

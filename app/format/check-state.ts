@@ -1,6 +1,6 @@
 // The mutable state of one qemu-img check run (block/qcow2-refcount.c, qcow2_check_refcounts):
 // the expected refcounts being rebuilt, the stored ones, who claimed each host cluster (roles and
-// owner index for layout.ts), and qemu-img's counters. Check stages (check-tables.ts,
+// owner index for layout.ts), and qemu-img's counters. Check stages (check-l1.ts, check-tables.ts,
 // check-meta.ts, check.ts) share it; it holds typed arrays only, never an object per cluster.
 
 import { Findings, hex, type CheckClass } from './errors';

@@ -1,136 +1,22 @@
-// qemu-img check over the mapping tables (block/qcow2-refcount.c, check_refcounts_l1 and
-// check_refcounts_l2, plus the L2 half of check_oflag_copied): every L1 table's entries are
-// walked, and every distinct L2 table is read once (coalesced) and scanned once; its references
-// are applied as many times as L1 entries point at it, which is what QEMU's repeated scans add up to.
-// The same pass over an active standard L2 table builds its guest-map runs (guest-map.ts).
+// qemu-img check over the L2 tables (block/qcow2-refcount.c, check_refcounts_l2, plus the L2 half
+// of check_oflag_copied): every distinct L2 table that the L1 tables point at (check-l1.ts) is read
+// once (coalesced) and scanned once; its references are applied as many times as L1 entries point
+// at it, which is what QEMU's repeated scans add up to. The same pass over an active standard L2
+// table builds its guest-map runs (guest-map.ts).
 
+import type { L2Use } from './check-l1';
+import type { CheckState } from './check-state';
+import type { CompressedIndex } from './compressed-index';
 import { hex } from './errors';
 import { Kind, RunList, tableRuns, type TableFlags } from './guest-map';
-import { CheckState, SNAP_MIXED } from './check-state';
 import type { MappingGeometry } from './mapping';
+import { OWNER_UNKNOWN } from './owners';
 import { Role, type RoleId } from './roles';
 import { readRanges, type ByteSource } from './source';
-import { OWNER_UNKNOWN } from './owners';
-import { L1E_RESERVED_MASK } from './spec';
-
-/** Who points at one L2 table (by the exact byte offset QEMU reads it from). */
-export interface L2Use {
-  readonly offset: number;
-  /** Active L1 entries whose raw value is non-zero and whose offset is this (check_refcounts_l1). */
-  activeRefs: number;
-  /** Active L1 entries with a non-zero offset: the ones guest reads and check_oflag_copied follow. */
-  mapRefs: number;
-  snapRefs: number;
-  /** First active L1 index, or -1. */
-  firstL1: number;
-  /** First referencing snapshot and its L1 index, or -1. */
-  firstSnap: number;
-  firstSnapL1: number;
-  /** Snapshot index + 1 when exactly one snapshot (and not the active L1) points here, else SNAP_MIXED. */
-  snapMarker: number;
-}
 
 const NO_FLAGS: TableFlags = { dataFile: false, crypto: false, v2: false };
 
 const bigHex = (hi: number, lo: number) => (hi >>> 0 ? (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0') : (lo >>> 0).toString(16));
-
-/**
- * Walks one L1 table: references the table itself and each L2 table, checks reserved bits and
- * alignment, and records the L2 tables to scan. `snap` is the snapshot index, or -1 for the active L1.
- */
-export function walkL1(st: CheckState, entries: BigUint64Array, l1Size: number, l1Offset: number, snap: number, uses: Map<number, L2Use>): void {
-  if (l1Size === 0) return;
-  const active = snap < 0;
-  const name = active ? 'active L1 table' : `L1 table of snapshot ${snap}`;
-  const marker = active ? SNAP_MIXED : Math.min(snap + 1, SNAP_MIXED);
-  st.ref(l1Offset, l1Size * 8, 1, active ? Role.L1_ACTIVE : Role.L1_SNAPSHOT, marker, () => name);
-  const cs = st.clusterSize;
-  // Entries past those read (past the end of the file) are zeros: they reference nothing.
-  for (let i = 0, n = Math.min(l1Size, entries.length); i < n; i++) {
-    const raw = entries[i]!;
-    if (raw === 0n) continue;
-    const entryAt = l1Offset + i * 8;
-    if (raw & L1E_RESERVED_MASK) {
-      st.corrupt(1, 'L1_RESERVED', name, entryAt, () => `ERROR found L1 entry with reserved bits set: ${raw.toString(16)} — ${name} entry ${i}`);
-    }
-    const masked = raw & 0x00ff_ffff_ffff_fe00n;
-    const l2 = Number(masked); // bits 9..55 only: exact as a double
-    const who = () => `L2 table of ${name} entry ${i}`;
-    st.ref(l2, cs, 1, active ? Role.L2_ACTIVE : Role.L2_SNAPSHOT, marker, who);
-    if (l2 % cs !== 0) {
-      st.corrupt(1, 'L2_UNALIGNED', name, entryAt, () => `ERROR l2_offset=${l2.toString(16)}: Table is not cluster aligned; L1 entry corrupted — ${name} entry ${i}`);
-    }
-    let u = uses.get(l2);
-    if (!u) {
-      u = { offset: l2, activeRefs: 0, mapRefs: 0, snapRefs: 0, firstL1: -1, firstSnap: -1, firstSnapL1: -1, snapMarker: 0 };
-      uses.set(l2, u);
-    }
-    if (active) {
-      u.activeRefs++;
-      if (l2 !== 0) u.mapRefs++;
-      if (u.firstL1 < 0) u.firstL1 = i;
-      u.snapMarker = SNAP_MIXED;
-    } else {
-      u.snapRefs++;
-      if (u.firstSnap < 0) {
-        u.firstSnap = snap;
-        u.firstSnapL1 = i;
-      }
-      if (u.snapMarker !== marker) u.snapMarker = u.snapMarker === 0 ? marker : SNAP_MIXED;
-    }
-  }
-}
-
-/** Compressed guest clusters by host byte range, for describing compressed host clusters. */
-export class CompressedIndex {
-  host = new Float64Array(1024);
-  length = new Uint32Array(1024);
-  guest = new Float64Array(1024);
-  n = 0;
-  /** Compressed clusters seen beyond the cap (not indexed). */
-  dropped = 0;
-  constructor(readonly cap = 1 << 20) {}
-
-  push(host: number, length: number, guest: number): void {
-    if (this.n >= this.cap) {
-      this.dropped++;
-      return;
-    }
-    if (this.n === this.host.length) {
-      const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.host = grow(this.host, (n) => new Float64Array(n));
-      this.length = grow(this.length, (n) => new Uint32Array(n));
-      this.guest = grow(this.guest, (n) => new Float64Array(n));
-    }
-    this.host[this.n] = host;
-    this.length[this.n] = length;
-    this.guest[this.n] = guest;
-    this.n++;
-  }
-
-  /** Sorts the entries by host offset (describeCluster binary-searches them). */
-  sort(): void {
-    const order = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) order[i] = i;
-    const host = this.host;
-    order.sort((a, b) => host[a]! - host[b]!);
-    const h = new Float64Array(this.n);
-    const l = new Uint32Array(this.n);
-    const g = new Float64Array(this.n);
-    for (let i = 0; i < this.n; i++) {
-      h[i] = host[order[i]!]!;
-      l[i] = this.length[order[i]!]!;
-      g[i] = this.guest[order[i]!]!;
-    }
-    this.host = h;
-    this.length = l;
-    this.guest = g;
-  }
-}
 
 export interface TableScanOptions {
   readonly g: MappingGeometry;
@@ -287,6 +173,9 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   const plainLookup = stored.badBlocks.size === 0;
   const snapOwner = st.snapOwner;
   const guestCap = 0xffff_fffe - guestBase;
+  // Runs of contiguous entries take the fast path below: standard entries in the image file whose
+  // refcounts are all readable (else every entry goes through the general path).
+  const fastRuns = !ext && !dataFile && plainLookup;
   // Host cluster index from the entry's halves in int32 arithmetic: bits 9..55 >> cluster_bits.
   // An offset whose high half reaches 2^(cb-4) lies at or past cluster 2^28, beyond any file
   // analysed (MAX_CHECK_CLUSTERS), and takes the slow path.
@@ -407,6 +296,35 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
       if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo) });
       else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster);
     }
+    if (!fastRuns || !aligned || (hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) continue;
+    // The entries that follow with the same flags and the next host cluster each (a preallocated
+    // or sequentially written range): only their per-cluster counts, roles and refcounts differ,
+    // so they are applied here until one needs anything else, which the loop above handles.
+    let k = cluster;
+    let kLo = lo;
+    while (i + 1 < n && k + 1 < fileClusters && kLo + cs <= 0xffff_ffff) {
+      const q = (i + 1) * 8;
+      if (dv.getUint32(q) !== hi || dv.getUint32(q + 4) !== kLo + cs) break;
+      const next = k + 1;
+      if (roles[next] !== 0 || times > max - counts[next]! || i + 1 > guestCap) break;
+      i++;
+      k = next;
+      kLo += cs;
+      counts[k] = counts[k]! + times;
+      roles[k] = role;
+      if (snapOwner !== null) snapOwner[k] = snap;
+      if (k === runHost + runLen && i === runEntry + runLen) runLen++;
+      else {
+        if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+        runHost = k;
+        runEntry = i;
+        runLen = 1;
+      }
+      if (oflagTimes && (storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, kLo), k);
+      allocated++;
+      mLen += cs;
+    }
+    nextContig = hiOff * 4294967296 + ((kLo & 0xfffffe00) >>> 0) + cs;
   }
   if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
   if (runs !== null) {

@@ -6,7 +6,9 @@
 
 import { CheckState } from './check-state';
 import { checkRefblocks, checkSnapshotEntries, l1ForCheck, referenceMetadata, snapshotTableFailure } from './check-meta';
-import { CompressedIndex, scanL2, walkL1, type L2Use } from './check-tables';
+import { walkL1, type L2Use } from './check-l1';
+import { scanL2 } from './check-tables';
+import { CompressedIndex } from './compressed-index';
 import { qemuCheckJson, type QemuCheckJson } from './check-json';
 import { Findings, hex } from './errors';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList } from './guest-map';

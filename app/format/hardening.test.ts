@@ -342,6 +342,7 @@ const REFUSALS: [label: string, sample: string, patch: Patch, qemu: string | nul
   ['a LUKS header QEMU cannot read', 'luks', { 'ext[0].offset': (1n << 63n) - (1n << 30n) }, 'Could not read encryption header: Input/output error'],
   ['an unknown feature named after a CRYPTO extension (QEMU never reads the name)', 'luks', { 'ext[1].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n }, 'Unsupported qcow2 feature(s): Unknown incompatible feature: 100000'],
   ['extended L2 entries with 4 KiB clusters', 'cluster-4k', { 'header.incompatible_features': 0x10 }, 'Unsupported subcluster size: 128'],
+  ['a snapshot in an image with an external data file (qemu-img info lists none)', 'data-file', { 'header.nb_snapshots': 1 }, null],
 ];
 
 describe('refusals in QEMU\'s words', () => {

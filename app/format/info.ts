@@ -100,7 +100,9 @@ const snapshotString = (b: Uint8Array, size: number): string => qemuDecodeCStrin
 
 function snapshotsInfo(s: Structures): QemuSnapshotInfo[] | null {
   const list = s.snapshotTable?.snapshots ?? [];
-  if (list.length === 0) return null;
+  // QEMU lists no internal snapshot of an image with an external data file (it reads the table,
+  // but the snapshot list of such an image is not supported, so qemu-img info prints none).
+  if (list.length === 0 || s.header.incompatibleFeatures & S.INCOMPAT_DATA_FILE) return null;
   return list.map((sn) => {
     const o: QemuSnapshotInfo = {
       id: snapshotString(sn.idBytes, 128),

@@ -9,6 +9,7 @@ import type { Snapshot, SnapshotTable } from './model';
 import { Reader, decodeUtf8 } from './reader';
 import type { ByteSource } from './source';
 import * as S from './spec';
+import { FINDINGS_PER_CLASS_CAP } from './spec';
 import { ZeroFilledWindow } from './zero-fill';
 
 export const SNAPSHOT_HEADER_BYTES = 40;
@@ -16,6 +17,10 @@ export const SNAPSHOT_HEADER_BYTES = 40;
 export const SNAPSHOT_KNOWN_EXTRA_BYTES = 24;
 /** icount all ones: no instruction count recorded. */
 export const ICOUNT_NONE = 0xffff_ffff_ffff_ffffn;
+
+const EMPTY = new Uint8Array(0);
+/** A copy, except that every empty one is the same array: 65536 empty names are no garbage. */
+const copyOf = (b: Uint8Array): Uint8Array => (b.length ? b.slice() : EMPTY);
 
 /** The bytes of a C string: up to the first NUL. */
 export function cStringBytes(b: Uint8Array): Uint8Array {
@@ -53,7 +58,8 @@ export async function loadSnapshotTable(src: ByteSource, h: Header, f: Findings)
       f.error('QEMU_REFUSES', structure, entryOffset, 'Snapshot table is too big');
       break;
     }
-    const r = new Reader(await win.bytes(pos, SNAPSHOT_HEADER_BYTES), entryOffset, structure);
+    // peek() first: 65536 entries must not cost 65536 awaits (and their garbage) each.
+    const r = new Reader(win.peek(pos, SNAPSHOT_HEADER_BYTES) ?? await win.bytes(pos, SNAPSHOT_HEADER_BYTES), entryOffset, structure);
     const idLen = r.u16(12);
     const nameLen = r.u16(14);
     const extraDataSize = r.u32(36);
@@ -68,9 +74,11 @@ export async function loadSnapshotTable(src: ByteSource, h: Header, f: Findings)
       f.error('QEMU_REFUSES', structure, entryOffset, 'Snapshot table is too big');
       break;
     }
-    const extra = await win.bytes(pos + SNAPSHOT_HEADER_BYTES, Math.min(extraDataSize, S.MAX_SNAPSHOT_EXTRA_DATA));
+    const extraLen = Math.min(extraDataSize, S.MAX_SNAPSHOT_EXTRA_DATA);
+    const extra = win.peek(pos + SNAPSHOT_HEADER_BYTES, extraLen) ?? await win.bytes(pos + SNAPSHOT_HEADER_BYTES, extraLen);
     const er = new Reader(extra, entryOffset + SNAPSHOT_HEADER_BYTES, structure);
-    const strings = await win.bytes(pos + SNAPSHOT_HEADER_BYTES + extraDataSize, idLen + nameLen);
+    const stringsAt = pos + SNAPSHOT_HEADER_BYTES + extraDataSize;
+    const strings = win.peek(stringsAt, idLen + nameLen) ?? await win.bytes(stringsAt, idLen + nameLen);
     const idBytes = cStringBytes(strings.subarray(0, idLen));
     const nameBytes = cStringBytes(strings.subarray(idLen));
     snapshots.push({
@@ -79,10 +87,10 @@ export async function loadSnapshotTable(src: ByteSource, h: Header, f: Findings)
       entryLength,
       l1TableOffset: r.u64(0),
       l1Size: r.u32(8),
-      id: decodeUtf8(idBytes),
-      name: decodeUtf8(nameBytes),
-      idBytes: idBytes.slice(),
-      nameBytes: nameBytes.slice(),
+      id: idBytes.length ? decodeUtf8(idBytes) : '',
+      name: nameBytes.length ? decodeUtf8(nameBytes) : '',
+      idBytes: copyOf(idBytes),
+      nameBytes: copyOf(nameBytes),
       dateSec: r.u32(16),
       dateNsec: r.u32(20),
       vmClockNsec: r.u64(24),
@@ -90,7 +98,7 @@ export async function loadSnapshotTable(src: ByteSource, h: Header, f: Findings)
       extraDataSize,
       diskSize: extraDataSize >= 16 ? er.u64(8) : null,
       icount: extraDataSize >= 24 ? er.u64(16) : null,
-      extra: extra.slice(),
+      extra: copyOf(extra),
     });
     pos += entryLength;
   }
@@ -105,16 +113,21 @@ export async function loadSnapshotTable(src: ByteSource, h: Header, f: Findings)
 /** Problems QEMU does not refuse at open but that make a snapshot unusable or odd. */
 function checkSnapshots(list: readonly Snapshot[], h: Header, f: Findings): void {
   const ids = new Map<string, number>();
+  const cs = BigInt(h.clusterSize || 1);
   for (const sn of list) {
     const structure = `snapshot ${sn.id} (${sn.name})`;
-    if (h.clusterSize && sn.l1TableOffset % BigInt(h.clusterSize) !== 0n) {
+    if (h.clusterSize && sn.l1TableOffset % cs !== 0n) {
       f.error('SNAPSHOT_L1_UNALIGNED', structure, sn.entryOffset, `L1 table offset ${hex(sn.l1TableOffset)} is not cluster-aligned; snapshot table entry corrupted`);
     }
     if (sn.l1Size > S.MAX_L1_BYTES / 8) {
       f.error('SNAPSHOT_L1_TOO_LARGE', structure, sn.entryOffset + 8, `L1 table size ${sn.l1Size} entries is too large; snapshot table entry corrupted`);
     }
     const prev = ids.get(sn.id);
-    if (prev !== undefined) f.warn('SNAPSHOT_ID_REPEATED', structure, sn.entryOffset, `snapshot id "${sn.id}" is also used by entry ${prev}`);
+    if (prev !== undefined) {
+      // Past the cap only the count grows: no message is built for 65535 repeats of one id.
+      if (f.count('SNAPSHOT_ID_REPEATED') < FINDINGS_PER_CLASS_CAP) f.warn('SNAPSHOT_ID_REPEATED', structure, sn.entryOffset, `snapshot id "${sn.id}" is also used by entry ${prev}`);
+      else f.countMore('SNAPSHOT_ID_REPEATED', 1);
+    }
     ids.set(sn.id, sn.index);
     if (sn.diskSize !== null && sn.diskSize !== h.size) {
       f.info('SNAPSHOT_DISK_SIZE', structure, sn.entryOffset + 48, `the disk was ${sn.diskSize} bytes when this snapshot was taken (now ${h.size})`);

@@ -105,11 +105,15 @@ export interface Range<K> {
 }
 
 export interface ReadRangesOptions {
-  /** Ranges closer than this are read as one, gap included (default 256 KiB). */
+  /**
+   * Ranges closer than this are read as one, gap included (default 0: only touching or
+   * overlapping ranges merge, so no byte outside the ranges is read; scattered ranges are
+   * served by readBatch where the source has it).
+   */
   readonly maxGap?: number;
   /** Bytes of one merged read at most (default 8 MiB; a single longer range is read whole). */
   readonly maxRead?: number;
-  /** Merged reads in flight at once (default 4). */
+  /** Merged reads in flight at once (default 4; 1 for a source with readInto, whose reads are synchronous). */
   readonly inFlight?: number;
   /** Merged reads served by one readBatch request at most (default 128). */
   readonly batchParts?: number;
@@ -141,9 +145,9 @@ export async function readRanges<K>(
   onRange: (key: K, bytes: Uint8Array, offset: number) => void | Promise<void>,
   opts: ReadRangesOptions = {},
 ): Promise<void> {
-  const maxGap = opts.maxGap ?? 256 * 1024;
+  const maxGap = opts.maxGap ?? 0;
   const maxRead = opts.maxRead ?? 8 * 1024 * 1024;
-  const inFlight = Math.max(1, opts.inFlight ?? 4);
+  const inFlight = Math.max(1, opts.inFlight ?? (src.readInto ? 1 : 4));
   const sorted = ranges.filter((r) => r.offset < src.size && r.length > 0).sort((a, b) => a.offset - b.offset);
   const groups: Group[] = [];
   for (let i = 0; i < sorted.length;) {

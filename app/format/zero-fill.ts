@@ -31,6 +31,13 @@ export class ZeroFilledWindow {
     private readonly chunk = 64 * 1024,
   ) {}
 
+  /** The n bytes at `pos` when already read (no await needed), else null: call bytes(). */
+  peek(pos: number, n: number): Uint8Array | null {
+    if (pos + n > this.buf.length) return null;
+    if (this.base + pos + n > this.src.size) this.pastEof = true;
+    return this.buf.subarray(pos, pos + n);
+  }
+
   async bytes(pos: number, n: number): Promise<Uint8Array> {
     if (pos + n > this.buf.length) {
       const want = Math.max(pos + n, Math.min(this.limit, Math.max(this.buf.length + this.chunk, this.buf.length * 2)));

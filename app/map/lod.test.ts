@@ -3,7 +3,7 @@ import { ROLE_COUNT, ROLE_INFO, Role } from '../format/roles';
 import { gridFor, type Grid } from './layout';
 import {
   PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, keepFromRanges,
-  maskOf, pickInBucket, topRole,
+  maskOf, pickInBucket, pyramidSteps, topRole,
 } from './lod';
 
 /** Deterministic pseudo-random role bytes (xorshift), mostly data with a sprinkling of others. */
@@ -132,5 +132,22 @@ describe('counts', () => {
     expect(pickInBucket(roles, g, e)).toBe(2);
     expect(pickInBucket(roles, g, e, maskOf([Role.L2_ACTIVE]))).toBe(9);
     expect(pickInBucket(roles, g, e, maskOf([Role.SNAPSHOT_TABLE]))).toBe(2);
+  });
+});
+
+describe('pyramidSteps', () => {
+  it.each([[1, 1], [37, 7], [4096, 5]])('builds in small steps the pyramid buildPyramid builds at once (%i cells per step)', (cells, seed) => {
+    const roles = randomRoles(10_007, seed);
+    const g = gridFor(roles.length, 300, 170);
+    const keep = seed === 5 ? keepFromRanges(g.clusters, [{ start: 100, end: 5000 }]) : null;
+    const steps = pyramidSteps(roles, g, keep, cells);
+    let n = 0;
+    let r = steps.next();
+    for (; !r.done; r = steps.next()) n++;
+    const whole = buildPyramid(roles, g, keep);
+    expect(n).toBeGreaterThan(cells < 100 ? 10 : 1);
+    expect(r.value.dims).toEqual(whole.dims);
+    r.value.levels.forEach((level, i) => expect(level).toEqual(whole.levels[i]));
+    if (!keep) for (const [row, col] of [[0, 0], [3, 5], [g.rows >> 2, g.cols >> 2]] as const) expect(bucketMask(r.value, 2, row, col)).toBe(bruteMask(roles, g, 2, row, col));
   });
 });

@@ -84,7 +84,7 @@ export function* pyramidSteps(roles: Uint8Array, grid: Grid, keep: Uint8Array | 
   // Level 1 straight from the role bytes: each bucket ORs up to four clusters.
   const l1 = new Uint32Array(cols * rows);
   const n = Math.min(roles.length, grid.clusters);
-  const rowsPerSlice = Math.max(2, Math.floor(sliceCells / Math.max(1, grid.cols))) & ~1;
+  const rowsPerSlice = evenRows(sliceCells, grid.cols, grid.rows);
   for (let r = 0; r * grid.cols < n; r += rowsPerSlice) {
     level1Rows(roles, keep, n, grid.cols, l1, cols, r, Math.min(grid.rows, r + rowsPerSlice));
     yield;
@@ -98,7 +98,7 @@ export function* pyramidSteps(roles: Uint8Array, grid: Grid, keep: Uint8Array | 
     cols = Math.ceil(pc / 2);
     rows = Math.ceil(pr / 2);
     const next = new Uint32Array(cols * rows);
-    const per = Math.max(2, Math.floor(sliceCells / Math.max(1, pc))) & ~1;
+    const per = evenRows(sliceCells, pc, pr);
     for (let r = 0; r < pr; r += per) {
       levelUpRows(prev, pc, next, cols, r, Math.min(pr, r + per));
       if (pc * pr > sliceCells) yield;
@@ -107,6 +107,12 @@ export function* pyramidSteps(roles: Uint8Array, grid: Grid, keep: Uint8Array | 
     dims.push({ cols, rows });
   }
   return { grid, roles, keep, levels, dims };
+}
+
+/** Rows of `cols` cells per step: about `cells` cells, an even number (buckets pair rows), 2 to rows + 1. */
+function evenRows(cells: number, cols: number, rows: number): number {
+  const n = Math.min(rows + 1, Math.max(2, Math.floor(cells / Math.max(1, cols))));
+  return n + (n & 1);
 }
 
 /** Level 1 buckets of grid rows [rowFrom, rowTo) (rowFrom even). */

@@ -57,7 +57,7 @@ function startJob(images: readonly File[], saved: readonly SavedEntry[]): void {
   }
   useApp.setState({
     job, jobStatus: images.length > 0 ? 'running' : 'done', files: [...images.map((f, i) => newFileEntry(i, f)), ...saved.map((x) => x.entry)],
-    current: 0, selection: null, error: null, dragging: false, startedAt: performance.now(), highlight: null,
+    current: 0, selection: null, error: null, dragging: false, startedAt: performance.now(), highlight: null, viewRequest: null,
   });
 }
 
@@ -66,7 +66,7 @@ export function cancelAnalysis(): void {
 }
 
 export function selectFile(index: number): void {
-  useApp.setState({ current: index, selection: null, highlight: null });
+  useApp.setState({ current: index, selection: null, highlight: null, viewRequest: null });
 }
 
 /** Called by the map once it has drawn a file's complete roles. */

@@ -17,14 +17,15 @@ export type IsolatedVerdict = Verdict | { readonly ok: false; readonly kind: 'ti
 const CHILD = `
 import { readFileSync } from 'node:fs';
 const engine = await import(process.argv[1]);
-const v = await engine.runCase(new Uint8Array(readFileSync(0)), process.argv[2]);
+const clock = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const v = await engine.runCase(new Uint8Array(readFileSync(0)), process.argv[2], { clock });
 process.stdout.write(JSON.stringify(v));
 `;
 
 /**
  * Analyses `bytes` in a fresh Node process running the bundled engine (`engine`, from
- * buildFuzzEngine). The verdict's `ms` is analyze()'s own time, for the caller to hold against its
- * budget; the process is presumed hung, and killed, only at three budgets plus five seconds (start-up
+ * buildFuzzEngine). The verdict's `ms` is analyze()'s CPU time (what other load on the machine
+ * does not inflate), for the caller to hold against its budget; the process is presumed hung, and killed, only at three budgets plus five seconds (start-up
  * and the contract checks come on top of the analysis), or when its heap exceeds `memoryMb`.
  */
 export function runIsolated(engine: string, bytes: Uint8Array, name = 'case.qcow2', budgetMs = 2000, memoryMb = 256): IsolatedVerdict {
