@@ -135,4 +135,13 @@ describe('describing clusters', () => {
     const text = describeCluster({ structures: a.structures, check: a.check }, u.offset / a.check.clusterSize);
     expect(text).toContain(`L2 table for guest 0–512 MiB (active L1 entry ${u.firstL1})`);
   });
+
+  it('the header cluster is owned by the header only, even when bitmap table entries are 0', async () => {
+    for (const name of ['bitmaps', 'seed-all-ones-bitmap']) {
+      const a = await analyzeSample(name);
+      const zeroEntries = (a.structures.bitmapDirectory?.bitmaps ?? []).some((b) => b.table?.some((e) => (e & 0x00ff_ffff_ffff_fe00n) === 0n));
+      expect(zeroEntries, name).toBe(true);
+      expect(clusterOwners({ structures: a.structures, check: a.check }, 0), name).toEqual(['header and header extensions']);
+    }
+  });
 });
