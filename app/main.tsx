@@ -2,6 +2,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
+import { formatCount } from './ui/format';
 import './ui/styles.css';
 
 const root = document.getElementById('root');
@@ -11,3 +12,9 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
+
+// ICU's number formatting takes tens of milliseconds to set up on first use: do it while the page
+// is idle, so that it does not delay the first header drawn after a drop.
+const warmUp = () => formatCount(0) + formatCount(0n);
+if (typeof requestIdleCallback === 'function') requestIdleCallback(warmUp);
+else setTimeout(warmUp, 0);

@@ -95,17 +95,16 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const dataFile = (h.incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0n;
   const g = geometry(h.clusterBits, extL2);
   const nb = Math.ceil(src.size / cs);
-  // QEMU gives up above INT_MAX clusters (-EFBIG); we need about 11 bytes per cluster while checking.
+  // QEMU gives up above INT_MAX clusters (-EFBIG). We need 5 bytes per cluster while checking
+  // (roles, 16-bit stored and expected refcounts), up to 15 with 32-bit refcounts, snapshots and
+  // scattered data (owners then take 4).
   if (nb > MAX_CHECK_CLUSTERS) return failed(nb > 0x7fff_ffff ? 'File too large' : `The file has ${nb} clusters; more than ${MAX_CHECK_CLUSTERS} are not analysed`, cs);
   const snapshotsUnreadable = snapshotTableFailure(s);
   let failure: string | null = null;
 
   const geo = refcountGeometry(h);
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('begin');
   const reftable = await readReftable(src, h);
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('reftable');
   const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1);
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('storedLoad');
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 
   if (snapshotsUnreadable) {
@@ -114,7 +113,6 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     st.finding('check-error', 'CHECK_FAILED', 'snapshot table', 64, () => `ERROR failed to read the snapshot table: ${snapshotsUnreadable}`);
     failure = 'File too large';
   }
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('state');
   st.ref(0, cs, 1, Role.HEADER, 0xffff, () => 'header');
   const uses = new Map<number, L2Use>();
   const l1Offset = Number(h.l1TableOffset);
@@ -124,7 +122,6 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     walkL1(st, await l1ForCheck(src, s.snapshotL1[sn.index] ?? null, sn.offset, sn.size), sn.size, sn.offset, sn.index, uses);
   }
 
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('walkL1');
   const compressed = new CompressedIndex();
   const tables = new Map<number, RunList>();
   const flags = { dataFile, crypto: h.cryptMethod !== 0, v2: h.version < 3 };
@@ -134,15 +131,11 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     onActiveRuns: (u, runs) => tables.set(u.offset, runs),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('scanL2');
   compressed.sort();
   await referenceMetadata(src, st, s);
   checkRefblocks(st, reftable, Number(h.refcountTableOffset));
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('meta');
   const highest = compareRefcounts(st);
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('compare');
   await oflagCopiedL1(src, st, activeL1, h.l1Size);
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('oflagL1');
   const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
   if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
     f.info('DIRTY_REFCOUNTS', 'header', 72, 'The dirty bit is set (lazy refcounts): refcounts were not updated before the image was closed, so ' +
@@ -154,7 +147,6 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const refusal = f.list.find((x) => x.code === 'QEMU_REFUSES' || x.code === 'QEMU_REFUSES_IO');
   if (refusal) failure = `${REFUSED} ${refusal.message}`;
 
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('misc');
   const size = Number((h.size / 512n) * 512n);
   const backing = s.backingFile !== null ? await backingLayer(src, s.backingFile, s.extensions.backingFormat, opts.openBacking, f, 1) : null;
   const top = qcow2Layer(activeL1, size, g, tables, dataFile, backing);
@@ -167,7 +159,6 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
     f.warn('MAP_TRUNCATED', 'guest map', null, `The guest map has more than ${MAX_MAP_RANGES} ranges; only those before guest offset ${hex(map.truncatedAt)} are kept (qemu-img map prints them all).`);
   }
 
-  (globalThis as unknown as { __mark?: (s: string) => void }).__mark?.('map');
   const counts: CheckCounts = {
     corruptions: st.corruptions,
     leaks: st.leaks,

@@ -123,6 +123,17 @@ describe('counts', () => {
     expect([all[Role.DATA], all[Role.FREE]]).toEqual([11, 11]);
   });
 
+  it('counts every role of runs and mixtures, aligned or not, as a byte-by-byte count does', () => {
+    const roles = randomRoles(100_003, 9);
+    roles.fill(Role.DATA, 1000, 60_000);
+    roles.fill(Role.FREE, 60_001, 60_010);
+    for (const view of [roles, roles.subarray(1), roles.subarray(3, 99_998)]) {
+      const naive = new Uint32Array(256);
+      for (const b of view) naive[b]!++;
+      expect(countRoles(view)).toEqual(naive);
+    }
+  });
+
   it('picks the first cluster of the filtered role when a filter is on', () => {
     const g: Grid = { clusters: 16, cols: 4, rows: 4 };
     const roles = new Uint8Array(16).fill(Role.DATA);

@@ -127,15 +127,21 @@ function level1Rows(roles: Uint8Array, keep: Uint8Array | null, n: number, gridC
   }
 }
 
-/** Buckets of the next level from rows [rowFrom, rowTo) of the previous one (rowFrom even). */
+/**
+ * Buckets of the next level from rows [rowFrom, rowTo) of the previous one (rowFrom even): each
+ * bucket is written once, from the (up to) four cells under it.
+ */
 function levelUpRows(prev: Uint32Array, pc: number, next: Uint32Array, cols: number, rowFrom: number, rowTo: number): void {
-  for (let r = rowFrom; r < rowTo; r++) {
+  const pairs = pc >> 1;
+  for (let r = rowFrom; r < rowTo; r += 2) {
     const base = (r >> 1) * cols;
-    const row = r * pc;
-    for (let c = 0; c < pc; c++) {
-      const b = base + (c >> 1);
-      next[b] = (next[b] as number) | (prev[row + c] as number);
+    const a = r * pc;
+    const b = r + 1 < rowTo ? a + pc : -1;
+    for (let j = 0; j < pairs; j++) {
+      const c = a + 2 * j;
+      next[base + j] = (prev[c] as number) | (prev[c + 1] as number) | (b < 0 ? 0 : (prev[b + 2 * j] as number) | (prev[b + 2 * j + 1] as number));
     }
+    if (pc & 1) next[base + pairs] = (prev[a + pc - 1] as number) | (b < 0 ? 0 : (prev[b + pc - 1] as number));
   }
 }
 
@@ -190,10 +196,30 @@ export function countBucket(roles: Uint8Array, grid: Grid, e: BucketExtent): Uin
   return counts;
 }
 
-/** Exact number of clusters of each role byte over the whole array (length 256). */
+/**
+ * Exact number of clusters of each role byte over the whole array (length 256). Reads four role
+ * bytes at a time where the array is 4-byte aligned: four equal bytes (long runs of one role are
+ * the common case) count in one step.
+ */
 export function countRoles(roles: Uint8Array): Uint32Array {
   const counts = new Uint32Array(256);
-  for (let i = 0; i < roles.length; i++) {
+  let i = 0;
+  if (roles.byteOffset % 4 === 0) {
+    const words = new Uint32Array(roles.buffer, roles.byteOffset, roles.length >> 2);
+    for (let j = 0; j < words.length; j++) {
+      const w = words[j] as number;
+      const b = w & 0xff;
+      if (w === Math.imul(b, 0x01010101) >>> 0) counts[b] = (counts[b] as number) + 4;
+      else {
+        counts[b] = (counts[b] as number) + 1;
+        counts[(w >>> 8) & 0xff] = (counts[(w >>> 8) & 0xff] as number) + 1;
+        counts[(w >>> 16) & 0xff] = (counts[(w >>> 16) & 0xff] as number) + 1;
+        counts[w >>> 24] = (counts[w >>> 24] as number) + 1;
+      }
+    }
+    i = words.length * 4;
+  }
+  for (; i < roles.length; i++) {
     const b = roles[i] as number;
     counts[b] = (counts[b] as number) + 1;
   }
