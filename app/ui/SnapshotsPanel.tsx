@@ -1,11 +1,16 @@
 // The Snapshots panel: the internal snapshot table (spec: "Snapshots") with, once space is
 // accounted, what deleting each snapshot would free (clusters only it holds).
 
+import { useState } from 'react';
 import type { FileEntry } from '../state/store';
 import { snapshotSpace } from './derive';
 import { formatBytes, formatDate, hex, plural } from './format';
 
+/** Rows rendered at first; a hostile table may hold 65536 snapshots. */
+const PAGE = 500;
+
 export function SnapshotsPanel({ file }: { file: FileEntry }) {
+  const [shown, setShown] = useState(PAGE);
   const s = file.structures;
   if (!s) return <p className="muted">Reading the snapshot table…</p>;
   const table = s.snapshotTable;
@@ -33,7 +38,7 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
             </tr>
           </thead>
           <tbody>
-            {table.snapshots.map((sn) => {
+            {table.snapshots.slice(0, shown).map((sn) => {
               const free = frees?.get(sn.index);
               return (
                 <tr key={sn.index} data-snapshot={sn.name}>
@@ -54,6 +59,14 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
           </tbody>
         </table>
       </div>
+      {table.snapshots.length > shown && (
+        <p>
+          Showing {shown.toLocaleString('en-US')} of {plural(table.snapshots.length, 'snapshot')}.{' '}
+          <button type="button" onClick={() => setShown((n) => n + PAGE * 4)}>
+            Show more
+          </button>
+        </p>
+      )}
     </div>
   );
 }
