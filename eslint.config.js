@@ -6,7 +6,7 @@ const ui = ['react', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*', 'd3', '
 const layer = (group, message) => ({ group, message });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-cli/**', 'node_modules/**', 'sample-images/**', 'test-results/**', 'playwright-report/**', 'bench/out/**'] },
+  { ignores: ['dist/**', 'dist-cli/**', 'node_modules/**', 'sample-images/**', 'test-results/**', 'playwright-report/**', 'bench/out/**', '.cache/**'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },

@@ -282,6 +282,7 @@ const REGRESSIONS: [label: string, sample: string, patch: Patch][] = [
   ['l1_size 2^32-1 in a v2 image', 'v2', { 'header.l1_size': 0xffff_ffff }],
   ['l1_size 2^27 (4 GiB of L1)', 'compressed-zlib', { 'header.l1_size': 0x800_0000 }],
   ['65535 snapshot entries parsed from the header cluster on', 'extended-l2', { 'header.nb_snapshots': 0xffff }],
+  ['a refcount table of 1 Mi entries over 14 MiB of data (the analysis must still clone to the page)', 'cluster-2m', { 'header.refcount_table_clusters': 0xffff_ffff }],
   ['65537 snapshots over a damaged v2 image', 'v2', { 'header.nb_snapshots': 0x10001, 'entry:L2 table at 262144:*': 0xffff_ffff_ffff_ffffn }],
 ];
 
