@@ -108,6 +108,12 @@ export const BITMAP_DATA_BYTE_BUDGET = S.BME_MAX_PHYS_SIZE;
  * physical limit (BME_MAX_PHYS_SIZE bytes of data, i.e. that many / cluster size entries), and
  * all of them together by the budgets above.
  */
+/**
+ * Strips of bitmaps with no set bit known are all this one array, read-only by contract: 65535
+ * directory entries must not cost 65535 KiB of zeros (nor as many arrays to clone to the page).
+ */
+const zeroStrip = new Uint32Array(BITMAP_STRIP_BUCKETS);
+
 export async function countBitmapData(
   src: ByteSource, h: Header, refs: readonly BitmapTableRef[], f: Findings,
   onProgress?: (done: number, total: number) => void,
@@ -122,7 +128,7 @@ export async function countBitmapData(
     const structure = `bitmap "${ref.name}"`;
     const bitCount = bitCountOf(h, ref.granularityBits);
     if (ref.tableOffset === 0n && ref.tableSize === 0) {
-      out.push({ table: null, entryKinds: emptyKinds(), setBits: 0, strip: new Uint32Array(BITMAP_STRIP_BUCKETS) });
+      out.push({ table: null, entryKinds: emptyKinds(), setBits: 0, strip: zeroStrip });
       continue;
     }
     if (ref.tableOffset === 1n && ref.tableSize === 0) {
@@ -169,7 +175,7 @@ export async function countBitmapData(
   reportBudget(refs, budget, f);
   const results = new Map<Pending, BitmapData>();
   return out.map((p): BitmapData => {
-    if (p === null) return { table: null, entryKinds: emptyKinds(), setBits: null, strip: new Uint32Array(BITMAP_STRIP_BUCKETS) };
+    if (p === null) return { table: null, entryKinds: emptyKinds(), setBits: null, strip: zeroStrip };
     if (!('tailBits' in p)) return p;
     let r = results.get(p);
     if (!r) {

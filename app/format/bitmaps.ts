@@ -42,6 +42,10 @@ interface DirEntry {
 }
 
 
+const EMPTY = new Uint8Array(0);
+/** A copy, except that every empty one is the same array (65535 entries, no garbage). */
+const copyOf = (b: Uint8Array): Uint8Array => (b.length ? b.slice() : EMPTY);
+
 /** QEMU's check_dir_entry: each violated constraint, described; empty when the entry passes. */
 function dirEntryViolations(e: DirEntry, h: Header): string[] {
   const out: string[] = [];
@@ -113,8 +117,8 @@ function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, di
       granularityBits: r.u8(pos + 17),
       nameSize,
       extraDataSize,
-      extraData: extraData.slice(),
-      nameBytes: nameBytes.slice(),
+      extraData: copyOf(extraData),
+      nameBytes: copyOf(nameBytes),
       name: decodeUtf8(nameBytes),
     });
     pos += Math.ceil(entryLength / 8) * 8;
@@ -175,10 +179,18 @@ export async function loadBitmapDirectory(
   const data = await countBitmapData(src, h, entries, f, onProgress);
   const created = new Set<string>();
   const dirOk = dirProblems.length === 0 && entries.every((e) => entryRefusals(e, h).length === 0);
+  // The same refusal, worded the same, is one string however many entries share it.
+  const interned = new Map<string, string>();
+  const intern = (m: string): string => {
+    const have = interned.get(m);
+    if (have !== undefined) return have;
+    if (interned.size < 4096) interned.set(m, m);
+    return m;
+  };
   const bitmaps: Bitmap[] = entries.map((e, i) => {
     const d = data[i] ?? { table: null, entryKinds: emptyKinds(), setBits: null, strip: new Uint32Array(0) };
-    const refusals = entryRefusals(e, h);
-    if (dirOk) refusals.push(...loadRefusals(e, d, h, created));
+    const refusals = entryRefusals(e, h).map(intern);
+    if (dirOk) refusals.push(...loadRefusals(e, d, h, created).map(intern));
     return {
       index: e.index,
       entryOffset: e.entryOffset,
