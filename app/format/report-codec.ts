@@ -12,7 +12,7 @@ export type Json = string | number | boolean | null | readonly Json[] | { readon
 export type ReportErrorCode =
   /** The text is not JSON, or is larger than a saved analysis may be. */
   | 'NOT_JSON'
-  /** Valid JSON, but not a qcowscope analysis document. */
+  /** Valid JSON, but not a saved qcowscope analysis. */
   | 'NOT_A_REPORT'
   /** A qcowscope document of a version this build cannot read. */
   | 'UNSUPPORTED_VERSION'
