@@ -7,7 +7,7 @@ import { hex } from './errors';
 import type { CheckState } from './check-state';
 import { SNAP_MIXED } from './check-state';
 import type { Bitmap, Structures } from './model';
-import type { ReftableEntry } from './refcount';
+import { REFT_RESERVED, REFT_UNALIGNED, type Reftable } from './refcount';
 import { Role } from './roles';
 import { readU64Table } from './mapping';
 import type { ByteSource } from './source';
@@ -125,30 +125,32 @@ async function referenceBitmaps(src: ByteSource, st: CheckState, s: Structures):
 }
 
 /** check_refblocks: each refcount block must be aligned, inside the image, and referenced once. */
-export function checkRefblocks(st: CheckState, reftable: readonly ReftableEntry[], reftableOffset: number): void {
+export function checkRefblocks(st: CheckState, reftable: Reftable, reftableOffset: number): void {
   const cs = st.clusterSize;
-  for (let i = 0; i < reftable.length; i++) {
-    const e = reftable[i]!;
-    if (e.raw === 0n) continue;
+  const { offsets, flags } = reftable;
+  for (let i = 0; i < offsets.length; i++) {
+    const fl = flags[i]!;
+    if (fl === 0) continue;
+    const offset = offsets[i]!;
     const at = reftableOffset + i * 8;
-    if (e.raw & BigInt(S.REFT_RESERVED_MASK)) {
+    if (fl & REFT_RESERVED) {
       st.corrupt(1, 'REFTABLE_RESERVED', 'refcount table', at, () => `ERROR refcount table entry ${i} has reserved bits set`);
       continue;
     }
-    if (e.unaligned) {
+    if (fl & REFT_UNALIGNED) {
       st.corrupt(1, 'REFBLOCK_UNALIGNED', 'refcount table', at, () => `ERROR refcount block ${i} is not cluster aligned; refcount table entry corrupted`);
       continue;
     }
-    const cluster = e.offset / cs;
+    const cluster = offset / cs;
     if (cluster >= st.expected.length) {
-      st.corrupt(1, 'REFBLOCK_OUTSIDE', 'refcount table', at, () => `ERROR refcount block ${i} is outside image (offset ${hex(e.offset)})`);
+      st.corrupt(1, 'REFBLOCK_OUTSIDE', 'refcount table', at, () => `ERROR refcount block ${i} is outside image (offset ${hex(offset)})`);
       continue;
     }
-    if (e.offset === 0) continue;
-    st.ref(e.offset, cs, 1, Role.REFCOUNT_BLOCK, SNAP_MIXED, () => `refcount block ${i}`);
+    if (offset === 0) continue;
+    st.ref(offset, cs, 1, Role.REFCOUNT_BLOCK, SNAP_MIXED, () => `refcount block ${i}`);
     const n = st.expected.counts[cluster]!;
     if (n !== 1) {
-      st.corrupt(1, 'REFBLOCK_REFCOUNT', 'refcount block', e.offset, () => `ERROR refcount block ${i} refcount=${n} (it is referenced ${n} times)`, cluster);
+      st.corrupt(1, 'REFBLOCK_REFCOUNT', 'refcount block', offset, () => `ERROR refcount block ${i} refcount=${n} (it is referenced ${n} times)`, cluster);
     }
   }
 }

@@ -17,7 +17,7 @@ import { settleRole } from './layout';
 import { geometry } from './mapping';
 import type { Structures } from './model';
 import { NO_OWNERS, type OwnerIndex } from './owners';
-import { loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type ReftableEntry } from './refcount';
+import { loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE } from './refcount';
 import { Role } from './roles';
 import type { ByteSource } from './source';
 import * as S from './spec';
@@ -74,7 +74,7 @@ export interface CheckResult {
   /** Compressed guest clusters by host byte range (sorted by host offset). */
   readonly compressed: { readonly n: number; readonly host: Float64Array; readonly length: Uint32Array; readonly guest: Float64Array };
   readonly l2Tables: ReadonlyMap<number, L2Use>;
-  readonly reftable: readonly ReftableEntry[];
+  readonly reftable: Reftable;
   /** Per snapshot (index-aligned): host clusters only that snapshot references. */
   readonly snapshotExclusiveClusters: readonly number[];
   readonly guestMap: MapRange[];
@@ -283,6 +283,6 @@ function failed(reason: string, cs: number): CheckResult {
     json: null, exitCode: 1, failure: reason, counts, clusterSize: cs, highestCluster: 0,
     roles: new Uint8Array(0), storedRefcounts: new Uint32Array(0), owner: NO_OWNERS,
     compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
-    l2Tables: new Map(), reftable: [], snapshotExclusiveClusters: [], guestMap: [], mapError: reason, mapTruncatedAt: null,
+    l2Tables: new Map(), reftable: EMPTY_REFTABLE, snapshotExclusiveClusters: [], guestMap: [], mapError: reason, mapTruncatedAt: null,
   };
 }

@@ -63,4 +63,5 @@ export {
 } from './report';
 export { ReportError, type ReportErrorCode } from './report-codec';
 export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from './report-markdown';
-export type { RefcountArray } from './refcount';
+export type { RefcountArray, Reftable } from './refcount';
+export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './refcount';

@@ -74,7 +74,7 @@ describe('structures the header points at have their roles', () => {
     ok(0, Role.HEADER);
     ok(h.l1TableOffset, Role.L1_ACTIVE);
     ok(h.refcountTableOffset, Role.REFCOUNT_TABLE);
-    for (const e of c.reftable) if (e.offset) ok(e.offset, Role.REFCOUNT_BLOCK);
+    for (const off of c.reftable.offsets) if (off) ok(off, Role.REFCOUNT_BLOCK);
     for (const sn of a.structures.snapshotTable?.snapshots ?? []) ok(sn.l1TableOffset, Role.L1_SNAPSHOT);
     if (a.structures.snapshotTable) ok(a.structures.snapshotTable.offset, Role.SNAPSHOT_TABLE);
     if (a.structures.luks) ok(a.structures.luks.offset, Role.LUKS_HEADER);

@@ -136,9 +136,10 @@ export function clusterOwners(ctx: DescribeContext, k: number): string[] {
   const rtOff = Number(h.refcountTableOffset);
   if (overlaps(rtOff, h.refcountTableClusters * cs)) out.push(`refcount table (${entries(rtOff, h.refcountTableClusters * cs, 8)})`);
   const perBlock = (cs * 8) / 2 ** h.refcountOrder;
-  for (let i = 0; i < c.reftable.length && out.length < MAX_OWNERS; i++) {
-    const e = c.reftable[i]!;
-    if (e.offset !== 0 && overlaps(e.offset, cs)) out.push(`refcount block ${i}: refcounts of host clusters ${i * perBlock}–${(i + 1) * perBlock - 1}`);
+  const blocks = c.reftable.offsets;
+  for (let i = 0; i < blocks.length && out.length < MAX_OWNERS; i++) {
+    const off = blocks[i]!;
+    if (off !== 0 && overlaps(off, cs)) out.push(`refcount block ${i}: refcounts of host clusters ${i * perBlock}–${(i + 1) * perBlock - 1}`);
   }
   const u = c.l2Tables.get(lo);
   if (u) {

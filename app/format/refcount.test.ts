@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseHeader, type Header } from './header';
-import { ExpectedRefcounts, loadStoredRefcounts, readReftable, refcountGeometry } from './refcount';
+import { ExpectedRefcounts, loadStoredRefcounts, readReftable, refcountGeometry, reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './refcount';
 import { BytesSource } from './source';
 import { analyzeSample } from './testing/analyze-sample';
 import { referenceCheckRc } from './testing/samples';
@@ -71,6 +71,39 @@ describe('stored refcounts, every width', () => {
     await stored.ensure(src, [4001]);
     expect(stored.get(4001)).toBe(Number(values[4001]));
     expect(stored.get(1 << 30)).toBe(0);
+  });
+});
+
+describe('the refcount table', () => {
+  it('splits each entry into an offset and flags, in typed arrays', async () => {
+    const { bytes, header } = image(4, [1n, 1n, 1n]);
+    const dv = new DataView(bytes.buffer);
+    const raw = [
+      BigInt(2 * CS), // the real block
+      0n,
+      BigInt(5 * CS) | 0x3n, // reserved bits set
+      BigInt(7 * CS + 512), // unaligned by 512
+      (1n << 60n) | BigInt(3 * CS), // far past any file, aligned
+      (1n << 40n) + 0x1200n, // unaligned above 2^32
+    ];
+    raw.forEach((v, i) => dv.setBigUint64(CS + 8 * i, v));
+    const t = await readReftable(new BytesSource(bytes), header);
+    expect(t.offsets).toBeInstanceOf(Float64Array);
+    expect(t.offsets.length).toBe(CS / 8);
+    expect([...t.offsets.subarray(0, 6)]).toEqual([2 * CS, 0, 5 * CS, 7 * CS + 512, Number((1n << 60n) | BigInt(3 * CS)), 2 ** 40 + 0x1200]);
+    expect([...t.flags.subarray(0, 6)]).toEqual([REFT_NONZERO, 0, REFT_NONZERO | REFT_RESERVED, REFT_NONZERO | REFT_UNALIGNED, REFT_NONZERO, REFT_NONZERO | REFT_UNALIGNED]);
+    expect(t.flags.subarray(6).every((f) => f === 0)).toBe(true);
+    expect(reftableIndexOf(t, 5 * CS)).toBe(2);
+    expect(reftableIndexOf(t, 0)).toBe(-1);
+    expect(reftableIndexOf(t, 9 * CS)).toBe(-1);
+  });
+
+  it('reads only the part of the table inside the file', async () => {
+    const { bytes, header } = image(4, [1n]);
+    const cut = bytes.subarray(0, CS + 20); // two and a half entries
+    const t = await readReftable(new BytesSource(cut), header);
+    expect(t.offsets.length).toBe(2);
+    expect(t.offsets[0]).toBe(2 * CS);
   });
 });
 

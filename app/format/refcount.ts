@@ -30,16 +30,31 @@ export function refcountGeometry(h: Header): RefcountGeometry {
   };
 }
 
-/** One refcount table entry, split as qemu-img check reads it. */
-export interface ReftableEntry {
-  readonly raw: bigint;
-  /** Bits 9..63 as a number (exact below 2^53; larger values are far past any file). */
-  readonly offset: number;
-  /** The offset (bits 9..63, exactly) is not a multiple of the cluster size. */
-  readonly unaligned: boolean;
+/**
+ * The refcount table as qemu-img check reads it, in typed arrays (a hostile table has a million
+ * entries; one object and one bigint each would be ~100 MB of heap). Plain data, so it survives
+ * structured cloning from the worker; read it with the reftable* functions below.
+ */
+export interface Reftable {
+  /** Bits 9..63 of each entry as a number (exact below 2^53; larger values are far past any file). */
+  readonly offsets: Float64Array;
+  /** REFT_NONZERO | REFT_RESERVED | REFT_UNALIGNED per entry. */
+  readonly flags: Uint8Array;
 }
 
-const REFT_OFFSET_MASK = 0xffff_ffff_ffff_fe00n;
+/** The raw entry is not 0 (the entry is used, or damaged). */
+export const REFT_NONZERO = 1;
+/** Bits 0..8 (reserved) are set. */
+export const REFT_RESERVED = 2;
+/** The offset (bits 9..63, exactly) is not a multiple of the cluster size. */
+export const REFT_UNALIGNED = 4;
+
+export const EMPTY_REFTABLE: Reftable = { offsets: new Float64Array(0), flags: new Uint8Array(0) };
+
+/** Index of the refcount table entry whose block is at `offset` (> 0), or -1. */
+export function reftableIndexOf(t: Reftable, offset: number): number {
+  return offset > 0 ? t.offsets.indexOf(offset) : -1;
+}
 
 /**
  * One stored refcount per host cluster: 16 bits when refcount_bits <= 16 (every value fits), else
@@ -66,7 +81,7 @@ export class StoredRefcounts {
 
   constructor(
     readonly geo: RefcountGeometry,
-    readonly reftable: readonly ReftableEntry[],
+    readonly reftable: Reftable,
     readonly values: RefcountArray,
     badBlocks: Set<number>,
   ) {
@@ -86,8 +101,8 @@ export class StoredRefcounts {
     if (this.badBlocks.size > 0 && this.badBlocks.has(this.tableIndex(cluster))) return -1;
     if (cluster < this.values.length) return this.values[cluster]!;
     const t = this.tableIndex(cluster);
-    const e = this.reftable[t];
-    if (!e || e.offset === 0) return 0;
+    const off = this.reftable.offsets[t];
+    if (off === undefined || off === 0) return 0;
     const block = this.extra.get(t);
     if (!block) return -2;
     return decodeOne(block, this.geo.refcountOrder, cluster - t * this.geo.entriesPerBlock);
@@ -106,10 +121,10 @@ export class StoredRefcounts {
     const want = new Set<number>();
     for (const c of clusters) {
       const t = this.tableIndex(c);
-      if (!this.extra.has(t) && this.reftable[t] && this.reftable[t]!.offset !== 0) want.add(t);
+      if (!this.extra.has(t) && (this.reftable.offsets[t] ?? 0) !== 0) want.add(t);
     }
     for (const t of want) {
-      const off = this.reftable[t]!.offset;
+      const off = this.reftable.offsets[t]!;
       const bytes = off < src.size ? await src.read(off, this.geo.clusterSize) : new Uint8Array(0);
       this.extra.set(t, bytes);
     }
@@ -178,19 +193,26 @@ function decodeBlock(block: Uint8Array, order: number, out: RefcountArray, base:
  * Reads the refcount table: at most QEMU's 8 MiB (it refuses larger ones at open), and only what
  * lies inside the file — past the end of the file QEMU reads zeros, which are unused entries.
  */
-export async function readReftable(src: ByteSource, h: Header): Promise<ReftableEntry[]> {
+export async function readReftable(src: ByteSource, h: Header): Promise<Reftable> {
   const off = Number(h.refcountTableOffset);
   const inFile = off < src.size && Number.isSafeInteger(off) ? Math.floor((src.size - off) / 8) : 0;
   const entries = Math.min((h.refcountTableClusters * h.clusterSize) / 8, MAX_REFTABLE_BYTES / 8, inFile);
   const bytes = entries > 0 ? await src.read(off, entries * 8) : new Uint8Array(0);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: ReftableEntry[] = new Array<ReftableEntry>(entries);
-  for (let i = 0; i < entries; i++) {
-    const raw = i * 8 + 8 <= bytes.length ? dv.getBigUint64(i * 8) : 0n;
-    const masked = raw & REFT_OFFSET_MASK;
-    out[i] = { raw, offset: Number(masked), unaligned: masked % BigInt(h.clusterSize) !== 0n };
+  const offsets = new Float64Array(entries);
+  const flags = new Uint8Array(entries);
+  // Cluster sizes are powers of two up to 2 MiB, so alignment is decided by the low word alone.
+  const alignMask = (h.clusterSize - 1) & ~0x1ff;
+  const have = Math.min(entries, Math.floor(bytes.length / 8));
+  for (let i = 0; i < have; i++) {
+    const hi = dv.getUint32(i * 8);
+    const lo = dv.getUint32(i * 8 + 4);
+    if (hi === 0 && lo === 0) continue;
+    const low = (lo & ~0x1ff) >>> 0;
+    offsets[i] = hi * 0x1_0000_0000 + low;
+    flags[i] = REFT_NONZERO | (lo & 0x1ff ? REFT_RESERVED : 0) | (low & alignMask ? REFT_UNALIGNED : 0);
   }
-  return out;
+  return { offsets, flags };
 }
 
 /**
@@ -200,7 +222,7 @@ export async function readReftable(src: ByteSource, h: Header): Promise<Reftable
 export async function loadStoredRefcounts(
   src: ByteSource,
   geo: RefcountGeometry,
-  reftable: readonly ReftableEntry[],
+  reftable: Reftable,
   nClusters: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<StoredRefcounts> {
@@ -208,11 +230,12 @@ export async function loadStoredRefcounts(
   const bad = new Set<number>();
   const byOffset = new Map<number, number[]>();
   const E = geo.entriesPerBlock;
-  const lastTable = Math.min(reftable.length, Math.ceil(nClusters / E));
+  const n = reftable.offsets.length;
+  const lastTable = Math.min(n, Math.ceil(nClusters / E));
   for (let t = 0; t < lastTable; t++) {
-    const off = reftable[t]!.offset;
+    const off = reftable.offsets[t]!;
     if (off === 0) continue;
-    if (reftable[t]!.unaligned) {
+    if (reftable.flags[t]! & REFT_UNALIGNED) {
       bad.add(t);
       continue;
     }
@@ -222,7 +245,7 @@ export async function loadStoredRefcounts(
     else byOffset.set(off, [t]);
   }
   const stored = new StoredRefcounts(geo, reftable, values, bad);
-  for (let t = lastTable; t < reftable.length; t++) if (reftable[t]!.unaligned) bad.add(t);
+  for (let t = lastTable; t < n; t++) if (reftable.flags[t]! & REFT_UNALIGNED) bad.add(t);
   const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
   const big = (c: number, v: bigint) => stored.setBig(c, v);
   await readRanges(src, ranges, (off, bytes) => {

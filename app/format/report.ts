@@ -17,7 +17,7 @@ import { qemuInfo, type QemuInfoJson } from './info';
 import { roleCounts } from './layout';
 import type { BitmapDirectory, SnapshotTable, Structures } from './model';
 import { NO_OWNERS } from './owners';
-import { refcountArray, type RefcountArray } from './refcount';
+import { EMPTY_REFTABLE, refcountArray, type RefcountArray } from './refcount';
 import { qdictOrder, type QValue } from './qemu-json';
 import { arr, bytes, counts, int, nullable, obj, opt, str, u32s, ReportError, type Codec, type Json } from './report-codec';
 import { MAP_ENCODING, RLE_ENCODING, decodeMap, decodeRuns, encodeMap, encodeRuns, encodedBytes } from './report-rle';
@@ -265,7 +265,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
     owner: NO_OWNERS,
     compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
     l2Tables: new Map(),
-    reftable: [],
+    reftable: EMPTY_REFTABLE,
     snapshotExclusiveClusters: Array.from(check.snapshotExclusiveClusters),
     guestMap,
     mapError: map.error,

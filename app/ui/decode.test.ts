@@ -95,9 +95,9 @@ describe('refcount structures', () => {
     const l = await load(name);
     const stored = l.a.check.storedRefcounts;
     let rows = 0;
-    l.r.check.reftable.forEach((e, i) => {
-      if (e.offset === 0) return;
-      const { place, d } = decodeAt(l, e.offset / l.cs);
+    l.r.check.reftable.offsets.forEach((offset, i) => {
+      if (offset === 0) return;
+      const { place, d } = decodeAt(l, offset / l.cs);
       expect(place).toMatchObject({ kind: 'refcount-block', blockIndex: i });
       for (const row of d.rows) {
         const k = row.subject!;
@@ -115,7 +115,7 @@ describe('refcount structures', () => {
     const h = l.a.structures.header;
     const { d } = decodeAt(l, Number(h.refcountTableOffset) / l.cs);
     const per = (l.cs * 8) / 2 ** h.refcountOrder;
-    const blocks = l.r.check.reftable.flatMap((e, i) => (e.offset ? [[i, e.offset] as const] : []));
+    const blocks = [...l.r.check.reftable.offsets].flatMap((off, i) => (off ? [[i, off] as const] : []));
     expect(d.rows.map((r) => r.text)).toEqual(blocks.map(([i, off]) => `refcount block at 0x${off.toString(16)}: host clusters ${i * per}–${(i + 1) * per - 1}`));
   });
 });

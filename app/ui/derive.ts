@@ -2,7 +2,7 @@
 // counts, the space rows, per-snapshot and per-bitmap space, the cluster a finding concerns and the
 // owner of a cluster. Pure functions of the store's data (and, for owners, the registry's arrays).
 
-import { analysisVerdict, Role, type Bitmap, type Finding, type RoleId } from '../format';
+import { analysisVerdict, reftableIndexOf, Role, type Bitmap, type Finding, type RoleId } from '../format';
 import { clusterOwners, describeCluster } from '../format';
 import type { ClusterArrays } from '../state/registry';
 import type { FileEntry } from '../state/store';
@@ -152,7 +152,7 @@ export function tableLayout(r: AnalysisResult, k: number, role: number | undefin
   const inRange = (off: number, len: number) => len > 0 && off < lo + cs && off + len > lo;
   if (k === 0) return role;
   if (r.check.l2Tables.has(lo)) return role === Role.L2_SNAPSHOT || role === Role.L2_SHARED ? role : Role.L2_ACTIVE;
-  if (r.check.reftable.some((e) => e.offset === lo)) return Role.REFCOUNT_BLOCK;
+  if (reftableIndexOf(r.check.reftable, lo) >= 0) return Role.REFCOUNT_BLOCK;
   const h = s.header;
   if (inRange(Number(h.refcountTableOffset), h.refcountTableClusters * cs)) return Role.REFCOUNT_TABLE;
   if (inRange(Number(h.l1TableOffset), h.l1Size * 8)) return Role.L1_ACTIVE;

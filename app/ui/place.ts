@@ -5,7 +5,7 @@
 // entries lie in it. Found from the structures that point at the cluster, so a damaged table still
 // decodes as what it was meant to be. Pure: analysis in, place out.
 
-import { INCOMPAT_EXTL2, type Bitmap, type Snapshot } from '../format';
+import { INCOMPAT_EXTL2, reftableIndexOf, type Bitmap, type Snapshot } from '../format';
 import { compressedTouching } from '../map/guest-link';
 import type { AnalysisResult } from '../worker/protocol';
 
@@ -68,7 +68,7 @@ export function placeOf(r: AnalysisResult, k: number): Place | null {
   }
 
   const perBlock = (cs * 8) / 2 ** h.refcountOrder;
-  const block = r.check.reftable.findIndex((e) => e.offset === lo);
+  const block = reftableIndexOf(r.check.reftable, lo);
   if (block >= 0) return { kind: 'refcount-block', blockIndex: block, perBlock };
   const rtOff = Number(h.refcountTableOffset);
   if (overlaps(rtOff, h.refcountTableClusters * cs, lo, hi)) {
