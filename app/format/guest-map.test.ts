@@ -66,6 +66,14 @@ describe.runIf(hasQemu())('damaged extended L2 entries against the live qemu-img
       b.writeUInt32BE((b.readUInt32BE(at + 12) | 1) >>> 0, at + 12);
     }],
     ['an invalid first cluster', (b) => void b.writeUInt32BE(0xffff_ffff, entryAt(b, 0) + 8)],
+    // Several poisoned runs in one table, each ending at its own invalid cluster.
+    ['two invalid clusters with an unallocated run between them', (b) => {
+      b.writeUInt32BE(1, entryAt(b, 12) + 12);
+      b.writeUInt32BE(1, entryAt(b, 5) + 12);
+    }],
+    ['every third cluster invalid', (b) => {
+      for (let i = 2; i < 40; i += 3) b.writeUInt32BE(0x8000_0000, entryAt(b, i) + 12);
+    }],
   ];
   it.each(cases)('%s', async (label, patch) => {
     const file = `${label.slice(0, 24).replace(/\W+/g, '-')}.qcow2`;

@@ -174,37 +174,60 @@ function extTableRuns(dv: DataView, g: MappingGeometry, fl: TableFlags, n: numbe
     const allocated = offOf(i) !== 0 || (fl.dataFile && (hi & 0x80000000) !== 0);
     return allocated ? (zb & ab) !== 0 : ab !== 0;
   };
-  // Where each hard-invalid cluster poisons the runs that scan into it (see RunList.poison).
-  const poisonFrom = new Map<number, number>();
+  const invalid = new Uint8Array(n);
+  let anyInvalid = false;
   for (let i = 0; i < n; i++) {
     if (!hardInvalid(i)) continue;
+    invalid[i] = 1;
+    anyInvalid = true;
+  }
+  // Where each hard-invalid cluster poisons the runs that scan into it (see RunList.poison): one
+  // subcluster range per invalid cluster, [from, to) in subcluster units, disjoint and ascending
+  // (a walk back stops at the previous invalid cluster), so the loop below reads them in order.
+  const pFrom: number[] = [];
+  const pTo: number[] = [];
+  const pAt: number[] = [];
+  for (let i = 0; anyInvalid && i < n; i++) {
+    if (!invalid[i]) continue;
     let from = i * 32;
     let c = i - 1;
-    const t = c >= 0 && !hardInvalid(c) ? kindOf(c, 31) : Kind.COMPRESSED;
+    const t = c >= 0 && !invalid[c] ? kindOf(c, 31) : Kind.COMPRESSED;
     const hosted = t === Kind.DATA || t === Kind.ZERO_ALLOC || t === Kind.UNALLOCATED_ALLOC;
     while (t !== Kind.COMPRESSED && t !== Kind.INVALID && c >= 0) {
       let s = 31;
       while (s > 0 && kindOf(c, s - 1) === t) s--;
       from = c * 32 + s;
-      if (s > 0 || c === 0 || hardInvalid(c - 1) || kindOf(c - 1, 31) !== t) break;
+      if (s > 0 || c === 0 || invalid[c - 1] || kindOf(c - 1, 31) !== t) break;
       if (hosted && offOf(c - 1) + cs !== offOf(c)) break;
       c--;
     }
-    for (let u = from; u < i * 32; u++) if (!poisonFrom.has(u)) poisonFrom.set(u, i * cs);
+    if (from < i * 32) {
+      pFrom.push(from);
+      pTo.push(i * 32);
+      pAt.push(i * cs);
+    }
   }
   const out = new RunList();
+  let p = 0;
   for (let i = 0; i < n; i++) {
-    if (hardInvalid(i)) {
+    if (invalid[i]) {
       out.push(i * cs, cs, Kind.INVALID, -1);
       continue;
     }
     const off = offOf(i);
+    const hi = hiOf(i);
+    const lo = loOf(i);
+    const zb = dv.getUint32(i * 16 + 8);
+    const ab = dv.getUint32(i * 16 + 12);
     for (let j = 0; j < 32; j++) {
-      let kind = kindOf(i, j);
+      const u = i * 32 + j;
+      while (p < pTo.length && pTo[p]! <= u) p++;
+      const poison = p < pTo.length && pFrom[p]! <= u ? pAt[p]! : -1;
+      let kind = extKind(hi, lo, zb, ab, j, fl);
       const hosted = kind === Kind.DATA || kind === Kind.ZERO_ALLOC || kind === Kind.UNALLOCATED_ALLOC;
       if (hosted && off % cs !== 0) kind = Kind.INVALID;
       const host = fl.crypto || !hosted || kind === Kind.INVALID ? -1 : off + j * sub;
-      out.push(i * cs + j * sub, sub, kind, host, poisonFrom.get(i * 32 + j) ?? -1);
+      out.push(i * cs + j * sub, sub, kind, host, poison);
     }
   }
   if (n < g.l2Entries) out.push(n * cs, (g.l2Entries - n) * cs, Kind.UNALLOCATED, -1);

@@ -284,6 +284,7 @@ const REGRESSIONS: [label: string, sample: string, patch: Patch][] = [
   ['65535 snapshot entries parsed from the header cluster on', 'extended-l2', { 'header.nb_snapshots': 0xffff }],
   ['a refcount table of 1 Mi entries over 14 MiB of data (the analysis must still clone to the page)', 'cluster-2m', { 'header.refcount_table_clusters': 0xffff_ffff }],
   ['a 4 MiB bitmap directory of zeros past the end of the file (65535 empty entries)', 'bitmaps', { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': 0x10_0000_0000n }],
+  ['extended L2 switched on over a 2 MiB-cluster table, the last cluster invalid (the query into it scans 4 Mi subclusters)', 'cluster-2m', { 'header.incompatible_features': 16, 'entry:L2 table at 8388608:261237': 0xffff_ffffn }],
   ['65537 snapshots over a damaged v2 image', 'v2', { 'header.nb_snapshots': 0x10001, 'entry:L2 table at 262144:*': 0xffff_ffff_ffff_ffffn }],
 ];
 
