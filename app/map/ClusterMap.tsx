@@ -3,11 +3,12 @@
 // at the centre), a hover tooltip, and click-to-select. Role bytes and refcounts stay in typed arrays:
 // React holds only the tooltip's few lines. Zoom runs from "the whole file fits" to 32 px cells.
 
-import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type Ref } from 'react';
-import { select, zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior } from 'd3';
+import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type MouseEvent, type PointerEvent, type Ref } from 'react';
 import { keepFromRanges, maskOf, pickInBucket, bucketExtent, type ClusterRange } from './lod';
 import { usePyramid } from './usePyramid';
-import { MAX_CELL_PX, cellAtPoint, centerOn, clusterOf, constrainView, fitView, gridFor, scaleExtent, type Grid, type View } from './layout';
+import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
+import { ZOOM_KEYS_HINT, useGridZoom } from './grid-zoom';
+import { MAX_CELL_PX, cellAtPoint, centerOn, clusterOf, gridFor, type Grid, type View } from './layout';
 import { makePaint } from './raster';
 import { MapRenderer, type BucketRef, type MapScene } from './renderer';
 import { swatchCss } from './palette';
@@ -63,11 +64,9 @@ export function ClusterMap(props: ClusterMapProps) {
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const rendererRef = useRef<MapRenderer | null>(null);
-  const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const viewRef = useRef<View>({ k: 1, x: 0, y: 0 });
   const hoverRef = useRef<Hover | null>(null);
-  const frameRef = useRef(0);
-  const [size, setSize] = useState({ w: 0, h: 0 });
+  const size = usePaneSize(boxRef);
   const [basis, setBasis] = useState<{ roles: Uint8Array; w: number; h: number } | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
 
@@ -96,16 +95,13 @@ export function ClusterMap(props: ClusterMapProps) {
     if (!r || !s) return;
     r.draw(s, viewRef.current, selectedRef.current, hoverRef.current);
   }, []);
-  const requestDraw = useCallback(() => {
-    if (frameRef.current) return;
-    frameRef.current = requestAnimationFrame(() => {
-      frameRef.current = 0;
-      drawNow();
-      const s = sceneRef.current;
-      const box = boxRef.current;
-      if (s && box) viewChangeRef.current?.({ view: viewRef.current, width: box.clientWidth, height: box.clientHeight, grid: s.grid });
-    });
+  const drawAndReport = useCallback(() => {
+    drawNow();
+    const s = sceneRef.current;
+    const box = boxRef.current;
+    if (s && box) viewChangeRef.current?.({ view: viewRef.current, width: box.clientWidth, height: box.clientHeight, grid: s.grid });
   }, [drawNow]);
+  const requestDraw = useFrameRequest(drawAndReport);
 
   useEffect(() => {
     sceneRef.current = scene;
@@ -115,63 +111,19 @@ export function ClusterMap(props: ClusterMapProps) {
   }, [scene, selected, onViewChange, requestDraw]);
 
   useEffect(() => {
-    const box = boxRef.current;
     const canvas = canvasRef.current;
-    if (!box || !canvas) return;
-    rendererRef.current = new MapRenderer(canvas);
-    const ro = new ResizeObserver(() => setSize({ w: box.clientWidth, h: box.clientHeight }));
-    ro.observe(box);
-    setSize({ w: box.clientWidth, h: box.clientHeight });
-    return () => {
-      ro.disconnect();
-      cancelAnimationFrame(frameRef.current);
-      frameRef.current = 0;
-    };
+    if (canvas) rendererRef.current = new MapRenderer(canvas);
   }, []);
 
-  // d3-zoom over the canvas, rebuilt when the grid or the pane's size changes.
-  const fittedGrid = useRef<Grid | null>(null);
+  // The canvas's backing store follows the pane; the zoom below is rebuilt over it.
   useEffect(() => {
-    const canvas = canvasRef.current;
     const renderer = rendererRef.current;
-    if (!canvas || !renderer || !grid || size.w === 0 || size.h === 0) return;
+    if (!renderer || !grid || size.w === 0 || size.h === 0) return;
     renderer.resize(size.w, size.h, window.devicePixelRatio || 1);
-    const [lo, hi] = scaleExtent(grid, size.w, size.h);
-    const z = zoom<HTMLCanvasElement, unknown>()
-      .extent([[0, 0], [size.w, size.h]])
-      .scaleExtent([lo, hi])
-      .constrain((t) => {
-        const v = constrainView({ k: t.k, x: t.x, y: t.y }, grid, size.w, size.h);
-        return zoomIdentity.translate(v.x, v.y).scale(v.k);
-      })
-      .on('zoom', (e: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
-        viewRef.current = { k: e.transform.k, x: e.transform.x, y: e.transform.y };
-        requestDraw();
-      });
-    const sel = select(canvas);
-    sel.call(z);
-    zoomRef.current = z;
-    const kept = viewRef.current;
-    const start = fittedGrid.current === grid
-      ? constrainView({ ...kept, k: Math.min(hi, Math.max(lo, kept.k)) }, grid, size.w, size.h)
-      : fitView(grid, size.w, size.h);
-    fittedGrid.current = grid;
-    sel.call(z.transform, zoomIdentity.translate(start.x, start.y).scale(start.k));
-    return () => {
-      sel.on('.zoom', null);
-    };
-  }, [grid, size, requestDraw]);
-
-  // zoom.transform bypasses d3's constrain, so programmatic views are clamped here.
-  const setView = useCallback((v: View) => {
-    const canvas = canvasRef.current;
-    const z = zoomRef.current;
-    const s = sceneRef.current;
-    if (!canvas || !z || !s) return;
-    const [lo, hi] = scaleExtent(s.grid, size.w, size.h);
-    const c = constrainView({ ...v, k: Math.min(hi, Math.max(lo, v.k)) }, s.grid, size.w, size.h);
-    select(canvas).call(z.transform, zoomIdentity.translate(c.x, c.y).scale(c.k));
-  }, [size]);
+  }, [grid, size.w, size.h]);
+  const { setView, zoomBy, fit, onKeyDown } = useGridZoom({
+    canvasRef, viewRef, grid, width: size.w, height: size.h, onZoom: requestDraw, keepViewOnResize: true, onSelectAt: (sx, sy) => selectAt(sx, sy),
+  });
 
   useImperativeHandle(ref, () => ({
     centerOn(cluster: number, minCell = 12) {
@@ -184,15 +136,8 @@ export function ClusterMap(props: ClusterMapProps) {
       const k = viewRef.current.k;
       setView({ k, x: size.w / 2 - col * k, y: size.h / 2 - row * k });
     },
-    zoomBy(factor: number) {
-      const canvas = canvasRef.current;
-      const z = zoomRef.current;
-      if (canvas && z) select(canvas).call(z.scaleBy, factor);
-    },
-    reset() {
-      const s = sceneRef.current;
-      if (s) setView(fitView(s.grid, size.w, size.h));
-    },
+    zoomBy,
+    reset: fit,
     async exportPng(fileName: string) {
       const r = rendererRef.current;
       if (!r) return false;
@@ -210,7 +155,7 @@ export function ClusterMap(props: ClusterMapProps) {
       return true;
     },
     scene: () => sceneRef.current,
-  }), [size, setView, drawNow]);
+  }), [size, setView, zoomBy, fit, drawNow]);
 
   /** The bucket under a CSS point of the canvas at the level currently drawn. */
   const bucketAt = (sx: number, sy: number): BucketRef | null => {
@@ -232,9 +177,7 @@ export function ClusterMap(props: ClusterMapProps) {
   };
 
   const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
-    const rect = e.currentTarget.getBoundingClientRect();
-    const sx = e.clientX - rect.left;
-    const sy = e.clientY - rect.top;
+    const { sx, sy } = pointIn(e);
     const b = bucketAt(sx, sy);
     const next = b ? { ...b, sx, sy } : null;
     const prev = hoverRef.current;
@@ -247,34 +190,15 @@ export function ClusterMap(props: ClusterMapProps) {
     setHover(null);
     requestDraw();
   };
-  const onClick = (e: MouseEvent<HTMLCanvasElement>) => {
-    const rect = e.currentTarget.getBoundingClientRect();
-    const b = bucketAt(e.clientX - rect.left, e.clientY - rect.top);
+  /** Selects the cluster under a CSS point of the canvas (a pick within a bucket when zoomed out). */
+  const selectAt = (sx: number, sy: number) => {
+    const b = bucketAt(sx, sy);
     const c = b ? pickAt(b) : -1;
     if (c >= 0) onSelect(c);
   };
-
-  const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
-    const canvas = canvasRef.current;
-    const z = zoomRef.current;
-    if (!canvas || !z) return;
-    const sel = select(canvas);
-    const k = viewRef.current.k;
-    const step = (e.shiftKey ? 0.8 : 0.15) * Math.min(size.w, size.h);
-    const pan: Record<string, [number, number]> = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
-    const p = pan[e.key];
-    if (p) sel.call(z.translateBy, p[0] / k, p[1] / k);
-    else if (e.key === '+' || e.key === '=') sel.call(z.scaleBy, 2);
-    else if (e.key === '-' || e.key === '_') sel.call(z.scaleBy, 0.5);
-    else if (e.key === '0') {
-      const s = sceneRef.current;
-      if (s) setView(fitView(s.grid, size.w, size.h));
-    } else if (e.key === 'Enter' || e.key === ' ') {
-      const b = bucketAt(size.w / 2, size.h / 2);
-      const c = b ? pickAt(b) : -1;
-      if (c >= 0) onSelect(c);
-    } else return;
-    e.preventDefault();
+  const onClick = (e: MouseEvent<HTMLCanvasElement>) => {
+    const { sx, sy } = pointIn(e);
+    selectAt(sx, sy);
   };
 
   const tip = hover && scene ? tooltipFor(scene.pyramid.roles, scene.grid, clusterSize, hover.level, hover.row, hover.col, refcounts, describe ?? null) : null;
@@ -287,7 +211,7 @@ export function ClusterMap(props: ClusterMapProps) {
         data-testid="cluster-map"
         tabIndex={0}
         role="img"
-        aria-label={label ?? `Cluster map: ${roles.length} host clusters of ${clusterSize} bytes. Arrows pan, + and − zoom, 0 fits, Enter selects the centre cell.`}
+        aria-label={label ?? `Cluster map: ${roles.length} host clusters of ${clusterSize} bytes. ${ZOOM_KEYS_HINT}`}
         style={{ width: size.w || '100%', height: size.h || '100%' }}
         onPointerMove={onPointerMove}
         onPointerLeave={onPointerLeave}

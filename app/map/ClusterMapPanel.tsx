@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type
 import { ClusterMap, type ClusterMapHandle, type MapViewState } from './ClusterMap';
 import { Legend, type LegendExtra } from './Legend';
 import { Minimap } from './Minimap';
+import { ZoomButtons } from './ZoomButtons';
 import { MAX_CELL_PX, formatBytes, levelFor, parseOffset, scaleExtent } from './layout';
 import { countRoles, type ClusterRange } from './lod';
 import './map.css';
@@ -111,11 +112,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
           />
           <button type="submit">Go</button>
         </form>
-        <div className="cmap-zoom" role="group" aria-label="Zoom">
-          <button type="button" onClick={() => mapRef.current?.zoomBy(0.5)} aria-label="Zoom out" title="Zoom out (−)">−</button>
-          <button type="button" onClick={() => mapRef.current?.zoomBy(2)} aria-label="Zoom in" title="Zoom in (+)">+</button>
-          <button type="button" onClick={() => mapRef.current?.reset()} title="Whole file (0)">Fit</button>
-        </div>
+        <ZoomButtons map={mapRef} fitTitle="Whole file (0)" />
         <button type="button" onClick={exportPng} data-testid="export-png">Export PNG</button>
         <span className="cmap-status muted" aria-live="polite">
           {gotoError ? <span id="cmap-goto-error" className="warn-text">{gotoError}</span> : perPixel > 1 ? `1 px ≈ ${perPixel} clusters` : null}

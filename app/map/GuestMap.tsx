@@ -4,13 +4,14 @@
 // cell and click-to-select. Marked spans stay in full colour, the rest is dimmed. The cells are
 // drawn once into a one-pixel-per-cell canvas which each frame scales (guest-raster.ts).
 
-import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type Ref } from 'react';
-import { select, zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior } from 'd3';
+import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type MouseEvent, type PointerEvent, type Ref } from 'react';
 import type { MapRange } from '../format';
 import { alignGrid, describeRange, guestCells, rangesIn, type GuestImageFlags } from './guest-layout';
 import type { GuestSpan } from './guest-link';
 import { rasterGuest, spanCells } from './guest-raster';
-import { cellAtPoint, clusterOf, constrainView, fitView, formatBytes, gridFor, hex, scaleExtent, type Grid, type View } from './layout';
+import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
+import { ZOOM_KEYS_HINT, useGridZoom } from './grid-zoom';
+import { cellAtPoint, clusterOf, formatBytes, gridFor, hex, type Grid, type View } from './layout';
 import { BACKGROUND, GAP, SELECTION } from './palette';
 
 export interface GuestMapHandle {
@@ -45,10 +46,8 @@ export function GuestMap(props: GuestMapProps) {
   const { ranges, size, granule, clusterSize, flags, marked, selected, onSelect, onUnit, ref } = props;
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const viewRef = useRef<View>({ k: 1, x: 0, y: 0 });
-  const frameRef = useRef(0);
-  const [box, setBox] = useState({ w: 0, h: 0 });
+  const box = usePaneSize(boxRef);
   const [basis, setBasis] = useState<{ w: number; h: number } | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
 
@@ -120,73 +119,24 @@ export function GuestMap(props: GuestMapProps) {
     const ds = canvas.dataset;
     Object.assign(ds, { cells: String(g.clusters), cols: String(g.cols), rows: String(g.rows), unit: String(m.unit), cellSize: String(v.k), offsetX: String(v.x), offsetY: String(v.y) });
   }, []);
-  const requestDraw = useCallback(() => {
-    if (frameRef.current) return;
-    frameRef.current = requestAnimationFrame(() => {
-      frameRef.current = 0;
-      drawNow();
-    });
-  }, [drawNow]);
+  const requestDraw = useFrameRequest(drawNow);
   useEffect(() => {
     state.current = { image, grid, model, selected, hover };
     requestDraw();
   }, [image, grid, model, selected, hover, requestDraw]);
 
-  useEffect(() => {
-    const el = boxRef.current;
-    if (!el) return;
-    const ro = new ResizeObserver(() => setBox({ w: el.clientWidth, h: el.clientHeight }));
-    ro.observe(el);
-    setBox({ w: el.clientWidth, h: el.clientHeight });
-    return () => {
-      ro.disconnect();
-      cancelAnimationFrame(frameRef.current);
-      frameRef.current = 0;
-    };
-  }, []);
-
+  // The canvas's backing store follows the pane; the zoom below is rebuilt over it.
   useEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas || !grid || box.w === 0 || box.h === 0) return;
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(box.w * dpr);
     canvas.height = Math.round(box.h * dpr);
-    const [lo, hi] = scaleExtent(grid, box.w, box.h);
-    const z = zoom<HTMLCanvasElement, unknown>()
-      .extent([[0, 0], [box.w, box.h]])
-      .scaleExtent([lo, hi])
-      .constrain((t) => {
-        const v = constrainView({ k: t.k, x: t.x, y: t.y }, grid, box.w, box.h);
-        return zoomIdentity.translate(v.x, v.y).scale(v.k);
-      })
-      .on('zoom', (e: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
-        viewRef.current = { k: e.transform.k, x: e.transform.x, y: e.transform.y };
-        requestDraw();
-      });
-    const sel = select(canvas);
-    sel.call(z);
-    zoomRef.current = z;
-    const start = fitView(grid, box.w, box.h);
-    sel.call(z.transform, zoomIdentity.translate(start.x, start.y).scale(start.k));
-    return () => {
-      sel.on('.zoom', null);
-    };
-  }, [grid, box, requestDraw]);
-
-  const fit = useCallback(() => {
-    const canvas = canvasRef.current;
-    const z = zoomRef.current;
-    if (!canvas || !z || !grid) return;
-    const v = fitView(grid, box.w, box.h);
-    select(canvas).call(z.transform, zoomIdentity.translate(v.x, v.y).scale(v.k));
-  }, [grid, box]);
-  useImperativeHandle(ref, () => ({
-    zoomBy(factor: number) {
-      const canvas = canvasRef.current;
-      if (canvas && zoomRef.current) select(canvas).call(zoomRef.current.scaleBy, factor);
-    },
-    reset: fit,
-  }), [fit]);
+  }, [grid, box.w, box.h]);
+  const { zoomBy, fit, onKeyDown } = useGridZoom({
+    canvasRef, viewRef, grid, width: box.w, height: box.h, onZoom: requestDraw, onSelectAt: (sx, sy) => selectAt(sx, sy),
+  });
+  useImperativeHandle(ref, () => ({ zoomBy, reset: fit }), [zoomBy, fit]);
 
   const cellAt = (sx: number, sy: number): number => {
     if (!grid) return -1;
@@ -195,35 +145,17 @@ export function GuestMap(props: GuestMapProps) {
   };
   const spanOf = (cell: number): GuestSpan => ({ start: cell * model!.unit, end: Math.min(size, (cell + 1) * model!.unit) });
   const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
-    const rect = e.currentTarget.getBoundingClientRect();
-    const sx = e.clientX - rect.left;
-    const sy = e.clientY - rect.top;
+    const { sx, sy } = pointIn(e);
     const cell = cellAt(sx, sy);
     setHover(cell >= 0 ? { cell, sx, sy } : null);
   };
-  const onClick = (e: MouseEvent<HTMLCanvasElement>) => {
-    const rect = e.currentTarget.getBoundingClientRect();
-    const cell = cellAt(e.clientX - rect.left, e.clientY - rect.top);
+  const selectAt = (sx: number, sy: number) => {
+    const cell = cellAt(sx, sy);
     if (cell >= 0 && model) onSelect(spanOf(cell));
   };
-  const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
-    const canvas = canvasRef.current;
-    const z = zoomRef.current;
-    if (!canvas || !z) return;
-    const s = select(canvas);
-    const k = viewRef.current.k;
-    const step = (e.shiftKey ? 0.8 : 0.15) * Math.min(box.w, box.h);
-    const pan: Record<string, [number, number]> = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
-    const p = pan[e.key];
-    if (p) s.call(z.translateBy, p[0] / k, p[1] / k);
-    else if (e.key === '+' || e.key === '=') s.call(z.scaleBy, 2);
-    else if (e.key === '-' || e.key === '_') s.call(z.scaleBy, 0.5);
-    else if (e.key === '0') fit();
-    else if (e.key === 'Enter' || e.key === ' ') {
-      const cell = cellAt(box.w / 2, box.h / 2);
-      if (cell >= 0 && model) onSelect(spanOf(cell));
-    } else return;
-    e.preventDefault();
+  const onClick = (e: MouseEvent<HTMLCanvasElement>) => {
+    const { sx, sy } = pointIn(e);
+    selectAt(sx, sy);
   };
 
   return (
@@ -234,7 +166,7 @@ export function GuestMap(props: GuestMapProps) {
         data-testid="guest-map"
         tabIndex={0}
         role="img"
-        aria-label={`Guest map: the ${formatBytes(size)} virtual disk${model ? `, ${formatBytes(model.unit)} per cell` : ''}. Arrows pan, + and − zoom, 0 fits, Enter selects the centre cell.`}
+        aria-label={`Guest map: the ${formatBytes(size)} virtual disk${model ? `, ${formatBytes(model.unit)} per cell` : ''}. ${ZOOM_KEYS_HINT}`}
         style={{ width: box.w || '100%', height: box.h || '100%' }}
         onPointerMove={onPointerMove}
         onPointerLeave={() => setHover(null)}

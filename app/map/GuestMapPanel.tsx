@@ -3,25 +3,17 @@
 // from the map ranges). The caller owns the selection and what it links to on the host map.
 
 import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { MapRange } from '../format';
-import { GuestMap, type GuestMapHandle } from './GuestMap';
-import { GUEST_KIND_COUNT, GUEST_KIND_LABEL, guestTotals, NOT_MAPPED, type GuestImageFlags } from './guest-layout';
-import type { GuestSpan } from './guest-link';
+import { GuestMap, type GuestMapHandle, type GuestMapProps } from './GuestMap';
+import { GUEST_KIND_COUNT, GUEST_KIND_LABEL, guestTotals, NOT_MAPPED } from './guest-layout';
 import { guestKindCss } from './guest-raster';
 import { formatBytes } from './layout';
+import { ZoomButtons } from './ZoomButtons';
 import './map.css';
 
-export interface GuestMapPanelProps {
-  readonly ranges: readonly MapRange[];
-  readonly size: number;
-  readonly granule: number;
-  readonly clusterSize: number;
-  readonly flags: GuestImageFlags;
-  readonly marked: readonly GuestSpan[] | null;
+/** The map's own props (the panel passes them on), plus what the toolbar and note show. */
+export interface GuestMapPanelProps extends Omit<GuestMapProps, 'onUnit' | 'ref'> {
   /** What `marked` is, for the status line. */
   readonly markedLabel: string | null;
-  readonly selected: GuestSpan | null;
-  readonly onSelect: (span: GuestSpan) => void;
   /** A line under the toolbar: what the selection links to, or why the map is incomplete. */
   readonly note?: ReactNode;
   /** Controls placed at the end of the toolbar (e.g. the host / guest view switch). */
@@ -29,7 +21,8 @@ export interface GuestMapPanelProps {
 }
 
 export function GuestMapPanel(props: GuestMapPanelProps) {
-  const { ranges, size, granule, clusterSize, flags, marked, markedLabel, selected, onSelect, note, toolbarEnd } = props;
+  const { markedLabel, note, toolbarEnd, ...mapProps } = props;
+  const { ranges, size, flags } = mapProps;
   const mapRef = useRef<GuestMapHandle>(null);
   const [unit, setUnit] = useState<number | null>(null);
   const onUnit = useCallback((u: number) => setUnit(u), []);
@@ -37,11 +30,7 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
   return (
     <div className="cmap-panel gmap-panel" data-testid="guest-map-panel">
       <div className="cmap-toolbar">
-        <div className="cmap-zoom" role="group" aria-label="Zoom">
-          <button type="button" onClick={() => mapRef.current?.zoomBy(0.5)} aria-label="Zoom out" title="Zoom out (−)">−</button>
-          <button type="button" onClick={() => mapRef.current?.zoomBy(2)} aria-label="Zoom in" title="Zoom in (+)">+</button>
-          <button type="button" onClick={() => mapRef.current?.reset()} title="Whole disk (0)">Fit</button>
-        </div>
+        <ZoomButtons map={mapRef} fitTitle="Whole disk (0)" />
         <span className="cmap-status muted" aria-live="polite" data-testid="guest-map-status">
           {unit !== null ? `1 cell = ${formatBytes(unit)} of the ${formatBytes(size)} guest disk` : null}
           {markedLabel ? <span> · highlighting {markedLabel}</span> : null}
@@ -51,18 +40,7 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
       {note ? <div className="gmap-note">{note}</div> : null}
       <div className="cmap-body">
         <div className="cmap-main">
-          <GuestMap
-            ref={mapRef}
-            ranges={ranges}
-            size={size}
-            granule={granule}
-            clusterSize={clusterSize}
-            flags={flags}
-            marked={marked}
-            selected={selected}
-            onSelect={onSelect}
-            onUnit={onUnit}
-          />
+          <GuestMap ref={mapRef} {...mapProps} onUnit={onUnit} />
         </div>
         <div className="cmap-legend" aria-label="Guest map legend">
           <div className="cmap-legend-head"><span>Guest bytes ({formatBytes(size)})</span></div>
