@@ -34,6 +34,12 @@ export class Qcow2Error extends Error {
   }
 }
 
+/** Longest structure label and message a finding keeps (longer ones end in an ellipsis). */
+export const MAX_STRUCTURE_CHARS = 1024;
+export const MAX_MESSAGE_CHARS = 8192;
+
+const clip = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
 /** Collects findings, keeping at most FINDINGS_PER_CLASS_CAP per code while counting all of them. */
 export class Findings {
   readonly list: Finding[] = [];
@@ -44,7 +50,10 @@ export class Findings {
   add(f: Finding): void {
     const n = (this.totals.get(f.code) ?? 0) + 1;
     this.totals.set(f.code, n);
-    if (n <= this.cap) this.list.push(f);
+    if (n > this.cap) return;
+    // Names from the file reach these texts; a 64 KiB name must not make a 64 KiB label.
+    const long = f.structure.length > MAX_STRUCTURE_CHARS || f.message.length > MAX_MESSAGE_CHARS;
+    this.list.push(long ? { ...f, structure: clip(f.structure, MAX_STRUCTURE_CHARS), message: clip(f.message, MAX_MESSAGE_CHARS) } : f);
   }
 
   error(code: string, structure: string, offset: number | null, message: string, checkClass: CheckClass = 'none', cluster?: number): void {

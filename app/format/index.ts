@@ -65,3 +65,4 @@ export { ReportError, type ReportErrorCode } from './report-codec';
 export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from './report-markdown';
 export type { RefcountArray, Reftable } from './refcount';
 export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './refcount';
+export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './decompress';

@@ -58,6 +58,15 @@ export function int(min = 0, max = Number.MAX_SAFE_INTEGER): Codec<number> {
   };
 }
 
+/**
+ * A whole number in [0, 2^64] held as a double: offsets a damaged image points at (findings name
+ * them), exact below 2^53 and the nearest double above.
+ */
+export const wide: Codec<number> = {
+  enc: (v) => v,
+  dec: (j, path) => (typeof j === 'number' && Number.isInteger(j) && j >= 0 && j <= 2 ** 64 ? j : bad(path, `expected a whole number in 0..2^64, got ${describe(j)}`)),
+};
+
 /** Any finite number (fractions allowed). */
 export const finite: Codec<number> = {
   enc: (v) => v,

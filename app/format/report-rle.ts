@@ -67,7 +67,7 @@ class ByteSink {
 
   /** Appends `v`, a non-negative safe integer (at most 8 bytes). */
   varint(v: number): void {
-    if (this.length + 8 > this.buf.length) {
+    if (this.length + 10 > this.buf.length) {
       const next = new Uint8Array(this.buf.length * 2);
       next.set(this.buf);
       this.buf = next;
@@ -115,21 +115,24 @@ class VarintReader {
     return this.p >= this.b.length;
   }
 
-  /** The next varint: at most 8 bytes, a safe integer. */
+  /**
+   * The next varint: at most 10 bytes and 2^64. Above 2^53 a double holds the nearest value:
+   * damaged entries point that far (host offsets there are multiples of 512, exact below 2^62).
+   */
   next(): number {
     let v = 0;
     let scale = 1;
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 10; i++) {
       if (this.p >= this.b.length) throw new ReportError('BAD_FIELD', this.path, 'the data ends in the middle of a number');
       const byte = this.b[this.p++]!;
       v += (byte & 0x7f) * scale;
       if (byte < 0x80) {
-        if (!Number.isSafeInteger(v)) break;
+        if (v > 2 ** 64) break;
         return v;
       }
       scale *= 128;
     }
-    throw new ReportError('BAD_FIELD', this.path, 'a number above 2^53');
+    throw new ReportError('BAD_FIELD', this.path, 'a number above 2^64');
   }
 }
 
@@ -198,11 +201,12 @@ export function decodeMap(b64: string, max: number, path: string): MapRange[] {
     const depth = r.next();
     const range = { start, length, depth, present: (flags & PRESENT) !== 0, zero: (flags & ZERO) !== 0, data: (flags & DATA) !== 0 };
     end = start + length;
-    if (!Number.isSafeInteger(end)) throw new ReportError('BAD_FIELD', path, `range ${out.length} ends above 2^53`);
+    if (end > 2 ** 64) throw new ReportError('BAD_FIELD', path, `range ${out.length} ends above 2^64`);
     if (flags & HAS_OFFSET) {
       const d = r.next();
       const offset = flags & OFFSET_BACK ? hostEnd - d : hostEnd + d;
-      if (offset < 0 || !Number.isSafeInteger(offset + length)) throw new ReportError('BAD_FIELD', path, `range ${out.length} has an offset outside 0..2^53`);
+      // A damaged L2 entry can point anywhere below 2^56 (qemu-img map prints it).
+      if (offset < 0 || offset + length > 2 ** 64) throw new ReportError('BAD_FIELD', path, `range ${out.length} has an offset outside 0..2^64`);
       hostEnd = offset + length;
       out.push({ ...range, offset });
     } else {

@@ -10,15 +10,18 @@ import type { Finding } from './errors';
 import type { BitmapsExtension, CryptoHeaderExtension, Extension, Extensions, FeatureNameEntry } from './extensions';
 import type { Header, HeaderField } from './header';
 import type { Bitmap, BitmapTableEntryKind, LuksHeader, LuksKeySlot, Snapshot } from './model';
-import { arr, bool, bytes, int, nullable, obj, oneOf, opt, pairs, str, u32s, u64, u64s } from './report-codec';
+import { arr, bool, bytes, int, nullable, obj, oneOf, opt, pairs, str, u32s, u64, u64s, wide, finite } from './report-codec';
 import type { BitmapSpace, SnapshotSpace, SpaceAccounting, SpaceCategory } from './space';
 import * as S from './spec';
 
 const U32 = 0xffff_ffff;
 const u32 = int(0, U32);
 const count = int();
-/** A file offset or byte count held as a number (the engine proves these below 2^53). */
-const offset = int();
+/**
+ * A file offset or byte count held as a number: read from a possibly damaged header or table, so
+ * anything up to 2^64 (the nearest double above 2^53).
+ */
+const offset = wide;
 /** Anything the engine read from a cluster: at most the largest cluster. */
 const CLUSTER_BYTES = 2 ** S.MAX_CLUSTER_BITS;
 /** Longest free text kept (messages, names decoded from the file). */
@@ -144,10 +147,11 @@ export const finding = obj<Finding>({
   code: str(128),
   severity: oneOf('error', 'warning', 'info'),
   structure: str(TEXT),
-  offset: nullable(int()),
+  // Where the damage is: past the end of the file (and past 2^53) when an entry points there.
+  offset: nullable(wide),
   message: str(TEXT),
   checkClass: oneOf('corruption', 'leak', 'check-error', 'none'),
-  cluster: opt(int()),
+  cluster: opt(wide),
 });
 
 export const checkCounts = obj<CheckCounts>({
@@ -179,7 +183,8 @@ const spaceCategory = obj<SpaceCategory>({ key: str(64), label: str(256), cluste
 const snapshotSpace = obj<SnapshotSpace>({ index: int(0, S.MAX_SNAPSHOTS), id: str(TEXT), name: str(TEXT), exclusiveClusters: count, exclusiveBytes: count });
 const bitmapSpace = obj<BitmapSpace>({
   name: str(TEXT),
-  granularity: count,
+  // 2^granularity_bits, up to 2^255 in a damaged directory.
+  granularity: finite,
   tableClusters: count,
   dataClusters: count,
   setBits: nullable(count),

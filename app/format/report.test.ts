@@ -3,19 +3,21 @@
 // check's JSON text and map) and with qemu-img's stored outputs; written again from what was read,
 // it is the same text. A 1 TiB preallocated image's document stays kilobytes.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Analysis } from './analyze';
+import { analyze, type Analysis } from './analyze';
 import { qemuCheckJsonText } from './check-json';
 import { guestMapJson } from './guest-map';
 import { analysisVerdict, reportMarkdown } from './report-markdown';
-import { buildReport, looksLikeReport, parseReport, type SavedAnalysis } from './report';
+import { patchSample, type Patch } from './fuzz/cases';
+import { buildReport, looksLikeReport, MAX_SAVED_BITMAPS, parseReport, type SavedAnalysis } from './report';
+import { BytesSource } from './source';
 import { roleCounts } from './layout';
 import { analyzePath, analyzeSample, referenceText } from './testing/analyze-sample';
 import { hasQemu, run } from './testing/qemu-random';
-import { listSamples, reference } from './testing/samples';
+import { listSamples, reference, samplePath } from './testing/samples';
 
 const samples = listSamples();
 
@@ -129,5 +131,40 @@ describe('the Markdown report', () => {
     for (const s of reference<InfoBitmaps>('snapshots', 'info.json')!.snapshots!) expect(md).toContain(`| ${s.id} | ${s.name} |`);
     const hostile = reportMarkdown({ ...snaps, fileName: '<img src=x onerror=alert(1)>|`x`\n# h' });
     expect(hostile).toContain('## qcowscope: &lt;img src=x onerror=alert(1)&gt;\\|\\`x\\`\\u000a\\# h');
+  });
+});
+
+describe('a saved analysis of a damaged image reads back (found by the fuzzer)', () => {
+  const damaged = async (name: string, patch: Patch): Promise<Analysis> => {
+    const b = patchSample(new Uint8Array(readFileSync(samplePath(name))), patch);
+    return analyze(new BytesSource(b, `${name}-damaged.qcow2`));
+  };
+
+  it('keeps offsets past 2^53 that findings and qemu-img map name', async () => {
+    const a = await damaged('extended-l2', { 'entry:active L1 table:0': 0xffff_ffff_ffff_ffffn, 'header.snapshots_offset': 0x7fff_ffff_ffff_0000n });
+    const far = a.findings.filter((f) => f.offset !== null && f.offset > 2 ** 53);
+    expect(far.length).toBeGreaterThan(0);
+    const { saved } = roundTrip(a);
+    expect(saved.analysis.findings.filter((f) => f.offset !== null && f.offset > 2 ** 53).map((f) => f.offset)).toEqual(far.map((f) => f.offset));
+    expect(saved.analysis.structures.header.snapshotsOffset).toBe(0x7fff_ffff_ffff_0000n);
+  });
+
+  it('keeps map ranges whose host offsets lie past 2^53', async () => {
+    // Guest cluster 0 of the v3 sample is data: point it at 2^55 (aligned, far past the file).
+    const a = await damaged('v3', { 'entry:L2 table at 262144:0': (1n << 55n) | (1n << 63n) });
+    const far = a.guestMap.filter((r) => r.offset !== undefined && r.offset >= 2 ** 55);
+    expect(far.length).toBe(1);
+    expect(roundTrip(a).saved.analysis.guestMap).toEqual(a.guestMap);
+  });
+
+  it('saves the first 1024 of 65535 bitmap directory entries, and says so', async () => {
+    const a = await damaged('bitmaps', { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': 0x10_0000_0000n });
+    const n = a.structures.bitmapDirectory?.bitmaps.length ?? 0;
+    expect(n).toBeGreaterThan(MAX_SAVED_BITMAPS);
+    const { text, saved } = roundTrip(a);
+    expect(text.length).toBeLessThan(4 * 1024 * 1024);
+    expect(saved.analysis.structures.bitmapDirectory?.bitmaps.length).toBe(MAX_SAVED_BITMAPS);
+    expect(saved.notes).toContain(`Only the first ${MAX_SAVED_BITMAPS} of the ${n} bitmap directory entries are saved.`);
+    expect(saved.analysis.check.counts).toEqual(a.check.counts);
   });
 });

@@ -19,7 +19,7 @@ import type { BitmapDirectory, SnapshotTable, Structures } from './model';
 import { NO_OWNERS } from './owners';
 import { EMPTY_REFTABLE, refcountArray, type RefcountArray } from './refcount';
 import { qdictOrder, type QValue } from './qemu-json';
-import { arr, bytes, counts, int, nullable, obj, opt, str, u32s, ReportError, type Codec, type Json } from './report-codec';
+import { arr, bytes, counts, int, nullable, obj, opt, str, u32s, wide, ReportError, type Codec, type Json } from './report-codec';
 import { MAP_ENCODING, RLE_ENCODING, decodeMap, decodeRuns, encodeMap, encodeRuns, encodedBytes } from './report-rle';
 import * as C from './report-schema';
 import { ROLE_COUNT } from './roles';
@@ -31,6 +31,12 @@ export const REPORT_FORMAT = 'qcowscope-analysis';
 export const REPORT_VERSION = 1;
 /** Largest saved analysis read (the text): a document is kilobytes to a few megabytes. */
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+/**
+ * Bitmap directory entries saved in full (a damaged directory lists up to 65535, ~1 KiB of JSON
+ * each); the counts, roles and space totals still cover all of them.
+ */
+export const MAX_SAVED_BITMAPS = 1024;
+
 /** Stored refcounts are saved only when their encoded runs take at most this many bytes. */
 export const MAX_SAVED_REFCOUNT_BYTES = 1024 * 1024;
 /** Guest map ranges kept: qemu-img map's output up to the engine's own cap. */
@@ -78,8 +84,8 @@ const structuresCodec = obj<SavedStructures>({
   backingFile: nullable(str(4096)),
   backingFileBytes: opt(bytes(4096)),
   luks: nullable(C.luksHeader),
-  snapshotTable: nullable(obj<SnapshotTable>({ offset: int(), byteLength: int(), snapshots: arr(C.snapshot, S.MAX_SNAPSHOTS) })),
-  bitmapDirectory: nullable(obj<BitmapDirectory>({ offset: int(), byteLength: int(), bitmaps: arr(C.bitmap, S.MAX_BITMAPS) })),
+  snapshotTable: nullable(obj<SnapshotTable>({ offset: wide, byteLength: int(), snapshots: arr(C.snapshot, S.MAX_SNAPSHOTS) })),
+  bitmapDirectory: nullable(obj<BitmapDirectory>({ offset: wide, byteLength: int(), bitmaps: arr(C.bitmap, S.MAX_BITMAPS) })),
 });
 
 interface SavedCheck {
@@ -136,14 +142,29 @@ export function buildReport(a: ReportInput, generator: string): Json {
   const s = a.structures;
   const notes: string[] = ['L1 tables and the bytes of the image are not saved.'];
   const dir = s.bitmapDirectory;
+  if (dir && dir.bitmaps.length > MAX_SAVED_BITMAPS) {
+    notes.push(`Only the first ${MAX_SAVED_BITMAPS} of the ${dir.bitmaps.length} bitmap directory entries are saved.`);
+  }
+  // Bitmap tables are saved while they fit one budget (a damaged directory can name one table
+  // thousands of times); one note names how many were left out.
+  let tableBudget = C.MAX_SAVED_BITMAP_TABLE;
+  const unsaved: string[] = [];
   const bitmaps = dir && {
     ...dir,
-    bitmaps: dir.bitmaps.map((b) => {
-      if (!b.table || b.table.length <= C.MAX_SAVED_BITMAP_TABLE) return b;
-      notes.push(`The table of bitmap '${b.name}' (${b.table.length} entries) is not saved.`);
+    bitmaps: dir.bitmaps.slice(0, MAX_SAVED_BITMAPS).map((b) => {
+      if (!b.table || b.table.length === 0) return b;
+      if (b.table.length <= tableBudget) {
+        tableBudget -= b.table.length;
+        return b;
+      }
+      unsaved.push(`'${b.name}' (${b.table.length} entries)`);
       return { ...b, table: null };
     }),
   };
+  if (unsaved.length) {
+    const named = unsaved.slice(0, 3).join(', ') + (unsaved.length > 3 ? ` and ${unsaved.length - 3} more` : '');
+    notes.push(`The tables of ${unsaved.length} bitmap${unsaved.length > 1 ? 's are' : ' is'} not saved: ${named}.`);
+  }
   let refcounts: SavedRuns | null = null;
   if (c.storedRefcounts) {
     const runs = encodeRuns(c.storedRefcounts);
@@ -175,7 +196,7 @@ export function buildReport(a: ReportInput, generator: string): Json {
     },
     storedRefcounts: refcounts && runsCodec.enc(refcounts),
     map: mapCodec.enc({ entries: Math.min(a.guestMap.length, MAX_SAVED_MAP_RANGES), encoding: MAP_ENCODING, ranges: encodeMap(a.guestMap.slice(0, MAX_SAVED_MAP_RANGES)), error: c.mapError }),
-    space: C.space.enc(a.space),
+    space: C.space.enc(a.space.bitmaps.length > MAX_SAVED_BITMAPS ? { ...a.space, bitmaps: a.space.bitmaps.slice(0, MAX_SAVED_BITMAPS) } : a.space),
     findings: findingsCodec.enc(a.findings.slice(0, MAX_FINDINGS)),
     findingTotals: totalsCodec.enc(a.findingTotals),
   };

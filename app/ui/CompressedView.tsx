@@ -5,7 +5,7 @@
 
 import { useEffect, useState } from 'react';
 import { readCluster } from '../state/actions';
-import { assembleStored, decompressCluster, storedSpan, type Decompressed } from './decompress';
+import { assembleStored, decompressCluster, storedSpan, type Decompressed } from '../format';
 import { hex } from './format';
 import { HexView } from './HexView';
 import type { CompressedPiece } from './place';

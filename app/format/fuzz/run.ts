@@ -11,6 +11,8 @@ import { Qcow2Error } from '../errors';
 import { guestMapJson } from '../guest-map';
 import { qemuInfoText } from '../info';
 import { describeCluster } from '../layout';
+import { assembleStored, decompressCluster, storedSpan } from '../decompress';
+import { buildReport, parseReport } from '../report';
 import { BytesSource } from '../source';
 import { FINDINGS_PER_CLASS_CAP } from '../spec';
 import { locate, type ImageLayout } from './locate';
@@ -137,6 +139,10 @@ export async function runCase(bytes: Uint8Array, name = 'fuzz.qcow2', o: RunOpti
   try {
     enter('contract');
     checkReport(a, bytes.length);
+    enter('saved analysis');
+    checkSavedAnalysis(a);
+    enter('decompress');
+    checkDecompression(a, bytes);
   } catch (e) {
     return fail(e instanceof ContractError ? 'contract' : 'crash', e, ms);
   }
@@ -174,4 +180,34 @@ export function checkReport(a: Analysis, fileSize: number): void {
   const n = a.check.roles.length;
   for (const k of new Set([0, 1, n >> 1, n - 2, n - 1, n])) describeCluster({ structures: a.structures, check: a.check }, k);
   if (typeof structuredClone === 'function') structuredClone(a);
+}
+
+/** The saved analysis the page downloads reads back (the page and the CLI write it for any report). */
+export function checkSavedAnalysis(a: Analysis): void {
+  const text = JSON.stringify(buildReport(a, 'qcowscope fuzz'));
+  const back = parseReport(text).analysis.check;
+  expect(JSON.stringify(back.counts) === JSON.stringify(a.check.counts), () => `saved analysis counts ${JSON.stringify(back.counts)}, the report ${JSON.stringify(a.check.counts)}`);
+  const r = a.check.roles;
+  expect(back.roles.length === r.length && back.roles.every((x, i) => x === r[i]), () => 'saved analysis roles differ from the report');
+}
+
+/** Compressed clusters previewed by the inspector: a few of them, first, last and between. */
+const DECOMPRESS_PER_CASE = 6;
+
+/** The inspector's preview of compressed clusters (bounded output, never throws). */
+export function checkDecompression(a: Analysis, bytes: Uint8Array): void {
+  const c = a.check.compressed;
+  const cs = a.check.clusterSize;
+  if (c.n === 0 || cs < 512) return;
+  const type = a.structures.header.compressionType === 1 ? 'zstd' : 'zlib';
+  const picks = new Set<number>();
+  for (let i = 0; i < DECOMPRESS_PER_CASE; i++) picks.add(Math.floor(((c.n - 1) * i) / (DECOMPRESS_PER_CASE - 1)));
+  for (const i of picks) {
+    const span = storedSpan(c.host[i]!, c.length[i]!, cs);
+    const clusters: (Uint8Array | null)[] = [];
+    for (let k = span.first; k <= span.last; k++) clusters.push(k * cs < bytes.length ? bytes.subarray(k * cs, Math.min(bytes.length, (k + 1) * cs)) : null);
+    const out = decompressCluster(type, assembleStored(c.host[i]!, span.length, cs, span.first, clusters), cs);
+    expect(out.bytes === null || out.bytes.length <= cs, () => `compressed cluster at ${c.host[i]} decompressed to ${out.bytes?.length} bytes, more than a cluster`);
+    expect(out.problem === null ? out.bytes?.length === cs : typeof out.problem === 'string', () => `compressed cluster at ${c.host[i]}: no problem reported for ${out.bytes?.length ?? 0} bytes`);
+  }
 }

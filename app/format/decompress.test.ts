@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
+// Decompression of one compressed cluster: deflate and zstd as QEMU reads them, with bounded work
+// on hostile input (bombs, frames that make fzstd spin or loop), and the stored-bytes helpers.
+
 import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../format/analyze';
-import { BytesSource } from '../format/source';
-import { samplePath } from '../format/testing/samples';
-import { splitClusterArrays } from '../worker/split';
 import { assembleStored, decompressCluster, inflateCluster, inflateStep, storedSpan, zstdCluster, zstdFrameLength } from './decompress';
-import { compressedIn, placeOf } from './place';
 
 /** The "file content" make.sh writes into the compressed samples: `seq 1 40000`. */
 const TEXT = new TextEncoder().encode(Array.from({ length: 40000 }, (_, i) => `${i + 1}\n`).join(''));
@@ -26,37 +23,6 @@ const SOURCE: Record<string, (guest: number) => { fill: number } | { text: numbe
   // -c -P 0xd0 at 0, text at 128k and 192k (offset 0 of the text both times), 0xd3 at 4M.
   'compressed-mixed': (g) => (g === 0 ? { fill: 0xd0 } : g === 0x20000 || g === 0x30000 ? { text: 0 } : { fill: 0xd3 }),
 };
-
-describe('decompressCluster on the compressed samples', () => {
-  it.each(Object.keys(SOURCE))('%s: every compressed guest cluster decompresses to the bytes make.sh wrote', async (name) => {
-    const bytes = new Uint8Array(readFileSync(samplePath(name)));
-    const a = await analyze(new BytesSource(bytes, name));
-    const r = { ...a, check: splitClusterArrays(a.check).rest };
-    const cs = a.structures.header.clusterSize;
-    const type = a.structures.header.compressionType === 1 ? 'zstd' : 'zlib';
-    expect(type).toBe(name.endsWith('zstd') ? 'zstd' : 'zlib');
-    const seen = new Set<number>();
-    for (let k = 0; k * cs < bytes.length; k++) {
-      const pieces = compressedIn(r, k);
-      if (pieces.length === 0) continue;
-      if (pieces.some((p) => Math.floor(p.host / cs) === k)) expect(placeOf(r, k)?.kind).toBe('compressed');
-      for (const p of pieces) {
-        if (seen.has(p.guest)) continue;
-        seen.add(p.guest);
-        const span = storedSpan(p.host, p.length, cs);
-        const clusters = [];
-        for (let c = span.first; c <= span.last; c++) clusters.push(c * cs < bytes.length ? bytes.subarray(c * cs, (c + 1) * cs) : null);
-        const out = decompressCluster(type, assembleStored(p.host, span.length, cs, span.first, clusters), cs);
-        expect(out.problem, `guest 0x${p.guest.toString(16)}`).toBeNull();
-        const src = SOURCE[name]!(p.guest);
-        const want = 'fill' in src ? new Uint8Array(cs).fill(src.fill) : TEXT.subarray(src.text, src.text + cs);
-        expect(out.bytes!.length).toBe(cs);
-        expect(Buffer.from(out.bytes!).equals(Buffer.from(want)), `guest 0x${p.guest.toString(16)}`).toBe(true);
-      }
-    }
-    expect(seen.size).toBe(a.check.counts.compressedClusters);
-  });
-});
 
 describe('decompressCluster on damaged input', () => {
   const cs = 4096;

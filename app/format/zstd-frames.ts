@@ -1,122 +1,12 @@
-// Decompression of one compressed guest cluster for the inspector's preview (spec: "Compressed
-// Clusters Descriptor"; QEMU block/qcow2-threads.c). compression_type 0 stores a RAW deflate stream
-// (no zlib header), type 1 zstd frames. The descriptor only knows the stored size to the sector, so
-// trailing bytes after the stream are normal. QEMU accepts the result only when it fills the whole
-// cluster; anything else is an I/O error on read, reported here as a problem beside whatever could
-// be decompressed. Pure; never throws.
-//
-// This runs on the page's main thread on bytes from an untrusted image, so the work is bounded, not
-// only the output: deflate is fed to fflate in small steps and stopped once a cluster is out; zstd
-// frames are walked block by block (RFC 8878), every compressed block's literals, Huffman weights,
-// FSE tables and sequence lengths checked, before fzstd decodes them into a buffer of exactly the
-// size the walk found. fzstd trusts its input: a block whose sequences claim 6 GB of matches spins
-// for seconds, and Huffman weights coded with zero-bit FSE states loop forever.
+// zstd (compression_type 1) of one compressed cluster, as QEMU's qcow2_zstd_decompress reads it
+// (block/qcow2-threads.c). Frames are walked block by block (RFC 8878), every compressed block's
+// literals, Huffman weights, FSE tables and sequence lengths checked, before fzstd decodes them into
+// a buffer of exactly the size the walk found. fzstd trusts its input: a block whose sequences
+// claim 6 GB of matches spins for seconds, and Huffman weights coded with zero-bit FSE states loop
+// forever; the walk refuses both (zstd -d rejects them too).
 
-import { Inflate } from 'fflate';
 import { decompress as zstdDecompress } from 'fzstd';
-
-export interface Decompressed {
-  /** The decompressed bytes (at most one cluster), or null when nothing could be decompressed. */
-  readonly bytes: Uint8Array | null;
-  /** What QEMU would make of it, when not a full cluster: null means QEMU reads it fine. */
-  readonly problem: string | null;
-}
-
-/** Decompresses `stored` (the descriptor's bytes) into at most `clusterSize` bytes. */
-export function decompressCluster(type: 'zlib' | 'zstd', stored: Uint8Array, clusterSize: number): Decompressed {
-  const r = type === 'zlib' ? inflateCluster(stored, clusterSize) : zstdCluster(stored, clusterSize);
-  return { bytes: r.bytes, problem: r.problem };
-}
-
-const fails = (why: string): string => `${why}: QEMU fails to read it (I/O error)`;
-
-function shortOf(n: number, cs: number): string | null {
-  return n === cs ? null : fails(`decompresses to ${n} bytes, not the ${cs} of a cluster`);
-}
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-// ---------------------------------------------------------------------------------------- deflate
-
-/**
- * Stored bytes handed to fflate at a time. One push inflates all of it, up to ~1032 output bytes
- * per input byte (258-byte matches in 2-bit codes), so this bounds the overshoot past a cluster.
- */
-export function inflateStep(cs: number): number {
-  return Math.min(4096, Math.max(256, cs >> 6));
-}
-
-/**
- * Input after which a stream that has produced nothing is given up: a stored block is at most
- * 65535 + 5 bytes, so any longer silence is empty blocks or bytes after the end of the stream.
- */
-const SILENT_INPUT = 65540;
-
-export interface Inflated extends Decompressed {
-  /** Bytes fflate produced, kept or not: at most about cluster size + 1032 × inflateStep + 64 KiB. */
-  readonly produced: number;
-  /** Stored bytes handed to fflate. */
-  readonly consumed: number;
-}
-
-/**
- * Inflates like QEMU's qcow2_zlib_decompress (inflate with Z_FINISH into one cluster): success
- * once the cluster is full, whatever follows; the stream ending short or breaking first fails.
- */
-export function inflateCluster(stored: Uint8Array, cs: number): Inflated {
-  const out = new Uint8Array(cs);
-  let kept = 0;
-  let produced = 0;
-  const inflater = new Inflate((chunk) => {
-    produced += chunk.length;
-    const take = Math.min(chunk.length, cs - kept);
-    if (take > 0) out.set(chunk.subarray(0, take), kept);
-    kept += take;
-  });
-  const step = inflateStep(cs);
-  let consumed = 0;
-  let silentSince = 0;
-  let ended = false;
-  let result: Decompressed | null = null;
-  try {
-    // Past a full cluster, one more push tells "exactly a cluster" from "more" (QEMU reads both).
-    while (produced <= cs && consumed < stored.length) {
-      const before = produced;
-      const next = Math.min(stored.length, consumed + step);
-      // Never final here: a final push that breaks keeps back the output it made before.
-      inflater.push(stored.subarray(consumed, next));
-      consumed = next;
-      if (produced > before) silentSince = consumed;
-      else if (consumed - silentSince > SILENT_INPUT && consumed < stored.length) {
-        // fflate keeps appending input after the end of the stream: stop before that grows. A
-        // final push of one more byte throws unless the stream has ended (a final block cannot
-        // start and end in one byte); an empty one may not.
-        if (kept < cs) {
-          try {
-            inflater.push(stored.subarray(consumed, consumed + 1), true);
-            consumed++;
-            ended = true;
-          } catch {
-            result = { bytes: kept ? out.subarray(0, kept) : null, problem: `the deflate stream gives no output for ${consumed - silentSince} bytes after ${kept} bytes: not decompressed further` };
-          }
-        }
-        break;
-      }
-    }
-    // All input in and the cluster not full: an empty final push throws unless the stream ended
-    // (or stopped at a block boundary, which fflate also accepts: QEMU fails on both).
-    if (!ended && result === null && kept < cs) inflater.push(new Uint8Array(0), true);
-  } catch (e) {
-    // A cluster already full is what QEMU keeps; damage after it is never read.
-    if (kept < cs) result = { bytes: null, problem: fails(`not a valid raw deflate stream (${messageOf(e)})`) };
-  }
-  result ??= produced > cs
-    ? { bytes: out, problem: 'the stream holds more than a cluster: QEMU reads only its first cluster' }
-    : { bytes: out.subarray(0, kept), problem: shortOf(kept, cs) };
-  return { ...result, produced, consumed };
-}
-
-// ------------------------------------------------------------------------------------------- zstd
+import { fails, messageOf, shortOf, type Decompressed } from './decompress-result';
 
 const ZSTD_MAGIC = 0xfd2fb528;
 /** Skippable frames: magic 0x184D2A50–0x184D2A5F, a 4-byte size, that many bytes (RFC 8878 §3.1.2). */
@@ -569,31 +459,4 @@ export function zstdCluster(stored: Uint8Array, cs: number): ZstdDecompressed {
   }
   if (total > cs) return { bytes: out.subarray(0, cs), problem: fails('the frame holds more than a cluster'), planned: total };
   return { bytes: out, problem: problem ?? shortOf(total, cs), planned: total };
-}
-
-// ------------------------------------------------------------------------------- stored bytes
-
-/** Host clusters [first, last] to read for a descriptor's bytes, capped at two clusters of input. */
-export function storedSpan(host: number, length: number, clusterSize: number): { first: number; last: number; length: number } {
-  const len = Math.max(0, Math.min(length, 2 * clusterSize));
-  const first = Math.floor(host / clusterSize);
-  return { first, last: Math.floor((host + Math.max(1, len) - 1) / clusterSize), length: len };
-}
-
-/**
- * The descriptor's bytes cut out of the host clusters read from `first` on (`clusters[i]` is
- * cluster first + i, null when past the end of the file). Bytes past the end read as zeros, as
- * QEMU's file driver pads a read past the end of the file.
- */
-export function assembleStored(host: number, length: number, clusterSize: number, first: number, clusters: readonly (Uint8Array | null)[]): Uint8Array {
-  const out = new Uint8Array(length);
-  const start = host - first * clusterSize;
-  clusters.forEach((c, i) => {
-    if (!c) return;
-    const base = i * clusterSize - start;
-    const from = Math.max(0, -base);
-    const to = Math.min(c.length, length - base);
-    if (to > from) out.set(c.subarray(from, to), base + from);
-  });
-  return out;
 }
