@@ -188,6 +188,7 @@ function report(r) {
     const b = r.browser;
     lines.push(
       `chromium: header on screen ${f(b.headerMs, 0)} ms after the pick (target ≤ ${t.headerMs}: ${mark('headerMs')}); done ${f(b.doneSeconds, 3)} s = ${f(r.ratios.browserVsCheck)} × check (target ≤ ${t.browserVsCheck}: ${mark('browserVsCheck')})`,
+      `  reading alone (${b.readFloor.clusters} L2 tables and refcount blocks from the File, nothing computed): ${f(b.readFloor.seconds, 3)} s = ${f(r.ratios.browserReadFloorVsCheck)} × check`,
       `  longest main-thread task: ${f(b.longestTaskLoadingMs, 0)} ms while loading, ${f(b.longestTaskPanZoomMs, 0)} ms while panning/zooming (target ≤ ${t.longTaskMs}: ${mark('longestTaskMs')})`,
       `  map: ${f(b.fps, 0)} frames/s panning and zooming (target ≥ ${t.fps}: ${mark('fps')}), p95 frame ${f(b.p95FrameMs, 1)} ms, longest ${f(b.maxFrameMs, 1)} ms`,
     );
@@ -223,10 +224,12 @@ async function main() {
       const stats = JSON.parse(sh('node', [CLI, 'stats', img.path]).toString());
       Object.assign(r, { hostClusters: stats.hostClusters, metadataBytes: stats.metadataBytes, nodeBytesRead: stats.bytesRead, nodeReads: stats.reads, engineSeconds: stats.seconds, engineHeapMiB: stats.peakMiB });
       r.browser = browser ? await browser.run(img.path) : null;
+      if (r.browser) r.browser.readFloor = await browser.readFloor(img.path);
       r.ratios = {
         nodeVsCheck: r.node.seconds / r.qemuCheck.seconds,
         nodeCpuVsCheckCpu: r.node.cpuSeconds / r.qemuCheck.cpuSeconds,
         browserVsCheck: r.browser ? r.browser.doneSeconds / r.qemuCheck.seconds : null,
+        browserReadFloorVsCheck: r.browser ? r.browser.readFloor.seconds / r.qemuCheck.seconds : null,
         bytesReadVsMetadata: r.nodeBytesRead / Math.max(1, r.metadataBytes),
         nodePeakBytesPerClusterOver64MiB: ((r.node.peakRssMiB - TARGETS.fixedMiB) * 2 ** 20) / Math.max(1, r.hostClusters),
       };

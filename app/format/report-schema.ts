@@ -16,7 +16,8 @@ import * as S from './spec';
 
 const U32 = 0xffff_ffff;
 const u32 = int(0, U32);
-const count = int();
+/** A count of clusters, bits or bytes: from a damaged header (virtual size 2^64) past 2^53 too. */
+const count = wide;
 /**
  * A file offset or byte count held as a number: read from a possibly damaged header or table, so
  * anything up to 2^64 (the nearest double above 2^53).

@@ -157,6 +157,16 @@ describe('a saved analysis of a damaged image reads back (found by the fuzzer)',
     expect(roundTrip(a).saved.analysis.guestMap).toEqual(a.guestMap);
   });
 
+  it('keeps counts past 2^53 (a virtual size of 2^64 - 1, a bitmap of 2^63-byte granularity)', async () => {
+    const a = await damaged('cluster-512', { 'header.size': 0xffff_ffff_ffff_ffffn });
+    expect(a.check.counts.totalClusters).toBeGreaterThan(2 ** 53);
+    const back = roundTrip(a).saved.analysis;
+    expect(back.check.counts).toEqual(a.check.counts);
+    const b = await damaged('seed-offset-one-bitmap', { 'bitmap[0].granularity_bits': 63 });
+    expect(b.space.bitmaps[0]?.granularity).toBe(2 ** 63);
+    expect(roundTrip(b).saved.analysis.space).toEqual(b.space);
+  });
+
   it('saves the first 1024 of 65535 bitmap directory entries, and says so', async () => {
     const a = await damaged('bitmaps', { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': 0x10_0000_0000n });
     const n = a.structures.bitmapDirectory?.bitmaps.length ?? 0;

@@ -107,7 +107,7 @@ const checkCodec = obj<SavedCheck>({
   clusterSize: int(512, 2 ** 30),
   highestCluster: int(),
   snapshotExclusiveClusters: u32s(S.MAX_SNAPSHOTS),
-  mapTruncatedAt: nullable(int()),
+  mapTruncatedAt: nullable(wide),
 });
 
 interface SavedRuns {
