@@ -5,14 +5,15 @@
 // zero-offset bitmap is listed in the legend with no cluster. Screenshots go to the output folder.
 
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { Role } from '../app/format/roles';
 import { reference } from '../app/format/testing/samples';
 import { ROLE_COLOR, rgb } from '../app/map/palette';
 import { GUEST_KIND_COLOR } from '../app/map/guest-raster';
 import { GuestKind } from '../app/map/guest-layout';
-import { bigImage, openTab, openViaPicker, samplePath, waitDone } from './helpers';
+import { bigImage, openTab, openViaPicker, samplePath, tmpFile, waitDone } from './helpers';
 
 interface MapRange { start: number; length: number; depth: number; data: boolean; offset?: number }
 type RGB = [number, number, number];
@@ -91,6 +92,30 @@ test('v3: a clicked L2 table shows the host offsets qemu-img map reports; a refc
   await clickCell(page, hostMap(page), 0);
   await expect(inspector(page)).toHaveAttribute('data-place', 'header');
   await expect(inspector(page).locator('tr[data-field="magic"]')).toContainText('514649fb');
+});
+
+test('a zstd cluster crafted to make fzstd loop forever: from file://, the preview names the problem and the page stays usable', async ({ page }) => {
+  const { b, u64, cs } = image('compressed-zstd');
+  const entry = b.readBigUInt64BE((u64(u64(40)) & 0x00ff_ffff_ffff_fe00) + 8);
+  const host = Number(entry & ((1n << BigInt(62 - (Math.log2(cs) - 8))) - 1n));
+  // Literals whose Huffman weights are FSE-coded with states that read no bits (fzstd never ends).
+  const body = [0x02, 0x41, 0x02, 5, 0xf1, 0x07, 0xff, 0xff, 0x01, 0, 0, 0, 0x01, 0];
+  const h = (body.length << 3) | (2 << 1) | 1;
+  const frame = [0x28, 0xb5, 0x2f, 0xfd, 0x20, 16, h & 0xff, (h >> 8) & 0xff, h >> 16, ...body];
+  const bytes = Uint8Array.from(b);
+  bytes.set(frame, host);
+  const path = tmpFile('zstd-loop.qcow2', bytes);
+  await page.goto(pathToFileURL(resolve('dist/qcowscope.html')).href);
+  await openViaPicker(page, [path]);
+  await waitDone(page, 'zstd-loop.qcow2');
+  await expect(hostMap(page)).toHaveAttribute('data-cols', /^\d+$/);
+  await clickCell(page, hostMap(page), Math.floor(host / cs));
+  await inspector(page).locator('tr[data-guest="65536"]').click();
+  await expect(inspector(page).getByTestId('decompress-problem')).toContainText('Huffman weights');
+  await shot(page, 'inspector-zstd-loop');
+  // The other guest clusters of the same host cluster still decompress (0x0 holds pattern 0xc0).
+  await inspector(page).locator('tr[data-guest="0"]').click();
+  await expect(inspector(page).getByTestId('decompressed-summary')).toHaveAttribute('data-uniform', String(0xc0));
 });
 
 for (const [name, type] of [['compressed-zlib', 'raw deflate'], ['compressed-zstd', 'zstd']] as const) {

@@ -4,6 +4,7 @@
 // worker). The one AnalysisClient is created on first use.
 
 import { AnalysisClient, type ClientEvent, type ClusterBytes } from '../worker/client';
+import { DecompressClient, type Decompressed } from '../worker/decompress-client';
 import { dropClusterArrays, putClusterBatch } from './registry';
 import { isSavedAnalysis, readSaved, type SavedEntry } from './saved';
 import { newFileEntry, useApp, type AppState, type FileEntry, type Highlight, type Tab } from './store';
@@ -91,6 +92,17 @@ export function setTab(tab: Tab): void {
 
 export function setDragging(dragging: boolean): void {
   if (useApp.getState().dragging !== dragging) useApp.setState({ dragging });
+}
+
+let decompressor: DecompressClient | null = null;
+
+/**
+ * A compressed cluster's stored bytes decompressed (at most one cluster), in the decompressor's
+ * worker under its time budget; never rejects.
+ */
+export function decompressStored(kind: 'zlib' | 'zstd', stored: Uint8Array, clusterSize: number): Promise<Decompressed> {
+  decompressor ??= new DecompressClient();
+  return decompressor.decompress(kind, stored, clusterSize);
 }
 
 /** Bytes of host cluster `index` of the file on screen. */

@@ -1,11 +1,12 @@
 // The inspector's view of a host cluster holding compressed data: the compressed guest clusters whose
 // stored bytes lie in it (from the check's compressed index), and for the one picked, its stored
 // bytes read on demand from the worker (one or two host clusters: a stream may run into the next)
-// and decompressed (decompress.ts) into a hex preview. Failures are shown as messages, never thrown.
+// and decompressed in the decompressor's worker (app/format/decompress.ts, under a time budget)
+// into a hex preview. Failures are shown as messages, never thrown.
 
 import { useEffect, useState } from 'react';
-import { readCluster } from '../state/actions';
-import { assembleStored, decompressCluster, storedSpan, type Decompressed } from '../format';
+import { decompressStored, readCluster } from '../state/actions';
+import { assembleStored, storedSpan, type Decompressed } from '../format';
 import { hex } from './format';
 import { HexView } from './HexView';
 import type { CompressedPiece } from './place';
@@ -56,7 +57,10 @@ export function CompressedView({ pieces, clusterSize, compressionType, scope }: 
     if (host < 0 || type === null) return;
     let live = true;
     readStored({ host, length, guest }, clusterSize).then(
-      (stored) => live && setPreview({ key, stored: stored.length, result: decompressCluster(type, stored, clusterSize) }),
+      async (stored) => {
+        const result = await decompressStored(type, stored, clusterSize);
+        if (live) setPreview({ key, stored: stored.length, result });
+      },
       (e: unknown) => live && setPreview({ key, error: e instanceof Error ? e.message : String(e) }),
     );
     return () => {
