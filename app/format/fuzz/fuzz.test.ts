@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyze } from '../analyze';
 import { Findings } from '../errors';
 import { BytesSource } from '../source';
 import { loadHeaderStage, loadStructures } from '../structures';
@@ -54,6 +55,16 @@ describe('locate', () => {
     for (const t of [s.l1, ...s.snapshotL1]) for (const e of t ?? []) if (e & 0x00ff_ffff_ffff_fe00n) l2.add(Number(e & 0x00ff_ffff_ffff_fe00n));
     expect(new Set(l.tables.filter((t) => t.kind === 'l2').map((t) => t.offset))).toEqual(l2);
     if (s.luks) expect(l.regions.find((r) => r.name === 'LUKS header')?.offset).toBe(s.luks.offset);
+  });
+
+  it.each(['compressed-zlib', 'compressed-zstd', 'compressed-mixed'])('finds in %s the compressed streams the check indexes', async (name) => {
+    const b = bytesOf(name);
+    const l = locate(b);
+    const a = await analyze(new BytesSource(b, name));
+    const c = a.check.compressed;
+    const want = Array.from({ length: c.n }, (_, i) => `${c.host[i]}+${c.length[i]}`).sort();
+    expect(l.compressed.map((r) => `${r.offset}+${r.length}`).sort()).toEqual(want);
+    expect(want.length).toBeGreaterThan(0);
   });
 
   it('never throws on damaged bytes', () => {

@@ -50,6 +50,8 @@ export interface ImageLayout {
   readonly regions: readonly Region[];
   /** Host offsets of (a bounded sample of) data clusters the active L2 tables point at. */
   readonly dataClusters: readonly number[];
+  /** Stored bytes of (a bounded sample of) compressed guest clusters: descriptor offset and size. */
+  readonly compressed: readonly Region[];
   /** First free byte of cluster 0 after the extension list (where a new extension may go), or -1. */
   readonly extensionEnd: number;
 }
@@ -98,6 +100,7 @@ export function locate(bytes: Uint8Array): ImageLayout {
   const tables: Table[] = [];
   const regions: Region[] = [];
   const dataClusters: number[] = [];
+  const compressed: Region[] = [];
   const size = bytes.length;
   const version = r.u32(4);
   const bits = r.u32(20);
@@ -139,7 +142,10 @@ export function locate(bytes: Uint8Array): ImageLayout {
     regions.push({ name: `L2 table at ${l2}`, offset: l2, length: cs });
     for (let i = 0; i < l2Entries && dataClusters.length < MAX_DATA_CLUSTERS; i++) {
       const at = l2 + i * (extL2 ? 16 : 8);
-      if (r.u32(at) & 0x40000000) continue;
+      if (r.u32(at) & 0x40000000) {
+        if (compressed.length < MAX_DATA_CLUSTERS) compressed.push(compressedStream(r, at, bits, i));
+        continue;
+      }
       const d = r.offsetAt(at);
       if (d > 0 && d % cs === 0 && d + cs <= size) dataClusters.push(d);
     }
@@ -162,7 +168,19 @@ export function locate(bytes: Uint8Array): ImageLayout {
       regions.push({ name: `refcount block ${i}`, offset: rb, length: cs });
     }
   }
-  return { fileSize: size, clusterSize: cs, fields, names, tables, regions, dataClusters, extensionEnd };
+  return { fileSize: size, clusterSize: cs, fields, names, tables, regions, dataClusters, compressed: compressed.filter((c) => c.length > 0 && c.offset < size), extensionEnd };
+}
+
+/** The stored bytes a compressed L2 entry describes (spec: "Compressed Clusters Descriptor"). */
+function compressedStream(r: Bytes, at: number, clusterBits: number, index: number): Region {
+  const x = clusterBits - 8; // bits of the sector count
+  const hi = r.u32(at);
+  const lo = r.u32(at + 4);
+  const offsetBits = 62 - x;
+  const low = lo % 2 ** Math.min(32, offsetBits);
+  const offset = (hi & (2 ** Math.max(0, offsetBits - 32) - 1)) * 2 ** 32 + low;
+  const sectors = (hi >>> (offsetBits - 32)) & (2 ** x - 1); // bits offsetBits..61, all in the high word
+  return { name: `compressed stream of L2 entry ${index}`, offset, length: (sectors + 1) * 512 - (offset % 512) };
 }
 
 /** Walks the extension list; returns the first byte after its end marker (or -1). */

@@ -6,6 +6,7 @@
 import { boundaryValues, FIELD_VALUES, HOSTILE_NAMES, U64_MAX } from './hostile';
 import type { Field, ImageLayout, NameSlot, Table } from './locate';
 import { Rng } from './prng';
+import { deflateSync } from 'fflate';
 import * as S from '../spec';
 
 export interface Mutation {
@@ -14,10 +15,10 @@ export interface Mutation {
   readonly ops: readonly string[];
 }
 
-export type OpKind = 'field' | 'entry' | 'name' | 'flip' | 'fill' | 'copy' | 'extension' | 'grow' | 'truncate';
+export type OpKind = 'field' | 'entry' | 'name' | 'flip' | 'fill' | 'copy' | 'extension' | 'grow' | 'truncate' | 'compressed';
 
 const OP_WEIGHTS: readonly [OpKind, number][] = [
-  ['field', 30], ['entry', 25], ['name', 8], ['flip', 10], ['fill', 6], ['copy', 4], ['extension', 6], ['grow', 2], ['truncate', 9],
+  ['field', 30], ['entry', 25], ['name', 8], ['flip', 10], ['fill', 6], ['copy', 4], ['extension', 6], ['grow', 2], ['truncate', 9], ['compressed', 6],
 ];
 
 const hexOf = (v: bigint | number) => '0x' + v.toString(16);
@@ -195,6 +196,60 @@ function addExtension(b: Uint8Array, l: ImageLayout, rng: Rng): string {
   return `extension ${hexOf(type)} length ${lengthValue} (${body.length} bytes)`;
 }
 
+let zlibBomb: Uint8Array | null = null;
+
+/** A raw deflate stream of 256 KiB of zeros (about 260 bytes: fits any compressed descriptor). */
+function deflateBomb(): Uint8Array {
+  zlibBomb ??= deflateSync(new Uint8Array(256 * 1024), { level: 9 });
+  return zlibBomb;
+}
+
+/** A zstd frame with no content size and `n` RLE blocks of 128 KiB each (4 bytes of input per block). */
+function zstdBomb(n: number): Uint8Array {
+  const out = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x88]; // no content size, 128 MiB window
+  for (let i = 0; i < n; i++) {
+    const h = ((128 * 1024) << 3) | (1 << 1) | (i === n - 1 ? 1 : 0);
+    out.push(h & 0xff, (h >> 8) & 0xff, h >>> 16, 0xaa);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Damages the stored bytes of a compressed cluster: flips, runs, a cut, or a decompression bomb. */
+function mutateCompressed(b: Uint8Array, l: ImageLayout, rng: Rng): string {
+  const c = rng.pick(l.compressed);
+  const end = Math.min(b.length, c.offset + c.length);
+  const len = end - c.offset;
+  if (len <= 0) return `${c.name}: past the end of the file`;
+  const zstd = b[104] === 1;
+  switch (rng.int(5)) {
+    case 0: {
+      const n = 1 + rng.int(8);
+      for (let i = 0; i < n; i++) {
+        const at = c.offset + rng.int(len);
+        b[at] = b[at]! ^ (1 << rng.int(8));
+      }
+      return `${c.name}: ${n} bits flipped`;
+    }
+    case 1: {
+      const at = c.offset + rng.int(len);
+      const n = Math.min(end - at, 1 + rng.int(16));
+      for (let i = 0; i < n; i++) b[at + i] = rng.int(256);
+      return `${c.name}: ${n} random bytes at ${at}`;
+    }
+    case 2: {
+      const at = c.offset + rng.int(len);
+      b.fill(rng.pick([0, 0xff]), at, end);
+      return `${c.name}: cut at ${at}`;
+    }
+    default: {
+      const bomb = zstd ? zstdBomb(Math.max(1, Math.floor((len - 6) / 4))) : deflateBomb();
+      const n = Math.min(len, bomb.length);
+      b.set(bomb.subarray(0, n), c.offset);
+      return `${c.name}: ${zstd ? 'zstd RLE' : 'deflate'} bomb of ${n} bytes`;
+    }
+  }
+}
+
 /** Sizes to cut the file to: the boundaries of every structure, and one byte either side. */
 export function truncationPoints(l: ImageLayout): number[] {
   const out = new Set<number>([0, 1, 3, 4, 8, 20, 71, 72, 100, 103, 104, l.clusterSize - 1, l.clusterSize]);
@@ -222,6 +277,9 @@ export function mutate(original: Uint8Array, l: ImageLayout, rng: Rng): Mutation
       }
       case 'entry':
         if (l.tables.length) ops.push(mutateEntries(b, l, rng));
+        break;
+      case 'compressed':
+        if (l.compressed.length) ops.push(mutateCompressed(b, l, rng));
         break;
       case 'name':
         if (l.names.length) ops.push(mutateName(b, l, rng));
