@@ -1,32 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeWorker } from './fake-worker';
 import type { ClientEvent } from './client';
 
-/** A stand-in for the inlined worker: records what it is sent; the test plays its replies. */
-class FakeWorker {
-  static all: FakeWorker[] = [];
-  sent: unknown[] = [];
-  terminated = false;
-  onmessage: ((ev: MessageEvent<unknown>) => void) | null = null;
-  onmessageerror: (() => void) | null = null;
-  onerror: ((ev: ErrorEvent) => void) | null = null;
-  constructor() {
-    FakeWorker.all.push(this);
-  }
-  postMessage(m: unknown): void {
-    this.sent.push(m);
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-  reply(data: unknown): void {
-    this.onmessage?.({ data } as MessageEvent<unknown>);
-  }
-  crash(message: string): void {
-    this.onerror?.({ message, preventDefault: () => {} } as ErrorEvent);
-  }
-}
 
-vi.mock('./analysis.worker?worker&inline', () => ({ default: FakeWorker }));
+vi.mock('./analysis.worker?worker&inline', async () => ({ default: (await import('./fake-worker')).FakeWorker }));
 
 const { AnalysisClient } = await import('./client');
 const file = () => new File([new Uint8Array(8)], 'a.qcow2');

@@ -1,33 +1,11 @@
 // The decompressor's client with a stand-in worker: answers by id, a silent worker ended at the
 // budget with the problem said, a crashed one replaced, malformed answers refused; and the guards.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeWorker } from './fake-worker';
 import { isDecompressReply, isDecompressRequest } from './decompress-protocol';
 
-class FakeWorker {
-  static all: FakeWorker[] = [];
-  sent: { id: number }[] = [];
-  terminated = false;
-  onmessage: ((ev: MessageEvent<unknown>) => void) | null = null;
-  onmessageerror: (() => void) | null = null;
-  onerror: ((ev: ErrorEvent) => void) | null = null;
-  constructor() {
-    FakeWorker.all.push(this);
-  }
-  postMessage(m: { id: number }): void {
-    this.sent.push(m);
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-  reply(data: unknown): void {
-    this.onmessage?.({ data } as MessageEvent<unknown>);
-  }
-  crash(message: string): void {
-    this.onerror?.({ message, preventDefault: () => {} } as ErrorEvent);
-  }
-}
 
-vi.mock('./decompress.worker?worker&inline', () => ({ default: FakeWorker }));
+vi.mock('./decompress.worker?worker&inline', async () => ({ default: (await import('./fake-worker')).FakeWorker }));
 const { DecompressClient } = await import('./decompress-client');
 
 const CS = 65536;
@@ -46,7 +24,7 @@ describe('DecompressClient', () => {
     const b = c.decompress('zstd', stored, CS);
     const w = FakeWorker.all[0]!;
     expect(FakeWorker.all).toHaveLength(1);
-    expect(w.sent.map((m) => m.id)).toEqual([1, 2]);
+    expect(w.sent.map((m) => (m as { id: number }).id)).toEqual([1, 2]);
     w.reply({ id: 2, bytes: null, problem: 'bad frame' });
     w.reply({ id: 1, bytes: new Uint8Array(CS).fill(7), problem: null });
     await expect(b).resolves.toEqual({ bytes: null, problem: 'bad frame' });
