@@ -5,6 +5,7 @@
 import type { FileEntry } from '../state/store';
 import type { HeaderStagePayload } from '../worker/protocol';
 import { formatBytes, hex, hexBytes, hexField } from './format';
+import { ColumnHeads } from './ColumnHeads';
 
 export function HeaderPanel({ file }: { file: FileEntry }) {
   const stage = file.stage;
@@ -29,14 +30,7 @@ function HeaderFields({ stage }: { stage: HeaderStagePayload }) {
     <section aria-labelledby="hdr-fields">
       <h3 id="hdr-fields">Header fields (version {stage.header.version}, {stage.header.headerLength} bytes)</h3>
       <table className="fields">
-        <thead>
-          <tr>
-            <th scope="col">offset</th>
-            <th scope="col">field</th>
-            <th scope="col">raw</th>
-            <th scope="col">value</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['offset', 'field', 'raw', 'value']} />
         <tbody>
           {stage.header.fields.map((f) => (
             <tr key={f.name}>
@@ -61,15 +55,7 @@ function Extensions({ stage }: { stage: HeaderStagePayload }) {
         <p className="muted">none</p>
       ) : (
         <table className="fields">
-          <thead>
-            <tr>
-              <th scope="col">offset</th>
-              <th scope="col">type</th>
-              <th scope="col">name</th>
-              <th scope="col">length</th>
-              <th scope="col">content</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['offset', 'type', 'name', 'length', 'content']} />
           <tbody>
             {ext.list.map((e) => (
               <tr key={e.offset} className={e.known ? undefined : 'unknown'}>
@@ -87,13 +73,7 @@ function Extensions({ stage }: { stage: HeaderStagePayload }) {
         <>
           <h4>Feature name table</h4>
           <table className="fields compact">
-            <thead>
-              <tr>
-                <th scope="col">type</th>
-                <th scope="col">bit</th>
-                <th scope="col">name</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['type', 'bit', 'name']} />
             <tbody>
               {ext.featureTable.map((f) => (
                 <tr key={f.offset}>
@@ -160,15 +140,7 @@ function Luks({ stage }: { stage: HeaderStagePayload }) {
         <dt>UUID</dt><dd className="mono">{l.uuid}</dd>
       </dl>
       <table className="fields compact">
-        <thead>
-          <tr>
-            <th scope="col">slot</th>
-            <th scope="col">active</th>
-            <th scope="col">iterations</th>
-            <th scope="col">stripes</th>
-            <th scope="col">key material (sectors)</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['slot', 'active', 'iterations', 'stripes', 'key material (sectors)']} />
         <tbody>
           {l.slots.map((s) => (
             <tr key={s.index}>

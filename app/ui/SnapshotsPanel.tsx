@@ -5,6 +5,7 @@ import { useState } from 'react';
 import type { FileEntry } from '../state/store';
 import { snapshotSpace } from './derive';
 import { formatBytes, formatDate, hex, plural } from './format';
+import { ColumnHeads } from './ColumnHeads';
 
 /** Rows rendered at first; a hostile table may hold 65536 snapshots. */
 const PAGE = 500;
@@ -26,17 +27,7 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
       </p>
       <div className="table-scroll">
         <table className="fields">
-          <thead>
-            <tr>
-              <th scope="col">id</th>
-              <th scope="col">name</th>
-              <th scope="col">date (UTC)</th>
-              <th scope="col">VM state</th>
-              <th scope="col">disk size</th>
-              <th scope="col">L1 table</th>
-              <th scope="col">deleting it frees</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['id', 'name', 'date (UTC)', 'VM state', 'disk size', 'L1 table', 'deleting it frees']} />
           <tbody>
             {table.snapshots.slice(0, shown).map((sn) => {
               const free = frees?.get(sn.index);

@@ -7,6 +7,7 @@ import { ROLE_COLOR } from '../map/palette';
 import type { FileEntry } from '../state/store';
 import { spaceRows, spaceNotes, type SpaceRow } from './derive';
 import { formatBytes, formatCount, percent } from './format';
+import { ColumnHeads } from './ColumnHeads';
 
 const W = 480;
 const BAR_H = 18;
@@ -29,14 +30,7 @@ export function SpacePanel({ file }: { file: FileEntry }) {
       <StackedBar rows={rows} total={total} />
       <Bars rows={rows} />
       <table className="fields">
-        <thead>
-          <tr>
-            <th scope="col">kind</th>
-            <th scope="col">bytes</th>
-            <th scope="col">clusters</th>
-            <th scope="col">share</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['kind', 'bytes', 'clusters', 'share']} />
         <tbody>
           {rows.map((r) => (
             <tr key={r.key} data-space={r.key}>
