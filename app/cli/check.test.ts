@@ -71,6 +71,45 @@ describe('qcowscope check', () => {
   });
 });
 
+describe.runIf(hasQemuImg())('qcowscope check on OFLAG_COPIED damage, against the live qemu-img', () => {
+  // COPIED flipped on the first two used active L1 entries and on the first two used entries of
+  // each of their L2 tables: qemu-img prints, per L1 entry, its own line followed by its table's.
+  it.each(['cluster-512', 'zero-clusters', 'v3'])('%s: stdout, stderr and exit code are qemu-img\'s, line for line', (name) => {
+    const b = Buffer.from(readFileSync(join(SAMPLES, `${name}.qcow2`)));
+    const cs = 2 ** b.readUInt32BE(20);
+    const l1 = Number(b.readBigUInt64BE(40));
+    let flipped = 0;
+    for (let i = 0; i < b.readUInt32BE(36) && flipped < 2; i++) {
+      const e = b.readBigUInt64BE(l1 + 8 * i);
+      const t = Number(e & 0x00ff_ffff_ffff_fe00n);
+      if (t === 0) continue;
+      b.writeBigUInt64BE(e ^ (1n << 63n), l1 + 8 * i);
+      flipped++;
+      let entries = 0;
+      for (let j = 0; j < cs / 8 && entries < 2; j++) {
+        const v = b.readBigUInt64BE(t + 8 * j);
+        if ((v & 0x00ff_ffff_ffff_fe00n) === 0n || (v & (1n << 62n)) !== 0n) continue;
+        b.writeBigUInt64BE(v ^ (1n << 63n), t + 8 * j);
+        entries++;
+      }
+    }
+    expect(flipped).toBeGreaterThan(0);
+    const file = `${name}-oflag.qcow2`;
+    writeFileSync(join(dir, file), b);
+    for (const args of [['check', '--output=json'], ['check']]) {
+      const ours = cli([...args, file], dir);
+      const theirs = spawnSync('qemu-img', [...args, '-U', file], { cwd: dir, encoding: 'utf8' });
+      expect(ours.status, `${args.join(' ')} ${name}`).toBe(theirs.status);
+      if (args.length === 2) {
+        expect(ours.stdout).toBe(theirs.stdout);
+        expect(ours.stderr).toBe(theirs.stderr);
+      } else {
+        expect(ours.stdout, name).toContain(theirs.stderr + theirs.stdout);
+      }
+    }
+  });
+});
+
 describe('qcowscope map', () => {
   it.each(['overlay', 'overlay-raw', 'extended-l2', 'zero-clusters', 'data-file'])('--output=json on %s prints what qemu-img printed', (name) => {
     const r = cli(['map', '--output=json', `${name}.qcow2`]);

@@ -16,12 +16,41 @@ const COMPARE = new Set(['REFCOUNT_MISMATCH', 'LEAK', 'REFCOUNT_UNREADABLE']);
 /** qemu-img's order: references counted, then refcounts compared (by cluster), then OFLAG_COPIED. */
 const phase = (f: Finding) => (f.code === 'OFLAG_COPIED' ? 2 : COMPARE.has(f.code) ? 1 : 0);
 
+/**
+ * Where check_oflag_copied prints a line: it walks the active L1 table, each entry's line first,
+ * then the entries of its L2 table. [L1 index, L2 entry index or -1]; unknown places go last.
+ */
+function oflagOrder(a: Analysis): (f: Finding) => [number, number] {
+  const h = a.structures.header;
+  const cs = h.clusterSize;
+  const l1Offset = Number(h.l1TableOffset);
+  const entrySize = (h.incompatibleFeatures & 16n) !== 0n ? 16 : 8;
+  const firstL1 = new Map<number, number>();
+  (a.structures.l1 ?? []).forEach((e, i) => {
+    const t = Number(e & 0x00ff_ffff_ffff_fe00n);
+    if (t !== 0 && !firstL1.has(t)) firstL1.set(t, i);
+  });
+  return (f) => {
+    if (f.offset === null) return [Infinity, 0];
+    if (f.structure === 'active L1 table') return [(f.offset - l1Offset) / 8, -1];
+    const table = f.offset - (f.offset % cs);
+    return [firstL1.get(table) ?? Infinity, (f.offset - table) / entrySize];
+  };
+}
+
 /** Findings qemu-img check itself prints (corruptions, leaks, check errors), in its order. */
-const qemuLines = (a: Analysis): Finding[] => a.findings
-  .filter((f) => f.checkClass !== 'none' && f.message !== '')
-  .map((f, i) => ({ f, i }))
-  .sort((x, y) => phase(x.f) - phase(y.f) || (phase(x.f) === 1 ? (x.f.cluster ?? 0) - (y.f.cluster ?? 0) : x.i - y.i))
-  .map((x) => x.f);
+function qemuLines(a: Analysis): Finding[] {
+  const where = oflagOrder(a);
+  const keyed = a.findings
+    .filter((f) => f.checkClass !== 'none' && f.message !== '')
+    .map((f, i) => ({ f, i, p: phase(f), at: phase(f) === 2 ? where(f) : [0, 0] }));
+  return keyed
+    .sort((x, y) => x.p - y.p
+      || (x.p === 1 ? (x.f.cluster ?? 0) - (y.f.cluster ?? 0) : 0)
+      || (x.p === 2 ? x.at[0]! - y.at[0]! || x.at[1]! - y.at[1]! : 0)
+      || x.i - y.i)
+    .map((x) => x.f);
+}
 
 function truncationNotes(a: Analysis): string {
   let t = '';

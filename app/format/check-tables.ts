@@ -36,6 +36,8 @@ interface Deferred {
   cluster: number;
   copied: boolean;
   times: number;
+  /** File offset of the L2 entry. */
+  at: number;
   entry: string;
 }
 
@@ -57,14 +59,15 @@ export async function scanL2(src: ByteSource, st: CheckState, uses: ReadonlyMap<
     } else scanTable(st, u, dv, o, deferred, null, NO_FLAGS);
     if (deferred.length > 0) {
       await st.stored.ensure(src, deferred.map((d) => d.cluster));
-      for (const d of deferred) oflagData(st, st.stored.get(d.cluster), d.copied, d.times, d.entry, d.cluster);
+      for (const d of deferred) oflagData(st, st.stored.get(d.cluster), d.copied, d.times, d.entry, d.cluster, d.at);
     }
   }, o.onProgress ? { onProgress: o.onProgress } : {});
 }
 
-function oflagData(st: CheckState, refcount: number, copied: boolean, times: number, entry: string, cluster: number): void {
+/** check_oflag_copied on one data cluster; the finding names the L2 entry's file offset `at`. */
+function oflagData(st: CheckState, refcount: number, copied: boolean, times: number, entry: string, cluster: number, at: number): void {
   if (refcount < 0 || (refcount === 1) === copied) return;
-  st.corrupt(times, 'OFLAG_COPIED', 'L2 table', cluster * st.clusterSize, () =>
+  st.corrupt(times, 'OFLAG_COPIED', 'L2 table', at, () =>
     `ERROR OFLAG_COPIED data cluster: l2_entry=${entry} refcount=${st.stored.exact(cluster)}`, cluster);
 }
 
@@ -293,8 +296,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     }
     if (oflagTimes) {
       const rc = dataFile ? 1 : plainLookup && cluster < storedValues.length ? storedValues[cluster]! : stored.get(cluster);
-      if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo) });
-      else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster);
+      if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo), at: u.offset + i * step });
+      else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster, u.offset + i * step);
     }
     if (!fastRuns || !aligned || (hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) continue;
     // The entries that follow with the same flags and the next host cluster each (a preallocated
@@ -320,7 +323,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
         runEntry = i;
         runLen = 1;
       }
-      if (oflagTimes && (storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, kLo), k);
+      if (oflagTimes && (storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, kLo), k, u.offset + i * step);
       allocated++;
       mLen += cs;
     }

@@ -135,7 +135,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   await referenceMetadata(src, st, s);
   checkRefblocks(st, reftable, Number(h.refcountTableOffset));
   const highest = compareRefcounts(st);
-  await oflagCopiedL1(src, st, activeL1, h.l1Size);
+  await oflagCopiedL1(src, st, activeL1, h.l1Size, l1Offset);
   const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
   if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
     f.info('DIRTY_REFCOUNTS', 'header', 72, 'The dirty bit is set (lazy refcounts): refcounts were not updated before the image was closed, so ' +
@@ -245,7 +245,7 @@ function compareRefcounts(st: CheckState): number {
 }
 
 /** The L1 half of check_oflag_copied: COPIED on an active L1 entry iff its L2 table's refcount is 1. */
-async function oflagCopiedL1(src: ByteSource, st: CheckState, l1: BigUint64Array, l1Size: number): Promise<void> {
+async function oflagCopiedL1(src: ByteSource, st: CheckState, l1: BigUint64Array, l1Size: number, l1Offset: number): Promise<void> {
   const cs = st.clusterSize;
   const pending: number[] = [];
   const n = Math.min(l1Size, l1.length);
@@ -262,7 +262,7 @@ async function oflagCopiedL1(src: ByteSource, st: CheckState, l1: BigUint64Array
     const k = Math.floor(l2 / cs);
     const rc = st.stored.get(k);
     if (rc < 0 || (rc === 1) === ((e >> 63n) === 1n)) continue;
-    st.corrupt(1, 'OFLAG_COPIED', 'active L1 table', null, () => `ERROR OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${e.toString(16)} refcount=${st.stored.exact(k)}`, k);
+    st.corrupt(1, 'OFLAG_COPIED', 'active L1 table', l1Offset + 8 * i, () => `ERROR OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${e.toString(16)} refcount=${st.stored.exact(k)}`, k);
   }
 }
 
