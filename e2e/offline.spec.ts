@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { analyze } from '../app/format/analyze';
+import { patchSample } from '../app/format/fuzz/cases';
 import { buildReport } from '../app/format/report';
+import { BytesSource } from '../app/format/source';
 import { analyzeSample } from '../app/format/testing/analyze-sample';
 import { reference, SAMPLES } from '../app/format/testing/samples';
 import { dropFiles, openTab, samplePath, waitDone } from './helpers';
@@ -255,4 +258,50 @@ test('images and saved analyses dropped together; a broken saved analysis says w
   await expect(page.locator('.snapshot-name')).toHaveText(['s1', 's3']);
   await page.locator('.file-tab', { hasText: 'broken.qcowscope.json' }).click();
   await expect(page.getByTestId('failure')).toContainText('not a usable saved analysis: structures: missing');
+});
+
+test('a saved analysis of a damaged image: its notes say what was left out, and the panels still render', async ({ page }) => {
+  const { dir, url } = pageAlone();
+  // 65535 empty bitmap directory entries: the document keeps the first 1024 and says so.
+  const bytes = patchSample(new Uint8Array(readFileSync(samplePath('bitmaps'))), { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': 0x10_0000_0000n });
+  const a = await analyze(new BytesSource(bytes, 'many-bitmaps.qcow2'));
+  const doc = join(dir, 'many-bitmaps.qcowscope.json');
+  writeFileSync(doc, JSON.stringify(buildReport(a, 'qcowscope e2e')));
+  await page.goto(url);
+  await dropFiles(page, [doc]);
+  await waitDone(page, 'many-bitmaps.qcow2');
+  const notes = page.getByTestId('saved-notes');
+  await expect(notes).toContainText(`Only the first 1024 of the ${a.structures.bitmapDirectory!.bitmaps.length} bitmap directory entries are saved.`);
+  await expect(notes).toContainText('L1 tables and the bytes of the image are not saved.');
+  // The legend names 8 of the zero-offset empty bitmaps and counts the rest in one row.
+  const extras = page.getByTestId('legend-extra');
+  await expect(extras).toHaveCount(9);
+  await expect(extras.last()).toContainText('1016 more zero-offset empty bitmaps');
+  await openTab(page, 'Bitmaps');
+  await expect(page.locator('.card.bitmap').first()).toBeVisible({ timeout: 5000 });
+  await openTab(page, 'Check');
+  await expect(page.getByTestId('saved-badge')).toBeVisible();
+  await page.screenshot({ path: join(test.info().project.outputDir, 'screens', 'saved-notes.png') });
+});
+
+test('65535 bitmap directory entries in the image itself: every panel renders within 3 s', async ({ page }) => {
+  const { dir, url } = pageAlone();
+  const path = join(dir, 'many-bitmaps.qcow2');
+  writeFileSync(path, patchSample(new Uint8Array(readFileSync(samplePath('bitmaps'))), { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': 0x10_0000_0000n }));
+  await page.goto(url);
+  await dropFiles(page, [path]);
+  await waitDone(page, 'many-bitmaps.qcow2');
+  await expect(page.getByTestId('legend-extra').last()).toContainText('more zero-offset empty bitmaps');
+  for (const tab of ['Bitmaps', 'Check', 'Space', 'Header', 'Overview']) {
+    const t0 = Date.now();
+    await openTab(page, tab);
+    await expect(page.getByRole('tabpanel')).toBeVisible();
+    expect(Date.now() - t0, tab).toBeLessThan(3000);
+  }
+  await openTab(page, 'Bitmaps');
+  await expect(page.locator('.card.bitmap')).toHaveCount(100);
+  await expect(page.getByTestId('show-more')).toContainText('Showing 100 of 65,535 bitmaps.');
+  await page.getByTestId('show-more').getByRole('button').click();
+  await expect(page.locator('.card.bitmap')).toHaveCount(500);
+  await page.screenshot({ path: join(test.info().project.outputDir, 'screens', 'many-bitmaps.png') });
 });

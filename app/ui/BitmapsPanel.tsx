@@ -9,9 +9,14 @@ import { setHighlight } from '../state/actions';
 import { useApp } from '../state/store';
 import { bitmapClusterRanges, bitmapSpace, type BitmapSpaceRow } from './derive';
 import { formatBytes, formatCount, hex, percent, plural } from './format';
+import { ShowMore, usePaged } from './ShowMore';
+
+/** Cards rendered at first; a damaged directory may list 65535 bitmaps. */
+const PAGE = 100;
 
 export function BitmapsPanel({ file }: { file: FileEntry }) {
   const s = file.structures;
+  const [shown, more] = usePaged(PAGE, s?.bitmapDirectory);
   if (!s) return <p className="muted">Reading the bitmap directory…</p>;
   const dir = s.bitmapDirectory;
   if (!dir || dir.bitmaps.length === 0) {
@@ -28,10 +33,11 @@ export function BitmapsPanel({ file }: { file: FileEntry }) {
         {plural(dir.bitmaps.length, 'bitmap')} in the directory at {hex(dir.offset)} ({formatBytes(dir.byteLength)}).
       </p>
       <ul className="cards">
-        {dir.bitmaps.map((b) => (
+        {dir.bitmaps.slice(0, shown).map((b) => (
           <BitmapCard key={b.index} b={b} guestSize={Number(s.header.size)} clusterSize={s.header.clusterSize} space={space[b.index] ?? null} />
         ))}
       </ul>
+      <ShowMore shown={shown} total={dir.bitmaps.length} noun="bitmap" onMore={more} />
     </div>
   );
 }

@@ -12,6 +12,9 @@ import { useApp, type FileEntry } from '../state/store';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 
+/** Zero-offset empty bitmaps named one by one in the legend. */
+const MAX_EMPTY_BITMAP_ROWS = 8;
+
 export function MapPane({ file }: { file: FileEntry }) {
   const job = useApp((s) => s.job);
   const selection = useApp((s) => s.selection);
@@ -22,12 +25,14 @@ export function MapPane({ file }: { file: FileEntry }) {
   const result = file.result;
   const [pane, setPane] = useState<'host' | 'guest'>('host');
   const describe = useCallback((k: number) => (result ? ownerPhrase(result, arrays, k) ?? '' : ''), [result, arrays]);
-  const extras = useMemo(
-    () => (file.structures?.bitmapDirectory?.bitmaps ?? [])
-      .filter((b) => b.zeroOffsetEmpty)
-      .map((b) => ({ label: `bitmap '${b.name}' (zero-offset, empty)`, clusters: 0, note: 'owns no cluster: its table offset is 0' })),
-    [file.structures],
-  );
+  const extras = useMemo(() => {
+    const empty = (file.structures?.bitmapDirectory?.bitmaps ?? []).filter((b) => b.zeroOffsetEmpty);
+    const note = 'owns no cluster: its table offset is 0';
+    const rows = empty.slice(0, MAX_EMPTY_BITMAP_ROWS).map((b) => ({ label: `bitmap '${b.name}' (zero-offset, empty)`, clusters: 0, note }));
+    // A damaged directory may list thousands: the rest as one row (the Bitmaps panel lists them all).
+    if (empty.length > MAX_EMPTY_BITMAP_ROWS) rows.push({ label: `${empty.length - MAX_EMPTY_BITMAP_ROWS} more zero-offset empty bitmaps`, clusters: 0, note });
+    return rows;
+  }, [file.structures]);
   const cs = file.stage?.header.clusterSize ?? 0;
   const ready = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
   useEffect(() => {

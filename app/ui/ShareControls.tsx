@@ -108,6 +108,13 @@ export function SavedBanner() {
         are the image's as analysed then; the bytes of clusters are not in the file.
         {saved.refcountsSaved ? '' : ' Stored refcounts were not saved.'}
       </span>
+      {saved.notes.length > 0 && (
+        <ul className="saved-notes" data-testid="saved-notes">
+          {saved.notes.map((n, i) => (
+            <li key={i}>{n}</li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }

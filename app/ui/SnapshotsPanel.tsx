@@ -1,18 +1,18 @@
 // The Snapshots panel: the internal snapshot table (spec: "Snapshots") with, once space is
 // accounted, what deleting each snapshot would free (clusters only it holds).
 
-import { useState } from 'react';
 import type { FileEntry } from '../state/store';
 import { snapshotSpace } from './derive';
 import { formatBytes, formatDate, hex, plural } from './format';
 import { ColumnHeads } from './ColumnHeads';
+import { ShowMore, usePaged } from './ShowMore';
 
 /** Rows rendered at first; a hostile table may hold 65536 snapshots. */
 const PAGE = 500;
 
 export function SnapshotsPanel({ file }: { file: FileEntry }) {
-  const [shown, setShown] = useState(PAGE);
   const s = file.structures;
+  const [shown, more] = usePaged(PAGE, s?.snapshotTable);
   if (!s) return <p className="muted">Reading the snapshot table…</p>;
   const table = s.snapshotTable;
   if (!table || table.snapshots.length === 0) {
@@ -50,14 +50,7 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
           </tbody>
         </table>
       </div>
-      {table.snapshots.length > shown && (
-        <p>
-          Showing {shown.toLocaleString('en-US')} of {plural(table.snapshots.length, 'snapshot')}.{' '}
-          <button type="button" onClick={() => setShown((n) => n + PAGE * 4)}>
-            Show more
-          </button>
-        </p>
-      )}
+      <ShowMore shown={shown} total={table.snapshots.length} noun="snapshot" onMore={more} />
     </div>
   );
 }
