@@ -146,6 +146,40 @@ test('files of other formats are named', async ({ page }) => {
   }
 });
 
+/** The 2 MiB-cluster sample with cluster 0 after its extensions filled by `fill(bytes, at)`. */
+function fillCluster0(fill: (b: Buffer, at: number, end: number) => void): Uint8Array {
+  const b = Buffer.from(readFileSync(samplePath('cluster-2m')));
+  let at = b.readUInt32BE(100);
+  while (b.readUInt32BE(at) !== 0) at += 8 + Math.ceil(b.readUInt32BE(at + 4) / 8) * 8;
+  fill(b, at, 2 ** b.readUInt32BE(20));
+  return new Uint8Array(b);
+}
+
+test('cluster 0 full of header extensions or feature names: the Header tab renders within 3 s', async ({ page }) => {
+  const manyExtensions = fillCluster0((b, at, end) => {
+    for (let i = 0; at + 16 <= end; at += 8, i++) b.writeUInt32BE(0x1234 + (i % 7), at); // empty unknown extensions
+  });
+  const manyFeatures = fillCluster0((b, at, end) => {
+    const len = Math.floor((end - at - 16) / 48) * 48;
+    b.writeUInt32BE(0x6803f857, at);
+    b.writeUInt32BE(len, at + 4);
+    for (let i = 0; i < len / 48; i++) b.write(`feature-${i}`, at + 8 + i * 48 + 2);
+  });
+  for (const [name, bytes, noun, total] of [['many-extensions', manyExtensions, 'extensions', '262,081'], ['many-features', manyFeatures, 'feature names', '43,687']] as const) {
+    await page.goto('/');
+    await openViaPicker(page, [tmpFile(`${name}.qcow2`, bytes)]);
+    await waitDone(page, `${name}.qcow2`);
+    const t0 = Date.now();
+    await openTab(page, 'Header');
+    await expect(page.getByTestId('show-more')).toContainText(`Showing 200 of ${total} ${noun}.`);
+    expect(Date.now() - t0, name).toBeLessThan(3000);
+    await page.getByTestId('show-more').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(test.info().project.outputDir, 'screens', `${name}.png`) });
+    await openTab(page, 'Overview');
+    await expect(page.getByTestId('verdict')).toBeVisible();
+  }
+});
+
 test('65536 snapshots in a small file: every panel renders within 3 s', async ({ page }) => {
   const b = patchSample(new Uint8Array(readFileSync(samplePath('empty'))), { 'header.nb_snapshots': 65536, 'header.snapshots_offset': 0x30000 });
   await page.goto('/');

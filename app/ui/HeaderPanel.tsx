@@ -6,6 +6,10 @@ import type { FileEntry } from '../state/store';
 import type { HeaderStagePayload } from '../worker/protocol';
 import { formatBytes, hex, hexBytes, hexField } from './format';
 import { ColumnHeads } from './ColumnHeads';
+import { ShowMore, usePaged } from './ShowMore';
+
+/** Extension and feature-name rows rendered at first. */
+const ROWS = 200;
 
 export function HeaderPanel({ file }: { file: FileEntry }) {
   const stage = file.stage;
@@ -48,6 +52,9 @@ function HeaderFields({ stage }: { stage: HeaderStagePayload }) {
 
 function Extensions({ stage }: { stage: HeaderStagePayload }) {
   const ext = stage.extensions;
+  // Cluster 0 may hold 262144 empty extensions or a feature table of 43690 names.
+  const [extShown, moreExt] = usePaged(ROWS, ext.list);
+  const [featShown, moreFeat] = usePaged(ROWS, ext.featureTable);
   return (
     <section aria-labelledby="hdr-ext">
       <h3 id="hdr-ext">Header extensions ({ext.list.length})</h3>
@@ -57,7 +64,7 @@ function Extensions({ stage }: { stage: HeaderStagePayload }) {
         <table className="fields">
           <ColumnHeads names={['offset', 'type', 'name', 'length', 'content']} />
           <tbody>
-            {ext.list.map((e) => (
+            {ext.list.slice(0, extShown).map((e) => (
               <tr key={e.offset} className={e.known ? undefined : 'unknown'}>
                 <td className="num">{e.offset}</td>
                 <td className="mono">{hex(e.type)}</td>
@@ -69,13 +76,14 @@ function Extensions({ stage }: { stage: HeaderStagePayload }) {
           </tbody>
         </table>
       )}
+      <ShowMore shown={extShown} total={ext.list.length} noun="extension" onMore={moreExt} />
       {ext.featureTable.length > 0 && (
         <>
           <h4>Feature name table</h4>
           <table className="fields compact">
             <ColumnHeads names={['type', 'bit', 'name']} />
             <tbody>
-              {ext.featureTable.map((f) => (
+              {ext.featureTable.slice(0, featShown).map((f) => (
                 <tr key={f.offset}>
                   <td>{f.type}</td>
                   <td className="num">{f.bit}</td>
@@ -84,6 +92,7 @@ function Extensions({ stage }: { stage: HeaderStagePayload }) {
               ))}
             </tbody>
           </table>
+          <ShowMore shown={featShown} total={ext.featureTable.length} noun="feature name" onMore={moreFeat} />
         </>
       )}
       {ext.bitmaps && (
