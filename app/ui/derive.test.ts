@@ -6,7 +6,8 @@ import { BytesSource } from '../format/source';
 import { listSamples, reference, referenceCheckRc, samplePath } from '../format/testing/samples';
 import { newFileEntry, type FileEntry } from '../state/store';
 import { splitClusterArrays } from '../worker/split';
-import { bitmapClusterRanges, checkCounts, spaceRows, tableLayout, verdict } from './derive';
+import { bitmapClusterRanges, checkCounts, spaceRows, verdict } from './derive';
+import { placeOf } from './place';
 
 const cache = new Map<string, Analysis>();
 async function run(name: string): Promise<Analysis> {
@@ -93,14 +94,15 @@ describe('bitmapClusterRanges', () => {
   });
 });
 
-describe('tableLayout', () => {
-  it('knows an L2 table by who points at it, even when its role is damage', async () => {
+describe('placeOf', () => {
+  it('knows a table by who points at it, not by its role (a damaged one still decodes as one)', async () => {
     const a = await run('v3');
     const r = entry('v3', a).result!;
-    const l2 = Number(a.structures.l1[0]! & 0x00ff_ffff_ffff_fe00n) / a.check.clusterSize;
-    expect(tableLayout(r, l2, Role.CORRUPT)).toBe(Role.L2_ACTIVE);
-    expect(tableLayout(r, Number(a.structures.header.refcountTableOffset) / a.check.clusterSize, Role.CORRUPT)).toBe(Role.REFCOUNT_TABLE);
-    expect(tableLayout(r, Number(a.structures.header.l1TableOffset) / a.check.clusterSize, Role.CORRUPT)).toBe(Role.L1_ACTIVE);
-    expect(tableLayout(r, 0, Role.HEADER)).toBe(Role.HEADER);
+    const cs = a.check.clusterSize;
+    const l2 = Number(a.structures.l1[0]! & 0x00ff_ffff_ffff_fe00n) / cs;
+    expect(placeOf(r, l2)?.kind).toBe('l2');
+    expect(placeOf(r, Number(a.structures.header.refcountTableOffset) / cs)?.kind).toBe('refcount-table');
+    expect(placeOf(r, Number(a.structures.header.l1TableOffset) / cs)?.kind).toBe('l1');
+    expect(placeOf(r, 0)?.kind).toBe('header');
   });
 });

@@ -2,7 +2,7 @@
 // counts, the space rows, per-snapshot and per-bitmap space, the cluster a finding concerns and the
 // owner of a cluster. Pure functions of the store's data (and, for owners, the registry's arrays).
 
-import { analysisVerdict, reftableIndexOf, Role, type Bitmap, type Finding, type RoleId } from '../format';
+import { analysisVerdict, Role, type Bitmap, type Finding, type RoleId } from '../format';
 import { clusterOwners, describeCluster } from '../format';
 import type { ClusterArrays } from '../state/registry';
 import type { FileEntry } from '../state/store';
@@ -139,26 +139,6 @@ export function findingSummary(findings: readonly Finding[]): Record<Finding['se
   const out = { error: 0, warning: 0, info: 0 };
   for (const f of findings) out[f.severity]++;
   return out;
-}
-
-/**
- * The table layout of host cluster `k` from the structures that point at it (so a damaged L2
- * table still decodes as one), falling back to its role. Returns a Role id for decodeCluster.
- */
-export function tableLayout(r: AnalysisResult, k: number, role: number | undefined): number | undefined {
-  const s = r.structures;
-  const cs = r.check.clusterSize;
-  const lo = k * cs;
-  const inRange = (off: number, len: number) => len > 0 && off < lo + cs && off + len > lo;
-  if (k === 0) return role;
-  if (r.check.l2Tables.has(lo)) return role === Role.L2_SNAPSHOT || role === Role.L2_SHARED ? role : Role.L2_ACTIVE;
-  if (reftableIndexOf(r.check.reftable, lo) >= 0) return Role.REFCOUNT_BLOCK;
-  const h = s.header;
-  if (inRange(Number(h.refcountTableOffset), h.refcountTableClusters * cs)) return Role.REFCOUNT_TABLE;
-  if (inRange(Number(h.l1TableOffset), h.l1Size * 8)) return Role.L1_ACTIVE;
-  if ((s.snapshotTable?.snapshots ?? []).some((sn) => inRange(Number(sn.l1TableOffset), sn.l1Size * 8))) return Role.L1_SNAPSHOT;
-  if ((s.bitmapDirectory?.bitmaps ?? []).some((b) => b.tableOffset > 1n && inRange(Number(b.tableOffset), b.tableSize * 8))) return Role.BITMAP_TABLE;
-  return role;
 }
 
 /** The owner phrase alone ("L2 table for guest 0–512 MiB (active L1 entry 0)"), for the map tooltip. */
