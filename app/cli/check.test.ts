@@ -4,26 +4,17 @@
 // the Markdown report.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseReport } from '../format/report';
 import { hasQemuImg } from '../format/testing/random-images';
-import { ROOT, SAMPLES } from '../format/testing/samples';
+import { SAMPLES } from '../format/testing/samples';
+import { builtCli } from './testing';
 
-let dir = '';
-let bundle = '';
+const built = builtCli('qcowscope-cli-check-');
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'qcowscope-cli-check-'));
-  bundle = join(dir, 'qcowscope.mjs');
-  await build({ entryPoints: [join(ROOT, 'app/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error' });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const cli = (args: string[], cwd = SAMPLES) => spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8' });
+const cli = (args: string[], cwd = SAMPLES) => built.run(args, { cwd });
 const stored = (name: string, kind: string) => readFileSync(join(SAMPLES, `${name}.${kind}`), 'utf8');
 const storedOr = (name: string, kind: string) => {
   try {
@@ -95,10 +86,10 @@ describe.runIf(hasQemuImg())('qcowscope check on OFLAG_COPIED damage, against th
     }
     expect(flipped).toBeGreaterThan(0);
     const file = `${name}-oflag.qcow2`;
-    writeFileSync(join(dir, file), b);
+    writeFileSync(join(built.dir, file), b);
     for (const args of [['check', '--output=json'], ['check']]) {
-      const ours = cli([...args, file], dir);
-      const theirs = spawnSync('qemu-img', [...args, '-U', file], { cwd: dir, encoding: 'utf8' });
+      const ours = cli([...args, file], built.dir);
+      const theirs = spawnSync('qemu-img', [...args, '-U', file], { cwd: built.dir, encoding: 'utf8' });
       expect(ours.status, `${args.join(' ')} ${name}`).toBe(theirs.status);
       if (args.length === 2) {
         expect(ours.stdout).toBe(theirs.stdout);
@@ -118,17 +109,17 @@ describe('qcowscope map', () => {
   });
 
   it('--backing FILE stands in for a backing file that is not beside the overlay', () => {
-    copyFileSync(join(SAMPLES, 'overlay.qcow2'), join(dir, 'overlay.qcow2'));
-    const alone = cli(['map', '--output=json', 'overlay.qcow2'], dir);
+    copyFileSync(join(SAMPLES, 'overlay.qcow2'), join(built.dir, 'overlay.qcow2'));
+    const alone = cli(['map', '--output=json', 'overlay.qcow2'], built.dir);
     expect(alone.stderr).toContain("backing file 'base.qcow2' was not opened");
-    const r = cli(['map', '--output=json', '--backing', join(SAMPLES, 'base.qcow2'), 'overlay.qcow2'], dir);
+    const r = cli(['map', '--output=json', '--backing', join(SAMPLES, 'base.qcow2'), 'overlay.qcow2'], built.dir);
     expect(r.stdout).toBe(stored('overlay', 'map.json'));
   });
 
   it.runIf(hasQemuImg())('human output matches qemu-img map', () => {
     // qemu-img map asks the file system for holes, which we cannot see; a git checkout may leave
     // sparse files, so run both on dense copies (as make.sh records the references).
-    const dense = join(dir, 'dense');
+    const dense = join(built.dir, 'dense');
     rmSync(dense, { recursive: true, force: true });
     copyDense(SAMPLES, dense, /\.(qcow2|raw|data)$/);
     for (const name of ['overlay', 'overlay-raw', 'v3', 'zero-clusters', 'extended-l2']) {

@@ -2,25 +2,15 @@
 // that names what the file is, and prints nothing on stdout (so `--output=json` stays JSON-or-nothing).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../format/testing/samples';
+import { describe, expect, it } from 'vitest';
 import { hasQemuImg } from '../format/testing/random-images';
+import { builtCli } from './testing';
 
-let dir = '';
-let bundle = '';
+const built = builtCli('qcowscope-cli-hostile-');
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'qcowscope-cli-hostile-'));
-  bundle = join(dir, 'qcowscope.mjs');
-  await build({ entryPoints: [join(ROOT, 'app/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error' });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const cli = (args: string[]) => spawnSync(process.execPath, [bundle, ...args], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+const cli = (args: string[]) => built.run(args, { timeout: 30_000 });
 
 /** Bytes of `size` with `parts` written at their offsets. */
 function bytes(size: number, ...parts: [at: number, data: string | number[]][]): Uint8Array {
@@ -56,13 +46,13 @@ function expectRefused(file: string, says: RegExp): void {
 
 describe('qcowscope on files that are not qcow2', () => {
   it.each(SYNTHETIC)('%s', (name, content, says) => {
-    writeFileSync(join(dir, name), content);
+    writeFileSync(join(built.dir, name), content);
     expectRefused(name, says);
   });
 
   it.runIf(hasQemuImg()).each(MADE_BY_QEMU)('a %s image made by qemu-img', (format, says) => {
     const name = `disk.${format}`;
-    const r = spawnSync('qemu-img', ['create', '-q', '-f', format, name, '16M'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync('qemu-img', ['create', '-q', '-f', format, name, '16M'], { cwd: built.dir, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expectRefused(name, says);
   });

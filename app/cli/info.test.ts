@@ -2,26 +2,17 @@
 // follows qemu-img's, and a file that is not qcow2 gets one line on stderr and exit code 1.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SAMPLES } from '../format/testing/samples';
+import { describe, expect, it } from 'vitest';
+import { SAMPLES } from '../format/testing/samples';
 import { hasQemuImg } from '../format/testing/random-images';
 import { sizeToStr } from './info';
+import { builtCli } from './testing';
 
-let dir = '';
-let bundle = '';
+const built = builtCli('qcowscope-cli-');
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'qcowscope-cli-'));
-  bundle = join(dir, 'qcowscope.mjs');
-  await build({ entryPoints: [join(ROOT, 'app/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error' });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const cli = (args: string[], cwd = SAMPLES) => spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+const cli = (args: string[], cwd = SAMPLES) => built.run(args, { cwd, env: { ...process.env, TZ: 'UTC' } });
 const dropActualSize = (t: string) => t.replace(/\n\s*"actual-size": \d+,/, '');
 
 describe('qcowscope info', () => {
@@ -44,7 +35,7 @@ describe('qcowscope info', () => {
   });
 
   it('refuses a file that is not qcow2 with one line and exit code 1', () => {
-    const file = join(dir, 'disk.vmdk');
+    const file = join(built.dir, 'disk.vmdk');
     writeFileSync(file, Buffer.concat([Buffer.from('KDMV'), Buffer.alloc(508)]));
     const r = cli(['info', '--output=json', file]);
     expect(r.status).toBe(1);
