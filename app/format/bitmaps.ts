@@ -67,6 +67,11 @@ function dirEntryViolations(e: DirEntry, h: Header): string[] {
   if (e.nameSize > S.MAX_BITMAP_NAME) out.push(`name_size ${e.nameSize} exceeds ${S.MAX_BITMAP_NAME}`);
   if (e.type !== S.BITMAP_TYPE_DIRTY_TRACKING) out.push(`type ${e.type} is not 1 (dirty tracking)`);
   if (out.length) return out;
+  // check_dir_entry then asks bdrv_getlength, which fails with EFBIG past INT64_MAX bytes.
+  if (h.size / 512n > (1n << 54n) - 1n) {
+    out.push('the disk length cannot be read (bdrv_getlength: File too large)');
+    return out;
+  }
   const physBytes = BigInt(e.tableSize) * cs;
   if (physBytes > BigInt(S.BME_MAX_PHYS_SIZE)) {
     out.push(`the table's ${e.tableSize} clusters exceed QEMU's ${S.BME_MAX_PHYS_SIZE}-byte bitmap limit`);

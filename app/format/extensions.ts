@@ -141,6 +141,10 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): E
           if (length < 16) break;
         }
         cryptoHeader = { offset: pos, headerOffset: dr.u64(0), headerLength: dr.u64(8) };
+        // Then, still at this extension (before any later one is read), the header's alignment.
+        if (h.clusterSize && cryptoHeader.headerOffset % BigInt(h.clusterSize) !== 0n) {
+          refuse(pos + 8, `Encryption header offset '${cryptoHeader.headerOffset}' is not a multiple of cluster size '${h.clusterSize}'`);
+        }
         break;
       default:
         break;

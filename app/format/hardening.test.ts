@@ -346,6 +346,7 @@ const REFUSALS: [label: string, sample: string, patch: Patch, qemu: string | nul
   ['an unknown feature named after a CRYPTO extension (QEMU never reads the name)', 'luks', { 'ext[1].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n }, 'Unsupported qcow2 feature(s): Unknown incompatible feature: 100000'],
   ['extended L2 entries with 4 KiB clusters', 'cluster-4k', { 'header.incompatible_features': 0x10 }, 'Unsupported subcluster size: 128'],
   ['a snapshot in an image with an external data file (qemu-img info lists none)', 'data-file', { 'header.nb_snapshots': 1 }, null],
+  ['an in-use bitmap in an image of virtual size 2^64-1: bdrv_getlength fails in check_dir_entry, before the size is refused (oracle, seed 90210 case 9720)', 'bitmap-in-use', { 'header.size': 0xffff_ffff_ffff_ffffn }, "Bitmap 'live' doesn't satisfy the constraints"],
 ];
 
 describe('refusals in QEMU\'s words', () => {
@@ -356,6 +357,20 @@ describe('refusals in QEMU\'s words', () => {
     const ours = a.findings.filter((x) => x.code.startsWith('QEMU_REFUSES')).map((x) => x.message);
     if (qemu === null) expect(ours).toEqual([]);
     else expect(ours).toContainEqual(expect.stringMatching(new RegExp(`^${qemu.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)));
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+
+  it('a misaligned CRYPTO header extension followed by a second one of the wrong size: QEMU stops at the first (oracle, seed 90210 case 4563)', async () => {
+    const b = patchSample(sample('luks'), { 'ext[0].offset': 0xff });
+    const at = locate(b).extensionEnd;
+    expect(at).toBeGreaterThan(0);
+    writeUint(b, at, 4, 0x0537be77n);
+    writeUint(b, at + 4, 4, 24n);
+    b.fill(0, at + 8, at + 40); // 24 bytes of data, then the end marker
+    const a = await analyzeBytes(b);
+    const ours = a.findings.filter((x) => x.code === 'QEMU_REFUSES').map((x) => x.message);
+    expect(ours[0]).toBe("Encryption header offset '255' is not a multiple of cluster size '65536'");
+    expect(ours).toContain('CRYPTO header extension size 24, but expected size 16');
     if (QEMU) await sameOpenAsQemu(b);
   });
 

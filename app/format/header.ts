@@ -184,15 +184,12 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
   // them from it): extensions.ts unsupportedFeatures, called by the header stage.
   if (h.cryptMethod === S.CRYPT_AES) f.warn('LEGACY_AES', 'header', 32, 'Legacy AES encryption: QEMU only opens it read-only for conversion');
   if (h.incompatibleFeatures & S.INCOMPAT_CORRUPT) f.warn('CORRUPT_BIT', 'header', 72, 'The corrupt bit is set: QEMU opens this image read-only only');
-  // bdrv_open_driver, once the driver has opened the image (block.c refresh_total_sectors).
-  if ((h.size / 512n) * 512n > BDRV_MAX_LENGTH) refuse(24, 'Could not refresh total sector count: File too large');
+  // A virtual size past BDRV_MAX_LENGTH is refused last of all: structures.ts refuseSize.
   void fileSize;
 }
 
 const INT_MAX = 0x7fff_ffffn;
 const INT64_MAX = (1n << 63n) - 1n;
-/** QEMU's BDRV_MAX_LENGTH: INT64_MAX rounded down to 1 GiB. */
-const BDRV_MAX_LENGTH = (1n << 63n) - (1n << 30n);
 /** sizeof(QCowSnapshotHeader). */
 const SNAPSHOT_HEADER_BYTES = 40;
 

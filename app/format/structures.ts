@@ -66,9 +66,6 @@ function checkOpenExtras(h: Header, ext: Extensions, f: Findings): void {
   for (const e of ext.list) {
     if (e.type === S.EXT_BACKING_FORMAT && e.length >= 16) refuse(e.offset, `ERROR: ext_backing_format: len=${e.length} too large (>=16)`);
   }
-  if (ext.cryptoHeader && h.clusterSize && ext.cryptoHeader.headerOffset % BigInt(h.clusterSize) !== 0n) {
-    refuse(ext.cryptoHeader.offset + 8, `Encryption header offset '${ext.cryptoHeader.headerOffset}' is not a multiple of cluster size '${h.clusterSize}'`);
-  }
   // Checked only when QEMU opens the image for I/O: `qemu-img info` (no I/O) still opens it,
   // `qemu-img check` / `map` and a VM do not. Hence a code of their own.
   const refuseIo = (offset: number, msg: string) => f.error('QEMU_REFUSES_IO', 'header', offset, msg);
@@ -94,6 +91,14 @@ function firstFailingExtension(ext: Extensions, f: Findings): number {
 
 /** QEMU's BDRV_MAX_LENGTH (INT64_MAX rounded down to 1 GiB): a read ending beyond it fails with EIO. */
 const BDRV_MAX_LENGTH = (1n << 63n) - (1n << 30n);
+
+/**
+ * bdrv_open_driver, once qcow2 has opened the image (snapshots, bitmaps and all): a virtual size
+ * past BDRV_MAX_LENGTH fails refresh_total_sectors. So this refusal comes after every other.
+ */
+function refuseSize(h: Header, f: Findings): void {
+  if ((h.size / 512n) * 512n > BDRV_MAX_LENGTH) f.error('QEMU_REFUSES', 'header', 24, 'Could not refresh total sector count: File too large');
+}
 
 async function loadLuks(src: ByteSource, h: Header, ext: Extensions, f: Findings): Promise<LuksHeader | null> {
   const ch = ext.cryptoHeader;
@@ -133,6 +138,7 @@ export async function loadStructures(
   const snapshotL1 = await loadSnapshotL1s(src, h, snapshotTable?.snapshots ?? [], f);
   onProgress?.(4, steps);
   const backingFileBytes = backingNameBytes(h, stage.cluster0);
+  refuseSize(h, f);
   return {
     fileSize: src.size,
     header: h,
