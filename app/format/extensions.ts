@@ -52,8 +52,17 @@ export interface Extensions {
 
 const FEATURE_TYPES = ['incompatible', 'compatible', 'autoclear'] as const;
 
-/** Parses the extensions from cluster 0 (`cluster0` holds the file's first bytes). */
-export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): Extensions {
+/**
+ * Opens the LUKS header a CRYPTO header extension names, as qcow2_read_extensions does right at
+ * that extension (before it reads the next one), so that its refusals come in QEMU's order.
+ */
+export type OpenLuks = (ch: CryptoHeaderExtension) => void;
+
+/**
+ * Parses the extensions from cluster 0 (`cluster0` holds the file's first bytes). `openLuks`, when
+ * given, is called at each CRYPTO header extension that QEMU would open.
+ */
+export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings, openLuks?: OpenLuks): Extensions {
   const list: Extension[] = [];
   const featureTable: FeatureNameEntry[] = [];
   const featureNames = new Map<string, string>();
@@ -141,10 +150,12 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings): E
           if (length < 16) break;
         }
         cryptoHeader = { offset: pos, headerOffset: dr.u64(0), headerLength: dr.u64(8) };
-        // Then, still at this extension (before any later one is read), the header's alignment.
+        // Then, still at this extension (before any later one is read), the header's alignment
+        // and the LUKS header itself.
         if (h.clusterSize && cryptoHeader.headerOffset % BigInt(h.clusterSize) !== 0n) {
           refuse(pos + 8, `Encryption header offset '${cryptoHeader.headerOffset}' is not a multiple of cluster size '${h.clusterSize}'`);
         }
+        if (h.cryptMethod === S.CRYPT_LUKS) openLuks?.(cryptoHeader);
         break;
       default:
         break;

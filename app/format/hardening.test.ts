@@ -374,6 +374,23 @@ describe('refusals in QEMU\'s words', () => {
     if (QEMU) await sameOpenAsQemu(b);
   });
 
+  it('a LUKS header QEMU cannot open, then a second CRYPTO header extension: QEMU stops at the first (oracle, seed 90210 case 19176)', async () => {
+    const b = sample('luks');
+    const ch = locate(b).fields.find((x) => x.name === 'ext[0].offset')!;
+    const luksAt = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(ch.offset));
+    b.fill(0, luksAt + 8, luksAt + 40);
+    b.set(new TextEncoder().encode('nocipher'), luksAt + 8); // cipher_name
+    const at = locate(b).extensionEnd;
+    writeUint(b, at, 4, 0x0537be77n);
+    writeUint(b, at + 4, 4, 24n);
+    b.fill(0, at + 8, at + 40);
+    const a = await analyzeBytes(b);
+    const ours = a.findings.filter((x) => x.code === 'QEMU_REFUSES').map((x) => x.message);
+    expect(ours[0]).toMatch(/^Algorithm 'nocipher/);
+    expect(ours).toContain('CRYPTO header extension size 24, but expected size 16');
+    if (QEMU) await sameOpenAsQemu(b);
+  });
+
   it('a file cut inside its header extensions reads as QEMU reads it: zeros past the end', async () => {
     const b = sample('empty').subarray(0, 308);
     const a = await analyzeBytes(b);

@@ -5,7 +5,7 @@
 // Qcow2Error('NOT_QCOW2') that says what the file is.
 
 import { Findings, Qcow2Error, hex } from './errors';
-import { parseBackingFileName, parseExtensions, unsupportedFeatures, type Extensions } from './extensions';
+import { parseBackingFileName, parseExtensions, unsupportedFeatures, type CryptoHeaderExtension, type Extensions } from './extensions';
 import { FOREIGN_HEAD_BYTES, FOREIGN_TAIL_BYTES, detectForeign, type ForeignFormat } from './foreign';
 import { checkHeader, parseHeader, type Header } from './header';
 import { LUKS_HEADER_BYTES, parseLuksHeader } from './luks';
@@ -48,10 +48,15 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   const cluster0 = wanted <= head.length ? head : await src.read(0, Math.min(wanted, MAX_CLUSTER0_BYTES));
   const header = parseHeader(cluster0);
   checkHeader(header, src.size, f);
-  const extensions = parseExtensions(header, cluster0, f);
+  // LUKS headers are opened in the middle of the extension walk (QEMU's order of refusals): read
+  // the ones a first, silent walk finds, then walk again opening them from those bytes.
+  const luksBytes = await readLuksHeaders(src, header, cluster0);
+  let luks: LuksHeader | null = null;
+  const extensions = parseExtensions(header, cluster0, f, (ch) => {
+    luks = openLuks(src.size, ch, luksBytes.get(ch.offset) ?? null, f);
+  });
   const backingFile = parseBackingFileName(header, cluster0, f);
   checkOpenExtras(header, extensions, f);
-  const luks = await loadLuks(src, header, extensions, f);
   const unknown = header.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
   if (unknown) f.error('QEMU_REFUSES', 'header', 72, unsupportedFeatures(unknown, extensions, firstFailingExtension(extensions, f)));
   return { fileSize: src.size, header, cluster0, extensions, backingFile, luks, foreign: null };
@@ -100,9 +105,24 @@ function refuseSize(h: Header, f: Findings): void {
   if ((h.size / 512n) * 512n > BDRV_MAX_LENGTH) f.error('QEMU_REFUSES', 'header', 24, 'Could not refresh total sector count: File too large');
 }
 
-async function loadLuks(src: ByteSource, h: Header, ext: Extensions, f: Findings): Promise<LuksHeader | null> {
-  const ch = ext.cryptoHeader;
-  if (!ch || h.cryptMethod !== S.CRYPT_LUKS) return null;
+/** CRYPTO header extensions whose LUKS header bytes are read ahead (QEMU stops at the first that fails). */
+const MAX_LUKS_OPENS = 8;
+
+/** The LUKS header bytes (zero-filled past the end) of the first CRYPTO header extensions, by extension offset. */
+async function readLuksHeaders(src: ByteSource, h: Header, cluster0: Uint8Array): Promise<Map<number, Uint8Array>> {
+  const found: CryptoHeaderExtension[] = [];
+  if (h.cryptMethod === S.CRYPT_LUKS) parseExtensions(h, cluster0, new Findings(), (ch) => void found.push(ch));
+  const out = new Map<number, Uint8Array>();
+  for (const ch of found.slice(0, MAX_LUKS_OPENS)) {
+    if (ch.headerOffset <= BigInt(Number.MAX_SAFE_INTEGER - LUKS_HEADER_BYTES)) {
+      out.set(ch.offset, await readZeroFilled(src, Number(ch.headerOffset), LUKS_HEADER_BYTES));
+    }
+  }
+  return out;
+}
+
+/** qcrypto_block_open on the header `ch` names, from its bytes read ahead (null: not read). */
+function openLuks(fileSize: number, ch: CryptoHeaderExtension, bytes: Uint8Array | null, f: Findings): LuksHeader | null {
   if (ch.headerOffset > BigInt(Number.MAX_SAFE_INTEGER - LUKS_HEADER_BYTES)) {
     // qcow2_crypto_hdr_read_func: the length is checked first, then the read fails.
     f.error('QEMU_REFUSES', 'LUKS header', ch.offset + 8, ch.headerLength < BigInt(LUKS_HEADER_BYTES)
@@ -113,12 +133,13 @@ async function loadLuks(src: ByteSource, h: Header, ext: Extensions, f: Findings
     f.error('LUKS_UNREADABLE', 'LUKS header', ch.offset + 8, `the LUKS header offset ${hex(ch.headerOffset)} is beyond any file`);
     return null;
   }
+  if (!bytes) return null;
   const offset = Number(ch.headerOffset);
   const length = ch.headerLength > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(ch.headerLength);
-  if (offset + LUKS_HEADER_BYTES > src.size) {
+  if (offset + LUKS_HEADER_BYTES > fileSize) {
     f.error('LUKS_PAST_EOF', 'LUKS header', offset, 'the LUKS header lies past the end of the file; QEMU reads zeros there');
   }
-  return parseLuksHeader(await readZeroFilled(src, offset, LUKS_HEADER_BYTES), offset, length, f);
+  return parseLuksHeader(bytes, offset, length, f);
 }
 
 /** Reads the structures cluster 0 points at. Bounded by QEMU's limits; damage becomes findings. */
