@@ -343,6 +343,7 @@ const REFUSALS: [label: string, sample: string, patch: Patch, qemu: string | nul
   ['a CRYPTO header extension of 24 bytes', 'luks', { 'ext[0].length': 24 }, 'CRYPTO header extension size 24, but expected size 16'],
   ['a CRYPTO header extension without LUKS', 'luks', { 'header.crypt_method': 0 }, 'CRYPTO header extension only expected with LUKS encryption method'],
   ['a LUKS header QEMU cannot read', 'luks', { 'ext[0].offset': (1n << 63n) - (1n << 30n) }, 'Could not read encryption header: Input/output error'],
+  ['LUKS without its CRYPTO header extension and an unknown feature: the feature is refused first, named from the table (oracle, seed 555 case 2857)', 'luks', { 'ext[0].type': 0x0537be76, 'ext[1].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n }, 'Unsupported qcow2 feature(s): dirty bit'],
   ['an unknown feature named after a CRYPTO extension (QEMU never reads the name)', 'luks', { 'ext[1].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n }, 'Unsupported qcow2 feature(s): Unknown incompatible feature: 100000'],
   ['extended L2 entries with 4 KiB clusters', 'cluster-4k', { 'header.incompatible_features': 0x10 }, 'Unsupported subcluster size: 128'],
   ['a snapshot in an image with an external data file (qemu-img info lists none)', 'data-file', { 'header.nb_snapshots': 1 }, null],

@@ -59,6 +59,11 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   checkOpenExtras(header, extensions, f);
   const unknown = header.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
   if (unknown) f.error('QEMU_REFUSES', 'header', 72, unsupportedFeatures(unknown, extensions, firstFailingExtension(extensions, f)));
+  if (header.cryptMethod === S.CRYPT_LUKS && !extensions.cryptoHeader) {
+    // QEMU's wording, after the feature check; 7.2 checks this only when it opens the image for
+    // I/O (qemu-img check, map), and qemu-img info, which does not, crashes on such an image.
+    f.error('QEMU_REFUSES', 'header', 32, 'Missing CRYPTO header for crypt method 2 (LUKS needs the full disk encryption header extension; qemu-img info 7.2 crashes on this image)');
+  }
   return { fileSize: src.size, header, cluster0, extensions, backingFile, luks, foreign: null };
 }
 
