@@ -12,7 +12,7 @@ import { qemuCheckJsonText } from './check-json';
 import { guestMapJson } from './guest-map';
 import { analysisVerdict, reportMarkdown } from './report-markdown';
 import { patchSample, type Patch } from './fuzz/cases';
-import { buildReport, looksLikeReport, MAX_SAVED_BITMAPS, parseReport, type SavedAnalysis } from './report';
+import { buildReport, looksLikeReport, MAX_SAVED_BITMAPS, MAX_SAVED_SNAPSHOTS, parseReport, type SavedAnalysis } from './report';
 import { BytesSource } from './source';
 import { roleCounts } from './layout';
 import { analyzePath, analyzeSample, referenceText } from './testing/analyze-sample';
@@ -165,6 +165,17 @@ describe('a saved analysis of a damaged image reads back (found by the fuzzer)',
     const b = await damaged('seed-offset-one-bitmap', { 'bitmap[0].granularity_bits': 63 });
     expect(b.space.bitmaps[0]?.granularity).toBe(2 ** 63);
     expect(roundTrip(b).saved.analysis.space).toEqual(b.space);
+  });
+
+  it('saves the first 4096 of 65536 snapshots, and says so', async () => {
+    const a = await damaged('empty', { 'header.nb_snapshots': 65536, 'header.snapshots_offset': 0x30000 });
+    expect(a.structures.snapshotTable?.snapshots.length).toBe(65536);
+    const { text, saved } = roundTrip(a);
+    expect(text.length).toBeLessThan(8 * 1024 * 1024);
+    expect(saved.analysis.structures.snapshotTable?.snapshots.length).toBe(MAX_SAVED_SNAPSHOTS);
+    expect(saved.analysis.space.snapshots.length).toBe(MAX_SAVED_SNAPSHOTS);
+    expect(saved.notes).toContain(`Only the first ${MAX_SAVED_SNAPSHOTS} of the 65536 snapshots are saved.`);
+    expect(saved.analysis.check.counts).toEqual(a.check.counts);
   });
 
   it('saves the first 1024 of 65535 bitmap directory entries, and says so', async () => {

@@ -37,6 +37,9 @@ export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
  */
 export const MAX_SAVED_BITMAPS = 1024;
 
+/** Snapshots saved in full (a table may list 65536, ~500 bytes of JSON each with their space and info). */
+export const MAX_SAVED_SNAPSHOTS = 4096;
+
 /** Stored refcounts are saved only when their encoded runs take at most this many bytes. */
 export const MAX_SAVED_REFCOUNT_BYTES = 1024 * 1024;
 /** Guest map ranges kept: qemu-img map's output up to the engine's own cap. */
@@ -173,7 +176,19 @@ export function buildReport(a: ReportInput, generator: string): Json {
   } else {
     notes.push('Stored refcounts are not saved (the analysis this was made from had none).');
   }
-  const structures: SavedStructures = { ...s, bitmapDirectory: bitmaps };
+  const table = s.snapshotTable;
+  const manySnapshots = table !== null && table.snapshots.length > MAX_SAVED_SNAPSHOTS;
+  if (manySnapshots) notes.push(`Only the first ${MAX_SAVED_SNAPSHOTS} of the ${table.snapshots.length} snapshots are saved.`);
+  const structures: SavedStructures = {
+    ...s,
+    bitmapDirectory: bitmaps,
+    snapshotTable: manySnapshots ? { ...table, snapshots: table.snapshots.slice(0, MAX_SAVED_SNAPSHOTS) } : table,
+  };
+  const info = plainJson(a.info as unknown as QValue) as Record<string, Json>;
+  if (Array.isArray(info.snapshots) && info.snapshots.length > MAX_SAVED_SNAPSHOTS) info.snapshots = info.snapshots.slice(0, MAX_SAVED_SNAPSHOTS);
+  let space = a.space;
+  if (space.bitmaps.length > MAX_SAVED_BITMAPS) space = { ...space, bitmaps: space.bitmaps.slice(0, MAX_SAVED_BITMAPS) };
+  if (space.snapshots.length > MAX_SAVED_SNAPSHOTS) space = { ...space, snapshots: space.snapshots.slice(0, MAX_SAVED_SNAPSHOTS) };
   return {
     format: REPORT_FORMAT,
     version: REPORT_VERSION,
@@ -181,7 +196,7 @@ export function buildReport(a: ReportInput, generator: string): Json {
     file: a.fileName,
     fileSize: a.fileSize,
     notes,
-    info: plainJson(a.info as unknown as QValue),
+    info,
     structures: structuresCodec.enc(structures),
     check: checkCodec.enc({
       qemuImgCheck: c.json, exitCode: c.exitCode, failure: c.failure, counts: c.counts, clusterSize: c.clusterSize,
@@ -196,7 +211,7 @@ export function buildReport(a: ReportInput, generator: string): Json {
     },
     storedRefcounts: refcounts && runsCodec.enc(refcounts),
     map: mapCodec.enc({ entries: Math.min(a.guestMap.length, MAX_SAVED_MAP_RANGES), encoding: MAP_ENCODING, ranges: encodeMap(a.guestMap.slice(0, MAX_SAVED_MAP_RANGES)), error: c.mapError }),
-    space: C.space.enc(a.space.bitmaps.length > MAX_SAVED_BITMAPS ? { ...a.space, bitmaps: a.space.bitmaps.slice(0, MAX_SAVED_BITMAPS) } : a.space),
+    space: C.space.enc(space),
     findings: findingsCodec.enc(a.findings.slice(0, MAX_FINDINGS)),
     findingTotals: totalsCodec.enc(a.findingTotals),
   };
