@@ -12,13 +12,14 @@ import { MAX_MAP_RANGES } from './guest-map';
 import { FINDINGS_PER_CLASS_CAP } from './spec';
 import { qemuCheckJson, qemuCheckJsonText } from './check-json';
 import { Findings } from './errors';
-import { BytesSource, type ByteSource } from './source';
+import { BytesSource } from './source';
 import { NodeFileSource } from './source-node';
 import { loadHeaderStage, loadStructures } from './structures';
 import { analyzePath, analyzeSample, referenceText } from './testing/analyze-sample';
 import { COPIED, craftImage, type Crafted } from './testing/craft-image';
 import { hasQemu, qemuCheck, run } from './testing/qemu-random';
 import { listSamples, reference, referenceCheckRc } from './testing/samples';
+import { WrappedSource } from './testing/wrapped-source';
 
 const samples = listSamples();
 
@@ -138,16 +139,9 @@ describe('pathological shapes stay fast and bounded', () => {
 });
 
 /** Keeps every read in memory after the first time, so timings measure the engine, not the disk. */
-class RememberingSource implements ByteSource {
+class RememberingSource extends WrappedSource {
   private readonly seen = new Map<string, Uint8Array>();
-  constructor(private readonly src: ByteSource) {}
-  get size() {
-    return this.src.size;
-  }
-  get name() {
-    return this.src.name;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  override async read(offset: number, length: number): Promise<Uint8Array> {
     const key = `${offset}:${length}`;
     let b = this.seen.get(key);
     if (!b) this.seen.set(key, (b = await this.src.read(offset, length)));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NodeFileSource } from './source-node';
 import { BlobSource, BytesSource, readRanges, type ByteSource, type Range } from './source';
+import { WrappedSource } from './testing/wrapped-source';
 
 const FILE = (() => {
   const b = new Uint8Array(3 * 1024 * 1024 + 123);
@@ -29,18 +30,11 @@ function someRanges(): Range<number>[] {
 }
 
 /** Counts bytes asked of the wrapped source and the reads pending at once. */
-class Counting implements ByteSource {
+class Counting extends WrappedSource {
   asked = 0;
   pending = 0;
   maxPending = 0;
-  constructor(private readonly src: ByteSource) {}
-  get size() {
-    return this.src.size;
-  }
-  get name() {
-    return this.src.name;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  override async read(offset: number, length: number): Promise<Uint8Array> {
     this.asked += Math.max(0, Math.min(this.size, offset + length) - offset);
     this.maxPending = Math.max(this.maxPending, ++this.pending);
     await new Promise((r) => setTimeout(r, 1));

@@ -13,6 +13,7 @@ import { makePaint } from './raster';
 import { MapRenderer, type BucketRef, type MapScene } from './renderer';
 import { swatchCss } from './palette';
 import { tooltipFor, type TooltipModel } from './tooltip';
+import { saveBlob } from './save-blob';
 
 /** Roles and/or cluster ranges to show in full colour; everything else is dimmed. */
 export interface MapHighlight {
@@ -144,14 +145,7 @@ export function ClusterMap(props: ClusterMapProps) {
       drawNow();
       const blob = await r.toPng();
       if (!blob) return false;
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(blob, fileName);
       return true;
     },
     scene: () => sceneRef.current,

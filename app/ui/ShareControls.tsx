@@ -4,6 +4,7 @@
 // hand). Also the banner that says a file on screen is a saved analysis and not the image.
 
 import { useEffect, useRef, useState } from 'react';
+import { saveBlob } from '../map/save-blob';
 import { getClusterArrays } from '../state/registry';
 import { analysisDocument, analysisMarkdown, documentFileName } from '../state/saved';
 import { useCurrentFile } from '../state/selectors';
@@ -15,15 +16,7 @@ function arraysOf(file: FileEntry) {
 }
 
 function download(text: string, name: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.hidden = true;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(new Blob([text], { type: 'application/json' }), name);
 }
 
 /** Copies with the Clipboard API, else with a selected textarea and execCommand; false if neither works. */
