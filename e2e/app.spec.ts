@@ -3,7 +3,7 @@
 // bitmap, non-qcow2 files, names with markup, and findings that select a cluster.
 
 import { expect, test } from '@playwright/test';
-import { reference } from '../app/format/testing/samples';
+import { reference } from '../app/test-support/samples';
 import { dropFiles, firstL2Offset, markupImage, MARKUP, openTab, openViaPicker, samplePath, tmpFile, vmdkImage, waitDone, zeroedRefcountImage } from './helpers';
 
 interface InfoJson {

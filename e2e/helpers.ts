@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
-import { samplePath } from '../app/format/testing/samples';
+import { samplePath } from '../app/test-support/samples';
 
 export { samplePath };
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
-import { patchSample } from '../app/format/fuzz/cases';
-import { locate } from '../app/format/fuzz/locate';
+import { patchSample } from '../tools/fuzz/cases';
+import { locate } from '../tools/fuzz/locate';
 import { MARKUP, openTab, openViaPicker, samplePath, tmpFile, waitDone } from './helpers';
 
 const TMP = join(tmpdir(), 'qcowscope-e2e-hostile');

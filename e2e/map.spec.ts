@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { reference } from '../app/format/testing/samples';
-import { Role } from '../app/format/roles';
+import { reference } from '../app/test-support/samples';
+import { Role } from '../app/format/check/roles';
 import { ROLE_COLOR, rgb } from '../app/map/palette';
 import { bigImage, openViaPicker, samplePath, waitDone } from './helpers';
 

@@ -13,11 +13,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { analyze } from '../app/format/analyze';
-import { patchSample } from '../app/format/fuzz/cases';
-import { buildReport } from '../app/format/report';
-import { BytesSource } from '../app/format/source';
-import { analyzeSample } from '../app/format/testing/analyze-sample';
-import { reference, SAMPLES } from '../app/format/testing/samples';
+import { patchSample } from '../tools/fuzz/cases';
+import { buildReport } from '../app/format/report/saved-analysis';
+import { BytesSource } from '../app/format/qcow2/source';
+import { analyzeSample } from '../app/test-support/analyze-sample';
+import { reference, SAMPLES } from '../app/test-support/samples';
 import { dropFiles, openTab, samplePath, waitDone } from './helpers';
 
 const BUILT = resolve(process.env.QCOWSCOPE_HTML ?? 'dist/qcowscope.html');

@@ -1,6 +1,6 @@
 // `npm run fuzz -- [--cases N] [--seed S] [--case I] [--from K] [--workers W] [--budget-ms MS] [--memory-mb MB]
 //                   [--samples a,b] [--bundle FILE] [--out DIR] [--oracle]`
-// Mutates the sample images (app/format/fuzz: field-aware and raw mutators, seeded) and analyses
+// Mutates the sample images (tools/fuzz: field-aware and raw mutators, seeded) and analyses
 // each case in a pool of worker processes, each case under a budget: BUDGET ms of CPU time for the
 // analysis (a case silent for far longer is a hang, and is killed) and a V8 heap of MEMORY MB. The workers are child processes (--max-old-space-size), not worker_threads
 // with resourceLimits: a worker thread that reaches its heap limit through one large allocation
@@ -10,7 +10,7 @@
 // is a failure, printed with its seed and case index and saved to .cache/fuzz-failures/
 // (the mutated image + a JSON description). `--case I` reruns one case and prints it in full.
 // `--oracle` also gives every case to `qemu-img info -f qcow2` and fails it when our reading of the
-// header, extensions, snapshots and bitmaps disagrees with QEMU's (app/format/fuzz/oracle.ts).
+// header, extensions, snapshots and bitmaps disagrees with QEMU's (tools/fuzz/oracle.ts).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

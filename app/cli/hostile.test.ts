@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasQemuImg } from '../format/testing/random-images';
+import { hasQemuImg } from '../test-support/random-images';
 import { builtCli } from './testing';
 
 const built = builtCli('qcowscope-cli-hostile-');

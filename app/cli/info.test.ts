@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SAMPLES } from '../format/testing/samples';
-import { hasQemuImg } from '../format/testing/random-images';
+import { SAMPLES } from '../test-support/samples';
+import { hasQemuImg } from '../test-support/random-images';
 import { sizeToStr } from './info';
 import { builtCli } from './testing';
 

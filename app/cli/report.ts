@@ -4,8 +4,8 @@
 // puts on the clipboard.
 
 import { version } from '../../package.json';
-import { reportMarkdown } from '../format/report-markdown';
-import { buildReport } from '../format/report';
+import { reportMarkdown } from '../format/report/markdown';
+import { buildReport } from '../format/report/saved-analysis';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 

@@ -2,8 +2,8 @@
 // time, peak memory, bytes and reads issued against the metadata bytes of the image — as JSON.
 
 import { analyze } from '../format/analyze';
-import { Role } from '../format/roles';
-import { NodeFileSource } from '../format/source-node';
+import { Role } from '../format/check/roles';
+import { NodeFileSource } from '../format/qcow2/source-node';
 import type { CommandContext } from './main';
 
 /** Roles whose clusters the engine must read: everything but guest data, free space and the tail. */

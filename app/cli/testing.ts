@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll } from 'vitest';
-import { ROOT } from '../format/testing/samples';
+import { ROOT } from '../test-support/samples';
 
 export interface BuiltCli {
   /** The temporary folder (holds the bundle; tests may write images there). */

@@ -4,9 +4,9 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildReport } from '../format/report';
-import { analyzeSample } from '../format/testing/analyze-sample';
-import { reference, samplePath } from '../format/testing/samples';
+import { buildReport } from '../format/report/saved-analysis';
+import { analyzeSample } from '../test-support/analyze-sample';
+import { reference, samplePath } from '../test-support/samples';
 import { analysisDocument, analysisMarkdown, APP_GENERATOR, documentFileName, isSavedAnalysis, readSaved } from './saved';
 
 async function savedFile(name: string, fileName = `${name}.qcow2.qcowscope.json`): Promise<{ text: string; file: File }> {

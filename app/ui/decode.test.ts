@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../format/analyze';
-import { BytesSource } from '../format/source';
-import { reference, samplePath } from '../format/testing/samples';
+import { BytesSource } from '../format/qcow2/source';
+import { reference, samplePath } from '../test-support/samples';
 import { splitClusterArrays } from '../worker/split';
 import type { AnalysisResult } from '../worker/protocol';
 import { decodeTable, isTablePlace, refcountAt, subclusterMap, type DecodeContext } from './decode';

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../format/analyze';
-import { BytesSource } from '../format/source';
-import { samplePath } from '../format/testing/samples';
+import { BytesSource } from '../format/qcow2/source';
+import { samplePath } from '../test-support/samples';
 import { splitClusterArrays } from '../worker/split';
 import { assembleStored, decompressCluster, storedSpan } from '../format';
 import { compressedIn, placeOf } from './place';

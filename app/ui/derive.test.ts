@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze, type Analysis } from '../format/analyze';
-import { Role } from '../format/roles';
-import { BytesSource } from '../format/source';
-import { listSamples, reference, referenceCheckRc, samplePath } from '../format/testing/samples';
+import { Role } from '../format/check/roles';
+import { BytesSource } from '../format/qcow2/source';
+import { listSamples, reference, referenceCheckRc, samplePath } from '../test-support/samples';
 import { newFileEntry, type FileEntry } from '../state/store';
 import { splitClusterArrays } from '../worker/split';
 import { bitmapClusterRanges, checkCounts, spaceRows, verdict } from './derive';

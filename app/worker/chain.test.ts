@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { samplePath } from '../format/testing/samples';
+import { samplePath } from '../test-support/samples';
 import { baseName, planChain, readBackingName, type NamedBlob } from './chain';
 
 function blob(path: string, name = basename(path)): NamedBlob {

@@ -1,0 +1,288 @@
+// qemu-img check 7.2, read-only (block/qcow2.c qcow2_co_check_locked; block/qcow2-refcount.c
+// qcow2_check_refcounts): expected refcounts rebuilt from every reference, compared with the
+// stored ones (leaks, corruptions, unreadable refcounts), OFLAG_COPIED checked, allocation and
+// fragmentation counted over the active L1. The same pass settles the role of every host cluster
+// (layout.ts) and collects the active L2 tables' runs for the guest map (guest-map.ts).
+
+import { CheckState } from './state';
+import { checkRefblocks, checkSnapshotEntries, l1ForCheck, referenceMetadata, snapshotTableFailure } from './metadata';
+import { walkL1, type L2Use } from './l1-tables';
+import { scanL2 } from './l2-tables';
+import { CompressedIndex } from './compressed-index';
+import { qemuCheckJson, type QemuCheckJson } from '../qemu-img/check-json';
+import { Findings, hex } from '../qcow2/errors';
+import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList } from '../guest/block-status';
+import { backingLayer, type OpenBacking } from '../guest/backing-chain';
+import { settleRole } from './cluster-roles';
+import { geometry } from '../qcow2/mapping';
+import type { Structures } from '../qcow2/model';
+import { NO_OWNERS, type OwnerIndex } from './owners';
+import { loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE } from '../qcow2/refcounts';
+import { Role } from './roles';
+import type { ByteSource } from '../qcow2/source';
+import * as S from '../qcow2/spec';
+
+export type { MapRange } from '../guest/block-status';
+export type { QemuCheckJson } from '../qemu-img/check-json';
+
+/** How `failure` starts when QEMU would not open the image at all. */
+export const REFUSED = 'Could not open the image:';
+
+/** Host clusters analysed at most (2^28: a 1 TiB file of 4 KiB clusters, about 3 GiB of arrays). */
+export const MAX_CHECK_CLUSTERS = 1 << 28;
+
+export interface CheckOptions {
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Opens a backing file by the name its overlay records (for the guest map's lower layers). */
+  readonly openBacking?: OpenBacking;
+  /** The name qemu-img would print as "filename" (default: the source's name). */
+  readonly filename?: string;
+}
+
+export interface CheckCounts {
+  readonly corruptions: number;
+  readonly leaks: number;
+  readonly checkErrors: number;
+  readonly imageEndOffset: number;
+  readonly totalClusters: number;
+  readonly allocatedClusters: number;
+  readonly fragmentedClusters: number;
+  readonly compressedClusters: number;
+}
+
+export interface CheckResult {
+  /**
+   * qemu-img check --output=json, keys in qemu-img's order; null when qemu-img prints none (the
+   * check fails, or QEMU refuses to open the image).
+   */
+  readonly json: QemuCheckJson | null;
+  /** qemu-img check's exit code: 0 clean, 1 check failed or image refused, 2 corruptions, 3 leaks only. */
+  readonly exitCode: 0 | 1 | 2 | 3;
+  /** qemu-img's "Check failed: …" reason, or REFUSED + QEMU's reason for not opening it; null when it checks. */
+  readonly failure: string | null;
+  /** Our own counts, also when qemu-img would not get to count (see `failure`). */
+  readonly counts: CheckCounts;
+  readonly clusterSize: number;
+  /** Highest cluster that is referenced or has a refcount (image-end-offset / cluster size - 1). */
+  readonly highestCluster: number;
+  /** One Role per host cluster of the file. */
+  readonly roles: Uint8Array;
+  /** Stored refcount per host cluster (RefcountArray), one more than the file's clusters. */
+  readonly storedRefcounts: RefcountArray;
+  /** The first guest cluster using each data or compressed host cluster (read with guestOwner()). */
+  readonly owner: OwnerIndex;
+  /** Compressed guest clusters by host byte range (sorted by host offset). */
+  readonly compressed: { readonly n: number; readonly host: Float64Array; readonly length: Uint32Array; readonly guest: Float64Array };
+  readonly l2Tables: ReadonlyMap<number, L2Use>;
+  readonly reftable: Reftable;
+  /** Per snapshot (index-aligned): host clusters only that snapshot references. */
+  readonly snapshotExclusiveClusters: readonly number[];
+  readonly guestMap: MapRange[];
+  /** Set when qemu-img map would stop with an error part-way. */
+  readonly mapError: string | null;
+  /** Guest offset where the map was cut after MAX_MAP_RANGES ranges, or null. */
+  readonly mapTruncatedAt: number | null;
+}
+
+/** Runs the check, the role layout and the guest map over one image. */
+export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts: CheckOptions = {}): Promise<CheckResult> {
+  const h = s.header;
+  if (h.clusterBits < S.MIN_CLUSTER_BITS || h.clusterBits > S.MAX_CLUSTER_BITS || h.refcountOrder > 6) {
+    return failed(`Unsupported cluster size 2^${h.clusterBits} or refcount order ${h.refcountOrder}`, h.clusterSize || 512);
+  }
+  const cs = h.clusterSize;
+  const extL2 = (h.incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0n;
+  const dataFile = (h.incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0n;
+  const g = geometry(h.clusterBits, extL2);
+  const nb = Math.ceil(src.size / cs);
+  // QEMU gives up above INT_MAX clusters (-EFBIG). We need 5 bytes per cluster while checking
+  // (roles, 16-bit stored and expected refcounts), up to 15 with 32-bit refcounts, snapshots and
+  // scattered data (owners then take 4).
+  if (nb > MAX_CHECK_CLUSTERS) return failed(nb > 0x7fff_ffff ? 'File too large' : `The file has ${nb} clusters; more than ${MAX_CHECK_CLUSTERS} are not analysed`, cs);
+  const snapshotsUnreadable = snapshotTableFailure(s);
+  let failure: string | null = null;
+
+  const geo = refcountGeometry(h);
+  const reftable = await readReftable(src, h);
+  const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1);
+  const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
+
+  if (snapshotsUnreadable) {
+    // qcow2_check_read_snapshot_table fails before anything is counted: -EFBIG.
+    st.checkErrors++;
+    st.finding('check-error', 'CHECK_FAILED', 'snapshot table', 64, () => `ERROR failed to read the snapshot table: ${snapshotsUnreadable}`);
+    failure = 'File too large';
+  }
+  st.ref(0, cs, 1, Role.HEADER, 0xffff, () => 'header');
+  const uses = new Map<number, L2Use>();
+  const l1Offset = Number(h.l1TableOffset);
+  const activeL1 = await l1ForCheck(src, s.l1, l1Offset, h.l1Size);
+  walkL1(st, activeL1, h.l1Size, l1Offset, -1, uses);
+  for (const sn of checkSnapshotEntries(st, s, dataFile)) {
+    walkL1(st, await l1ForCheck(src, s.snapshotL1[sn.index] ?? null, sn.offset, sn.size), sn.size, sn.offset, sn.index, uses);
+  }
+
+  const compressed = new CompressedIndex();
+  const tables = new Map<number, RunList>();
+  const flags = { dataFile, crypto: h.cryptMethod !== 0, v2: h.version < 3 };
+  await scanL2(src, st, uses, {
+    g, dataFile, compressed,
+    mapFlags: flags,
+    onActiveRuns: (u, runs) => tables.set(u.offset, runs),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  compressed.sort();
+  await referenceMetadata(src, st, s);
+  checkRefblocks(st, reftable, Number(h.refcountTableOffset));
+  const highest = compareRefcounts(st);
+  await oflagCopiedL1(src, st, activeL1, h.l1Size, l1Offset);
+  const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
+  if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
+    f.info('DIRTY_REFCOUNTS', 'header', 72, 'The dirty bit is set (lazy refcounts): refcounts were not updated before the image was closed, so ' +
+      'qemu-img check reports the mismatches as corruptions; QEMU repairs them when it opens the image read-write.');
+  }
+  if (st.checkErrors > 0 && !failure) failure = 'Check failed';
+  // qemu-img check cannot open an image QEMU refuses (for any open, or for I/O): it prints no JSON
+  // and exits 1. Our own counts above still describe the image.
+  const refusal = f.list.find((x) => x.code === 'QEMU_REFUSES' || x.code === 'QEMU_REFUSES_IO');
+  if (refusal) failure = `${REFUSED} ${refusal.message}`;
+
+  const size = Number((h.size / 512n) * 512n);
+  const backing = s.backingFile !== null ? await backingLayer(src, s.backingFile, s.extensions.backingFormat, opts.openBacking, f, 1) : null;
+  const top = qcow2Layer(activeL1, size, g, tables, dataFile, backing);
+  const map = resolveChain(top);
+  if (map.error) {
+    const last = map.ranges.at(-1);
+    f.error('MAP_FAILED', 'guest map', null, `qemu-img map would stop after guest offset ${hex(last ? last.start + last.length : 0)}: ${map.error}`);
+  }
+  if (map.truncatedAt) {
+    f.warn('MAP_TRUNCATED', 'guest map', null, `The guest map has more than ${MAX_MAP_RANGES} ranges; only those before guest offset ${hex(map.truncatedAt)} are kept (qemu-img map prints them all).`);
+  }
+
+  const counts: CheckCounts = {
+    corruptions: st.corruptions,
+    leaks: st.leaks,
+    checkErrors: st.checkErrors,
+    imageEndOffset: (highest + 1) * cs,
+    totalClusters: Math.ceil(size / cs),
+    allocatedClusters: st.frag.allocated,
+    fragmentedClusters: st.frag.fragmented,
+    compressedClusters: st.frag.compressed,
+  };
+  const json = failure !== null && failure !== 'Check failed' ? null : qemuCheckJson(opts.filename ?? src.name, counts);
+  return {
+    json,
+    exitCode: failure ? 1 : counts.corruptions ? 2 : counts.leaks ? 3 : 0,
+    failure,
+    counts,
+    clusterSize: cs,
+    highestCluster: highest,
+    roles: st.roles,
+    storedRefcounts: stored.values,
+    owner: st.owner.finish(),
+    compressed,
+    l2Tables: uses,
+    reftable,
+    snapshotExclusiveClusters: exclusive,
+    guestMap: map.ranges as MapRange[],
+    mapError: map.error,
+    mapTruncatedAt: map.truncatedAt ?? null,
+  };
+}
+
+/**
+ * compare_refcounts: stored vs expected for every cluster QEMU knows, and in the same pass the
+ * settled role of every host cluster (layout.ts settleRole; the tail once the highest cluster in
+ * use is known). Returns that highest cluster.
+ */
+function compareRefcounts(st: CheckState): number {
+  const n = st.expected.length;
+  const counts = st.expected.counts;
+  const values = st.stored.values;
+  const roles = st.roles;
+  const nRoles = roles.length;
+  const hasBad = st.stored.badBlocks.size > 0;
+  const cap = S.FINDINGS_PER_CLASS_CAP;
+  let highest = 0;
+  let nLeaks = 0;
+  let nErrors = 0;
+  let nUnreadable = 0;
+  const leaks: number[] = [];
+  const errors: number[] = [];
+  const unreadable: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const sv = hasBad ? st.stored.get(i) : values[i]!;
+    if (sv < 0) {
+      if (nUnreadable++ < cap) unreadable.push(i);
+      continue;
+    }
+    const e = counts[i]!;
+    if (sv > 0 || e > 0) highest = i;
+    if (i < nRoles) {
+      const r = roles[i]!;
+      const settled = settleRole(r, sv, e);
+      if (settled !== r) roles[i] = settled;
+    }
+    if (sv === e) continue;
+    if (sv < e) {
+      if (nErrors++ < cap) errors.push(i);
+    } else if (nLeaks++ < cap) leaks.push(i);
+  }
+  // Unreferenced clusters without a refcount after the highest one in use are the tail.
+  for (let k = highest + 1; k < nRoles; k++) if (roles[k] === Role.FREE) roles[k] = Role.TAIL;
+  st.checkErrors += nUnreadable;
+  st.corruptions += nErrors;
+  st.leaks += nLeaks;
+  const cs = st.clusterSize;
+  const report = (list: number[], total: number, code: string, cls: 'leak' | 'corruption' | 'check-error', msg: (k: number) => string) => {
+    for (const k of list) st.finding(cls, code, 'refcounts', k * cs, () => msg(k), k);
+    if (total > list.length) st.f.countMore(code, total - list.length);
+  };
+  report(unreadable, nUnreadable, 'REFCOUNT_UNREADABLE', 'check-error', (k) => `Can't get refcount for cluster ${k}: Input/output error (its refcount block offset is not cluster-aligned)`);
+  report(errors, nErrors, 'REFCOUNT_MISMATCH', 'corruption', (k) => `ERROR cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
+  report(leaks, nLeaks, 'LEAK', 'leak', (k) => `Leaked cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
+  return highest;
+}
+
+/** The L1 half of check_oflag_copied: COPIED on an active L1 entry iff its L2 table's refcount is 1. */
+async function oflagCopiedL1(src: ByteSource, st: CheckState, l1: BigUint64Array, l1Size: number, l1Offset: number): Promise<void> {
+  const cs = st.clusterSize;
+  const pending: number[] = [];
+  const n = Math.min(l1Size, l1.length);
+  for (let i = 0; i < n; i++) {
+    const e = l1[i] ?? 0n;
+    const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
+    if (l2 !== 0 && st.stored.get(Math.floor(l2 / cs)) === -2) pending.push(Math.floor(l2 / cs));
+  }
+  if (pending.length) await st.stored.ensure(src, pending);
+  for (let i = 0; i < n; i++) {
+    const e = l1[i] ?? 0n;
+    const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
+    if (l2 === 0) continue;
+    const k = Math.floor(l2 / cs);
+    const rc = st.stored.get(k);
+    if (rc < 0 || (rc === 1) === ((e >> 63n) === 1n)) continue;
+    st.corrupt(1, 'OFLAG_COPIED', 'active L1 table', l1Offset + 8 * i, () => `ERROR OFLAG_COPIED L2 cluster: l1_index=${i} l1_entry=${e.toString(16)} refcount=${st.stored.exact(k)}`, k);
+  }
+}
+
+function snapshotExclusive(st: CheckState, nbSnapshots: number): number[] {
+  const out = new Array<number>(nbSnapshots).fill(0);
+  const so = st.snapOwner;
+  if (!so) return out;
+  for (let k = 0; k < so.length; k++) {
+    const m = so[k]!;
+    if (m !== 0 && m !== 0xffff && m <= nbSnapshots) out[m - 1]!++;
+  }
+  return out;
+}
+
+function failed(reason: string, cs: number): CheckResult {
+  const counts: CheckCounts = { corruptions: 0, leaks: 0, checkErrors: 1, imageEndOffset: 0, totalClusters: 0, allocatedClusters: 0, fragmentedClusters: 0, compressedClusters: 0 };
+  return {
+    json: null, exitCode: 1, failure: reason, counts, clusterSize: cs, highestCluster: 0,
+    roles: new Uint8Array(0), storedRefcounts: new Uint32Array(0), owner: NO_OWNERS,
+    compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
+    l2Tables: new Map(), reftable: EMPTY_REFTABLE, snapshotExclusiveClusters: [], guestMap: [], mapError: reason, mapTruncatedAt: null,
+  };
+}

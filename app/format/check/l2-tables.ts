@@ -1,0 +1,341 @@
+// qemu-img check over the L2 tables (block/qcow2-refcount.c, check_refcounts_l2, plus the L2 half
+// of check_oflag_copied): every distinct L2 table that the L1 tables point at (check-l1.ts) is read
+// once (coalesced) and scanned once; its references are applied as many times as L1 entries point
+// at it, which is what QEMU's repeated scans add up to. The same pass over an active standard L2
+// table builds its guest-map runs (guest-map.ts).
+
+import type { L2Use } from './l1-tables';
+import type { CheckState } from './state';
+import type { CompressedIndex } from './compressed-index';
+import { hex } from '../qcow2/errors';
+import { Kind, RunList, tableRuns, type TableFlags } from '../guest/block-status';
+import type { MappingGeometry } from '../qcow2/mapping';
+import { OWNER_UNKNOWN } from './owners';
+import { Role, type RoleId } from './roles';
+import { readRanges, type ByteSource } from '../qcow2/source';
+
+const NO_FLAGS: TableFlags = { dataFile: false, crypto: false, v2: false };
+
+const bigHex = (hi: number, lo: number) => (hi >>> 0 ? (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0') : (lo >>> 0).toString(16));
+
+export interface TableScanOptions {
+  readonly g: MappingGeometry;
+  readonly dataFile: boolean;
+  readonly compressed: CompressedIndex;
+  /**
+   * Called with the guest-map runs (guest-map.ts tableRuns) of every cluster-aligned L2 table the
+   * active L1 maps guest data through; built in the check's own pass for standard L2 entries.
+   */
+  readonly onActiveRuns?: (u: L2Use, runs: RunList) => void;
+  /** The guest map's view of the image (needed with onActiveRuns). */
+  readonly mapFlags?: TableFlags;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+interface Deferred {
+  cluster: number;
+  copied: boolean;
+  times: number;
+  /** File offset of the L2 entry. */
+  at: number;
+  entry: string;
+}
+
+/** Reads every distinct L2 table inside the file once and applies check_refcounts_l2 to it. */
+export async function scanL2(src: ByteSource, st: CheckState, uses: ReadonlyMap<number, L2Use>, o: TableScanOptions): Promise<void> {
+  const ranges: { offset: number; length: number; key: L2Use }[] = [];
+  for (const u of uses.values()) if (u.offset < st.fileSize) ranges.push({ offset: u.offset, length: o.g.clusterSize, key: u });
+  await readRanges(src, ranges, async (u, bytes) => {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const deferred: Deferred[] = [];
+    const mapped = o.onActiveRuns && o.mapFlags && u.mapRefs > 0 && u.offset % o.g.clusterSize === 0 ? o.mapFlags : null;
+    if (mapped && o.g.extendedL2) {
+      scanTable(st, u, dv, o, deferred, null, mapped);
+      o.onActiveRuns!(u, tableRuns(dv, o.g, mapped));
+    } else if (mapped) {
+      const runs = new RunList();
+      scanTable(st, u, dv, o, deferred, runs, mapped);
+      o.onActiveRuns!(u, runs);
+    } else scanTable(st, u, dv, o, deferred, null, NO_FLAGS);
+    if (deferred.length > 0) {
+      await st.stored.ensure(src, deferred.map((d) => d.cluster));
+      for (const d of deferred) oflagData(st, st.stored.get(d.cluster), d.copied, d.times, d.entry, d.cluster, d.at);
+    }
+  }, o.onProgress ? { onProgress: o.onProgress } : {});
+}
+
+/** check_oflag_copied on one data cluster; the finding names the L2 entry's file offset `at`. */
+function oflagData(st: CheckState, refcount: number, copied: boolean, times: number, entry: string, cluster: number, at: number): void {
+  if (refcount < 0 || (refcount === 1) === copied) return;
+  st.corrupt(times, 'OFLAG_COPIED', 'L2 table', at, () =>
+    `ERROR OFLAG_COPIED data cluster: l2_entry=${entry} refcount=${st.stored.exact(cluster)}`, cluster);
+}
+
+/** Per-table constants shared by the scan loop and its (rarely called) helpers. */
+interface TableCtx {
+  readonly st: CheckState;
+  readonly u: L2Use;
+  readonly o: TableScanOptions;
+  readonly times: number;
+  readonly role: RoleId;
+  readonly snap: number;
+  readonly guestBase: number;
+  readonly where: string;
+}
+
+// The helpers below build messages in closures of their own: the scan loop itself creates no
+// closure, so no per-entry context is allocated over millions of entries.
+
+function entryError(c: TableCtx, code: string, i: number, hi: number, lo: number, what: string): void {
+  const at = c.u.offset + i * c.o.g.l2EntrySize;
+  const entry = bigHex(hi, lo);
+  const off = ((hi & 0xffffff) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0)).toString(16);
+  const text = what.replace('%entry', entry).replace('%off', off);
+  c.st.corrupt(c.times, code, 'L2 table', at, () => `${text} — ${c.where}, L2 entry ${i}`);
+}
+
+const guestOwner = (guest: number) => Math.min(guest + 1, OWNER_UNKNOWN);
+
+/** A compressed entry (QCOW2_CLUSTER_COMPRESSED); returns whether it counts as allocated. */
+function compressedEntry(c: TableCtx, i: number, hi: number, lo: number, bits: number): boolean {
+  const { st, o } = c;
+  const g = o.g;
+  const cs = g.clusterSize;
+  const cbShift = 38 - g.clusterBits;
+  const hiOffMask = 2 ** cbShift - 1;
+  const exact = '0x' + ((BigInt(hi & hiOffMask) << 32n) | BigInt(lo)).toString(16);
+  if (hi & 0x80000000) entryError(c, 'COMPRESSED_COPIED', i, hi, lo, `ERROR: coffset=${exact}: copied flag must never be set for compressed clusters`);
+  if (o.dataFile) {
+    entryError(c, 'COMPRESSED_WITH_DATA_FILE', i, hi, lo, `ERROR compressed cluster ${i} with data file, entry=0x%entry`);
+    return false;
+  }
+  if (bits !== 0) {
+    entryError(c, 'COMPRESSED_SUBCLUSTERS', i, hi, lo, `ERROR compressed cluster ${i} with non-zero subcluster allocation bitmap, entry=0x%entry`);
+    return false;
+  }
+  const coffset = (hi & hiOffMask) * 2 ** 32 + lo;
+  const csize = (((hi >>> cbShift) & g.csizeMask) + 1) * 512 - (lo & 511);
+  const guest = c.guestBase + i;
+  const who = () => `compressed guest cluster ${hex(guest * cs)} — ${c.where}, L2 entry ${i}`;
+  const before = st.corruptions;
+  if (coffset > Number.MAX_SAFE_INTEGER) {
+    // Beyond 2^53: far past any file; printed exactly, as QEMU prints it.
+    st.corrupt(c.times, 'PAST_EOF', 'L2 table', c.u.offset + i * g.l2EntrySize, () =>
+      `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset ${exact} size ${hex(csize)} — ${who()}; the file ends at ${hex(st.fileSize)}`);
+  } else st.ref(coffset, csize, c.times, Role.COMPRESSED, c.snap, who);
+  if (st.corruptions === before) {
+    for (let k = Math.floor(coffset / cs), last = Math.floor((coffset + csize - 1) / cs); k <= last; k++) st.owner.claim(k, guestOwner(guest));
+    o.compressed.push(coffset, csize, guest);
+  }
+  return true;
+}
+
+/** References a data cluster that is unaligned or reaches past the end of the file. */
+function slowDataRef(c: TableCtx, i: number, off: number): void {
+  const { st } = c;
+  const cs = c.o.g.clusterSize;
+  const guest = c.guestBase + i;
+  const before = st.corruptions;
+  st.ref(off, cs, c.times, c.role, c.snap, () => `data of guest offset ${hex(guest * cs)} — ${c.where}, L2 entry ${i}`);
+  if (st.corruptions !== before) return;
+  for (let k = Math.floor(off / cs), last = Math.floor((off + cs - 1) / cs); k <= last; k++) st.owner.claim(k, guestOwner(guest));
+}
+
+function overflowRef(c: TableCtx, i: number, cluster: number): void {
+  const guest = c.guestBase + i;
+  c.st.addRef(cluster, c.times, () => `data of guest offset ${hex(guest * c.o.g.clusterSize)} — ${c.where}, L2 entry ${i}`);
+}
+
+/**
+ * check_refcounts_l2 over one table. With `runs`, also appends the table's guest-map runs as
+ * tableRuns would (standard L2 entries only), classified by `fl`.
+ */
+function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, deferred: Deferred[], runs: RunList | null, fl: TableFlags): void {
+  const { g, dataFile } = o;
+  const cs = g.clusterSize;
+  const cb = g.clusterBits;
+  const ext = g.extendedL2;
+  const times = u.activeRefs + u.snapRefs;
+  const fragTimes = u.activeRefs;
+  const oflagTimes = u.mapRefs;
+  const role = u.activeRefs > 0 ? (u.snapRefs > 0 ? Role.DATA_SHARED : Role.DATA) : Role.DATA_SNAPSHOT;
+  const snap = u.snapMarker;
+  const l1Index = u.firstL1 >= 0 ? u.firstL1 : u.firstSnapL1;
+  const guestBase = l1Index * g.l2Entries;
+  const where = u.firstL1 >= 0 ? `active L1 entry ${u.firstL1}` : `snapshot ${u.firstSnap} L1 entry ${u.firstSnapL1}`;
+  const c: TableCtx = { st, u, o, times, role, snap, guestBase, where };
+  const n = Math.min(g.l2Entries, Math.floor(dv.byteLength / g.l2EntrySize));
+  const step = g.l2EntrySize;
+  const counts = st.expected.counts;
+  const max = st.expected.max;
+  const roles = st.roles;
+  const owner = st.owner;
+  const fileClusters = st.fileClusters;
+  const stored = st.stored;
+  const storedValues = stored.values;
+  const plainLookup = stored.badBlocks.size === 0;
+  const snapOwner = st.snapOwner;
+  const guestCap = 0xffff_fffe - guestBase;
+  // Runs of contiguous entries take the fast path below: standard entries in the image file whose
+  // refcounts are all readable (else every entry goes through the general path).
+  const fastRuns = !ext && !dataFile && plainLookup;
+  // Host cluster index from the entry's halves in int32 arithmetic: bits 9..55 >> cluster_bits.
+  // An offset whose high half reaches 2^(cb-4) lies at or past cluster 2^28, beyond any file
+  // analysed (MAX_CHECK_CLUSTERS), and takes the slow path.
+  const hiShift = 32 - cb;
+  const hiLimit = 2 ** (cb - 4);
+  const inClusterMask = (cs - 1) & 0xfffffe00;
+  // Pending run of fresh owners: host clusters runHost + j belong to entries runEntry + j.
+  let runHost = -1;
+  let runEntry = 0;
+  let runLen = 0;
+  // The guest-map run being built: kind, host offset of its first byte (-1: none), guest start, bytes.
+  let mKind = -1;
+  let mHost = -1;
+  let mStart = 0;
+  let mLen = 0;
+  let nextContig = 0;
+  let allocated = 0;
+  let fragmented = 0;
+  let compressedN = 0;
+  for (let i = 0; i < n; i++) {
+    const p = i * step;
+    const hi = dv.getUint32(p);
+    const lo = dv.getUint32(p + 4);
+    const bhi = ext ? dv.getUint32(p + 8) : 0;
+    const blo = ext ? dv.getUint32(p + 12) : 0;
+    if (runs !== null) {
+      // qcow2_get_subcluster_type for a standard entry, as guest-map.ts stdTableRuns.
+      let kind: number;
+      let host = -1;
+      if (hi & 0x40000000) kind = fl.dataFile ? Kind.INVALID : Kind.COMPRESSED;
+      else {
+        const offNz = ((hi & 0xffffff) | (lo & 0xfffffe00)) !== 0;
+        kind = offNz || (fl.dataFile && (hi & 0x80000000) !== 0) ? Kind.DATA : Kind.UNALLOCATED;
+        if (lo & 1) kind = offNz ? Kind.ZERO_ALLOC : Kind.ZERO;
+        if (fl.v2 && (kind === Kind.ZERO || kind === Kind.ZERO_ALLOC)) kind = Kind.INVALID;
+        else if (kind === Kind.DATA || kind === Kind.ZERO_ALLOC) {
+          if ((lo & inClusterMask) !== 0) kind = Kind.INVALID;
+          else if (!fl.crypto) host = (hi & 0xffffff) * 4294967296 + ((lo & 0xfffffe00) >>> 0);
+        }
+      }
+      if (kind === mKind && (host < 0 ? mHost < 0 : mHost >= 0 && mHost + mLen === host)) mLen += cs;
+      else {
+        if (mLen > 0) runs.push(mStart, mLen, mKind, mHost);
+        mStart = i * cs;
+        mLen = cs;
+        mKind = kind;
+        mHost = host;
+      }
+    }
+    if ((hi | lo | bhi | blo) === 0) continue;
+    if (hi & 0x40000000) {
+      if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+      runLen = 0;
+      if (compressedEntry(c, i, hi, lo, bhi | blo)) {
+        allocated++;
+        compressedN++;
+        fragmented++;
+      }
+      continue;
+    }
+    if ((hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) entryError(c, 'L2_RESERVED', i, hi, lo, 'ERROR found l2 entry with reserved bits set: %entry');
+    const copied = (hi & 0x80000000) !== 0;
+    const hiOff = hi & 0xffffff;
+    const zeroFlag = !ext && (lo & 1) !== 0;
+    if (hiOff === 0 && (lo & 0xfffffe00) === 0 && (zeroFlag || !(dataFile && copied))) {
+      // ZERO_PLAIN, or UNALLOCATED: only the subcluster bitmap can be wrong.
+      if (!zeroFlag && blo !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR: Unallocated cluster has non-zero subcluster allocation map');
+      continue;
+    }
+    // NORMAL or ZERO_ALLOC.
+    if ((bhi & blo) !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR offset=%off: Allocated cluster has corrupted subcluster allocation bitmap');
+    const off = hiOff * 4294967296 + ((lo & 0xfffffe00) >>> 0);
+    const aligned = (lo & inClusterMask) === 0;
+    if (!aligned) {
+      entryError(c, 'UNALIGNED', i, hi, lo, (ext ? blo !== 0 : !zeroFlag)
+        ? 'ERROR offset=%off: Data cluster is not properly aligned; L2 entry corrupted.'
+        : 'ERROR offset=%off: Preallocated cluster is not properly aligned; L2 entry corrupted.');
+    }
+    allocated++;
+    if (nextContig !== 0 && off !== nextContig) fragmented++;
+    nextContig = off + cs;
+    const cluster = hiOff < hiLimit ? (hiOff << hiShift) | (lo >>> cb) : Math.floor(off / cs);
+    if (!dataFile) {
+      if (aligned && cluster < fileClusters) {
+        if (times <= max - counts[cluster]!) counts[cluster] = counts[cluster]! + times;
+        else overflowRef(c, i, cluster);
+        const r = roles[cluster]!;
+        if (r === 0) {
+          // Never claimed before: extend the pending run of fresh owners, or start one.
+          roles[cluster] = role;
+          if (snapOwner !== null) snapOwner[cluster] = snap;
+          if (cluster === runHost + runLen && i === runEntry + runLen && i <= guestCap) runLen++;
+          else {
+            if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+            if (i <= guestCap) {
+              runHost = cluster;
+              runEntry = i;
+              runLen = 1;
+            } else {
+              runLen = 0;
+              owner.claim(cluster, OWNER_UNKNOWN);
+            }
+          }
+        } else {
+          if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+          runLen = 0;
+          if (r !== role || (snapOwner !== null && snapOwner[cluster] !== snap)) st.claim(cluster, role, snap);
+          owner.claim(cluster, i <= guestCap ? guestBase + i + 1 : OWNER_UNKNOWN);
+        }
+      } else {
+        if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+        runLen = 0;
+        slowDataRef(c, i, off);
+      }
+    }
+    if (oflagTimes) {
+      const rc = dataFile ? 1 : plainLookup && cluster < storedValues.length ? storedValues[cluster]! : stored.get(cluster);
+      if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo), at: u.offset + i * step });
+      else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster, u.offset + i * step);
+    }
+    if (!fastRuns || !aligned || (hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) continue;
+    // The entries that follow with the same flags and the next host cluster each (a preallocated
+    // or sequentially written range): only their per-cluster counts, roles and refcounts differ,
+    // so they are applied here until one needs anything else, which the loop above handles.
+    let k = cluster;
+    let kLo = lo;
+    while (i + 1 < n && k + 1 < fileClusters && kLo + cs <= 0xffff_ffff) {
+      const q = (i + 1) * 8;
+      if (dv.getUint32(q) !== hi || dv.getUint32(q + 4) !== kLo + cs) break;
+      const next = k + 1;
+      if (roles[next] !== 0 || times > max - counts[next]! || i + 1 > guestCap) break;
+      i++;
+      k = next;
+      kLo += cs;
+      counts[k] = counts[k]! + times;
+      roles[k] = role;
+      if (snapOwner !== null) snapOwner[k] = snap;
+      if (k === runHost + runLen && i === runEntry + runLen) runLen++;
+      else {
+        if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+        runHost = k;
+        runEntry = i;
+        runLen = 1;
+      }
+      if (oflagTimes && (storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, kLo), k, u.offset + i * step);
+      allocated++;
+      mLen += cs;
+    }
+    nextContig = hiOff * 4294967296 + ((kLo & 0xfffffe00) >>> 0) + cs;
+  }
+  if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+  if (runs !== null) {
+    if (mLen > 0) runs.push(mStart, mLen, mKind, mHost);
+    if (n < g.l2Entries) runs.push(n * cs, (g.l2Entries - n) * cs, Kind.UNALLOCATED, -1);
+  }
+  // Only the active L1's tables count (CHECK_FRAG_INFO), once per L1 entry pointing here.
+  st.frag.allocated += allocated * fragTimes;
+  st.frag.fragmented += fragmented * fragTimes;
+  st.frag.compressed += compressedN * fragTimes;
+}
