@@ -1,5 +1,5 @@
-// `qcowscope check [--output=json] FILE`: qemu-img check, read-only. --output=json prints qemu-img
-// 7.2's JSON byte for byte and its per-cluster lines ("ERROR cluster 5 refcount=0 reference=1",
+// `qcowscope check [--output=json] FILE`: qemu-img check, read-only. --output=json prints qemu-img's
+// JSON byte for byte (7.2 and 10.0 print the same) and its per-cluster lines ("ERROR cluster 5 refcount=0 reference=1",
 // "Leaked cluster …") on stderr, as qemu-img does; the human form lists those lines, qemu-img's
 // summary, then our own findings. The exit code is qemu-img's: 0 clean, 1 check failed (or QEMU
 // would not open the image: then --output=json prints nothing, as qemu-img, and the human form
@@ -68,7 +68,7 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
     const c = a.check;
     const refused = c.failure?.startsWith(REFUSED) ?? false;
     for (const x of a.findings) {
-      if (x.code.startsWith('QEMU_REFUSES')) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image, so qemu-img check exits 1 without checking: ${x.message}\n`);
+      if (x.code.startsWith('QEMU_REFUSES')) ctx.err(`${ctx.file}: note: QEMU ${ctx.qemuVersion} would refuse to open this image, so qemu-img check exits 1 without checking: ${x.message}\n`);
     }
     if (ctx.output === 'json') {
       if (!refused) for (const f of qemuLines(a)) ctx.err(f.message + '\n');

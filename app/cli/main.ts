@@ -1,4 +1,4 @@
-// qcowscope's command line: `qcowscope <command> [--output=json|human] FILE`. The same engine as
+// qcowscope's command line: `qcowscope <command> [--output=json|human] [--qemu-version=7.2|10.0] FILE`. The same engine as
 // the browser app (app/format), run over a Node file. Commands live in a registry: adding one is
 // one line in COMMANDS (a module function taking a CommandContext and returning an exit code).
 
@@ -9,6 +9,8 @@ import { runCheckCommand } from './check';
 import { runMap } from './map';
 import { runReport } from './report';
 import { runStats } from './stats';
+import { defaultQemuVersion } from './qemu-version';
+import { isQemuVersion, QEMU_VERSIONS, type QemuVersion } from '../format/qemu-img/version';
 
 export type OutputFormat = 'json' | 'human';
 
@@ -16,6 +18,8 @@ export interface CommandContext {
   /** The image path exactly as given (qemu-img prints it as is). */
   readonly file: string;
   readonly output: OutputFormat;
+  /** Whose output to print: --qemu-version, else the installed qemu-img's (qemu-version.ts). */
+  readonly qemuVersion: QemuVersion;
   /** Arguments after the command other than --output and FILE (command-specific flags). */
   readonly args: readonly string[];
   readonly out: (text: string) => void;
@@ -39,18 +43,20 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
 };
 
 const USAGE = () => [
-  'usage: qcowscope <command> [--output=json|human] FILE',
+  'usage: qcowscope <command> [--output=json|human] [--qemu-version=7.2|10.0] FILE',
   '',
   'commands:',
   ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`),
   '',
-  '--output=json prints exactly the JSON qemu-img 7.2 prints (apart from host-dependent sizes).',
+  '--output=json prints exactly the JSON qemu-img prints; --qemu-version picks whose (7.2 or 10.0;',
+  'default: the version of the qemu-img on PATH, else 10.0).',
 ].join('\n');
 
 interface Parsed {
   readonly command: string;
   readonly file: string;
   readonly output: OutputFormat;
+  readonly qemuVersion: QemuVersion | null;
   readonly args: string[];
 }
 
@@ -59,6 +65,7 @@ function parseArgs(argv: readonly string[]): Parsed | string {
   if (!command || command === '-h' || command === '--help' || command === 'help') return '';
   if (!(command in COMMANDS)) return `unknown command '${command}'`;
   let output: OutputFormat = 'human';
+  let qemuVersion: QemuVersion | null = null;
   const positional: string[] = [];
   const args: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -67,6 +74,10 @@ function parseArgs(argv: readonly string[]): Parsed | string {
     if (value !== undefined) {
       if (value !== 'json' && value !== 'human') return `--output must be json or human, not '${value}'`;
       output = value;
+    } else if (a === '--qemu-version' || a.startsWith('--qemu-version=')) {
+      const v = a === '--qemu-version' ? rest[++i] ?? '' : a.slice('--qemu-version='.length);
+      if (!isQemuVersion(v)) return `--qemu-version must be ${QEMU_VERSIONS.join(' or ')}, not '${v}'`;
+      qemuVersion = v;
     } else if (a === '--backing' && i + 1 < rest.length) {
       args.push(`--backing=${rest[++i]!}`);
     } else if (a.startsWith('-') && a !== '-') {
@@ -76,7 +87,7 @@ function parseArgs(argv: readonly string[]): Parsed | string {
     }
   }
   if (positional.length !== 1) return positional.length ? `expected one FILE, got ${positional.length}` : 'missing FILE';
-  return { command, file: positional[0]!, output, args };
+  return { command, file: positional[0]!, output, qemuVersion, args };
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 the image could not be read, 2 usage). */
@@ -89,7 +100,8 @@ export async function main(argv: readonly string[], io = { out: (t: string) => v
   }
   const entry = COMMANDS[p.command]!;
   try {
-    return await entry.run({ file: p.file, output: p.output, args: p.args, out: io.out, err: io.err });
+    const qemuVersion = p.qemuVersion ?? defaultQemuVersion();
+    return await entry.run({ file: p.file, output: p.output, qemuVersion, args: p.args, out: io.out, err: io.err });
   } catch (e) {
     if (e instanceof Qcow2Error && e.code === 'NOT_QCOW2') io.err(`${p.file}: not a qcow2 image: ${e.message}\n`);
     else io.err(`${p.file}: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,5 +1,5 @@
-// `qcowscope map [--output=json] [--backing FILE] FILE`: qemu-img map. --output=json prints
-// qemu-img 7.2's bytes exactly; the human form is qemu-img's table of data ranges. Backing files
+// `qcowscope map [--output=json] [--backing FILE] FILE`: qemu-img map. --output=json prints the
+// bytes of the qemu-img chosen by --qemu-version exactly; the human form is qemu-img's table of data ranges. Backing files
 // are found as qemu-img finds them: the name in the overlay's header, relative to the overlay's
 // folder (or --backing FILE for the first one). Also the Node backing-file opener check and
 // report use.
@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { analyze, type Analysis } from '../format/analyze';
-import { guestMapJson, type MapRange } from '../format/guest/block-status';
+import type { MapRange } from '../format/guest/block-status';
+import { guestMapJson, mapRangesFor } from '../format/qemu-img/map-json';
 import { NodeFileSource } from '../format/qcow2/source-node';
 import type { ByteSource } from '../format/qcow2/source';
 import type { CommandContext } from './main';
@@ -78,15 +79,15 @@ export async function runMap(ctx: CommandContext): Promise<number> {
   const files = await ImageFiles.open(ctx.file, backingArg(ctx));
   try {
     const a = await files.analyze();
-    for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image: ${x.message}\n`);
+    for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU ${ctx.qemuVersion} would refuse to open this image: ${x.message}\n`);
     for (const x of a.findings) if (x.code === 'BACKING_UNAVAILABLE') ctx.err(`${ctx.file}: note: ${x.message}\n`);
     const error = a.check.mapError;
     const truncatedAt = a.check.mapTruncatedAt;
     if (truncatedAt !== null) ctx.err(`qcowscope: the map has more ranges than kept; cut at guest offset ${truncatedAt}\n`);
-    if (ctx.output === 'json') ctx.out(guestMapJson({ ranges: a.guestMap, error, truncatedAt }));
+    if (ctx.output === 'json') ctx.out(guestMapJson({ ranges: a.guestMap, error, truncatedAt }, ctx.qemuVersion));
     else {
       const dataFile = a.structures.extensions.dataFile;
-      const h = humanMap(a.guestMap, files.chain, dataFile === null ? null : isAbsolute(dataFile) ? dataFile : join(dirname(ctx.file), dataFile));
+      const h = humanMap(mapRangesFor(a.guestMap, ctx.qemuVersion), files.chain, dataFile === null ? null : isAbsolute(dataFile) ? dataFile : join(dirname(ctx.file), dataFile));
       ctx.out(h.text);
       if (h.error) {
         ctx.err(`qcowscope: ${h.error}\n`);

@@ -1,17 +1,18 @@
 // qemu-img map --output=json parity (qemu-img.c img_map/get_block_status, block/io.c
 // bdrv_co_block_status, block/qcow2.c qcow2_co_block_status, block/qcow2-cluster.c
-// qcow2_get_host_offset and qcow2_get_subcluster_type, as of QEMU 7.2).
+// qcow2_get_host_offset and qcow2_get_subcluster_type, as of QEMU 7.2 and 10.0).
 //
 // Each image of the chain becomes a Layer: per L1 entry, the runs of its L2 table (shared by every
 // entry pointing at it, never expanded), each run of one kind (unallocated, unallocated but
 // preallocated, zero, preallocated zero, data, compressed, invalid) with the host offset of its
 // first byte. The chain is resolved query by query as get_block_status does (descend while
 // unallocated and inside the backing file; fail where QEMU's cluster scan meets an invalid entry)
-// and coalesced as entry_mergeable does, up to MAX_MAP_RANGES ranges.
+// and coalesced as 10.0's entry_mergeable does (which also compares "compressed"), up to
+// MAX_MAP_RANGES ranges; qemu-img/map-json.ts prints them as 7.2 or 10.0 does.
 
 import type { MappingGeometry } from '../qcow2/mapping';
 
-/** One line of `qemu-img map --output=json` (QEMU 7.2 prints no "compressed" key). */
+/** One line of `qemu-img map --output=json`. */
 export interface MapRange {
   readonly start: number;
   readonly length: number;
@@ -19,6 +20,8 @@ export interface MapRange {
   readonly present: boolean;
   readonly zero: boolean;
   readonly data: boolean;
+  /** Set (true) on compressed clusters only: qemu-img 10.0 prints "compressed", 7.2 does not. */
+  readonly compressed?: true;
   readonly offset?: number;
 }
 
@@ -276,23 +279,23 @@ export function qcow2Layer(l1: BigUint64Array, size: number, g: MappingGeometry,
 /** Coalesces block-status answers as qemu-img map's entry_mergeable does. */
 class Emitter {
   readonly ranges: MapRange[] = [];
-  private cur: { start: number; length: number; depth: number; present: boolean; zero: boolean; data: boolean; offset: number } | null = null;
+  private cur: { start: number; length: number; depth: number; present: boolean; zero: boolean; data: boolean; compressed: boolean; offset: number } | null = null;
 
-  emit(start: number, length: number, depth: number, present: boolean, zero: boolean, data: boolean, offset: number): void {
+  emit(start: number, length: number, depth: number, present: boolean, zero: boolean, data: boolean, offset: number, compressed = false): void {
     const c = this.cur;
-    if (c && c.depth === depth && c.present === present && c.zero === zero && c.data === data &&
+    if (c && c.depth === depth && c.present === present && c.zero === zero && c.data === data && c.compressed === compressed &&
       (offset < 0 ? c.offset < 0 : c.offset >= 0 && c.offset + c.length === offset)) {
       c.length += length;
       return;
     }
     this.flush();
-    this.cur = { start, length, depth, present, zero, data, offset };
+    this.cur = { start, length, depth, present, zero, data, compressed, offset };
   }
 
   flush(): void {
     const c = this.cur;
     if (!c) return;
-    const r = { start: c.start, length: c.length, depth: c.depth, present: c.present, zero: c.zero, data: c.data };
+    const r: MapRange = { start: c.start, length: c.length, depth: c.depth, present: c.present, zero: c.zero, data: c.data, ...(c.compressed ? { compressed: true } : {}) };
     this.ranges.push(c.offset >= 0 ? { ...r, offset: c.offset } : r);
     this.cur = null;
   }
@@ -366,7 +369,7 @@ export function resolveChain(top: Layer): GuestMap {
       if (!st) return { ranges: em.ranges, error: 'Could not read file metadata: Input/output error', truncatedAt: null };
       bytes = Math.min(bytes, st.n);
       if (st.kind === Kind.ZERO || st.kind === Kind.ZERO_ALLOC) em.emit(pos, bytes, depth, true, true, false, st.host);
-      else if (st.kind === Kind.DATA || st.kind === Kind.COMPRESSED) em.emit(pos, bytes, depth, true, false, true, st.host);
+      else if (st.kind === Kind.DATA || st.kind === Kind.COMPRESSED) em.emit(pos, bytes, depth, true, false, true, st.host, st.kind === Kind.COMPRESSED);
       else {
         const b = layer.backing;
         if (b && pos < b.size) {
@@ -385,13 +388,4 @@ export function resolveChain(top: Layer): GuestMap {
   return { ranges: em.ranges, error: null, truncatedAt: null };
 }
 
-const fmt = (r: MapRange): string =>
-  `{ "start": ${r.start}, "length": ${r.length}, "depth": ${r.depth}, "present": ${r.present}, "zero": ${r.zero}, "data": ${r.data}` +
-  (r.offset !== undefined ? `, "offset": ${r.offset}}` : '}');
-
-/** The bytes `qemu-img map --output=json` writes to stdout. */
-export function guestMapJson(m: GuestMap): string {
-  if (m.error || m.truncatedAt) return '[' + m.ranges.map((r) => fmt(r) + ',\n').join('');
-  const list = m.ranges.length > 0 ? m.ranges : [{ start: 0, length: 0, depth: 0, present: false, zero: false, data: false }];
-  return '[' + list.map(fmt).join(',\n') + ']\n';
-}
+export { guestMapJson } from '../qemu-img/map-json';

@@ -1,13 +1,16 @@
-// `qemu-img info --output=json` for a qcow2 image, as QEMU 7.2 builds it (block/qapi.c
+// `qemu-img info --output=json` for a qcow2 image, as QEMU 7.2 or 10.0 builds it (block/qapi.c
 // bdrv_query_image_info, block/qcow2.c qcow2_get_specific_info, qcow2-bitmap.c
 // qcow2_get_bitmap_info_list, crypto/block-luks.c qcrypto_block_luks_get_info; field order from
 // qapi/block-core.json). Objects come back with their keys in QEMU's print order (qemu-json.ts).
+// 10.0's additions: the "children" list (info-children.ts) and LUKS's 'detached-header'.
 
 import { parseLuksAlgorithms } from '../qcow2/luks';
 import type { Structures } from '../qcow2/model';
 import { int64, qdictOrder, qemuDecodeCString, toQemuJson, utf8Bytes, type QValue } from './qemu-json';
 import { ICOUNT_NONE } from '../qcow2/snapshots';
 import * as S from '../qcow2/spec';
+import { fileChild, type FileNodeFacts, type QemuChildInfo } from './info-children';
+import type { QemuVersion } from './version';
 
 /** An int64 as QEMU prints it: a number, or a bigint beyond 2^53. */
 export type QInt = number | bigint;
@@ -36,6 +39,8 @@ export type QemuEncryptInfo =
     'ivgen-alg': string;
     'ivgen-hash-alg'?: string;
     'hash-alg': string;
+    /** qemu-img 10.0 only: false for the header qcow2 embeds. */
+    'detached-header'?: boolean;
     'payload-offset': QInt;
     'master-key-iters': number;
     uuid: string;
@@ -69,6 +74,8 @@ export type QemuInfoJson = {
   'backing-filename-format'?: string;
   snapshots?: QemuSnapshotInfo[];
   'format-specific': { type: 'qcow2'; data: QemuQcow2Info };
+  /** qemu-img 10.0 only: the protocol node the image was read from. */
+  children?: QemuChildInfo[];
 };
 
 export interface QemuInfoOptions {
@@ -78,6 +85,10 @@ export interface QemuInfoOptions {
   readonly actualSize?: number;
   /** Overrides the full backing file name computed from `filename` (see fullBackingFilename). */
   readonly fullBackingFilename?: string;
+  /** Whose output: '7.2' (the default) or '10.0'. */
+  readonly version?: QemuVersion;
+  /** 10.0: the image file's facts for its "file" child; without them "children" is left out. */
+  readonly file?: FileNodeFacts;
 }
 
 /** QEMU's bdrv_make_absolute_filename for a file name: the backing name relative to the image's directory. */
@@ -131,7 +142,7 @@ function bitmapsInfo(s: Structures): QemuBitmapInfo[] | null {
   });
 }
 
-function encryptInfo(s: Structures): QemuEncryptInfo | null {
+function encryptInfo(s: Structures, version: QemuVersion): QemuEncryptInfo | null {
   if (s.header.cryptMethod === S.CRYPT_AES) return { format: 'aes' };
   const l = s.luks;
   if (s.header.cryptMethod !== S.CRYPT_LUKS || !l) return null;
@@ -140,6 +151,7 @@ function encryptInfo(s: Structures): QemuEncryptInfo | null {
   const o: Record<string, QValue> = { format: 'luks', 'cipher-alg': a.cipherAlg, 'cipher-mode': a.cipherMode, 'ivgen-alg': a.ivgenAlg };
   if (a.ivgenHashAlg !== null) o['ivgen-hash-alg'] = a.ivgenHashAlg;
   o['hash-alg'] = a.hashAlg;
+  if (version === '10.0') o['detached-header'] = false;
   o['payload-offset'] = int64(BigInt(l.payloadOffset) * 512n);
   o['master-key-iters'] = l.masterKeyIterations;
   o.uuid = qemuDecodeCString(utf8Bytes(l.uuid));
@@ -156,7 +168,7 @@ function encryptInfo(s: Structures): QemuEncryptInfo | null {
 }
 
 /** ImageInfoSpecificQCow2, fields inserted in schema order (v2 images report only a few). */
-function qcow2Info(s: Structures): QemuQcow2Info {
+function qcow2Info(s: Structures, version: QemuVersion): QemuQcow2Info {
   const h = s.header;
   const v3 = h.version >= 3;
   const o: Record<string, QValue> = { compat: v3 ? '1.1' : '0.10' };
@@ -169,7 +181,7 @@ function qcow2Info(s: Structures): QemuQcow2Info {
     o.corrupt = (h.incompatibleFeatures & S.INCOMPAT_CORRUPT) !== 0n;
   }
   o['refcount-bits'] = 2 ** h.refcountOrder;
-  const encrypt = encryptInfo(s);
+  const encrypt = encryptInfo(s, version);
   if (encrypt) o.encrypt = encrypt;
   const bitmaps = v3 ? bitmapsInfo(s) : null;
   if (bitmaps) o.bitmaps = bitmaps;
@@ -179,7 +191,8 @@ function qcow2Info(s: Structures): QemuQcow2Info {
 
 /**
  * qemu-img info's JSON for the image, keys in QEMU's order. Strings are decoded from the image's
- * bytes as QEMU decodes them. Without `opts.actualSize`, 'actual-size' is left out.
+ * bytes as QEMU decodes them. Without `opts.actualSize`, 'actual-size' is left out; 10.0's
+ * "children" needs `opts.file`.
  */
 export function qemuInfo(s: Structures, opts: QemuInfoOptions = {}): QemuInfoJson {
   const h = s.header;
@@ -198,7 +211,9 @@ export function qemuInfo(s: Structures, opts: QemuInfoOptions = {}): QemuInfoJso
   }
   const snapshots = snapshotsInfo(s);
   if (snapshots) o.snapshots = snapshots;
-  o['format-specific'] = { type: 'qcow2', data: qcow2Info(s) as unknown as QValue };
+  const version = opts.version ?? '7.2';
+  o['format-specific'] = { type: 'qcow2', data: qcow2Info(s, version) as unknown as QValue };
+  if (version === '10.0' && opts.file) o.children = [fileChild(filename, opts.file) as unknown as QValue];
   return qdictOrder(o) as unknown as QemuInfoJson;
 }
 
