@@ -3,7 +3,8 @@
 #
 #   bash sample-images/make.sh        (any cwd; deletes and rebuilds everything)
 #
-# Needs qemu-img / qemu-io (Debian qemu-utils 7.2), node >= 18 (for craft.mjs), gzip.
+# Needs qemu-img / qemu-io (Debian qemu-utils 7.2), node >= 18 (for craft.mjs), gzip; qemu-img 10.0
+# for its outputs (record-outputs.sh, which records every output but 7.2's JSON).
 # Images are built with fixed patterns, so apart from snapshot dates, LUKS keys/salts
 # and "actual-size" the outputs are reproducible.
 set -euo pipefail
@@ -68,7 +69,7 @@ retry() {
 }
 
 # ---------------------------------------------------------------- clean
-rm -f -- *.qcow2 *.qcow2.gz *.data *.raw *.json *.err *.rc reference-version.txt
+rm -f -- *.qcow2 *.qcow2.gz *.data *.raw *.json *.out *.err *.rc reference-version*.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 seq 1 40000 >"$tmp/text" # deterministic, moderately compressible "file content"
@@ -225,6 +226,10 @@ record luks "${SECRET[@]}" --image-opts driver=qcow2,file.filename=luks.qcow2,en
 for n in seed-zero-offset-bitmap seed-all-ones-bitmap seed-offset-one-bitmap leak corrupt-refcount; do
   record "$n"
 done
+
+# ---------------------------------------------------------------- more outputs
+# 7.2's human outputs and qemu-img 10.0's JSON and human outputs (see the script).
+bash record-outputs.sh
 
 # ---------------------------------------------------------------- big images: gzip
 {

@@ -8,13 +8,18 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseReport } from '../format/report/saved-analysis';
-import { hasQemuImg } from '../test-support/random-images';
+import { QEMU_BINS } from '../test-support/qemu-bins';
 import { SAMPLES } from '../test-support/samples';
 import { builtCli } from './testing';
 
 const built = builtCli('qcowscope-cli-check-');
 
-const cli = (args: string[], cwd = SAMPLES) => built.run(args, { cwd });
+/** Runs the CLI; 7.2's output unless the arguments choose a version (the stored JSON is 7.2's). */
+const cli = (args: string[], cwd = SAMPLES) => {
+  const [command = '', ...rest] = args;
+  const versioned = args.some((a) => a.startsWith('--qemu-version')) || !['info', 'check', 'map'].includes(command);
+  return built.run(versioned ? args : [command, '--qemu-version=7.2', ...rest], { cwd });
+};
 const stored = (name: string, kind: string) => readFileSync(join(SAMPLES, `${name}.${kind}`), 'utf8');
 const storedOr = (name: string, kind: string) => {
   try {
@@ -51,10 +56,10 @@ describe('qcowscope check', () => {
     expect(human.stdout).toContain('No errors were found on the image.');
   });
 
-  it.runIf(hasQemuImg())('human output contains qemu-img check\'s summary and per-cluster lines', () => {
+  for (const q of QEMU_BINS) it.runIf(q.available)(`human output contains qemu-img ${q.version} check's summary and per-cluster lines`, () => {
     for (const name of ['leak', 'corrupt-refcount', 'v3']) {
-      const ours = cli(['check', `${name}.qcow2`]);
-      const theirs = spawnSync('qemu-img', ['check', '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8' });
+      const ours = cli(['check', `--qemu-version=${q.version}`, `${name}.qcow2`]);
+      const theirs = spawnSync(q.qemuImg, ['check', '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8' });
       expect(ours.stdout, name).toContain(theirs.stdout);
       for (const line of theirs.stderr.split('\n').filter(Boolean)) expect(ours.stdout, name).toContain(line);
       expect(ours.status, name).toBe(theirs.status);
@@ -62,7 +67,7 @@ describe('qcowscope check', () => {
   });
 });
 
-describe.runIf(hasQemuImg())('qcowscope check on OFLAG_COPIED damage, against the live qemu-img', () => {
+for (const q of QEMU_BINS) describe.runIf(q.available)(`qcowscope check on OFLAG_COPIED damage, against the live qemu-img ${q.version}`, () => {
   // COPIED flipped on the first two used active L1 entries and on the first two used entries of
   // each of their L2 tables: qemu-img prints, per L1 entry, its own line followed by its table's.
   it.each(['cluster-512', 'zero-clusters', 'v3'])('%s: stdout, stderr and exit code are qemu-img\'s, line for line', (name) => {
@@ -85,11 +90,11 @@ describe.runIf(hasQemuImg())('qcowscope check on OFLAG_COPIED damage, against th
       }
     }
     expect(flipped).toBeGreaterThan(0);
-    const file = `${name}-oflag.qcow2`;
+    const file = `${name}-oflag-${q.version}.qcow2`;
     writeFileSync(join(built.dir, file), b);
     for (const args of [['check', '--output=json'], ['check']]) {
-      const ours = cli([...args, file], built.dir);
-      const theirs = spawnSync('qemu-img', [...args, '-U', file], { cwd: built.dir, encoding: 'utf8' });
+      const ours = cli([...args, `--qemu-version=${q.version}`, file], built.dir);
+      const theirs = spawnSync(q.qemuImg, [...args, '-U', file], { cwd: built.dir, encoding: 'utf8' });
       expect(ours.status, `${args.join(' ')} ${name}`).toBe(theirs.status);
       if (args.length === 2) {
         expect(ours.stdout).toBe(theirs.stdout);
@@ -116,15 +121,19 @@ describe('qcowscope map', () => {
     expect(r.stdout).toBe(stored('overlay', 'map.json'));
   });
 
-  it.runIf(hasQemuImg())('human output matches qemu-img map', () => {
+  for (const q of QEMU_BINS) it.runIf(q.available)(`human output and JSON match the live qemu-img ${q.version} map`, () => {
     // qemu-img map asks the file system for holes, which we cannot see; a git checkout may leave
     // sparse files, so run both on dense copies (as make.sh records the references).
-    const dense = join(built.dir, 'dense');
+    const dense = join(built.dir, `dense-${q.version}`);
     rmSync(dense, { recursive: true, force: true });
     copyDense(SAMPLES, dense, /\.(qcow2|raw|data)$/);
-    for (const name of ['overlay', 'overlay-raw', 'v3', 'zero-clusters', 'extended-l2']) {
-      const theirs = spawnSync('qemu-img', ['map', '-U', `${name}.qcow2`], { cwd: dense, encoding: 'utf8' });
-      expect(cli(['map', `${name}.qcow2`], dense).stdout, name).toBe(theirs.stdout);
+    for (const name of ['overlay', 'overlay-raw', 'v3', 'zero-clusters', 'extended-l2', 'compressed-mixed']) {
+      for (const output of ['human', 'json']) {
+        const theirs = spawnSync(q.qemuImg, ['map', `--output=${output}`, '-U', `${name}.qcow2`], { cwd: dense, encoding: 'utf8' });
+        const ours = cli(['map', `--output=${output}`, `--qemu-version=${q.version}`, `${name}.qcow2`], dense);
+        expect(ours.stdout, name).toBe(theirs.stdout);
+        expect(ours.status, name).toBe(theirs.status);
+      }
     }
     const compressed = cli(['map', 'compressed-mixed.qcow2']);
     expect(compressed.status).toBe(1);

@@ -6,13 +6,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SAMPLES } from '../test-support/samples';
-import { hasQemuImg } from '../test-support/random-images';
+import { QEMU_BINS } from '../test-support/qemu-bins';
 import { sizeToStr } from './info';
 import { builtCli } from './testing';
 
 const built = builtCli('qcowscope-cli-');
 
-const cli = (args: string[], cwd = SAMPLES) => built.run(args, { cwd, env: { ...process.env, TZ: 'UTC' } });
+/** Runs the CLI; 7.2's output unless the arguments choose a version (the stored JSON is 7.2's). */
+const cli = (args: string[], cwd = SAMPLES) => {
+  const [command = '', ...rest] = args;
+  const versioned = args.some((a) => a.startsWith('--qemu-version')) || !['info', 'check', 'map'].includes(command);
+  return built.run(versioned ? args : [command, '--qemu-version=7.2', ...rest], { cwd, env: { ...process.env, TZ: 'UTC' } });
+};
 const dropActualSize = (t: string) => t.replace(/\n\s*"actual-size": \d+,/, '');
 
 describe('qcowscope info', () => {
@@ -26,12 +31,26 @@ describe('qcowscope info', () => {
     expect(JSON.parse(r.stdout)['actual-size']).toBeGreaterThan(0);
   });
 
-  it.runIf(hasQemuImg())('human output matches qemu-img info', () => {
-    for (const name of ['overlay', 'v2', 'bitmap-in-use']) {
-      const ours = cli(['info', `${name}.qcow2`]);
-      const theirs = spawnSync('qemu-img', ['info', '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
-      expect(ours.stdout, name).toBe(theirs.stdout);
-    }
+  for (const q of QEMU_BINS) {
+    it.runIf(q.available)(`human output and JSON match the live qemu-img ${q.version} info`, () => {
+      for (const name of ['overlay', 'v2', 'bitmap-in-use', 'luks']) {
+        for (const output of ['human', 'json']) {
+          const ours = cli(['info', `--output=${output}`, `--qemu-version=${q.version}`, `${name}.qcow2`]);
+          const theirs = spawnSync(q.qemuImg, ['info', `--output=${output}`, '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+          expect(ours.stdout, name).toBe(theirs.stdout);
+        }
+      }
+    });
+  }
+
+  it('defaults to the version of the qemu-img on PATH, else 10.0', () => {
+    const withQemu = built.run(['info', '--output=json', 'v3.qcow2'], { cwd: SAMPLES });
+    const expected = QEMU_BINS.find((q) => q.qemuImg === 'qemu-img' && q.available) ? '7.2' : '10.0';
+    expect('children' in JSON.parse(withQemu.stdout), `PATH qemu-img is ${expected}`).toBe(expected === '10.0');
+    const without = built.run(['info', '--output=json', 'v3.qcow2'], { cwd: SAMPLES, env: { ...process.env, PATH: '/nonexistent' } });
+    expect(JSON.parse(without.stdout).children[0].name).toBe('file');
+    expect(cli(['info', '--qemu-version=9.0', 'v3.qcow2']).status).toBe(2);
+    expect(cli(['info', '--qemu-version', '10.0', 'v3.qcow2']).stdout).toContain("Child node '/file':");
   });
 
   it('refuses a file that is not qcow2 with one line and exit code 1', () => {

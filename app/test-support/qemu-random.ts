@@ -27,8 +27,9 @@ const must = (r: Run, what: string) => {
   if (r.rc !== 0) throw new Error(`${what} failed (${r.rc}): ${r.stderr}`);
 };
 
-export const qemuCheck = (dir: string, file: string): Run => run('qemu-img', ['check', '--output=json', '-U', file], dir);
-export const qemuMap = (dir: string, file: string): Run => run('qemu-img', ['map', '--output=json', '-U', file], dir);
+/** qemu-img check / map --output=json of `file` in `dir`, by `qemuImg` (default: the one on PATH). */
+export const qemuCheck = (dir: string, file: string, qemuImg = 'qemu-img'): Run => run(qemuImg, ['check', '--output=json', '-U', file], dir);
+export const qemuMap = (dir: string, file: string, qemuImg = 'qemu-img'): Run => run(qemuImg, ['map', '--output=json', '-U', file], dir);
 
 export interface RandomImage {
   readonly file: string;

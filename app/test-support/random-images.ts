@@ -20,9 +20,9 @@ export async function withTmpDir<T>(fn: (dir: string) => Promise<T>): Promise<T>
   }
 }
 
-/** qemu-img info --output=json -U's text, run in `cwd` on the image's base name (as the samples were). */
-export function qemuImgInfo(path: string, cwd: string): string {
-  return execFileSync('qemu-img', ['info', '--output=json', '-U', basename(path)], { cwd, encoding: 'utf8' }).trimEnd();
+/** qemu-img info --output=json -U's text (by `qemuImg`), run in `cwd` on the image's base name (as the samples were). */
+export function qemuImgInfo(path: string, cwd: string, qemuImg = 'qemu-img'): string {
+  return execFileSync(qemuImg, ['info', '--output=json', '-U', basename(path)], { cwd, encoding: 'utf8' }).trimEnd();
 }
 
 /** mulberry32: small, fast, good enough to pick options. */

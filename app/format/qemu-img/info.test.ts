@@ -1,7 +1,8 @@
-// qemu-img info parity: every sample against its stored info.json, then a differential run
-// against the installed qemu-img on freshly made images with random options (fixed seed).
+// qemu-img info parity: every sample against its stored info.json (7.2) and info.10.0.json, then a
+// differential run against qemu-img 7.2 and 10.0 (where installed) on freshly made images with
+// random options (fixed seed).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Findings } from '../qcow2/errors';
@@ -10,14 +11,16 @@ import { NodeFileSource } from '../qcow2/source-node';
 import { loadHeaderStage, loadStructures } from '../qcow2/structures';
 import { SAMPLES, listSamples, reference, samplePath } from '../../test-support/samples';
 import { hasQemuImg, makeRandomImage, qemuImgInfo, withTmpDir } from '../../test-support/random-images';
+import { QEMU_BINS } from '../../test-support/qemu-bins';
+import type { QemuVersion } from './version';
 
-async function ourInfo(path: string, filename: string): Promise<{ info: QemuInfoJson; findings: Findings }> {
+async function ourInfo(path: string, filename: string, version: QemuVersion = '7.2'): Promise<{ info: QemuInfoJson; findings: Findings }> {
   const src = await NodeFileSource.open(path);
   try {
     const f = new Findings();
     const stage = await loadHeaderStage(src, f);
     const s = await loadStructures(src, stage, f);
-    return { info: qemuInfo(s, { filename }), findings: f };
+    return { info: qemuInfo(s, { filename, version, file: { length: statSync(path).size } }), findings: f };
   } finally {
     await src.close();
   }
@@ -33,7 +36,8 @@ function comparable(info: unknown): string {
 }
 
 const samples = listSamples();
-const dropActualSize = (t: string) => t.replace(/\n\s*"actual-size": \d+,/, '');
+/** Drops every "actual-size" (the image's and, in 10.0, its file child's): the host's allocation. */
+const dropActualSize = (t: string) => t.replace(/\n\s*"actual-size": \d+,/g, '');
 
 describe('qemu-img info parity on the samples', () => {
   const withInfo = samples.filter((n) => reference(n, 'info.json') !== null);
@@ -58,6 +62,24 @@ describe('qemu-img info parity on the samples', () => {
   });
 });
 
+describe('qemu-img 10.0 info parity on the samples', () => {
+  const withInfo = samples.filter((n) => existsSync(join(SAMPLES, `${n}.info.10.0.json`)));
+  it('has samples to compare', () => {
+    expect(withInfo.length).toBe(samples.filter((n) => reference(n, 'info.json') !== null).length);
+  });
+  it.each(withInfo)('%s prints exactly what qemu-img 10.0 printed, apart from actual-size', async (name) => {
+    const text = readFileSync(join(SAMPLES, `${name}.info.10.0.json`), 'utf8').trimEnd();
+    const { info } = await ourInfo(samplePath(name), `${name}.qcow2`, '10.0');
+    expect(qemuInfoText(info)).toBe(dropActualSize(text));
+  });
+  it.each(samples.filter((n) => existsSync(join(SAMPLES, `${n}.info.10.0.err`))))('%s: refused by 10.0 for the reason qemu-img gives', async (name) => {
+    const reason = readFileSync(join(SAMPLES, `${name}.info.10.0.err`), 'utf8').trim().replace(/^qemu-img: Could not open '[^']*': /, '');
+    const { findings } = await ourInfo(samplePath(name), `${name}.qcow2`, '10.0');
+    const ours = findings.list.filter((x) => x.code === 'QEMU_REFUSES').map((x) => x.message);
+    expect(ours.some((m) => m === reason || m.startsWith(`${reason} (`)), `${ours.join('\n')}\nvs\n${reason}`).toBe(true);
+  });
+});
+
 describe('qemu-img printing', () => {
   it('prints exactly what qemu-img printed, apart from actual-size', async () => {
     for (const name of samples.filter((n) => reference(n, 'info.json') !== null)) {
@@ -76,14 +98,14 @@ describe('qemu-img printing', () => {
   });
 });
 
-describe.runIf(hasQemuImg())('qemu-img info parity on random images (differential)', () => {
+for (const q of QEMU_BINS) describe.runIf(hasQemuImg() && q.available)(`qemu-img ${q.version} info parity on random images (differential)`, () => {
   const SEED = 0x5eed_2c0f;
   const COUNT = 16;
   it.each(Array.from({ length: COUNT }, (_, i) => i))('random image #%i', async (i) => {
     await withTmpDir(async (dir) => {
       const made = makeRandomImage(dir, SEED + i * 7919);
-      const theirs = qemuImgInfo(made.path, dir);
-      const { info } = await ourInfo(made.path, made.name);
+      const theirs = qemuImgInfo(made.path, dir, q.qemuImg);
+      const { info } = await ourInfo(made.path, made.name, q.version);
       // Same name, same directory: the whole text must match but for the host's allocation.
       expect(qemuInfoText(info), made.describe).toBe(dropActualSize(theirs));
     });

@@ -1,6 +1,7 @@
-// Live differential test against the installed qemu-img: images qemu-img / qemu-io make from fixed
+// Live differential test against qemu-img 7.2 and 10.0 (test-support/qemu-bins.ts), each where it
+// is installed: images the qemu-img / qemu-io on PATH make from fixed
 // seeds (testing/qemu-random.ts), every other one damaged afterwards; our check JSON, exit code and
-// per-cluster lines, and our map JSON must equal qemu-img's. The seeds are chosen to cover, between
+// per-cluster lines, and our map JSON (as that version prints it) must equal qemu-img's. The seeds are chosen to cover, between
 // them: 512 B to 2 MiB clusters, refcount widths 1 to 64, v2, extended L2, raw and qcow2 backing
 // files, compression, snapshots, bitmaps, dirty lazy-refcount images, and damage (unaligned and
 // reserved-bit entries, refcount blocks unaligned or zeroed, shared and overlapping tables,
@@ -11,14 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qemuCheckJsonText } from './check-json';
-import { guestMapJson } from '../guest/block-status';
+import { guestMapJson } from './map-json';
 import { analyzePath } from '../../test-support/analyze-sample';
 import { buildRandomImage, damage, hasQemu, qemuCheck, qemuMap } from '../../test-support/qemu-random';
+import { QEMU_BINS } from '../../test-support/qemu-bins';
 
 const SEEDS = [1, 2, 3, 5, 6, 7, 11, 12, 19, 22, 26, 44];
 
-describe.runIf(hasQemu())('random images against the live qemu-img', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'qcowscope-diff-'));
+for (const q of QEMU_BINS) describe.runIf(hasQemu() && q.available)(`random images against the live qemu-img ${q.version}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), `qcowscope-diff-${q.version}-`));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each(SEEDS)('seed %i', async (seed) => {
@@ -26,8 +28,8 @@ describe.runIf(hasQemu())('random images against the live qemu-img', () => {
     const damaged = seed % 2 === 0 ? damage(join(dir, img.file), seed) : [];
     const what = `${img.recipe.join('; ')}${damaged.length ? ` | damaged: ${damaged.join(', ')}` : ''}`;
     const a = await analyzePath(join(dir, img.file));
-    const qc = qemuCheck(dir, img.file);
-    const qm = qemuMap(dir, img.file);
+    const qc = qemuCheck(dir, img.file, q.qemuImg);
+    const qm = qemuMap(dir, img.file, q.qemuImg);
     expect(a.check.json ? qemuCheckJsonText(a.check.json) : '', what).toBe(qc.stdout);
     expect(a.check.exitCode, what).toBe(qc.rc);
     if (a.qemuRefuses.length > 0) {
@@ -38,7 +40,7 @@ describe.runIf(hasQemu())('random images against the live qemu-img', () => {
     for (const line of qc.stderr.split('\n').filter((l) => /^(ERROR|Leaked|Can't get refcount)/.test(l)).slice(0, 500)) {
       expect(ours.some((m) => m.startsWith(line)), `${line} — ${what}`).toBe(true);
     }
-    expect(guestMapJson({ ranges: a.guestMap, error: a.check.mapError }), what).toBe(qm.stdout);
+    expect(guestMapJson({ ranges: a.guestMap, error: a.check.mapError }, q.version), what).toBe(qm.stdout);
     expect(a.check.mapError === null, what).toBe(qm.rc === 0);
   });
 });

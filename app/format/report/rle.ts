@@ -164,6 +164,8 @@ const HAS_OFFSET = 8;
 const OFFSET_BACK = 16;
 /** The range does not start where the previous one ended: its start follows. */
 const HAS_START = 32;
+/** Compressed clusters (qemu-img 10.0's "compressed"); documents saved before this flag lack it. */
+const COMPRESSED = 64;
 
 /** qemu-img map's ranges in compact form. */
 export function encodeMap(ranges: readonly MapRange[]): string {
@@ -173,7 +175,7 @@ export function encodeMap(ranges: readonly MapRange[]): string {
   for (const r of ranges) {
     const delta = r.offset === undefined ? 0 : r.offset - hostEnd;
     sink.varint((r.present ? PRESENT : 0) | (r.zero ? ZERO : 0) | (r.data ? DATA : 0) | (r.offset !== undefined ? HAS_OFFSET : 0)
-      | (delta < 0 ? OFFSET_BACK : 0) | (r.start !== end ? HAS_START : 0));
+      | (delta < 0 ? OFFSET_BACK : 0) | (r.start !== end ? HAS_START : 0) | (r.compressed ? COMPRESSED : 0));
     if (r.start !== end) sink.varint(r.start);
     sink.varint(r.length);
     sink.varint(r.depth);
@@ -195,11 +197,14 @@ export function decodeMap(b64: string, max: number, path: string): MapRange[] {
   while (!r.done) {
     if (out.length >= max) throw new ReportError('BAD_FIELD', path, `more than ${max} ranges`);
     const flags = r.next();
-    if (flags > 63) throw new ReportError('BAD_FIELD', path, `unknown flags ${flags} in range ${out.length}`);
+    if (flags > 127) throw new ReportError('BAD_FIELD', path, `unknown flags ${flags} in range ${out.length}`);
     const start = flags & HAS_START ? r.next() : end;
     const length = r.next();
     const depth = r.next();
-    const range = { start, length, depth, present: (flags & PRESENT) !== 0, zero: (flags & ZERO) !== 0, data: (flags & DATA) !== 0 };
+    const range: MapRange = {
+      start, length, depth, present: (flags & PRESENT) !== 0, zero: (flags & ZERO) !== 0, data: (flags & DATA) !== 0,
+      ...(flags & COMPRESSED ? { compressed: true } : {}),
+    };
     end = start + length;
     if (end > 2 ** 64) throw new ReportError('BAD_FIELD', path, `range ${out.length} ends above 2^64`);
     if (flags & HAS_OFFSET) {
