@@ -2,6 +2,7 @@
 // differential run against qemu-img 7.2 and 10.0 (where installed) on freshly made images with
 // random options (fixed seed).
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,19 @@ import { SAMPLES, listSamples, reference, samplePath } from '../../test-support/
 import { hasQemuImg, makeRandomImage, qemuImgInfo, withTmpDir } from '../../test-support/random-images';
 import { QEMU_BINS } from '../../test-support/qemu-bins';
 import type { QemuVersion } from './version';
+import { humanInfo } from './info-human';
+
+/** Runs `f` with the process in UTC (humanInfo prints snapshot dates in local time, as QEMU does). */
+function inUtc<T>(f: () => T): T {
+  const tz = process.env.TZ;
+  process.env.TZ = 'UTC';
+  try {
+    return f();
+  } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  }
+}
 
 async function ourInfo(path: string, filename: string, version: QemuVersion = '7.2'): Promise<{ info: QemuInfoJson; findings: Findings }> {
   const src = await NodeFileSource.open(path);
@@ -108,6 +122,10 @@ for (const q of QEMU_BINS) describe.runIf(hasQemuImg() && q.available)(`qemu-img
       const { info } = await ourInfo(made.path, made.name, q.version);
       // Same name, same directory: the whole text must match but for the host's allocation.
       expect(qemuInfoText(info), made.describe).toBe(dropActualSize(theirs));
+      // The human form too (snapshot names of every script, dates in UTC), but for "disk size".
+      const human = spawnSync(q.qemuImg, ['info', '-U', made.name], { cwd: dir, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }).stdout;
+      const noDisk = (t: string) => t.replace(/^(\s*)disk size: .*$/gm, '$1disk size: -');
+      expect(noDisk(inUtc(() => humanInfo(info, q.version))), made.describe).toBe(noDisk(human));
     });
   });
 });
