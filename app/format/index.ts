@@ -52,6 +52,7 @@ export { qdictOrder, qemuDecodeCString, toQemuJson, type QValue } from './qemu-i
 export type { CheckResult, CheckCounts, QemuCheckJson } from './check/check';
 export { qemuCheckJson, qemuCheckJsonText } from './qemu-img/check-json';
 export { guestMapJson, type MapRange } from './guest/block-status';
+export { DEFAULT_QEMU_VERSION, QEMU_VERSIONS, isQemuVersion, type QemuVersion } from './qemu-img/version';
 export type { SpaceAccounting } from './check/space';
 export { clusterOwners, describeCluster, roleCounts, roleRuns, type DescribeContext } from './check/cluster-roles';
 

@@ -8,6 +8,7 @@ import { selectCluster } from '../state/actions';
 import { useApp, type FileEntry } from '../state/store';
 import { checkCounts, findingCluster, verdict } from './derive';
 import { formatCount, hex } from './format';
+import { QemuOutput } from './QemuOutput';
 
 type Filter = 'all' | 'error' | 'warning' | 'info';
 
@@ -31,6 +32,7 @@ export function CheckPanel({ file }: { file: FileEntry }) {
           ))}
         </div>
       )}
+      <QemuOutput file={file} />
       <div className="finding-filter">
         <h3 id="findings-title">Findings ({formatCount(findings.length)}{truncatedNote(result?.findingTotals, findings.length)})</h3>
         <label>
