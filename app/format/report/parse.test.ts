@@ -64,7 +64,7 @@ describe('a broken saved analysis is a typed error at the field concerned', () =
     expect(failure(edit(doc, (d) => (roles(d).runs = 'not base64!')))).toMatchObject({ code: 'BAD_FIELD', path: 'roles.runs' });
     expect(failure(edit(doc, (d) => (roles(d).encoding = 'raw')))).toMatchObject({ code: 'BAD_FIELD', path: 'roles.encoding' });
     expect(failure(edit(doc, (d) => ((d.storedRefcounts as Doc).entries = entries + 5)))).toMatchObject({ code: 'INCONSISTENT' });
-    expect(failure(edit(doc, (d) => ((d.map as Doc).ranges = toBase64(new Uint8Array([64, 1, 0])))))).toMatchObject({ code: 'BAD_FIELD', path: 'map.ranges' });
+    expect(failure(edit(doc, (d) => ((d.map as Doc).ranges = toBase64(new Uint8Array([0x80, 0x01, 1, 0])))))).toMatchObject({ code: 'BAD_FIELD', path: 'map.ranges' });
     // A claim of 2^28 + 1 clusters is refused before anything is allocated.
     expect(failure(edit(doc, (d) => (roles(d).entries = 2 ** 28 + 2)))).toMatchObject({ code: 'BAD_FIELD', path: 'roles.entries' });
   });
@@ -162,6 +162,7 @@ describe('compact encodings', () => {
       { start: 65536, length: 131072, depth: 0, present: true, zero: false, data: true, offset: 196608 },
       { start: 196608, length: 2 ** 40, depth: 1, present: false, zero: true, data: false },
       { start: 2 ** 41, length: 512, depth: 2, present: true, zero: false, data: true, offset: 2 ** 50 },
+      { start: 2 ** 41 + 512, length: 65536, depth: 2, present: true, zero: false, data: true, compressed: true as const },
     ];
     expect(decodeMap(encodeMap(ranges), 10, 'x')).toEqual(ranges);
     expect(() => decodeMap(encodeMap(ranges), 3, 'x')).toThrow(ReportError);
