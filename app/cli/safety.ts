@@ -2,32 +2,11 @@
 // qcow2 image (app/format/safety). --output=json prints one JSON object per file and line:
 // {"file", "verdict": "safe" | "unsafe" | "refused", "reasons": [{code, kind, message,
 // consequence, remedy, …}], "notes": [{code, message}]}. Exit code: 0 all safe, 1 any unsafe,
-// 2 any refused and none unsafe. Backing files are never opened: naming one is the danger.
+// 2 any refused and none unsafe.
 
-import { analyze } from '../format/analyze';
-import { Qcow2Error } from '../format/qcow2/errors';
-import { NodeFileSource } from '../format/qcow2/source-node';
-import { foreignSafety, unreadableSafety, type Safety } from '../format/safety';
+import { fileSafety } from '../format/safety/file-node';
+import type { Safety } from '../format/safety';
 import type { CommandContext } from './main';
-
-/** The verdict for one path; never throws. */
-export async function fileSafety(path: string): Promise<Safety> {
-  let src: NodeFileSource;
-  try {
-    src = await NodeFileSource.open(path);
-  } catch (e) {
-    return unreadableSafety(e instanceof Error ? e.message : String(e));
-  }
-  try {
-    const a = await analyze(src);
-    return a.safety ?? unreadableSafety('no verdict');
-  } catch (e) {
-    if (e instanceof Qcow2Error) return await foreignSafety(src, e);
-    return unreadableSafety(e instanceof Error ? e.message : String(e));
-  } finally {
-    await src.close();
-  }
-}
 
 const HEADLINE = { safe: 'safe to use as an untrusted image', unsafe: 'UNSAFE', refused: 'QEMU would refuse it' } as const;
 
