@@ -26,9 +26,9 @@ const backing = (name: string, backingName: string, code: SafetyCode): SafetyCas
   make: (dir) => patch(plain(dir, `${name}.qcow2`), (b) => setBackingName(b, backingName)),
 });
 /** A plain image with `bytes` written at `at` (in the header cluster) or appended as the last 512 bytes. */
-const polyglot = (name: string, bytes: Buffer, at: number | 'tail'): SafetyCase => ({
-  name, verdict: 'unsafe', codes: ['polyglot'], exact: true,
-  make: (dir) => patch(plain(dir, `${name}.qcow2`), (b) => {
+const polyglot = (format: string, bytes: Buffer, at: number | 'tail'): SafetyCase => ({
+  name: `polyglot-${format}`, verdict: 'unsafe', codes: ['polyglot'], exact: true,
+  make: (dir) => patch(plain(dir, `polyglot-${format}.qcow2`), (b) => {
     if (at !== 'tail') return void bytes.copy(b, at);
     const footer = Buffer.alloc(512);
     bytes.copy(footer);
