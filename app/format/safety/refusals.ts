@@ -94,7 +94,9 @@ export function foreignRefusal(foreign: ForeignFormat): SafetyReason {
         message: `Not a qcow2 image: ${foreign.description}.`,
         consequence: foreign.kind === 'vmdk-descriptor'
           ? 'QEMU would not open it as qcow2; opened as VMDK, a descriptor names other files to read (its extents), so it is no safer.'
-          : 'QEMU would not open it as qcow2; opened with its own driver it is a different format, with that format\'s own risks.',
+          : foreign.kind === 'unknown'
+            ? 'QEMU would not open it as qcow2; a QEMU left to guess would open it as raw data.'
+            : "QEMU would not open it as qcow2; opened with its own driver it is a different format, with that format's own risks.",
         remedy: foreign.kind === 'unknown' || foreign.kind === 'mbr' || foreign.kind === 'gpt' || foreign.kind === 'iso9660' || foreign.kind === 'ext'
           ? 'If it is meant as a raw disk, accept it as raw (format=raw), never letting QEMU guess; otherwise ask for a qcow2 image.'
           : 'Ask for a qcow2 image, or convert it where that format is accepted after checking its own references: `qemu-img convert -f FORMAT -O qcow2 FILE NEW`.' });
