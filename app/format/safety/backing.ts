@@ -29,6 +29,9 @@ export function classifyBackingName(name: string): BackingName {
 }
 
 const quote = (s: string): string => JSON.stringify(s.length > 200 ? `${s.slice(0, 199)}…` : s);
+/** Names are kept whole up to this many characters in a reason's `name`. */
+const MAX_NAME = 4096;
+const clip = (s: string): string => (s.length > MAX_NAME ? `${s.slice(0, MAX_NAME - 1)}…` : s);
 
 const REBASE = "Check that the guest does not need the backing file's data, then drop the reference without reading it: " +
   "`qemu-img rebase -u -b '' FILE`; if it does need a base you trust, flatten it where that base is the only file it names: " +
@@ -39,7 +42,7 @@ const NETWORK_PROTOCOLS = new Set(['nbd', 'nbd+unix', 'nbd+tcp', 'http', 'https'
 /** The unsafe reason a backing file name gives (`offset`: where the name is in the file). */
 export function backingReason(name: string, offset: number): SafetyReason {
   const b = classifyBackingName(name);
-  const base = { kind: 'unsafe' as const, remedy: REBASE, name, offset };
+  const base = { kind: 'unsafe' as const, remedy: REBASE, name: clip(name), offset };
   switch (b.kind) {
     case 'json':
       return { ...base, code: 'backing-json', message: `The backing file is a json: block-device description: ${quote(name)}.`,
@@ -68,7 +71,7 @@ export function backingReason(name: string, offset: number): SafetyReason {
 export function dataFileReason(name: string | null, offset: number): SafetyReason {
   return {
     code: 'data-file', kind: 'unsafe', offset,
-    ...(name !== null ? { name } : {}),
+    ...(name !== null ? { name: clip(name) } : {}),
     message: name !== null
       ? `The guest data lives in an external data file: ${quote(name)} (CVE-2024-32498).`
       : 'The image has the external data file bit set: its guest data lives in a file named when it is opened (CVE-2024-32498).',

@@ -6,19 +6,24 @@
 
 export type SafetyVerdict = 'safe' | 'unsafe' | 'refused';
 
-export type UnsafeCode =
-  | 'backing-absolute' | 'backing-relative' | 'backing-escapes' | 'backing-json' | 'backing-protocol'
-  | 'data-file' | 'polyglot'
-  | 'refcount-too-low' | 'overlapping-references' | 'reference-past-end' | 'corruption' | 'truncated'
-  | 'huge-l1' | 'huge-refcount-table' | 'many-snapshots' | 'many-bitmaps' | 'huge-bitmaps' | 'compressed-oversized';
+export const UNSAFE_CODES = [
+  'backing-absolute', 'backing-relative', 'backing-escapes', 'backing-json', 'backing-protocol',
+  'data-file', 'polyglot',
+  'refcount-too-low', 'overlapping-references', 'reference-past-end', 'corruption', 'truncated',
+  'huge-l1', 'huge-refcount-table', 'many-snapshots', 'many-bitmaps', 'huge-bitmaps', 'compressed-oversized',
+] as const;
 
-export type RefusedCode =
-  | 'unknown-incompatible-features' | 'unaligned-table' | 'zero-offset-bitmap' | 'corrupt-bit' | 'legacy-aes'
-  | 'qemu-refuses' | 'qcow1' | 'truncated-header' | 'not-qcow2' | 'unreadable';
+export const REFUSED_CODES = [
+  'unknown-incompatible-features', 'unaligned-table', 'zero-offset-bitmap', 'corrupt-bit', 'legacy-aes',
+  'qemu-refuses', 'qcow1', 'truncated-header', 'not-qcow2', 'unreadable',
+] as const;
 
+export const NOTE_CODES = ['leaks', 'unknown-extension', 'extended-l2', 'encrypted', 'dirty', 'bitmaps-in-use'] as const;
+
+export type UnsafeCode = (typeof UNSAFE_CODES)[number];
+export type RefusedCode = (typeof REFUSED_CODES)[number];
 export type SafetyCode = UnsafeCode | RefusedCode;
-
-export type NoteCode = 'leaks' | 'unknown-extension' | 'extended-l2' | 'encrypted' | 'dirty' | 'bitmaps-in-use';
+export type NoteCode = (typeof NOTE_CODES)[number];
 
 export interface SafetyReason {
   readonly code: SafetyCode;
