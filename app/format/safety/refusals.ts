@@ -20,13 +20,13 @@ export function qemuRefusals(s: Structures, findings: readonly Finding[]): Safet
   const out: SafetyReason[] = [];
   const seen = new Set<string>();
   const zeroOffset = new Map((s.bitmapDirectory?.bitmaps ?? []).filter((b) => b.zeroOffsetEmpty && b.qemuRefuses.length > 0).map((b) => [`bitmap "${b.name}"`, b]));
-  const zeroNames: string[] = [];
+  const zeroNames = new Set<string>();
   let zeroAt: number | null = null;
   for (const f of findings) {
     if (!REFUSAL_CODES.has(f.code)) continue;
     const zb = zeroOffset.get(f.structure);
     if (zb) {
-      if (!zeroNames.includes(zb.name)) zeroNames.push(zb.name);
+      zeroNames.add(zb.name);
       zeroAt ??= zb.entryOffset;
       continue;
     }
@@ -51,10 +51,11 @@ export function qemuRefusals(s: Structures, findings: readonly Finding[]): Safet
         remedy: FRESH_COPY }));
     }
   }
-  if (zeroNames.length) {
-    const shown = zeroNames.slice(0, 3).map((n) => JSON.stringify(n)).join(', ') + (zeroNames.length > 3 ? ` and ${zeroNames.length - 3} more` : '');
-    out.push(refused({ code: 'zero-offset-bitmap', count: zeroNames.length, ...(zeroAt === null ? {} : { offset: zeroAt }),
-      message: `${zeroNames.length === 1 ? 'Bitmap' : 'Bitmaps'} ${shown} ${zeroNames.length === 1 ? 'has' : 'have'} bitmap_table_offset 0: empty under the 2016 bitmap proposal this tool follows — valid there, and harmless — but QEMU checks the offset and refuses.`,
+  if (zeroNames.size) {
+    const names = [...zeroNames];
+    const shown = names.slice(0, 3).map((n) => JSON.stringify(n)).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
+    out.push(refused({ code: 'zero-offset-bitmap', count: names.length, ...(zeroAt === null ? {} : { offset: zeroAt }),
+      message: `${names.length === 1 ? 'Bitmap' : 'Bitmaps'} ${shown} ${names.length === 1 ? 'has' : 'have'} bitmap_table_offset 0: empty under the 2016 bitmap proposal this tool follows — valid there, and harmless — but QEMU checks the offset and refuses.`,
       consequence: 'QEMU will not open the image while the bitmaps extension is active, so a VM using it would not start; nothing in it is dangerous.',
       remedy: 'Clear the bitmaps autoclear bit (bit 0 of autoclear_features, offset 88) so QEMU ignores the bitmaps, or ask the tool that wrote it for an image without zero-offset bitmaps.' }));
   }
