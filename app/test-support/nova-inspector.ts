@@ -4,7 +4,7 @@
 // prints, per file, what nova's upload gate would decide: the detected format (or "Multiple
 // formats detected"), the safety check, and for qcow2 its three tests (backing file, data file,
 // unknown features). Found in $NOVA_INSPECTOR_DIR or /opt/nova-inspector (an extracted package,
-// .ci/run makes it), else extracted from /tmp/dl/python3-nova_*.deb with dpkg -x.
+// .ci/run makes it), else that one file is unpacked from /tmp/dl/python3-nova_*.deb.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -44,7 +44,7 @@ const has = (cmd: string, args: string[]): boolean => spawnSync(cmd, args).statu
 
 /** Whether the inspector can run here: python3, and the module installed or its .deb with dpkg. */
 export const novaInspectorAvailable: boolean = has('python3', ['--version']) &&
-  (installedModule() !== null || (debPath() !== null && has('dpkg', ['--version'])));
+  (installedModule() !== null || (debPath() !== null && has('dpkg-deb', ['--version'])));
 
 const DRIVER = `
 import json, sys
@@ -71,8 +71,9 @@ export function standaloneInspector(): string {
   if (!module) {
     const deb = debPath();
     if (!deb) throw new Error('python3-nova is not available');
-    const r = spawnSync('dpkg', ['-x', deb, join(dir, 'pkg')], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`dpkg -x ${deb} failed: ${r.stderr}`);
+    // Only the one module, not the whole package (dpkg -x would unpack thousands of files).
+    const r = spawnSync('sh', ['-c', 'mkdir -p "$2" && dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" "./$3"', 'sh', deb, join(dir, 'pkg'), MODULE], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`unpacking ${MODULE} from ${deb} failed: ${r.stderr}`);
     module = join(dir, 'pkg', MODULE);
   }
   const source = readFileSync(module, 'utf8');

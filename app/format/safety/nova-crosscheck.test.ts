@@ -46,7 +46,7 @@ describe.runIf(novaInspectorAvailable && hasQemuImg())("OpenStack's format inspe
   }, 300_000);
   afterAll(() => {
     if (inspector) rmSync(inspector, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('calls unsafe every image nova rejects for a backing file, a data file or several formats', () => {
     const shared = [...rows.values()].filter((r) => novaRejectsForSharedReason(r.nova) !== null);
