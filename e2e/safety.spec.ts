@@ -1,7 +1,7 @@
 // The safety badge on the Overview (app/ui/SafetyBadge.tsx): a safe sample, an unsafe one (a
 // backing file) and one QEMU refuses (the seed's zero-offset bitmap), each expanded to its reasons;
 // a saved analysis from before the verdict existed says it has none. Screenshots at 1400×900
-// (light and dark) and 800×600 go to test-results/screens/safety-*.png.
+// (light and dark), 800×600 and 200 % zoom go to test-results/screens/safety-*.png.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -69,6 +69,17 @@ test.describe('800×600', () => {
     const box = await badge.boundingBox();
     expect(box && box.x + box.width).toBeLessThanOrEqual(800);
     await shot(page, 'small-unsafe');
+  });
+});
+
+test.describe('200 % zoom', () => {
+  test.use({ viewport: { width: 700, height: 450 }, deviceScaleFactor: 2 });
+  test('the refused badge expanded', async ({ page }) => {
+    await open(page, 'seed-zero-offset-bitmap');
+    const badge = page.getByTestId('safety');
+    await badge.locator('summary').click();
+    await expect(badge.locator('li[data-code="zero-offset-bitmap"] .safety-remedy')).toBeVisible();
+    await shot(page, 'zoom-refused');
   });
 });
 
