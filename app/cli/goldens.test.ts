@@ -26,7 +26,7 @@ async function ours(kind: keyof typeof KINDS, name: string, output: OutputFormat
   const cwd = process.cwd();
   process.chdir(dirname(path));
   try {
-    const rc = await KINDS[kind]({ file: basename(path), output, qemuVersion, args: [], out: (t) => void (out += t), err: (t) => void (err += t) });
+    const rc = await KINDS[kind]({ file: basename(path), files: [basename(path)], output, qemuVersion, args: [], out: (t) => void (out += t), err: (t) => void (err += t) });
     return { out, err, rc };
   } finally {
     process.chdir(cwd);

@@ -11,12 +11,15 @@ import { runReport } from './report';
 import { runStats } from './stats';
 import { defaultQemuVersion } from './qemu-version';
 import { isQemuVersion, QEMU_VERSIONS, type QemuVersion } from '../format/qemu-img/version';
+import { runSafety } from './safety';
 
 export type OutputFormat = 'json' | 'human';
 
 export interface CommandContext {
   /** The image path exactly as given (qemu-img prints it as is). */
   readonly file: string;
+  /** Every FILE given (one, unless the command takes several). */
+  readonly files: readonly string[];
   readonly output: OutputFormat;
   /** Whose output to print: --qemu-version, else the installed qemu-img's (qemu-version.ts). */
   readonly qemuVersion: QemuVersion;
@@ -31,6 +34,8 @@ export type Command = (ctx: CommandContext) => Promise<number>;
 export interface CommandEntry {
   readonly run: Command;
   readonly summary: string;
+  /** Takes FILE... rather than one FILE. */
+  readonly multiFile?: true;
 }
 
 /** The commands. check / map / report are registered by their owners, one line each. */
@@ -39,11 +44,12 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   check: { run: runCheckCommand, summary: 'refcount consistency, as qemu-img check (same exit codes), plus our findings' },
   map: { run: runMap, summary: 'guest ranges and where they are stored, as qemu-img map [--backing FILE]' },
   report: { run: runReport, summary: 'the whole analysis as one JSON document' },
+  safety: { run: runSafety, summary: 'safe / unsafe / refused as an untrusted image, with reasons (FILE..., exit 0 / 1 / 2)', multiFile: true },
   stats: { run: runStats, summary: 'time, peak memory and bytes read of a full analysis, as JSON (npm run bench)' },
 };
 
 const USAGE = () => [
-  'usage: qcowscope <command> [--output=json|human] [--qemu-version=7.2|10.0] FILE',
+  'usage: qcowscope <command> [--output=json|human] [--qemu-version=7.2|10.0] FILE   (safety: FILE...)',
   '',
   'commands:',
   ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`),
@@ -54,7 +60,7 @@ const USAGE = () => [
 
 interface Parsed {
   readonly command: string;
-  readonly file: string;
+  readonly files: string[];
   readonly output: OutputFormat;
   readonly qemuVersion: QemuVersion | null;
   readonly args: string[];
@@ -86,8 +92,9 @@ function parseArgs(argv: readonly string[]): Parsed | string {
       positional.push(a);
     }
   }
-  if (positional.length !== 1) return positional.length ? `expected one FILE, got ${positional.length}` : 'missing FILE';
-  return { command, file: positional[0]!, output, qemuVersion, args };
+  if (positional.length === 0) return 'missing FILE';
+  if (positional.length > 1 && !COMMANDS[command]!.multiFile) return `expected one FILE, got ${positional.length}`;
+  return { command, files: positional, output, qemuVersion, args };
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 the image could not be read, 2 usage). */
@@ -99,12 +106,13 @@ export async function main(argv: readonly string[], io = { out: (t: string) => v
     return p ? 2 : 0;
   }
   const entry = COMMANDS[p.command]!;
+  const file = p.files[0]!;
   try {
     const qemuVersion = p.qemuVersion ?? defaultQemuVersion();
-    return await entry.run({ file: p.file, output: p.output, qemuVersion, args: p.args, out: io.out, err: io.err });
+    return await entry.run({ file, files: p.files, output: p.output, qemuVersion, args: p.args, out: io.out, err: io.err });
   } catch (e) {
-    if (e instanceof Qcow2Error && e.code === 'NOT_QCOW2') io.err(`${p.file}: not a qcow2 image: ${e.message}\n`);
-    else io.err(`${p.file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (e instanceof Qcow2Error && e.code === 'NOT_QCOW2') io.err(`${file}: not a qcow2 image: ${e.message}\n`);
+    else io.err(`${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
 }

@@ -10,6 +10,7 @@ import { runCheck, type CheckResult } from './check/check';
 import type { MapRange } from './guest/block-status';
 import { accountSpace, type SpaceAccounting } from './check/space';
 import { qemuInfo, type QemuInfoJson } from './qemu-img/info';
+import { imageSafety, type Safety } from './safety';
 
 export type Phase = 'header' | 'structures' | 'l2' | 'refcounts' | 'check' | 'map' | 'space' | 'done';
 
@@ -32,6 +33,8 @@ export interface Analysis {
   readonly findingTotals: Readonly<Record<string, number>>;
   /** Reasons QEMU 7.2 would refuse to open this image (empty when it opens it). */
   readonly qemuRefuses: readonly Finding[];
+  /** Whether to accept it from a stranger (absent in saved analyses written before it existed). */
+  readonly safety?: Safety;
 }
 
 export interface AnalyzeOptions {
@@ -72,6 +75,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   const space = accountSpace(structures, check);
   const findings = f.list;
   emit({ kind: 'findings', findings });
+  const safety = await imageSafety(src, { fileSize: src.size, structures, check, findings, findingTotals: Object.fromEntries(f.totals) });
   emit({ kind: 'progress', phase: 'done', done: 1, total: 1 });
   return {
     fileName: src.name,
@@ -84,5 +88,6 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
     findings,
     findingTotals: Object.fromEntries(f.totals),
     qemuRefuses: findings.filter((x) => x.code === 'QEMU_REFUSES'),
+    safety,
   };
 }

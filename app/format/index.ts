@@ -67,3 +67,5 @@ export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from 
 export type { RefcountArray, Reftable } from './qcow2/refcounts';
 export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './qcow2/refcounts';
 export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress/decompress';
+// The safety verdict for untrusted images.
+export * from './safety';

@@ -6,6 +6,7 @@ import { setTab } from '../state/actions';
 import { findingSummary, spaceRows, verdict } from './derive';
 import { formatBytes, formatCount, percent, plural } from './format';
 import { StackedBar } from './SpacePanel';
+import { SafetyBadge } from './SafetyBadge';
 
 export function OverviewPanel({ file }: { file: FileEntry }) {
   const stage = file.stage;
@@ -15,6 +16,7 @@ export function OverviewPanel({ file }: { file: FileEntry }) {
       <p className={`verdict ${v.kind}`} data-testid="verdict" data-verdict={v.kind}>
         {v.text}
       </p>
+      <SafetyBadge file={file} />
       <dl className="kv">
         <dt>file</dt>
         <dd className="file-name">{file.name}</dd>

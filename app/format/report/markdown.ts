@@ -6,6 +6,7 @@
 import { qemuCheckJsonText } from '../qemu-img/check-json';
 import type { Finding, Severity } from '../qcow2/errors';
 import type { ReportInput } from './saved-analysis';
+import { safetyMarkdown } from '../safety/markdown';
 
 export type VerdictKind = 'clean' | 'leaks' | 'corrupt' | 'refused' | 'errors';
 
@@ -86,6 +87,7 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
   if (s.backingFile !== null) facts.push(['backing file', mdText(s.backingFile)]);
   if (s.extensions.dataFile !== null) facts.push(['data file', mdText(s.extensions.dataFile)]);
   out.push(...table(['', ''], facts), '', `**Verdict:** ${mdText(v.text)}`, '');
+  out.push(...safetyMarkdown(a.safety, mdText));
 
   out.push('### qemu-img check', '');
   if (c.json) out.push('```json', qemuCheckJsonText(c.json).trimEnd(), '```', '', `Exit code ${c.exitCode}.`);

@@ -26,6 +26,8 @@ import { ROLE_COUNT } from '../check/roles';
 import type { SpaceAccounting } from '../check/space';
 import type { HeaderStage } from '../qcow2/structures';
 import * as S from '../qcow2/spec';
+import type { Safety } from '../safety/types';
+import { safetyCodec } from './safety-codec';
 
 export const REPORT_FORMAT = 'qcowscope-analysis';
 export const REPORT_VERSION = 1;
@@ -59,6 +61,8 @@ export interface ReportInput {
   readonly space: SpaceAccounting;
   readonly findings: readonly Finding[];
   readonly findingTotals: Readonly<Record<string, number>>;
+  /** The safety verdict (saved when present; older documents have none). */
+  readonly safety?: Safety;
 }
 
 /** A saved analysis read back: everything the app shows, in the engine's own shapes. */
@@ -214,6 +218,7 @@ export function buildReport(a: ReportInput, generator: string): Json {
     space: C.space.enc(space),
     findings: findingsCodec.enc(a.findings.slice(0, MAX_FINDINGS)),
     findingTotals: totalsCodec.enc(a.findingTotals),
+    ...(a.safety ? { safety: safetyCodec.enc(a.safety) } : {}),
   };
 }
 
@@ -287,6 +292,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
   if (space.fileSize !== fileSize) inconsistent('space.fileSize', `${space.fileSize}, but fileSize is ${fileSize}`);
   const findings = field(doc, 'findings', findingsCodec);
   const findingTotals = field(doc, 'findingTotals', totalsCodec);
+  const safety = Object.prototype.hasOwnProperty.call(doc, 'safety') ? field(doc, 'safety', safetyCodec) : null;
 
   const structures: Structures = { ...saved, l1: new BigUint64Array(0), snapshotL1: [] };
   const checkResult: CheckResult = {
@@ -318,6 +324,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
     findings,
     findingTotals,
     qemuRefuses: findings.filter((x) => x.code === 'QEMU_REFUSES'),
+    ...(safety ? { safety } : {}),
   };
   const stage: HeaderStage = {
     fileSize, header: saved.header, cluster0: new Uint8Array(0), extensions: saved.extensions, backingFile: saved.backingFile, luks: saved.luks, foreign: null,
