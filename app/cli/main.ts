@@ -9,6 +9,7 @@ import { runCheckCommand } from './check';
 import { runMap } from './map';
 import { runReport } from './report';
 import { runStats } from './stats';
+import { BITMAP_VALUE_FLAGS, runBitmap } from './bitmap';
 
 export type OutputFormat = 'json' | 'human';
 
@@ -35,6 +36,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   check: { run: runCheckCommand, summary: 'refcount consistency, as qemu-img check (same exit codes), plus our findings' },
   map: { run: runMap, summary: 'guest ranges and where they are stored, as qemu-img map [--backing FILE]' },
   report: { run: runReport, summary: 'the whole analysis as one JSON document' },
+  bitmap: { run: runBitmap, summary: 'dirty bitmaps: extents as nbdinfo --map prints them, --minus/--and/--or, --allocation, health' },
   stats: { run: runStats, summary: 'time, peak memory and bytes read of a full analysis, as JSON (npm run bench)' },
 };
 
@@ -67,8 +69,8 @@ function parseArgs(argv: readonly string[]): Parsed | string {
     if (value !== undefined) {
       if (value !== 'json' && value !== 'human') return `--output must be json or human, not '${value}'`;
       output = value;
-    } else if (a === '--backing' && i + 1 < rest.length) {
-      args.push(`--backing=${rest[++i]!}`);
+    } else if ((a === '--backing' || (BITMAP_VALUE_FLAGS as readonly string[]).includes(a)) && i + 1 < rest.length) {
+      args.push(`${a}=${rest[++i]!}`);
     } else if (a.startsWith('-') && a !== '-') {
       args.push(a);
     } else {

@@ -66,3 +66,4 @@ export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from 
 export type { RefcountArray, Reftable } from './qcow2/refcounts';
 export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './qcow2/refcounts';
 export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress/decompress';
+export * from './dirty';
