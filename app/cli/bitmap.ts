@@ -143,7 +143,15 @@ export async function runBitmap(ctx: CommandContext): Promise<number> {
       e = splitByAllocation(e, await allocationOf(ctx));
       descriptions = ALLOCATION_DESCRIPTIONS;
     }
-    for (const chunk of nbdinfoChunks(e, descriptions, json)) ctx.out(chunk);
+    const dec = new TextDecoder('latin1');
+    const write = ctx.outBytes ?? ((b: Uint8Array) => ctx.out(dec.decode(b)));
+    try {
+      for (const chunk of nbdinfoChunks(e, descriptions, json)) write(chunk);
+    } catch (err) {
+      // The reader went away (`| head`): stop quietly, as a C tool dies of SIGPIPE.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+      throw err;
+    }
     return 0;
   } finally {
     for (const s of opened) await s.close();

@@ -2,6 +2,7 @@
 // the browser app (app/format), run over a Node file. Commands live in a registry: adding one is
 // one line in COMMANDS (a module function taking a CommandContext and returning an exit code).
 
+import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Qcow2Error } from '../format/qcow2/errors';
 import { runInfo } from './info';
@@ -20,6 +21,11 @@ export interface CommandContext {
   /** Arguments after the command other than --output and FILE (command-specific flags). */
   readonly args: readonly string[];
   readonly out: (text: string) => void;
+  /**
+   * Writes bytes to stdout before returning (the caller may reuse them; memory stays bounded
+   * however slow the reader), where the caller offers it: for output too large for strings.
+   */
+  readonly outBytes?: (bytes: Uint8Array) => void;
   readonly err: (text: string) => void;
 }
 
@@ -82,7 +88,27 @@ function parseArgs(argv: readonly string[]): Parsed | string {
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 the image could not be read, 2 usage). */
-export async function main(argv: readonly string[], io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly outBytes?: (bytes: Uint8Array) => void;
+  readonly err: (text: string) => void;
+}
+
+const STDIO: CliIo = {
+  out: (t) => void process.stdout.write(t),
+  outBytes: (b) => {
+    for (let off = 0; off < b.length;) {
+      try {
+        off += writeSync(1, b, off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+    }
+  },
+  err: (t) => void process.stderr.write(t),
+};
+
+export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<number> {
   const p = parseArgs(argv);
   if (typeof p === 'string') {
     if (p) io.err(`qcowscope: ${p}\n`);
@@ -91,7 +117,7 @@ export async function main(argv: readonly string[], io = { out: (t: string) => v
   }
   const entry = COMMANDS[p.command]!;
   try {
-    return await entry.run({ file: p.file, output: p.output, args: p.args, out: io.out, err: io.err });
+    return await entry.run({ file: p.file, output: p.output, args: p.args, out: io.out, err: io.err, ...(io.outBytes ? { outBytes: io.outBytes } : {}) });
   } catch (e) {
     if (e instanceof Qcow2Error && e.code === 'NOT_QCOW2') io.err(`${p.file}: not a qcow2 image: ${e.message}\n`);
     else io.err(`${p.file}: ${e instanceof Error ? e.message : String(e)}\n`);

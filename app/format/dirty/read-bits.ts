@@ -176,11 +176,22 @@ function scanBits(bytes: Uint8Array, first: number, count: number, runs: BitRuns
   const whole = Math.floor(count / 32);
   const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let w = 0; w < whole; w++) {
-    const v = words.getUint32(w * 4, true);
+    let v = words.getUint32(w * 4, true);
     const at = first + w * 32;
     if (v === 0) runs.mark(at, CLEAN);
     else if (v === 0xffffffff) runs.mark(at, DIRTY);
-    else for (let k = 0; k < 32; k++) runs.mark(at + k, (v >>> k) & 1);
+    else {
+      // One mark per run of equal bits: the run's length is the count of trailing equal bits.
+      let k = 0;
+      while (k < 32) {
+        const bit = v & 1;
+        const rest = bit ? ~v : v;
+        const n = rest === 0 ? 32 - k : Math.min(32 - k, 31 - Math.clz32(rest & -rest));
+        runs.mark(at + k, bit);
+        k += n;
+        v = n >= 32 ? 0 : v >>> n;
+      }
+    }
   }
   for (let bit = whole * 32; bit < count; bit++) runs.mark(first + bit, (bytes[bit >> 3]! >> (bit & 7)) & 1);
 }
