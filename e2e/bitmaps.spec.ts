@@ -110,3 +110,13 @@ for (const scheme of ['light', 'dark'] as const) {
     });
   }
 }
+
+test.describe('200 % zoom', () => {
+  test.use({ deviceScaleFactor: 2, viewport: { width: 1000, height: 700 } });
+  test('screenshot light 200 %', async ({ page }) => {
+    await openBitmaps(page, ['bitmaps']);
+    await page.getByTestId('bitmap-b').selectOption({ label: 'b-disabled' });
+    await expect(page.getByTestId('compare-figure')).toBeVisible();
+    await shot(page, 'bitmaps-lanes-light-200pct');
+  });
+});
