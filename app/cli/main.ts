@@ -2,6 +2,7 @@
 // the browser app (app/format), run over a Node file. Commands live in a registry: adding one is
 // one line in COMMANDS (a module function taking a CommandContext and returning an exit code).
 
+import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Qcow2Error } from '../format/qcow2/errors';
 import { runInfo } from './info';
@@ -12,6 +13,7 @@ import { runStats } from './stats';
 import { defaultQemuVersion } from './qemu-version';
 import { isQemuVersion, QEMU_VERSIONS, type QemuVersion } from '../format/qemu-img/version';
 import { runSafety } from './safety';
+import { BITMAP_VALUE_FLAGS, runBitmap } from './bitmap';
 
 export type OutputFormat = 'json' | 'human';
 
@@ -26,6 +28,11 @@ export interface CommandContext {
   /** Arguments after the command other than --output and FILE (command-specific flags). */
   readonly args: readonly string[];
   readonly out: (text: string) => void;
+  /**
+   * Writes bytes to stdout before returning (the caller may reuse them; memory stays bounded
+   * however slow the reader), where the caller offers it: for output too large for strings.
+   */
+  readonly outBytes?: (bytes: Uint8Array) => void;
   readonly err: (text: string) => void;
 }
 
@@ -45,6 +52,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   map: { run: runMap, summary: 'guest ranges and where they are stored, as qemu-img map [--backing FILE]' },
   report: { run: runReport, summary: 'the whole analysis as one JSON document' },
   safety: { run: runSafety, summary: 'safe / unsafe / refused as an untrusted image, with reasons (FILE..., exit 0 / 1 / 2)', multiFile: true },
+  bitmap: { run: runBitmap, summary: 'dirty bitmaps: extents as nbdinfo --map prints them, --minus/--and/--or, --allocation, health' },
   stats: { run: runStats, summary: 'time, peak memory and bytes read of a full analysis, as JSON (npm run bench)' },
 };
 
@@ -84,8 +92,8 @@ function parseArgs(argv: readonly string[]): Parsed | string {
       const v = a === '--qemu-version' ? rest[++i] ?? '' : a.slice('--qemu-version='.length);
       if (!isQemuVersion(v)) return `--qemu-version must be ${QEMU_VERSIONS.join(' or ')}, not '${v}'`;
       qemuVersion = v;
-    } else if (a === '--backing' && i + 1 < rest.length) {
-      args.push(`--backing=${rest[++i]!}`);
+    } else if ((a === '--backing' || (BITMAP_VALUE_FLAGS as readonly string[]).includes(a)) && i + 1 < rest.length) {
+      args.push(`${a}=${rest[++i]!}`);
     } else if (a.startsWith('-') && a !== '-') {
       args.push(a);
     } else {
@@ -98,7 +106,27 @@ function parseArgs(argv: readonly string[]): Parsed | string {
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 the image could not be read, 2 usage). */
-export async function main(argv: readonly string[], io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly outBytes?: (bytes: Uint8Array) => void;
+  readonly err: (text: string) => void;
+}
+
+const STDIO: CliIo = {
+  out: (t) => void process.stdout.write(t),
+  outBytes: (b) => {
+    for (let off = 0; off < b.length;) {
+      try {
+        off += writeSync(1, b, off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+    }
+  },
+  err: (t) => void process.stderr.write(t),
+};
+
+export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<number> {
   const p = parseArgs(argv);
   if (typeof p === 'string') {
     if (p) io.err(`qcowscope: ${p}\n`);
@@ -109,7 +137,7 @@ export async function main(argv: readonly string[], io = { out: (t: string) => v
   const file = p.files[0]!;
   try {
     const qemuVersion = p.qemuVersion ?? defaultQemuVersion();
-    return await entry.run({ file, files: p.files, output: p.output, qemuVersion, args: p.args, out: io.out, err: io.err });
+    return await entry.run({ file, files: p.files, output: p.output, qemuVersion, args: p.args, out: io.out, err: io.err, ...(io.outBytes ? { outBytes: io.outBytes } : {}) });
   } catch (e) {
     if (e instanceof Qcow2Error && e.code === 'NOT_QCOW2') io.err(`${file}: not a qcow2 image: ${e.message}\n`);
     else io.err(`${file}: ${e instanceof Error ? e.message : String(e)}\n`);

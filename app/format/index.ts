@@ -69,3 +69,4 @@ export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './
 export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress/decompress';
 // The safety verdict for untrusted images.
 export * from './safety';
+export * from './dirty';

@@ -5,6 +5,7 @@
 
 import { AnalysisClient, type ClientEvent, type ClusterBytes } from '../worker/client';
 import { DecompressClient, type Decompressed } from '../worker/decompress-client';
+import type { BitmapMapsMsg, BitmapRefMsg } from '../worker/bitmap-maps';
 import { dropClusterArrays, putClusterBatch } from './registry';
 import { isSavedAnalysis, readSaved, type SavedEntry } from './saved';
 import { newFileEntry, useApp, type AppState, type FileEntry, type Highlight, type Tab } from './store';
@@ -111,6 +112,14 @@ export function readCluster(index: number): Promise<ClusterBytes> {
   if (job === null || current === null) return Promise.reject(new Error('no file is open'));
   if (files[current]?.saved) return Promise.reject(new Error('bytes unavailable: this is a saved analysis, and the image itself is not present'));
   return getClient().readCluster(job, current, index);
+}
+
+/** Bitmap extents computed in the worker (the Bitmaps tab); `compare` the first two refs. */
+export function bitmapMaps(refs: readonly BitmapRefMsg[], compare: boolean): Promise<BitmapMapsMsg> {
+  const { job, files } = useApp.getState();
+  if (job === null) return Promise.reject(new Error('no file is open'));
+  if (refs.some((r) => files[r.file]?.saved)) return Promise.reject(new Error('extents unavailable: this is a saved analysis, and the image itself is not present'));
+  return getClient().bitmapMaps(job, refs, compare);
 }
 
 function updateFile(s: AppState, file: number, patch: Partial<FileEntry>): Partial<AppState> {

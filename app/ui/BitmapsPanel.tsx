@@ -4,6 +4,7 @@
 
 import type { Bitmap } from '../format';
 import type { FileEntry } from '../state/store';
+import { BitmapAnswers } from './BitmapAnswers';
 import { BitmapStrip } from './BitmapStrip';
 import { setHighlight } from '../state/actions';
 import { useApp } from '../state/store';
@@ -32,6 +33,7 @@ export function BitmapsPanel({ file }: { file: FileEntry }) {
       <p>
         {plural(dir.bitmaps.length, 'bitmap')} in the directory at {hex(dir.offset)} ({formatBytes(dir.byteLength)}).
       </p>
+      <BitmapAnswers file={file} />
       <ul className="cards">
         {dir.bitmaps.slice(0, shown).map((b) => (
           <BitmapCard key={b.index} b={b} guestSize={Number(s.header.size)} clusterSize={s.header.clusterSize} space={space[b.index] ?? null} />

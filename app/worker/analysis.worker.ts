@@ -8,6 +8,7 @@ import { analyze, Aborted, BlobSource, Qcow2Error, type ByteSource } from '../fo
 import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
 import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
+import { bitmapMaps, bitmapTransferables, type BitmapFileState } from './bitmap-maps';
 
 interface Job {
   readonly id: number;
@@ -15,6 +16,8 @@ interface Job {
   readonly abort: AbortController;
   /** Cluster size per file, once its header is known. */
   readonly clusterSize: (number | null)[];
+  /** Per file, once analysed: what bitmap requests need. */
+  readonly bitmaps: (BitmapFileState | null)[];
 }
 
 let current: Job | null = null;
@@ -71,6 +74,10 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
       },
     });
     if (job.abort.signal.aborted) throw new Aborted();
+    job.bitmaps[file] = {
+      file: f, header: analysis.structures.header, bitmaps: analysis.structures.bitmapDirectory?.bitmaps ?? [], guestMap: analysis.guestMap,
+      chainComplete: !analysis.findings.some((x) => x.code === 'BACKING_UNAVAILABLE'), refusals: analysis.qemuRefuses,
+    };
     const { rest, arrays } = splitClusterArrays(analysis.check);
     for (const [name, arr] of arrays) sendArray(job.id, file, name, arr);
     post({ type: 'result', ...ref, analysis: { ...analysis, check: rest }, ms: performance.now() - t0 }, transferables(rest));
@@ -136,7 +143,7 @@ self.onmessage = (ev: MessageEvent<unknown>) => {
   switch (m.type) {
     case 'analyze': {
       current?.abort.abort();
-      const job: Job = { id: m.job, files: m.files, abort: new AbortController(), clusterSize: m.files.map(() => null) };
+      const job: Job = { id: m.job, files: m.files, abort: new AbortController(), clusterSize: m.files.map(() => null), bitmaps: m.files.map(() => null) };
       current = job;
       void runJob(job);
       break;
@@ -144,6 +151,14 @@ self.onmessage = (ev: MessageEvent<unknown>) => {
     case 'cancel':
       if (current?.id === m.job) current.abort.abort();
       break;
+    case 'bitmap-maps': {
+      const states = current && current.id === m.job ? current.bitmaps : [];
+      bitmapMaps(states, m.bitmaps, m.compare).then(
+        (maps) => post({ type: 'bitmap-maps', request: m.request, maps }, bitmapTransferables(maps)),
+        (err: unknown) => post({ type: 'bitmap-error', request: m.request, message: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
+    }
     case 'read-cluster':
       readCluster(m).catch((err: unknown) => {
         post({ type: 'cluster-error', request: m.request, message: err instanceof Error ? err.message : String(err) });

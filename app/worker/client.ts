@@ -7,6 +7,7 @@
 
 import AnalysisWorker from './analysis.worker?worker&inline';
 import { describeBadMessage, isFromWorker, type FromWorker, type ToWorker } from './protocol';
+import type { BitmapMapsMsg, BitmapRefMsg } from './bitmap-maps';
 
 /** What listeners receive: the worker's messages plus the client's own reports. */
 export type ClientEvent = FromWorker | { readonly type: 'worker-error'; readonly job: number | null; readonly message: string };
@@ -39,6 +40,7 @@ export class AnalysisClient {
   private running = false;
   private request = 0;
   private readonly pending = new Map<number, { resolve(c: ClusterBytes): void; reject(e: Error): void }>();
+  private readonly pendingMaps = new Map<number, { resolve(m: BitmapMapsMsg): void; reject(e: Error): void }>();
   private readonly listeners = new Set<(e: ClientEvent) => void>();
   private readonly watchdogMs: number;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
@@ -84,6 +86,15 @@ export class AnalysisClient {
     return new Promise((resolve, reject) => {
       this.pending.set(request, { resolve, reject });
       this.send({ type: 'read-cluster', request, job, file, index });
+    });
+  }
+
+  /** Extents of bitmaps of job `job`'s files, computed in the worker; `compare` the first two. */
+  bitmapMaps(job: number, bitmaps: readonly BitmapRefMsg[], compare: boolean): Promise<BitmapMapsMsg> {
+    const request = ++this.request;
+    return new Promise((resolve, reject) => {
+      this.pendingMaps.set(request, { resolve, reject });
+      this.send({ type: 'bitmap-maps', request, job, bitmaps, compare });
     });
   }
 
@@ -145,6 +156,8 @@ export class AnalysisClient {
   private rejectPending(message: string): void {
     for (const p of this.pending.values()) p.reject(new Error(message));
     this.pending.clear();
+    for (const p of this.pendingMaps.values()) p.reject(new Error(message));
+    this.pendingMaps.clear();
   }
 
   private receive(data: unknown): void {
@@ -159,6 +172,14 @@ export class AnalysisClient {
         const p = this.pending.get(data.request);
         this.pending.delete(data.request);
         if (data.type === 'cluster-bytes') p?.resolve({ offset: data.offset, bytes: data.bytes });
+        else p?.reject(new Error(data.message));
+        return;
+      }
+      case 'bitmap-maps':
+      case 'bitmap-error': {
+        const p = this.pendingMaps.get(data.request);
+        this.pendingMaps.delete(data.request);
+        if (data.type === 'bitmap-maps') p?.resolve(data.maps);
         else p?.reject(new Error(data.message));
         return;
       }

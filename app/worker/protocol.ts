@@ -7,6 +7,7 @@
 // cancelled job are recognised and ignored.
 
 import type { Analysis, AnalysisEvent, Finding, Phase } from '../format';
+import { isBitmapMapsMsg, type BitmapMapsMsg, type BitmapRefMsg } from './bitmap-maps';
 
 /** Typed arrays with one entry per host cluster: sent apart from the analysis, transferred. */
 export type ClusterArrayName = 'roles' | 'storedRefcounts';
@@ -26,7 +27,9 @@ export type ToWorker =
   | { readonly type: 'analyze'; readonly job: number; readonly files: readonly File[] }
   | { readonly type: 'cancel'; readonly job: number }
   /** Bytes of host cluster `index` of file `file` of the current job. */
-  | { readonly type: 'read-cluster'; readonly request: number; readonly job: number; readonly file: number; readonly index: number };
+  | { readonly type: 'read-cluster'; readonly request: number; readonly job: number; readonly file: number; readonly index: number }
+  /** Extents of bitmaps of the current job's files (bitmap-maps.ts); `compare` the first two. */
+  | { readonly type: 'bitmap-maps'; readonly request: number; readonly job: number; readonly bitmaps: readonly BitmapRefMsg[]; readonly compare: boolean };
 
 // ---- worker → page ----
 
@@ -52,6 +55,8 @@ export type FromWorker =
   | { readonly type: 'cancelled'; readonly job: number }
   | { readonly type: 'cluster-bytes'; readonly request: number; readonly offset: number; readonly bytes: Uint8Array }
   | { readonly type: 'cluster-error'; readonly request: number; readonly message: string }
+  | { readonly type: 'bitmap-maps'; readonly request: number; readonly maps: BitmapMapsMsg }
+  | { readonly type: 'bitmap-error'; readonly request: number; readonly message: string }
   /** An error outside any analysis (a bug): shown to the user. */
   | { readonly type: 'internal-error'; readonly message: string };
 
@@ -98,7 +103,10 @@ export function isFromWorker(x: unknown): x is FromWorker {
     case 'cluster-bytes':
       return isNum(m.request) && isNum(m.offset) && m.bytes instanceof Uint8Array;
     case 'cluster-error':
+    case 'bitmap-error':
       return isNum(m.request) && isStr(m.message);
+    case 'bitmap-maps':
+      return isNum(m.request) && isBitmapMapsMsg(m.maps);
     case 'internal-error':
       return isStr(m.message);
     default:
@@ -116,6 +124,8 @@ export function isToWorker(x: unknown): x is ToWorker {
       return isNum(x.job);
     case 'read-cluster':
       return isNum(x.request) && isNum(x.job) && isNum(x.file) && isNum(x.index) && x.index >= 0;
+    case 'bitmap-maps':
+      return isNum(x.request) && isNum(x.job) && isArr(x.bitmaps) && x.bitmaps.every((b) => isObj(b) && isNum(b.file) && isNum(b.index)) && isBool(x.compare);
     default:
       return false;
   }
