@@ -11,6 +11,7 @@ import { CheckPanel } from './CheckPanel';
 import { HeaderPanel } from './HeaderPanel';
 import { Inspector } from './Inspector';
 import { MapPane } from './MapPane';
+import { OpenButton } from './OpenControls';
 import { OverviewPanel } from './OverviewPanel';
 import { SnapshotsPanel } from './SnapshotsPanel';
 import { SpacePanel } from './SpacePanel';
@@ -108,6 +109,7 @@ function FailureMessage({ file }: { file: FileEntry }) {
           </h2>
           <p className="failure-what">{f.message}</p>
           <p>qcowscope reads QEMU's qcow2 format (versions 2 and 3) only.</p>
+          <OpenButton primary label="Open another file…" />
         </>
       ) : (
         <>
@@ -116,6 +118,7 @@ function FailureMessage({ file }: { file: FileEntry }) {
           </h2>
           <p className="failure-what">{f.message}</p>
           <p className="muted">code {f.code}</p>
+          <OpenButton primary label="Open another file…" />
         </>
       )}
     </div>
