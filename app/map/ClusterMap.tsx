@@ -10,12 +10,13 @@ import { keepFromRanges, maskOf, pickInBucket, bucketExtent, type ClusterRange }
 import { usePyramid } from './usePyramid';
 import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
 import { ZOOM_KEYS_HINT, useGridZoom, zoomKeyAction } from './grid-zoom';
-import { cellAtPoint, centerOn, clusterOf, fitCellsView, gridFor, scaleExtent, type Grid, type View } from './layout';
+import { cellAtPoint, centerOn, clusterOf, fitCellsView, gridFor, levelFor, scaleExtent, type Grid, type View } from './layout';
 import { makePaint } from './raster';
 import { MapRenderer, type BucketRef, type MapScene } from './renderer';
 import { swatchCss } from './palette';
 import { tooltipFor, type TooltipModel } from './tooltip';
 import { saveBlob } from './save-blob';
+import { composePng, type PngCaption } from './export-png';
 
 /** Roles and/or cluster ranges to show in full colour; everything else is dimmed. */
 export interface MapHighlight {
@@ -40,8 +41,8 @@ export interface ClusterMapHandle {
   panTo(col: number, row: number): void;
   zoomBy(factor: number): void;
   reset(): void;
-  /** Downloads the current view as a PNG; false when the canvas could not be encoded. */
-  exportPng(fileName: string): Promise<boolean>;
+  /** Downloads the current view as a PNG with its caption and legend; false when it could not be encoded. */
+  exportPng(fileName: string, caption: Omit<PngCaption, 'clustersPerPixel' | 'date'>): Promise<boolean>;
   scene(): MapScene | null;
 }
 
@@ -164,11 +165,13 @@ export function ClusterMap(props: ClusterMapProps) {
       dropHover();
       fit();
     },
-    async exportPng(fileName: string) {
+    async exportPng(fileName: string, caption: Omit<PngCaption, 'clustersPerPixel' | 'date'>) {
       const r = rendererRef.current;
-      if (!r) return false;
+      const canvas = canvasRef.current;
+      if (!r || !canvas) return false;
       drawNow();
-      const blob = await r.toPng();
+      const dpr = window.devicePixelRatio || 1;
+      const blob = await composePng(canvas, dpr, { ...caption, clustersPerPixel: 4 ** levelFor(viewRef.current.k * dpr), date: new Date() });
       if (!blob) return false;
       saveBlob(blob, fileName);
       return true;

@@ -29,8 +29,10 @@ export interface ClusterMapPanelProps {
   readonly highlightLabel?: string;
   /** Legend rows for things that own no cluster. */
   readonly extras?: readonly LegendExtra[];
-  /** Base name for the exported PNG. */
+  /** Base name for the exported PNG, and its caption. */
   readonly fileName?: string;
+  /** The file's size in bytes, for the exported PNG's caption. */
+  readonly fileSize?: number;
   /** Controls placed at the end of the toolbar (e.g. the host / guest view switch). */
   readonly toolbarEnd?: ReactNode;
   /** A view to move to once the map has drawn (e.g. from the URL); a new `seq` asks again. */
@@ -40,7 +42,7 @@ export interface ClusterMapPanelProps {
 }
 
 export function ClusterMapPanel(props: ClusterMapPanelProps) {
-  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, toolbarEnd, viewRequest = null, onZoomChange } = props;
+  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange } = props;
   const mapRef = useRef<ClusterMapHandle>(null);
   const [filter, setFilter] = useState<ReadonlySet<number>>(new Set());
   const [viewState, setViewState] = useState<MapViewState | null>(null);
@@ -109,7 +111,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
 
   const exportPng = () => {
     const base = (fileName ?? 'qcow2').replace(/\.[^.]*$/, '');
-    void mapRef.current?.exportPng(`${base}-cluster-map.png`);
+    void mapRef.current?.exportPng(`${base}-cluster-map.png`, { fileName: fileName ?? 'qcow2 image', fileSize: fileSize ?? roles.length * clusterSize, clusterSize, counts });
   };
 
   const scene = viewState ? mapRef.current?.scene() ?? null : null;
