@@ -34,7 +34,8 @@ export function Workspace() {
     <div className="workspace">
       <section className="panels" aria-label="Analysis">
         <PanelTabs />
-        <div className="panel-body" role="tabpanel" id="panel" aria-labelledby={`tab-${tab}`}>
+        <div className="panel-body" role="tabpanel" id="panel" aria-labelledby={`tab-${tab}`} tabIndex={0}>
+          <h2 className="visually-hidden">{TAB_LABEL[tab]}</h2>
           <ActivePanel file={file} tab={tab} />
         </div>
       </section>
