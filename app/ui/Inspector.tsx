@@ -103,6 +103,11 @@ export function Inspector({ file }: { file: FileEntry }) {
       </div>
       {!current ? (
         <p className="muted">Reading {formatBytes(cs)}…</p>
+      ) : 'error' in current && file.saved ? (
+        <p className="muted note" data-testid="no-bytes">
+          The bytes are not in the saved analysis (it keeps the structures, not the image): the role, refcount and
+          owner above are the analysis's. Open the image itself to see its bytes.
+        </p>
       ) : 'error' in current ? (
         <p className="error-text">Could not read the cluster: {current.error}</p>
       ) : view === 'hex' || place === null ? (
