@@ -234,7 +234,7 @@ test('screenshots of a saved analysis (test-results/…/screens/saved-*.png)', a
     await expect(page.locator('.card.bitmap')).toHaveCount(6);
     await page.getByTestId('goto-offset').fill('0x0');
     await page.getByTestId('goto-offset').press('Enter');
-    await expect(page.getByTestId('inspector')).toContainText('bytes unavailable');
+    await expect(page.getByTestId('no-bytes')).toContainText('The bytes are not in the saved analysis');
     await shot(`${scheme}-bitmaps-inspector`);
     await page.getByTestId('view-guest').click();
     await expect(page.getByTestId('map-pane')).toHaveAttribute('data-view', 'guest');
