@@ -123,7 +123,7 @@ test('the page alone, from file:// with no network: analyse, save the analysis, 
   // The bytes of a cluster are not in a saved analysis, and the inspector says so.
   await page.getByTestId('goto-offset').fill('0x0');
   await page.getByTestId('goto-offset').press('Enter');
-  await expect(page.getByTestId('inspector')).toContainText('bytes unavailable: this is a saved analysis');
+  await expect(page.getByTestId('no-bytes')).toContainText('The bytes are not in the saved analysis');
 
   // Saved again from the saved analysis: the same document but for who wrote it.
   const again = page.waitForEvent('download');
@@ -234,7 +234,7 @@ test('screenshots of a saved analysis (test-results/…/screens/saved-*.png)', a
     await expect(page.locator('.card.bitmap')).toHaveCount(6);
     await page.getByTestId('goto-offset').fill('0x0');
     await page.getByTestId('goto-offset').press('Enter');
-    await expect(page.getByTestId('inspector')).toContainText('bytes unavailable');
+    await expect(page.getByTestId('no-bytes')).toContainText('The bytes are not in the saved analysis');
     await shot(`${scheme}-bitmaps-inspector`);
     await page.getByTestId('view-guest').click();
     await expect(page.getByTestId('map-pane')).toHaveAttribute('data-view', 'guest');

@@ -147,5 +147,10 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
 
 const entryScript = process.argv[1];
 if (entryScript && import.meta.url === pathToFileURL(entryScript).href) {
+  // A reader that stops early (`… | head`) closes the pipe: end quietly, as a Unix tool does.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,19 +1,22 @@
 // The cluster map as a React component: a focusable canvas drawn by MapRenderer, panned and zoomed
-// with d3-zoom (wheel, drag, double-click; arrows pan, + and − zoom, 0 fits, Enter selects the cell
-// at the centre), a hover tooltip, and click-to-select. Role bytes and refcounts stay in typed arrays:
-// React holds only the tooltip's few lines. Zoom runs from "the whole file fits" to 32 px cells.
+// with d3-zoom (wheel, drag, double-click; arrows pan, + and − zoom, 0 fits), a hover tooltip, and
+// click-to-select. From the keyboard, the first map key shows a cursor (an outlined cell at the centre,
+// with its tooltip) and Enter selects that cell; Enter before the cursor is shown only shows it.
+// Role bytes and refcounts stay in typed arrays: React holds only the tooltip's few lines. Zoom runs
+// from "the whole file fits" to 32 px cells (or the fit, for a small file).
 
-import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type MouseEvent, type PointerEvent, type Ref } from 'react';
+import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type Ref } from 'react';
 import { keepFromRanges, maskOf, pickInBucket, bucketExtent, type ClusterRange } from './lod';
 import { usePyramid } from './usePyramid';
 import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
-import { ZOOM_KEYS_HINT, useGridZoom } from './grid-zoom';
-import { MAX_CELL_PX, cellAtPoint, centerOn, clusterOf, gridFor, type Grid, type View } from './layout';
+import { ZOOM_KEYS_HINT, useGridZoom, zoomKeyAction } from './grid-zoom';
+import { cellAtPoint, centerOn, clusterOf, fitCellsView, gridFor, levelFor, scaleExtent, type Grid, type View } from './layout';
 import { makePaint } from './raster';
 import { MapRenderer, type BucketRef, type MapScene } from './renderer';
 import { swatchCss } from './palette';
 import { tooltipFor, type TooltipModel } from './tooltip';
 import { saveBlob } from './save-blob';
+import { composePng, type PngCaption } from './export-png';
 
 /** Roles and/or cluster ranges to show in full colour; everything else is dimmed. */
 export interface MapHighlight {
@@ -32,12 +35,14 @@ export interface MapViewState {
 export interface ClusterMapHandle {
   /** Centres a cluster, zoomed to at least `minCell` CSS px per cell. */
   centerOn(cluster: number, minCell?: number): void;
+  /** Shows host clusters first..last (inclusive) as large as fits. */
+  fitClusters(first: number, last: number): void;
   /** Centres the point (col, row) of the grid, in cell units, keeping the zoom. */
   panTo(col: number, row: number): void;
   zoomBy(factor: number): void;
   reset(): void;
-  /** Downloads the current view as a PNG; false when the canvas could not be encoded. */
-  exportPng(fileName: string): Promise<boolean>;
+  /** Downloads the current view as a PNG with its caption and legend; false when it could not be encoded. */
+  exportPng(fileName: string, caption: Omit<PngCaption, 'clustersPerPixel' | 'date'>): Promise<boolean>;
   scene(): MapScene | null;
 }
 
@@ -67,6 +72,8 @@ export function ClusterMap(props: ClusterMapProps) {
   const rendererRef = useRef<MapRenderer | null>(null);
   const viewRef = useRef<View>({ k: 1, x: 0, y: 0 });
   const hoverRef = useRef<Hover | null>(null);
+  /** The keyboard cursor is shown (the centre cell, outlined); Enter selects it only then. */
+  const cursorRef = useRef(false);
   const size = usePaneSize(boxRef);
   const [basis, setBasis] = useState<{ roles: Uint8Array; w: number; h: number } | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
@@ -122,34 +129,55 @@ export function ClusterMap(props: ClusterMapProps) {
     if (!renderer || !grid || size.w === 0 || size.h === 0) return;
     renderer.resize(size.w, size.h, window.devicePixelRatio || 1);
   }, [grid, size.w, size.h]);
-  const { setView, zoomBy, fit, onKeyDown } = useGridZoom({
+  const { setView, zoomBy, fit, onKeyDown: zoomKeys } = useGridZoom({
     canvasRef, viewRef, grid, width: size.w, height: size.h, onZoom: requestDraw, keepViewOnResize: true, onSelectAt: (sx, sy) => selectAt(sx, sy),
   });
+
+  /** A view set by code moves the cells under a resting pointer: its tooltip would be stale. */
+  const dropHover = useCallback(() => {
+    if (!hoverRef.current) return;
+    hoverRef.current = null;
+    setHover(null);
+  }, []);
 
   useImperativeHandle(ref, () => ({
     centerOn(cluster: number, minCell = 12) {
       const s = sceneRef.current;
       if (!s || cluster < 0 || cluster >= s.grid.clusters) return;
-      const k = Math.min(MAX_CELL_PX, Math.max(viewRef.current.k, minCell));
+      const k = Math.min(scaleExtent(s.grid, size.w, size.h)[1], Math.max(viewRef.current.k, minCell));
+      dropHover();
       setView(centerOn(s.grid, size.w, size.h, cluster, k));
+    },
+    fitClusters(first: number, last: number) {
+      const s = sceneRef.current;
+      if (!s || size.w === 0 || size.h === 0) return;
+      const hi = s.grid.clusters - 1;
+      dropHover();
+      setView(fitCellsView(s.grid, size.w, size.h, Math.min(hi, first), Math.min(hi, last)));
     },
     panTo(col: number, row: number) {
       const k = viewRef.current.k;
+      dropHover();
       setView({ k, x: size.w / 2 - col * k, y: size.h / 2 - row * k });
     },
     zoomBy,
-    reset: fit,
-    async exportPng(fileName: string) {
+    reset() {
+      dropHover();
+      fit();
+    },
+    async exportPng(fileName: string, caption: Omit<PngCaption, 'clustersPerPixel' | 'date'>) {
       const r = rendererRef.current;
-      if (!r) return false;
+      const canvas = canvasRef.current;
+      if (!r || !canvas) return false;
       drawNow();
-      const blob = await r.toPng();
+      const dpr = window.devicePixelRatio || 1;
+      const blob = await composePng(canvas, dpr, { ...caption, clustersPerPixel: 4 ** levelFor(viewRef.current.k * dpr), date: new Date() });
       if (!blob) return false;
       saveBlob(blob, fileName);
       return true;
     },
     scene: () => sceneRef.current,
-  }), [size, setView, zoomBy, fit, drawNow]);
+  }), [size, setView, zoomBy, fit, drawNow, dropHover]);
 
   /** The bucket under a CSS point of the canvas at the level currently drawn. */
   const bucketAt = (sx: number, sy: number): BucketRef | null => {
@@ -170,7 +198,30 @@ export function ClusterMap(props: ClusterMapProps) {
     return e ? pickInBucket(s.pyramid.roles, s.grid, e, s.paint.filterMask) : -1;
   };
 
+  /** Points the cursor (and its tooltip) at the centre cell, after the view has moved. */
+  const aimCursor = () => {
+    const b = bucketAt(size.w / 2, size.h / 2);
+    hoverRef.current = b ? { ...b, sx: size.w / 2, sy: size.h / 2 } : null;
+    setHover(hoverRef.current);
+    requestDraw();
+  };
+  const hideCursor = () => {
+    if (!cursorRef.current) return;
+    cursorRef.current = false;
+    canvasRef.current?.removeAttribute('data-cursor');
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
+    if (!zoomKeyAction(e.key, e.shiftKey, size.w, size.h)) return;
+    if ((e.key === 'Enter' || e.key === ' ') && !cursorRef.current) {
+      e.preventDefault();
+    } else zoomKeys(e);
+    cursorRef.current = true;
+    canvasRef.current?.setAttribute('data-cursor', 'centre');
+    aimCursor();
+  };
+
   const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
+    hideCursor();
     const { sx, sy } = pointIn(e);
     const b = bucketAt(sx, sy);
     const next = b ? { ...b, sx, sy } : null;
@@ -180,6 +231,7 @@ export function ClusterMap(props: ClusterMapProps) {
     setHover(next);
   };
   const onPointerLeave = () => {
+    if (cursorRef.current) return;
     hoverRef.current = null;
     setHover(null);
     requestDraw();
@@ -211,6 +263,11 @@ export function ClusterMap(props: ClusterMapProps) {
         onPointerLeave={onPointerLeave}
         onClick={onClick}
         onKeyDown={onKeyDown}
+        onBlur={() => {
+          if (!cursorRef.current) return;
+          hideCursor();
+          onPointerLeave();
+        }}
       />
       {tip && hover ? <MapTooltip model={tip} x={hover.sx} y={hover.sy} width={size.w} height={size.h} /> : null}
     </div>

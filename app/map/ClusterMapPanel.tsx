@@ -1,14 +1,16 @@
 // The cluster map with its tools, as the app mounts it: a toolbar (go to offset, zoom, fit, export
 // PNG), the map, a minimap of the whole file (when the file is too big to show at full zoom), and the
 // legend that filters the map by role. Holds only the legend filter and the visible window; the
-// arrays and the selection come from the caller.
+// arrays and the selection come from the caller. A new legend filter or highlight brings what it
+// shows into view (zoomed to fit). The toolbar is one line: its status slot has a fixed place and
+// cuts long text; the go-to error clears on the next unrelated change.
 
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ClusterMap, type ClusterMapHandle, type MapViewState } from './ClusterMap';
 import { Legend, type LegendExtra } from './Legend';
 import { Minimap } from './Minimap';
 import { ZoomButtons } from './ZoomButtons';
-import { MAX_CELL_PX, formatBytes, levelFor, parseOffset, scaleExtent } from './layout';
+import { formatBytes, levelFor, parseOffset, scaleExtent } from './layout';
 import { countRoles, type ClusterRange } from './lod';
 import './map.css';
 
@@ -27,8 +29,10 @@ export interface ClusterMapPanelProps {
   readonly highlightLabel?: string;
   /** Legend rows for things that own no cluster. */
   readonly extras?: readonly LegendExtra[];
-  /** Base name for the exported PNG. */
+  /** Base name for the exported PNG, and its caption. */
   readonly fileName?: string;
+  /** The file's size in bytes, for the exported PNG's caption. */
+  readonly fileSize?: number;
   /** Controls placed at the end of the toolbar (e.g. the host / guest view switch). */
   readonly toolbarEnd?: ReactNode;
   /** A view to move to once the map has drawn (e.g. from the URL); a new `seq` asks again. */
@@ -38,7 +42,7 @@ export interface ClusterMapPanelProps {
 }
 
 export function ClusterMapPanel(props: ClusterMapPanelProps) {
-  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, toolbarEnd, viewRequest = null, onZoomChange } = props;
+  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange } = props;
   const mapRef = useRef<ClusterMapHandle>(null);
   const [filter, setFilter] = useState<ReadonlySet<number>>(new Set());
   const [viewState, setViewState] = useState<MapViewState | null>(null);
@@ -65,9 +69,28 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
     if (!viewRequest || !mapReady || !m || applied.current === viewRequest.seq) return;
     applied.current = viewRequest.seq;
     const { zoom, cluster } = viewRequest;
+    // A zoom asked for is the zoom shown (Back/Forward restore it); a cluster alone is zoomed to.
+    if (zoom !== null && viewState) m.zoomBy(zoom / viewState.view.k);
     if (cluster !== null && cluster < roles.length) m.centerOn(cluster, zoom ?? undefined);
-    else if (zoom !== null && viewState) m.zoomBy(zoom / viewState.view.k);
   }, [viewRequest, mapReady, viewState, roles.length]);
+
+  // What a new filter or highlight shows is brought into view; clearing either leaves the view.
+  const fitShown = useRef({ filter, highlightRanges });
+  useEffect(() => {
+    const m = mapRef.current;
+    const prev = fitShown.current;
+    fitShown.current = { filter, highlightRanges };
+    if (!m || !mapReady) return;
+    let span: { first: number; last: number } | null = null;
+    if (highlightRanges !== prev.highlightRanges && highlightRanges && highlightRanges.length > 0) span = rangesSpan(highlightRanges);
+    else if (filter !== prev.filter && filter.size > 0) span = rolesSpan(roles, filter);
+    if (span) m.fitClusters(span.first, span.last);
+  }, [filter, highlightRanges, roles, mapReady]);
+
+  // The go-to error belongs to what was typed: another selection, filter or highlight clears it.
+  useEffect(() => {
+    setGotoError(null);
+  }, [selected, filter, highlightRanges]);
 
   const goto = (e: FormEvent) => {
     e.preventDefault();
@@ -81,18 +104,21 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
       setGotoError(`Past the end of the file (${formatBytes(roles.length * clusterSize)})`);
       return;
     }
-    setGotoError(null);
     mapRef.current?.centerOn(cluster);
     onSelect(cluster);
+    setGotoError(null);
   };
 
   const exportPng = () => {
     const base = (fileName ?? 'qcow2').replace(/\.[^.]*$/, '');
-    void mapRef.current?.exportPng(`${base}-cluster-map.png`);
+    void mapRef.current?.exportPng(`${base}-cluster-map.png`, { fileName: fileName ?? 'qcow2 image', fileSize: fileSize ?? roles.length * clusterSize, clusterSize, counts });
   };
 
   const scene = viewState ? mapRef.current?.scene() ?? null : null;
   const perPixel = viewState ? 4 ** levelFor(viewState.view.k * (window.devicePixelRatio || 1)) : 1;
+  const statusText = [perPixel > 1 ? `1 px ≈ ${perPixel} clusters` : '', highlightRanges && highlightLabel ? `highlighting ${highlightLabel}` : ''].filter(Boolean).join(' · ');
+  // The minimap helps only when part of the file is out of view.
+  const zoomedIn = scene && viewState ? viewState.view.k > scaleExtent(scene.grid, viewState.width, viewState.height)[0] * 1.05 : false;
 
   return (
     <div className="cmap-panel">
@@ -104,19 +130,21 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
             data-testid="goto-offset"
             className="mono"
             value={target}
-            placeholder="0x30000"
+            placeholder="offset: 0x30000"
             size={12}
             aria-invalid={gotoError !== null}
             aria-describedby={gotoError ? 'cmap-goto-error' : undefined}
-            onChange={(e) => setTarget(e.target.value)}
+            onChange={(e) => {
+              setTarget(e.target.value);
+              setGotoError(null);
+            }}
           />
           <button type="submit">Go</button>
         </form>
         <ZoomButtons map={mapRef} fitTitle="Whole file (0)" />
         <button type="button" onClick={exportPng} data-testid="export-png">Export PNG</button>
-        <span className="cmap-status muted" aria-live="polite">
-          {gotoError ? <span id="cmap-goto-error" className="warn-text">{gotoError}</span> : perPixel > 1 ? `1 px ≈ ${perPixel} clusters` : null}
-          {highlightRanges && highlightLabel ? <span> · highlighting {highlightLabel}</span> : null}
+        <span className="cmap-status muted" aria-live="polite" data-testid="map-status" title={statusText}>
+          {gotoError ? <span id="cmap-goto-error" className="warn-text">{gotoError}</span> : statusText}
         </span>
         {toolbarEnd}
       </div>
@@ -133,7 +161,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
             {...(describe ? { describe } : {})}
             onViewChange={onViewChange}
           />
-          {scene && viewState && scaleExtent(scene.grid, viewState.width, viewState.height)[0] < MAX_CELL_PX ? (
+          {scene && viewState && zoomedIn ? (
             <div className="cmap-minimap-box">
               <Minimap scene={scene} state={viewState} onNavigate={(c, r) => mapRef.current?.panTo(c, r)} />
             </div>
@@ -143,4 +171,28 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
       </div>
     </div>
   );
+}
+
+/** First and last cluster of a set of ranges [start, end). */
+function rangesSpan(ranges: readonly ClusterRange[]): { first: number; last: number } | null {
+  let first = Infinity;
+  let last = -1;
+  for (const r of ranges) {
+    if (r.end <= r.start) continue;
+    first = Math.min(first, r.start);
+    last = Math.max(last, r.end - 1);
+  }
+  return last >= 0 ? { first, last } : null;
+}
+
+/** First and last cluster whose role is in `set`. */
+function rolesSpan(roles: Uint8Array, set: ReadonlySet<number>): { first: number; last: number } | null {
+  const on = new Uint8Array(256);
+  for (const r of set) on[r] = 1;
+  let first = 0;
+  while (first < roles.length && !on[roles[first]!]) first++;
+  if (first === roles.length) return null;
+  let last = roles.length - 1;
+  while (last > first && !on[roles[last]!]) last--;
+  return { first, last };
 }

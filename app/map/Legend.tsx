@@ -4,6 +4,7 @@
 // cluster (e.g. a zero-offset empty bitmap) so they are not silently missing.
 
 import { ROLE_INFO } from '../format';
+import { legendRoles } from './export-png';
 import { formatBytes } from './layout';
 import { swatchCss } from './palette';
 import { roleLabel } from './tooltip';
@@ -38,9 +39,7 @@ export function nextFilter(active: ReadonlySet<number>, role: number, add: boole
 
 export function Legend({ counts, clusterSize, active, onChange, extras = [] }: LegendProps) {
   // Damage first (what a reader looks for), then the roles in the order of the format.
-  const has = ROLE_INFO.filter((r) => (counts[r.id] ?? 0) > 0);
-  const present: number[] = [...has.filter((r) => r.damage), ...has.filter((r) => !r.damage)].map((r) => r.id);
-  for (let b = ROLE_INFO.length; b < 256; b++) if ((counts[b] ?? 0) > 0) present.push(b);
+  const present = legendRoles(counts);
   let total = 0;
   for (const r of present) total += counts[r] ?? 0;
   return (

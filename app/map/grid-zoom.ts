@@ -25,7 +25,7 @@ export type ZoomKeyAction =
   | { readonly kind: 'select' };
 
 /** The keys, as the maps' accessible names tell them. */
-export const ZOOM_KEYS_HINT = 'Arrows pan, + and − zoom, 0 fits, Enter selects the centre cell.';
+export const ZOOM_KEYS_HINT = 'Arrows pan, + and − zoom, 0 fits; the outlined centre cell is selected with Enter.';
 
 /** Share of the pane's shorter side that an arrow key pans by, without and with Shift. */
 export const PAN_STEP = 0.15;
@@ -69,7 +69,7 @@ export interface GridZoomOptions {
   readonly height: number;
   /** Called after each change of the view (to schedule a frame). Keep it stable: a new one rebuilds the behaviour. */
   readonly onZoom: () => void;
-  /** When the pane is resized over the same grid, keep the current view (clamped) instead of fitting again. */
+  /** When the pane is resized over the same grid, keep the current view's centre (clamped) instead of fitting again. */
   readonly keepViewOnResize?: boolean;
   /** Enter or Space: select what is at the pane's point (x, y), its centre. */
   readonly onSelectAt: (x: number, y: number) => void;
@@ -93,6 +93,7 @@ export function useGridZoom(options: GridZoomOptions): GridZoom {
   const { canvasRef, viewRef, grid, width, height, onZoom, keepViewOnResize = false, onSelectAt } = options;
   const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const fittedGrid = useRef<Grid | null>(null);
+  const paneSize = useRef({ w: width, h: height });
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -108,8 +109,13 @@ export function useGridZoom(options: GridZoomOptions): GridZoom {
     const sel = select(canvas);
     sel.call(z);
     zoomRef.current = z;
-    const start = keepViewOnResize && fittedGrid.current === grid ? clampView(viewRef.current, grid, width, height) : fitView(grid, width, height);
+    // A resized pane (e.g. the inspector opening below the map) keeps what was at its centre there.
+    const was = paneSize.current;
+    const v = viewRef.current;
+    const kept = { k: v.k, x: v.x + (width - was.w) / 2, y: v.y + (height - was.h) / 2 };
+    const start = keepViewOnResize && fittedGrid.current === grid ? clampView(kept, grid, width, height) : fitView(grid, width, height);
     fittedGrid.current = grid;
+    paneSize.current = { w: width, h: height };
     sel.call(z.transform, transformOf(start));
     return () => {
       sel.on('.zoom', null);

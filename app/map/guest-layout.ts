@@ -40,6 +40,8 @@ export const GUEST_KIND_LABEL: readonly string[] = [
 export interface GuestImageFlags {
   readonly encrypted: boolean;
   readonly externalData: boolean;
+  /** File names of the backing chain, by depth − 1 (the image's own backing file first), where known. */
+  readonly backingNames?: readonly string[];
 }
 
 export function kindOf(r: MapRange, f: GuestImageFlags): GuestKindId {
@@ -131,7 +133,10 @@ export function describeRange(r: MapRange, f: GuestImageFlags, clusterSize: numb
   const where = `${hex(r.start)}–${hex(r.start + r.length - 1)}`;
   let at = '';
   if (r.offset !== undefined) {
-    if (r.depth > 0) at = ` at ${hex(r.offset)} of backing file ${r.depth}`;
+    if (r.depth > 0) {
+      const name = f.backingNames?.[r.depth - 1];
+      at = name !== undefined ? ` at ${hex(r.offset)} of ${name} (backing file${r.depth > 1 ? `, ${r.depth} levels down` : ''})` : ` at ${hex(r.offset)} of backing file ${r.depth}`;
+    }
     else if (f.externalData) at = ` at ${hex(r.offset)} of the data file`;
     else at = ` → host ${hex(r.offset)} (cluster ${Math.floor(r.offset / clusterSize)}${r.data ? '' : ', preallocated'})`;
   }

@@ -1,18 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_CELL_PX, cellAtPoint, cellOf, cellRect, centerOn, clusterOf, constrainView, fitView, formatBytes, gridFor, hex,
+  FILL_CELL_PX, MAX_CELL_PX, cellAtPoint, fitCellsView, fitScale, cellOf, cellRect, centerOn, clusterOf, constrainView, fitView, formatBytes, gridFor, hex,
   levelFor, parseOffset, scaleExtent, visibleCells,
 } from './layout';
 
 describe('gridFor', () => {
-  it('puts a small file on one row of maximum-size cells', () => {
-    expect(gridFor(20, 1000, 600)).toEqual({ clusters: 20, cols: 20, rows: 1 });
+  it('lays a small file out so that its cells are as large as the pane allows', () => {
+    // 20 cells in 1000 × 600: 5 columns × 4 rows gives 150 px cells (one row would give 50 px).
+    expect(gridFor(20, 1000, 600)).toEqual({ clusters: 20, cols: 5, rows: 4 });
+    expect(fitScale(gridFor(20, 1000, 600), 1000, 600)).toBe(150);
+    // One cluster: one cell, grown only to FILL_CELL_PX.
     expect(gridFor(1, 300, 300)).toEqual({ clusters: 1, cols: 1, rows: 1 });
+    expect(fitScale(gridFor(1, 300, 300), 300, 300)).toBe(FILL_CELL_PX);
   });
 
-  it('wraps a file that fits at maximum cell size into rows as wide as the viewport', () => {
-    // 31 cells of 32 px fit in 1000 px; 100 clusters → 4 rows of ≤ 31 fit in 600 px.
-    expect(gridFor(100, 1000, 600)).toEqual({ clusters: 100, cols: 31, rows: 4 });
+  it('fills the pane with a file that fits at maximum cell size', () => {
+    // 100 clusters in 1000 × 600: 13 × 8 cells of 75 px (no other column count does better).
+    const g = gridFor(100, 1000, 600);
+    expect(g).toEqual({ clusters: 100, cols: 13, rows: 8 });
+    for (let c = 1; c <= 100; c++) expect(Math.min(1000 / c, 600 / Math.ceil(100 / c))).toBeLessThanOrEqual(fitScale(g, 1000, 600));
   });
 
   it('keeps every cluster and roughly the viewport aspect for 16.7 million clusters', () => {
@@ -81,9 +87,31 @@ describe('zoom limits', () => {
     expect([vis.col0, vis.row0, vis.col1, vis.row1]).toEqual([0, 0, g.cols, g.rows]);
   });
 
-  it('never zooms a tiny file past 32 px cells', () => {
+  it('lets a tiny file fill the pane, and zooms no further than that', () => {
     const g = gridFor(3, 1000, 600);
-    expect(scaleExtent(g, 1000, 600)).toEqual([32, 32]);
+    expect(scaleExtent(g, 1000, 600)).toEqual([FILL_CELL_PX, FILL_CELL_PX]);
+  });
+});
+
+describe('fitCellsView', () => {
+  const g = gridFor(10_000, 800, 600);
+  it('shows a run within one row across its own columns, with a cell of margin', () => {
+    const first = 5 * g.cols + 10;
+    const v = fitCellsView(g, 800, 600, first, first + 3);
+    expect(v.k).toBe(MAX_CELL_PX);
+    const a = cellRect(v, g, first);
+    const b = cellRect(v, g, first + 3);
+    expect(a.x).toBeGreaterThanOrEqual(0);
+    expect(b.x + b.size).toBeLessThanOrEqual(800);
+    expect((a.x + b.x + b.size) / 2).toBeCloseTo(400);
+  });
+  it('shows whole rows when the run spans several, every one of them inside the pane', () => {
+    const v = fitCellsView(g, 800, 600, 3 * g.cols + 5, 40 * g.cols + 2);
+    expect(v.k).toBeCloseTo(Math.min(800 / (g.cols + 2), 600 / 40));
+    const top = cellRect(v, g, 3 * g.cols);
+    const bottom = cellRect(v, g, 40 * g.cols);
+    expect(top.y).toBeGreaterThanOrEqual(0);
+    expect(bottom.y + bottom.size).toBeLessThanOrEqual(600 + 1e-9);
   });
 });
 

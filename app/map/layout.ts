@@ -18,10 +18,14 @@ export interface View {
   readonly y: number;
 }
 
+/** Largest cell side a small file's cells grow to when it is shown whole (Fit). */
+export const FILL_CELL_PX = 160;
+
 /**
- * Chooses the number of columns for `clusters` cells in a width × height viewport: a single row of
- * ≤ maxCell-pixel cells when the file is that small, otherwise a grid of about the viewport's aspect
- * ratio (columns rounded up to a multiple of 8 past 64, so row starts fall on round offsets).
+ * Chooses the number of columns for `clusters` cells in a width × height viewport. A file that fits
+ * at maxCell-pixel cells gets the columns that make its cells largest (up to FILL_CELL_PX), so a
+ * small image fills the pane; a larger one gets a grid of about the viewport's aspect ratio (columns
+ * rounded up to a multiple of 8 past 64, so row starts fall on round offsets).
  */
 export function gridFor(clusters: number, width: number, height: number, maxCell = MAX_CELL_PX): Grid {
   const n = Math.max(0, Math.floor(clusters));
@@ -29,9 +33,15 @@ export function gridFor(clusters: number, width: number, height: number, maxCell
   const w = Math.max(1, width);
   const h = Math.max(1, height);
   const perRow = Math.max(1, Math.floor(w / maxCell));
-  if (n <= perRow) return { clusters: n, cols: n, rows: 1 };
+  if (Math.ceil(n / perRow) * maxCell <= h) {
+    let best = { cols: n, k: 0 };
+    for (let c = 1; c <= n; c++) {
+      const k = Math.min(FILL_CELL_PX, w / c, h / Math.ceil(n / c));
+      if (k > best.k) best = { cols: c, k };
+    }
+    return { clusters: n, cols: best.cols, rows: Math.ceil(n / best.cols) };
+  }
   let cols = Math.ceil(Math.sqrt((n * w) / h));
-  if (Math.ceil(n / perRow) * maxCell <= h) cols = perRow;
   if (cols > 64) cols = Math.ceil(cols / 8) * 8;
   cols = Math.min(n, Math.max(1, cols));
   return { clusters: n, cols, rows: Math.ceil(n / cols) };
@@ -61,18 +71,18 @@ export function cellRect(view: View, grid: Grid, cluster: number): { x: number; 
   return { x: view.x + col * view.k, y: view.y + row * view.k, size: view.k };
 }
 
-/** Cell size at which the whole grid fits the viewport (never above maxCell). */
-export function fitScale(grid: Grid, width: number, height: number, maxCell = MAX_CELL_PX): number {
-  if (grid.rows === 0) return maxCell;
-  return Math.min(maxCell, width / grid.cols, height / Math.max(1, grid.rows));
+/** Cell size at which the whole grid fits the viewport (never above FILL_CELL_PX). */
+export function fitScale(grid: Grid, width: number, height: number): number {
+  if (grid.rows === 0) return MAX_CELL_PX;
+  return Math.min(FILL_CELL_PX, width / grid.cols, height / Math.max(1, grid.rows));
 }
 
 /** Space kept above the first row when the grid is shorter than the viewport. */
 const TOP_PAD = 8;
 
 /** The view showing the whole grid, centred horizontally, from the top. */
-export function fitView(grid: Grid, width: number, height: number, maxCell = MAX_CELL_PX): View {
-  const k = fitScale(grid, width, height, maxCell);
+export function fitView(grid: Grid, width: number, height: number): View {
+  const k = fitScale(grid, width, height);
   return constrainView({ k, x: 0, y: 0 }, grid, width, height);
 }
 
@@ -90,15 +100,30 @@ export function constrainView(view: View, grid: Grid, width: number, height: num
   return { k: view.k, x: axis(view.x, grid.cols, width, 0), y: axis(view.y, grid.rows, height, TOP_PAD) };
 }
 
-/** Zoom limits: from "the whole file fits" to "a cell is maxCell pixels". */
+/** Zoom limits: from "the whole file fits" to "a cell is maxCell pixels" (or the fit, when larger). */
 export function scaleExtent(grid: Grid, width: number, height: number, maxCell = MAX_CELL_PX): [number, number] {
-  return [fitScale(grid, width, height, maxCell), maxCell];
+  const lo = fitScale(grid, width, height);
+  return [lo, Math.max(lo, maxCell)];
 }
 
 /** The view at cell size k with a cluster's cell centred in the viewport. */
 export function centerOn(grid: Grid, width: number, height: number, cluster: number, k: number): View {
   const { row, col } = cellOf(grid, cluster);
   return { k, x: width / 2 - (col + 0.5) * k, y: height / 2 - (row + 0.5) * k };
+}
+
+/**
+ * The view that shows host clusters first..last (inclusive) as large as fits, with a cell of margin
+ * around them: their own columns when they share a row, else whole rows. Not clamped (clampView).
+ */
+export function fitCellsView(grid: Grid, width: number, height: number, first: number, last: number, maxCell = MAX_CELL_PX): View {
+  const a = cellOf(grid, Math.max(0, Math.min(first, last)));
+  const b = cellOf(grid, Math.max(0, Math.max(first, last)));
+  const [c0, c1] = a.row === b.row ? [a.col, b.col + 1] : [0, grid.cols];
+  const r0 = a.row;
+  const r1 = b.row + 1;
+  const k = Math.min(maxCell, width / (c1 - c0 + 2), height / (r1 - r0 + 2));
+  return { k, x: width / 2 - ((c0 + c1) / 2) * k, y: height / 2 - ((r0 + r1) / 2) * k };
 }
 
 /**

@@ -122,9 +122,4 @@ export class MapRenderer {
     ds.viewWidth = String(this.cssWidth);
     ds.viewHeight = String(this.cssHeight);
   }
-
-  /** The current frame as a PNG blob. */
-  toPng(): Promise<Blob | null> {
-    return new Promise((resolve) => this.canvas.toBlob((b) => resolve(b), 'image/png'));
-  }
 }

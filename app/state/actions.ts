@@ -87,6 +87,12 @@ export function selectCluster(index: number | null): void {
   useApp.setState({ selection: index });
 }
 
+/** Selects a host cluster and asks the map to bring it into view (e.g. a finding's cluster). */
+export function showCluster(index: number): void {
+  const seq = (useApp.getState().viewRequest?.seq ?? 0) + 1;
+  useApp.setState({ selection: index, viewRequest: { cluster: index, zoom: null, seq } });
+}
+
 export function setTab(tab: Tab): void {
   useApp.setState({ tab });
 }

@@ -1,8 +1,10 @@
 // The view in the URL hash: `#tab=check&cluster=123&zoom=8` (the panel tab, the selected host
-// cluster, the map's zoom in CSS pixels per cluster). Read on load and on hashchange, written on
-// change with history.replaceState (no history entry per click). The hash is only ever parsed into
-// these three checked values: it is never followed as a path or a URL. A cluster or zoom read
-// before any file is open waits for the first analysed file, then applies once.
+// cluster, the map's zoom in CSS pixels per cluster). Read on load and on hashchange (Back and
+// Forward), written on change: the first view of a file replaces the page's entry, every later tab,
+// selection or zoom change (a zoom once the gesture has settled) is a history entry of its own, so
+// Back steps through them and stays in the app. The hash is only ever parsed into these three
+// checked values: it is never followed as a path or a URL. A cluster or zoom read before any file is
+// open waits for the first analysed file, then applies once.
 
 import { TABS, useApp, type AppState, type Tab } from './store';
 
@@ -40,8 +42,16 @@ export function formatHash(v: ViewHash): string {
 
 let zoom: number | null = null;
 let pending: { cluster: number | null; zoom: number | null } | null = null;
-let seq = 0;
 let timer: ReturnType<typeof setTimeout> | null = null;
+/** The file (job:index) whose view is in the page's history entry, or null before the first write. */
+let written: string | null = null;
+/** Until then (performance.now()), writes follow a view read from history: they replace, not push. */
+let replaceUntil = 0;
+
+/** Quiet time before a change reaches the hash: one entry per zoom gesture, not per wheel step. */
+const SETTLE_MS = 350;
+/** How long the map's settling after Back/Forward (its zoom snapped to limits) is not a new entry. */
+const FOLLOW_MS = 1000;
 
 /** The map reports its zoom here (every view change); it reaches the hash after a short pause. */
 export function noteZoom(k: number): void {
@@ -62,7 +72,8 @@ function applyView(cluster: number | null, z: number | null): void {
   const f = shownFile(s);
   if (!f) return;
   const inside = cluster !== null && cluster < Math.ceil(f.size / Math.max(1, f.result!.check.clusterSize)) ? cluster : null;
-  useApp.setState({ selection: inside ?? s.selection, viewRequest: { cluster: inside, zoom: z, seq: ++seq } });
+  const seq = (s.viewRequest?.seq ?? 0) + 1;
+  useApp.setState({ selection: inside ?? s.selection, viewRequest: { cluster: inside, zoom: z, seq } });
 }
 
 function currentHash(s: AppState): string {
@@ -78,35 +89,44 @@ function scheduleWrite(): void {
     // Nothing on screen yet: keep the hash the page was opened with (it is still pending).
     if (!shownFile(s) || pending) return;
     const h = currentHash(s);
-    if (h === location.hash.replace(/^#/, '')) return;
-    history.replaceState(history.state, '', h ? `#${h}` : location.pathname + location.search);
-  }, 150);
+    const fileKey = `${s.job}:${s.current}`;
+    if (h === location.hash.replace(/^#/, '') && written === fileKey) return;
+    const url = h ? `#${h}` : location.pathname + location.search;
+    // A file's first view replaces the entry the page was opened with; later changes are entries.
+    if (written !== fileKey || performance.now() < replaceUntil) history.replaceState(history.state, '', url);
+    else history.pushState(null, '', url);
+    written = fileKey;
+  }, SETTLE_MS);
 }
 
 /** Starts reading and writing the hash; returns the function that stops it. */
 export function startHashSync(): () => void {
-  const read = () => {
+  /** `fromHistory`: the whole view is the entry's (no cluster in it: no selection). */
+  const read = (fromHistory: boolean) => {
     const v = parseHash(location.hash);
+    if (fromHistory) replaceUntil = performance.now() + FOLLOW_MS;
     if (v.tab !== undefined && v.tab !== useApp.getState().tab) useApp.setState({ tab: v.tab });
+    if (fromHistory && v.cluster === undefined && useApp.getState().selection !== null) useApp.setState({ selection: null });
     if (v.cluster === undefined && v.zoom === undefined) return;
     pending = { cluster: v.cluster ?? null, zoom: v.zoom ?? null };
     flushPending();
   };
+  const onHashChange = () => read(true);
   const flushPending = () => {
     if (!pending || !shownFile(useApp.getState())) return;
     const p = pending;
     pending = null;
     applyView(p.cluster, p.zoom);
   };
-  read();
+  read(false);
   const unsubscribe = useApp.subscribe((s, prev) => {
     if (pending) flushPending();
     else if (s.tab !== prev.tab || s.selection !== prev.selection || s.current !== prev.current || s.files !== prev.files) scheduleWrite();
   });
-  window.addEventListener('hashchange', read);
+  window.addEventListener('hashchange', onHashChange);
   return () => {
     unsubscribe();
-    window.removeEventListener('hashchange', read);
+    window.removeEventListener('hashchange', onHashChange);
     if (timer !== null) clearTimeout(timer);
     timer = null;
   };

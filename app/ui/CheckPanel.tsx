@@ -4,7 +4,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMemo, useRef, useState } from 'react';
 import type { Finding } from '../format';
-import { selectCluster } from '../state/actions';
+import { showCluster } from '../state/actions';
 import { useApp, type FileEntry } from '../state/store';
 import { checkCounts, findingCluster, verdict } from './derive';
 import { formatCount, hex } from './format';
@@ -82,7 +82,7 @@ function FindingList({ findings, clusterSize }: { findings: readonly Finding[]; 
                 data-cluster={cluster ?? ''}
                 aria-current={cluster !== null && cluster === selection}
                 disabled={cluster === null}
-                onClick={() => cluster !== null && selectCluster(cluster)}
+                onClick={() => cluster !== null && showCluster(cluster)}
               >
                 <span className={`sev ${f.severity}`}>{f.severity}</span>
                 <span>{f.message}</span>

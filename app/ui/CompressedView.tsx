@@ -75,6 +75,11 @@ export function CompressedView({ pieces, clusterSize, compressionType, scope }: 
         {pieces.length} compressed guest {pieces.length === 1 ? 'cluster has' : 'clusters have'} stored bytes in this host cluster
         ({type === 'zstd' ? 'zstd frames' : type === 'zlib' ? 'raw deflate streams' : `unknown compression type ${compressionType}`}). Pick one to decompress it.
       </p>
+      <p className="muted note" data-testid="sector-note">
+        An L2 descriptor counts its stored bytes in whole 512-byte sectors, so the byte ranges of neighbouring
+        compressed clusters can overlap by up to a sector: a stream ends before the next one starts, inside the
+        last sector its descriptor names.
+      </p>
       <div className="compressed-list">
         <table className="fields compact entries">
           <thead>
@@ -91,8 +96,8 @@ export function CompressedView({ pieces, clusterSize, compressionType, scope }: 
                 onClick={() => setPick({ scope, index: i })}
                 onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && setPick({ scope, index: i })}
               >
-                <td className="mono">{hex(p.guest)}</td>
-                <td className="mono">{hex(p.host)}</td>
+                <td className="mono" title={`guest byte ${p.guest}`}>{hex(p.guest)}</td>
+                <td className="mono" title={`file byte ${p.host}`}>{hex(p.host)}</td>
                 <td className="num">{p.length}</td>
               </tr>
             ))}

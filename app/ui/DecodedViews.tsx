@@ -20,7 +20,7 @@ export function EntryList({ decoded }: { decoded: Decoded }) {
           {decoded.rows.map((r) => (
             <tr key={r.index} data-entry={r.index} {...(r.subject !== undefined ? { 'data-subject': r.subject } : {})}>
               <td className="num">{r.index}</td>
-              <td className="num mono">{r.at.toString(16)}</td>
+              <td className="num mono" title={`byte ${r.at} of the cluster`}>0x{r.at.toString(16)}</td>
               <td className="mono">{r.raw}</td>
               <td>{r.text}</td>
             </tr>
@@ -41,7 +41,7 @@ export function FieldTable({ rows, caption }: { rows: readonly FieldRow[]; capti
       <tbody>
         {rows.map((r) => (
           <tr key={`${r.at}:${r.name}`} data-field={r.name}>
-            <td className="num mono">{r.at >= 0 ? r.at.toString(16) : `−${(-r.at).toString(16)}`}</td>
+            <td className="num mono" title={`byte ${r.at} of the cluster`}>{r.at >= 0 ? `0x${r.at.toString(16)}` : `−0x${(-r.at).toString(16)}`}</td>
             <td><code>{r.name}</code></td>
             <td className="mono">{r.raw || '(in another cluster)'}</td>
             <td>{r.text}</td>
@@ -60,7 +60,7 @@ export function EntryBlocks({ what, blocks }: { what: string; blocks: readonly E
       </p>
       {blocks.map((b) => (
         <section key={b.offset} className="entry-block" data-entry-offset={b.offset}>
-          <h4>{b.title} <span className="muted mono">at 0x{b.offset.toString(16)}, {b.length} bytes</span></h4>
+          <h4>{b.title} <span className="muted mono" title={`file byte ${b.offset}`}>at 0x{b.offset.toString(16)}, {b.length} bytes</span></h4>
           <FieldTable rows={b.rows} />
         </section>
       ))}

@@ -29,9 +29,23 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
   const [picked, setPicked] = useState<Picked | null>(null);
   const h = result.structures.header;
   const cs = h.clusterSize;
+  const files = useApp((s) => s.files);
+  // The backing chain's names: dropped files where the chain was followed, else the header's name.
+  const backingNames = useMemo(() => {
+    const names: string[] = [];
+    let f: FileEntry | undefined = file;
+    for (let depth = 0; f && depth < 64; depth++) {
+      const next: FileEntry | undefined = f.backing !== null ? files[f.backing] : undefined;
+      const name = next?.name ?? f.stage?.backingFile ?? f.missingBacking;
+      if (name === null || name === undefined) break;
+      names.push(name);
+      f = next;
+    }
+    return names;
+  }, [file, files]);
   const flags = useMemo(
-    () => ({ encrypted: h.cryptMethod !== 0, externalData: (h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n }),
-    [h.cryptMethod, h.incompatibleFeatures],
+    () => ({ encrypted: h.cryptMethod !== 0, externalData: (h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n, backingNames }),
+    [h.cryptMethod, h.incompatibleFeatures, backingNames],
   );
   const granule = (h.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n ? cs / 32 : cs;
   const ranges = result.guestMap;

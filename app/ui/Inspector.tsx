@@ -2,9 +2,10 @@
 // demand from the worker, shown decoded by where the cluster sits (place.ts): header fields, L1/L2
 // entries with guest offsets, refcount table and block entries with the host clusters they count,
 // bitmap tables, directory and snapshot entries, compressed guest clusters decompressed; or as a hex
-// dump.
+// dump. Escape closes it; a new selection brings it into view when the window is too small to show
+// it beside the map.
 
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { INCOMPAT_EXTL2, ROLE_INFO } from '../format';
 import { readCluster, selectCluster } from '../state/actions';
 import { getClusterArrays } from '../state/registry';
@@ -26,6 +27,29 @@ export function Inspector({ file }: { file: FileEntry }) {
   const job = useApp((s) => s.job);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [view, setView] = useState<'decoded' | 'hex'>('decoded');
+  const boxRef = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (selection === null) return;
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      selectCluster(null);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [selection]);
+  // In a small window the map sits below the panels and the inspector is a sheet pinned to the
+  // window's bottom: a selection that leaves less than half the map in sight (a finding clicked, a
+  // cell near the fold) scrolls the map to the top.
+  useEffect(() => {
+    const el = boxRef.current;
+    if (selection === null || !el) return;
+    const visual = el.closest('.visual');
+    const map = visual?.querySelector('.map-pane');
+    if (!visual || !map || getComputedStyle(el).position !== 'sticky') return;
+    const m = map.getBoundingClientRect();
+    const shown = Math.min(m.bottom, el.getBoundingClientRect().top, window.innerHeight) - Math.max(m.top, 0);
+    if (shown < m.height / 2) visual.scrollIntoView({ block: 'start' });
+  }, [selection]);
   useEffect(() => {
     if (selection === null || !file.stage) return;
     let live = true;
@@ -62,7 +86,7 @@ export function Inspector({ file }: { file: FileEntry }) {
   const key = `${job}:${file.index}:${selection}`;
   const current = loaded && loaded.key === key ? loaded : null;
   return (
-    <aside className="inspector open" aria-label="Inspector" data-testid="inspector" data-cluster={selection} data-place={place?.kind ?? 'none'}>
+    <aside ref={boxRef} className="inspector open" aria-label="Inspector" data-testid="inspector" data-cluster={selection} data-place={place?.kind ?? 'none'}>
       <div className="inspector-head">
         <h3>
           Cluster {selection} <span className="mono">at {hex(selection * cs)}</span>
@@ -79,6 +103,11 @@ export function Inspector({ file }: { file: FileEntry }) {
       </div>
       {!current ? (
         <p className="muted">Reading {formatBytes(cs)}…</p>
+      ) : 'error' in current && file.saved ? (
+        <p className="muted note" data-testid="no-bytes">
+          The bytes are not in the saved analysis (it keeps the structures, not the image): the role, refcount and
+          owner above are the analysis's. Open the image itself to see its bytes.
+        </p>
       ) : 'error' in current ? (
         <p className="error-text">Could not read the cluster: {current.error}</p>
       ) : view === 'hex' || place === null ? (

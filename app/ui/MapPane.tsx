@@ -72,6 +72,7 @@ export function MapPane({ file }: { file: FileEntry }) {
           {...(highlight ? { highlightLabel: highlight.label } : {})}
           extras={extras}
           fileName={file.name}
+          fileSize={file.size}
           toolbarEnd={views}
           viewRequest={viewRequest}
           onZoomChange={noteZoom}

@@ -5,7 +5,7 @@ import { useId, useRef } from 'react';
 import { openFiles } from '../state/actions';
 import { BUNDLED_SAMPLES, sampleFiles } from './samples';
 
-export function OpenButton({ primary = false }: { primary?: boolean }) {
+export function OpenButton({ primary = false, label = 'Open image…' }: { primary?: boolean; label?: string }) {
   const input = useRef<HTMLInputElement>(null);
   const id = useId();
   return (
@@ -26,7 +26,7 @@ export function OpenButton({ primary = false }: { primary?: boolean }) {
         }}
       />
       <button type="button" className={primary ? 'btn primary' : 'btn'} onClick={() => input.current?.click()}>
-        Open image…
+        {label}
       </button>
     </span>
   );

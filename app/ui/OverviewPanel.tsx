@@ -32,7 +32,7 @@ export function OverviewPanel({ file }: { file: FileEntry }) {
       )}
       {file.result && file.result.qemuRefuses.length > 1 && (
         <>
-          <h4>Every reason QEMU would refuse it</h4>
+          <h3>Every reason QEMU would refuse it</h3>
           <ul className="refusals">
             {file.result.qemuRefuses.map((r, i) => (
               <li key={i}>{r.message}</li>
@@ -101,7 +101,7 @@ function Summary({ file }: { file: FileEntry }) {
   const n = findingSummary(r.findings);
   return (
     <>
-      <h4>Where the bytes go</h4>
+      <h3>Where the bytes go</h3>
       <StackedBar rows={rows} total={r.fileSize} />
       <p>
         {top.map((x, i) => (
@@ -113,7 +113,7 @@ function Summary({ file }: { file: FileEntry }) {
         {rows.length > top.length ? ' … ' : ' '}
         <button type="button" className="link" onClick={() => setTab('space')}>details</button>
       </p>
-      <h4>Findings</h4>
+      <h3>Findings</h3>
       <p>
         {plural(n.error, 'error')}, {plural(n.warning, 'warning')}, {plural(n.info, 'note')}{' '}
         <button type="button" className="link" onClick={() => setTab('check')}>list them</button>

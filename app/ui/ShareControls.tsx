@@ -71,7 +71,7 @@ export function ShareControls() {
   return (
     <span className="share-controls">
       <button type="button" className="btn" onClick={onDownload} data-testid="download-analysis" title="A small file with the structures, findings and the role of every cluster — not the image. Drop it on this page to see the same panels and map.">
-        Download analysis
+        Download<span className="wide-only"> analysis</span>
       </button>
       <button type="button" className="btn" onClick={() => void onCopy()} data-testid="copy-report" title="Markdown for a bug report: sizes, verdict, qemu-img check, findings, bitmaps, snapshots, space">
         Copy report

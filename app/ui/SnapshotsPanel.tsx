@@ -25,7 +25,7 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
       <p>
         {plural(table.snapshots.length, 'snapshot')} in the table at {hex(table.offset)} ({formatBytes(table.byteLength)}).
       </p>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Snapshot table">
         <table className="fields">
           <ColumnHeads names={['id', 'name', 'date (UTC)', 'VM state', 'disk size', 'L1 table', 'deleting it frees']} />
           <tbody>
@@ -42,7 +42,13 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
                     {hex(sn.l1TableOffset)} × {sn.l1Size}
                   </td>
                   <td className="num">
-                    {free === undefined ? (file.result ? '—' : '…') : `${formatBytes(free * cs)} (${plural(free, 'cluster')})`}
+                    {free === undefined ? (file.result ? '—' : '…') : (
+                      <>
+                        {formatBytes(free * cs)}
+                        <br />
+                        <span className="muted small">{plural(free, 'cluster')}</span>
+                      </>
+                    )}
                   </td>
                 </tr>
               );

@@ -11,6 +11,7 @@ import { CheckPanel } from './CheckPanel';
 import { HeaderPanel } from './HeaderPanel';
 import { Inspector } from './Inspector';
 import { MapPane } from './MapPane';
+import { OpenButton } from './OpenControls';
 import { OverviewPanel } from './OverviewPanel';
 import { SnapshotsPanel } from './SnapshotsPanel';
 import { SpacePanel } from './SpacePanel';
@@ -33,7 +34,8 @@ export function Workspace() {
     <div className="workspace">
       <section className="panels" aria-label="Analysis">
         <PanelTabs />
-        <div className="panel-body" role="tabpanel" id="panel" aria-labelledby={`tab-${tab}`}>
+        <div className="panel-body" role="tabpanel" id="panel" aria-labelledby={`tab-${tab}`} tabIndex={0}>
+          <h2 className="visually-hidden">{TAB_LABEL[tab]}</h2>
           <ActivePanel file={file} tab={tab} />
         </div>
       </section>
@@ -108,6 +110,7 @@ function FailureMessage({ file }: { file: FileEntry }) {
           </h2>
           <p className="failure-what">{f.message}</p>
           <p>qcowscope reads QEMU's qcow2 format (versions 2 and 3) only.</p>
+          <OpenButton primary label="Open another file…" />
         </>
       ) : (
         <>
@@ -116,6 +119,7 @@ function FailureMessage({ file }: { file: FileEntry }) {
           </h2>
           <p className="failure-what">{f.message}</p>
           <p className="muted">code {f.code}</p>
+          <OpenButton primary label="Open another file…" />
         </>
       )}
     </div>

@@ -54,6 +54,8 @@ describe('detectForeign on synthetic bytes', () => {
     expect(detectForeign(bytes(4, [0, QFI]), 4)!.description).toMatch(/^truncated qcow2 header \(4 bytes/);
     expect(detectForeign(bytes(512, [0, QFI], [4, [0, 0, 0, 1]]), 512)!.description).toBe("qcow version 1 (the old format; QEMU's qcow driver)");
     expect(detectForeign(bytes(64, [0, 'hello world']), 64)!.description).toBe('unknown format (first bytes 68 65 6c 6c 6f 20 77 6f)');
+    const text = new TextEncoder().encode('# qcow2 notes: a very long first line that goes on and on\nsecond line\n');
+    expect(detectForeign(text, text.length)!.description).toBe('a text file, not a disk image (it starts “# qcow2 notes: a very long first line th…”)');
   });
 });
 

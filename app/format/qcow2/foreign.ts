@@ -104,5 +104,23 @@ export function detectForeign(head: Uint8Array, size: number, tail?: Uint8Array)
   let zeros = 0;
   while (zeros < head.length && head[zeros] === 0) zeros++;
   if (zeros === head.length) return { kind: 'unknown', description: `unknown format (raw data? the first ${head.length} bytes are all zero)` };
+  const text = textStart(head);
+  if (text !== null) return { kind: 'unknown', description: `a text file, not a disk image (it starts “${text}”)` };
   return { kind: 'unknown', description: `unknown format (first bytes ${firstBytes(head)})` };
+}
+
+/**
+ * The first line (≤ 40 characters) when the first ≤ 512 bytes look like text: no NUL and nothing but
+ * printable ASCII, tab, CR, LF and bytes of UTF-8 sequences; else null.
+ */
+function textStart(head: Uint8Array): string | null {
+  const n = Math.min(head.length, 512);
+  if (n === 0) return null;
+  for (let i = 0; i < n; i++) {
+    const b = head[i]!;
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return null;
+    if (b === 0x7f) return null;
+  }
+  const line = new TextDecoder('utf-8').decode(head.subarray(0, n)).split(/\r?\n/)[0] ?? '';
+  return line.length > 40 ? `${line.slice(0, 40)}…` : line;
 }

@@ -97,12 +97,13 @@ describe('the document is small', () => {
 
   const dir = mkdtempSync(join(tmpdir(), 'qcowscope-report-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  it.runIf(hasQemu())('a 1 TiB image with preallocated metadata: under 64 KiB', async () => {
+  // With the cluster owners (guest owner runs, L2 table uses, refcount blocks: about 18 KB here).
+  it.runIf(hasQemu())('a 1 TiB image with preallocated metadata: under 80 KiB', async () => {
     expect(run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', 'big.qcow2', '1T'], dir).rc).toBe(0);
     const a = await analyzePath(join(dir, 'big.qcow2'));
     expect(a.check.roles.length).toBeGreaterThan(2 ** 24);
     const { text, saved } = roundTrip(a);
-    expect(text.length).toBeLessThan(64 * 1024);
+    expect(text.length).toBeLessThan(80 * 1024);
     expect(saved.refcountsSaved).toBe(true);
     expect(sameArray(saved.analysis.check.roles, a.check.roles)).toBe(true);
     expect(sameArray(saved.analysis.check.storedRefcounts, a.check.storedRefcounts)).toBe(true);

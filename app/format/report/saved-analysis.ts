@@ -17,6 +17,7 @@ import { qemuInfo, type QemuInfoJson } from '../qemu-img/info';
 import { roleCounts } from '../check/cluster-roles';
 import type { BitmapDirectory, SnapshotTable, Structures } from '../qcow2/model';
 import { NO_OWNERS } from '../check/owners';
+import { decodeOwners, encodeOwners, type OwnerParts, type SavedOwners } from './owners-codec';
 import { EMPTY_REFTABLE, refcountArray, type RefcountArray } from '../qcow2/refcounts';
 import { qdictOrder, type QValue } from '../qemu-img/qemu-json';
 import { arr, bytes, counts, int, nullable, obj, opt, str, u32s, wide, ReportError, type Codec, type Json } from './codec';
@@ -56,7 +57,7 @@ export interface ReportInput {
   readonly info: QemuInfoJson;
   readonly check: Pick<CheckResult, 'json' | 'exitCode' | 'failure' | 'counts' | 'clusterSize' | 'highestCluster' | 'snapshotExclusiveClusters' | 'mapError' | 'mapTruncatedAt' | 'roles'> & {
     readonly storedRefcounts: RefcountArray | null;
-  };
+  } & Partial<OwnerParts>;
   readonly guestMap: readonly MapRange[];
   readonly space: SpaceAccounting;
   readonly findings: readonly Finding[];
@@ -72,9 +73,9 @@ export interface SavedAnalysis {
   /** The header stage as the worker would send it (cluster0 is empty: the bytes are not saved). */
   readonly stage: HeaderStage;
   /**
-   * The analysis with the per-cluster roles decoded. Not saved, so empty: the L1 tables, the
-   * guest owner per cluster, the compressed-cluster index, the L2 table uses and the reftable;
-   * storedRefcounts too when `refcountsSaved` is false.
+   * The analysis with the per-cluster roles decoded, and the owners (guest owner runs, L2 table
+   * uses, the reftable, the compressed-cluster index) when the document has them. Never saved, so
+   * empty: the L1 tables; storedRefcounts too when `refcountsSaved` is false.
    */
   readonly analysis: Analysis;
   readonly refcountsSaved: boolean;
@@ -134,6 +135,10 @@ const mapCodec = obj<SavedMap>({ entries: int(0, MAX_SAVED_MAP_RANGES), encoding
 const findingsCodec = arr(C.finding, MAX_FINDINGS);
 const totalsCodec = counts(100_000, 128);
 const notesCodec = arr(str(4096), 64);
+const ownersCodec = obj<SavedOwners>({
+  encoding: str(64), owner: nullable(str(MAX_REPORT_BYTES)), l2: nullable(str(MAX_REPORT_BYTES)),
+  reftable: nullable(str(MAX_REPORT_BYTES)), compressed: nullable(str(MAX_REPORT_BYTES)),
+});
 
 /** QEMU-style JSON (bigint beyond 2^53) as plain JSON: such integers become decimal strings. */
 function plainJson(v: QValue): Json {
@@ -180,6 +185,10 @@ export function buildReport(a: ReportInput, generator: string): Json {
   } else {
     notes.push('Stored refcounts are not saved (the analysis this was made from had none).');
   }
+  const owners = c.owner && c.l2Tables && c.reftable && c.compressed
+    ? encodeOwners({ clusterSize: c.clusterSize, owner: c.owner, l2Tables: c.l2Tables, reftable: c.reftable, compressed: c.compressed }, c.roles.length)
+    : null;
+  if (owners) notes.push(...owners.notes);
   const table = s.snapshotTable;
   const manySnapshots = table !== null && table.snapshots.length > MAX_SAVED_SNAPSHOTS;
   if (manySnapshots) notes.push(`Only the first ${MAX_SAVED_SNAPSHOTS} of the ${table.snapshots.length} snapshots are saved.`);
@@ -219,6 +228,7 @@ export function buildReport(a: ReportInput, generator: string): Json {
     findings: findingsCodec.enc(a.findings.slice(0, MAX_FINDINGS)),
     findingTotals: totalsCodec.enc(a.findingTotals),
     ...(a.safety ? { safety: safetyCodec.enc(a.safety) } : {}),
+    ...(owners ? { owners: ownersCodec.enc(owners.owners) } : {}),
   };
 }
 
@@ -295,6 +305,12 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
   const safety = Object.prototype.hasOwnProperty.call(doc, 'safety') ? field(doc, 'safety', safetyCodec) : null;
 
   const structures: Structures = { ...saved, l1: new BigUint64Array(0), snapshotL1: [] };
+  // Owners are optional (documents written before them have none): absent, clusters have no owner.
+  const noOwners = {
+    owner: NO_OWNERS, l2Tables: new Map(), reftable: EMPTY_REFTABLE,
+    compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
+  };
+  const ownerParts = Object.prototype.hasOwnProperty.call(doc, 'owners') ? decodeOwners(field(doc, 'owners', ownersCodec), clusters, cs, noOwners) : noOwners;
   const checkResult: CheckResult = {
     json: check.qemuImgCheck && (qdictOrder(check.qemuImgCheck as unknown as QValue) as unknown as QemuCheckJson),
     exitCode: check.exitCode as CheckResult['exitCode'],
@@ -304,10 +320,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
     highestCluster: check.highestCluster,
     roles,
     storedRefcounts,
-    owner: NO_OWNERS,
-    compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
-    l2Tables: new Map(),
-    reftable: EMPTY_REFTABLE,
+    ...ownerParts,
     snapshotExclusiveClusters: Array.from(check.snapshotExclusiveClusters),
     guestMap,
     mapError: map.error,
