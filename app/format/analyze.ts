@@ -10,6 +10,7 @@ import { runCheck, type CheckResult } from './check/check';
 import type { MapRange } from './guest/block-status';
 import { accountSpace, type SpaceAccounting } from './check/space';
 import { qemuInfo, type QemuInfoJson } from './qemu-img/info';
+import { softenSeedRefusals } from './qcow2/seed';
 
 export type Phase = 'header' | 'structures' | 'l2' | 'refcounts' | 'check' | 'map' | 'space' | 'done';
 
@@ -70,6 +71,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   const check = await runCheck(src, structures, f, { onProgress: progress('l2'), ...(opts.openBacking ? { openBacking: opts.openBacking } : {}) });
   stop();
   const space = accountSpace(structures, check);
+  softenSeedRefusals(structures, f.list);
   const findings = f.list;
   emit({ kind: 'findings', findings });
   emit({ kind: 'progress', phase: 'done', done: 1, total: 1 });

@@ -12,9 +12,16 @@ export function OverviewPanel({ file }: { file: FileEntry }) {
   const v = verdict(file);
   return (
     <div className="overview">
-      <p className={`verdict ${v.kind}`} data-testid="verdict" data-verdict={v.kind}>
+      <p className={`verdict ${v.severity}`} data-testid="verdict" data-verdict={v.kind} data-severity={v.severity}>
         {v.text}
       </p>
+      {v.more.length > 0 && (
+        <ul className="verdict-more" data-testid="verdict-more">
+          {v.more.map((m, i) => (
+            <li key={i}>{m}</li>
+          ))}
+        </ul>
+      )}
       <dl className="kv">
         <dt>file</dt>
         <dd className="file-name">{file.name}</dd>
@@ -28,12 +35,15 @@ export function OverviewPanel({ file }: { file: FileEntry }) {
           provide show as unallocated. Drop both files together to follow the chain.
         </p>
       )}
-      {file.result && file.result.qemuRefuses.length > 1 && (
+      {file.result && new Set(file.result.qemuRefuses.map((r) => r.message)).size > 1 && (
         <>
           <h4>Every reason QEMU would refuse it</h4>
           <ul className="refusals">
-            {file.result.qemuRefuses.map((r, i) => (
-              <li key={i}>{r.message}</li>
+            {[...groupCounts(file.result.qemuRefuses.map((r) => r.message))].map(([m, n], i) => (
+              <li key={i}>
+                {m}
+                {n > 1 && <span className="muted"> (×{n})</span>}
+              </li>
             ))}
           </ul>
         </>
@@ -118,4 +128,11 @@ function Summary({ file }: { file: FileEntry }) {
       </p>
     </>
   );
+}
+
+/** Each distinct text once, with how often it occurs, in first-seen order. */
+function groupCounts(texts: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of texts) out.set(t, (out.get(t) ?? 0) + 1);
+  return out;
 }

@@ -14,6 +14,7 @@ import { hex, type Findings } from '../qcow2/errors';
 import type { Structures } from '../qcow2/model';
 import type { Reftable } from '../qcow2/refcounts';
 import * as S from '../qcow2/spec';
+import { entryPastEnd } from '../qcow2/zero-fill';
 import { Role } from './roles';
 import type { CheckState } from './state';
 
@@ -116,11 +117,6 @@ export function diagnoseTruncation(s: Structures, st: CheckState, reftable: Reft
   ];
   for (const [n, what] of counted) if (n > 0) parts.push(many(n, what));
   return { fileSize: size, reach: Math.max(reach, size), parts, tablesMissing };
-}
-
-/** Whether a directory or snapshot table entry was read (wholly or partly) past the end of the file: zeros, not content. */
-export function entryPastEnd(e: { readonly entryOffset: number; readonly entryLength: number }, fileSize: number): boolean {
-  return e.entryOffset + Math.max(e.entryLength, 1) > fileSize;
 }
 
 /** "the bitmap directory, 12 L2 tables and 1,314 data clusters". */
