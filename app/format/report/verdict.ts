@@ -100,7 +100,13 @@ function statements(a: VerdictInput): Statement[] {
     out.push({ kind: 'backing-missing', severity: 'warning', text: `The backing file '${a.structures.backingFile}' is missing: this image holds only the changes on top of it, so the guest disk cannot be read without it` });
   }
 
-  if (c.leaks > 0) out.push({ kind: 'leaks', severity: 'warning', text: leakText(a) });
+  if (c.leaks > 0) {
+    // Cut short, the tables that would reference these clusters may be missing: "leaked" is unknown.
+    const text = truncated
+      ? `qemu-img counts ${plural(c.leaks, 'leaked cluster')}, but tables that may reference ${c.leaks === 1 ? 'it' : 'them'} lie past the end of the file: a repair (qemu-img check -r) could free clusters still in use`
+      : leakText(a);
+    out.push({ kind: 'leaks', severity: 'warning', text });
+  }
 
   const seed = refusals.filter((x) => x.severity !== 'error');
   if (seed.length > 0 && hard.length === 0) {
