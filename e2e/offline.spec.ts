@@ -96,9 +96,9 @@ test('the page alone, from file:// with no network: analyse, save the analysis, 
 
   // The values are qemu-img's.
   const leaks = reference<{ leaks: number }>('leak', 'check.json')!.leaks;
-  expect(saved.leak!.seen.verdict).toBe(`${leaks} leaked clusters`);
+  expect(saved.leak!.seen.verdict).toMatch(new RegExp(`^${leaks} leaked clusters by qemu-img's count: `));
   expect(saved.leak!.seen.counts['count-leaks']).toBe(String(leaks));
-  expect(Number(saved.leak!.seen.legend['legend-LEAKED'])).toBe(leaks);
+  expect(Number(saved.leak!.seen.legend['legend-LEAKED']) + Number(saved.leak!.seen.legend['legend-OVERCOUNTED'])).toBe(leaks);
   const info = reference<{ 'format-specific': { data: { bitmaps: { name: string }[] } } }>('bitmaps', 'info.json')!;
   expect([...saved.bitmaps!.seen.bitmaps].sort()).toEqual(info['format-specific'].data.bitmaps.map((b) => b.name).sort());
   // Small: kilobytes, far less than the image.
