@@ -1,6 +1,6 @@
 // The Overview panel: the file, its geometry and features by name, and ONE verdict line.
 
-import { featureList } from '../format';
+import { entryPastEnd, featureList } from '../format';
 import type { FileEntry } from '../state/store';
 import { setTab } from '../state/actions';
 import { findingSummary, spaceRows, verdict } from './derive';
@@ -91,9 +91,9 @@ function Geometry({ file }: { file: FileEntry }) {
       {s && (
         <>
           <dt>snapshots</dt>
-          <dd>{s.snapshotTable ? plural(s.snapshotTable.snapshots.length, 'snapshot') : 'none'}</dd>
+          <dd>{s.snapshotTable ? counted(s.snapshotTable.snapshots, 'snapshot', s.fileSize) : 'none'}</dd>
           <dt>bitmaps</dt>
-          <dd>{s.bitmapDirectory ? plural(s.bitmapDirectory.bitmaps.length, 'bitmap') : 'none'}</dd>
+          <dd>{s.bitmapDirectory ? counted(s.bitmapDirectory.bitmaps, 'bitmap', s.fileSize) : 'none'}</dd>
           <dt>L1 table</dt>
           <dd>{plural(h.l1Size, 'entry', 'entries')}</dd>
         </>
@@ -135,4 +135,11 @@ function groupCounts(texts: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of texts) out.set(t, (out.get(t) ?? 0) + 1);
   return out;
+}
+
+/** "2 snapshots", and how many more entries were read past the end of the file (zeros, not real). */
+function counted(entries: readonly { readonly entryOffset: number; readonly entryLength: number }[], noun: string, fileSize: number): string {
+  const real = entries.filter((e) => !entryPastEnd(e, fileSize)).length;
+  const past = entries.length - real;
+  return plural(real, noun) + (past > 0 ? ` (+ ${plural(past, 'entry', 'entries')} past the end of the file: zeros)` : '');
 }

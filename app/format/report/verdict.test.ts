@@ -16,6 +16,7 @@ import { Role } from '../check/roles';
 import { sizeText } from '../check/truncation';
 import { entryPastEnd } from '../qcow2/zero-fill';
 import { reportMarkdown } from './markdown';
+import { buildReport, parseReport } from './saved-analysis';
 import { analysisVerdict } from './verdict';
 
 const hasTool = hasQemuImg();
@@ -92,6 +93,13 @@ describe.runIf(hasTool)('the verdict on images made by qemu-img and qemu-io', ()
     const v = analysisVerdict(a);
     expect(v.more.join('\n')).toMatch(/tables that may reference them lie past the end of the file/);
     expect(v.more.join('\n')).not.toMatch(/a repair frees them/);
+  });
+
+  it.each(['inBitmapDirectory', 'inL2', 'dirty', 'bothLeaks', 'bitmapInUse'] as const)('a saved analysis of %s keeps its roles (new ones too) and its verdict', async (which) => {
+    const a = await analyzePath(img[which]);
+    const saved = parseReport(JSON.stringify(buildReport(a, 'qcowscope test'))).analysis;
+    expect(Buffer.from(saved.check.roles).equals(Buffer.from(a.check.roles))).toBe(true);
+    expect(analysisVerdict(saved)).toEqual(analysisVerdict(a));
   });
 
   it('cut inside an L2 table: that table is the cut cluster; its data past the end is counted', async () => {

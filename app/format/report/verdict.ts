@@ -97,7 +97,7 @@ function statements(a: VerdictInput): Statement[] {
 
   const backing = f.find((x) => x.code === 'BACKING_UNAVAILABLE');
   if (backing && a.structures.backingFile !== null) {
-    out.push({ kind: 'backing-missing', severity: 'warning', text: `The backing file '${a.structures.backingFile}' is missing: this image holds only the changes on top of it, so the guest disk cannot be read without it` });
+    out.push({ kind: 'backing-missing', severity: 'warning', text: `The backing file '${a.structures.backingFile}' is missing here: this image holds only the changes on top of it, so the guest disk cannot be read without it` });
   }
 
   if (c.leaks > 0) {
