@@ -135,7 +135,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   compressed.sort();
   await referenceMetadata(src, st, s);
   checkRefblocks(st, reftable, Number(h.refcountTableOffset));
-  const truncation = diagnoseTruncation(s, st, reftable);
+  const truncation = await diagnoseTruncation(src, s, st, reftable);
   if (truncation) reportTruncation(truncation, f);
   const highest = compareRefcounts(st, truncation?.tablesMissing ?? false);
   // The last cluster, cut by the end of the file while something references all of it.

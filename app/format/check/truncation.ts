@@ -13,6 +13,7 @@
 import { hex, type Findings } from '../qcow2/errors';
 import type { Structures } from '../qcow2/model';
 import type { Reftable } from '../qcow2/refcounts';
+import type { ByteSource } from '../qcow2/source';
 import * as S from '../qcow2/spec';
 import { entryPastEnd } from '../qcow2/zero-fill';
 import { Role } from './roles';
@@ -49,7 +50,7 @@ const past = (offset: bigint | number, length: bigint | number, size: number): b
   length > 0 && BigInt(offset) + BigInt(length) > BigInt(size);
 
 /** What lies past the end of the file, or null when nothing shows the file was cut short. */
-export function diagnoseTruncation(s: Structures, st: CheckState, reftable: Reftable): Truncation | null {
+export async function diagnoseTruncation(src: ByteSource, s: Structures, st: CheckState, reftable: Reftable): Promise<Truncation | null> {
   const size = st.fileSize;
   const h = s.header;
   const cs = st.clusterSize;
@@ -58,10 +59,11 @@ export function diagnoseTruncation(s: Structures, st: CheckState, reftable: Reft
   let anchored = false;
   let tablesMissing = false;
   let reach = t.end;
-  const note = (cut: boolean, what: string, end: bigint | number, table = false) => {
+  // A structure the end of the file cuts through is evidence; one wholly past it may be a wild pointer.
+  const note = (cut: boolean, what: string, end: bigint | number, table = false, start: bigint | number = 0) => {
     if (!cut) return;
     parts.push(what);
-    anchored = true;
+    if (BigInt(start) < BigInt(size)) anchored = true;
     if (table) tablesMissing = true;
     if (Number(end) > reach) reach = Number(end);
   };
@@ -70,23 +72,24 @@ export function diagnoseTruncation(s: Structures, st: CheckState, reftable: Reft
   const extEnd = s.extensions.list.reduce((e, x) => Math.max(e, x.offset + 8 + Math.ceil(x.length / 8) * 8), h.headerLength) + 8;
   note(size < h.headerLength, 'the header', h.headerLength);
   note(size >= h.headerLength && size < Math.min(extEnd, cs), 'the header extensions', Math.min(extEnd, cs));
-  note(h.backingFileOffset > 0n && past(h.backingFileOffset, h.backingFileSize, size), 'the backing file name', h.backingFileOffset + BigInt(h.backingFileSize));
-  note(h.l1Size > 0 && past(h.l1TableOffset, h.l1Size * 8, size), 'the active L1 table', h.l1TableOffset + BigInt(h.l1Size * 8), true);
-  note(past(h.refcountTableOffset, h.refcountTableClusters * cs, size), 'the refcount table', h.refcountTableOffset + BigInt(h.refcountTableClusters * cs));
+  note(h.backingFileOffset > 0n && past(h.backingFileOffset, h.backingFileSize, size), 'the backing file name', h.backingFileOffset + BigInt(h.backingFileSize), false, h.backingFileOffset);
+  note(h.l1Size > 0 && past(h.l1TableOffset, h.l1Size * 8, size), 'the active L1 table', h.l1TableOffset + BigInt(h.l1Size * 8), true, h.l1TableOffset);
+  note(past(h.refcountTableOffset, h.refcountTableClusters * cs, size), 'the refcount table', h.refcountTableOffset + BigInt(h.refcountTableClusters * cs), false, h.refcountTableOffset);
   const snaps = s.snapshotTable;
-  if (h.nbSnapshots > 0 && snaps) note(past(snaps.offset, snaps.byteLength, size), 'the snapshot table', snaps.offset + snaps.byteLength, true);
-  const snapL1 = (snaps?.snapshots ?? []).filter((sn) => sn.l1Size > 0 && past(sn.l1TableOffset, sn.l1Size * 8, size)).length;
-  note(snapL1 > 0, many(snapL1, 'snapshot L1 table'), 0, true);
+  if (h.nbSnapshots > 0 && snaps) note(past(snaps.offset, snaps.byteLength, size), 'the snapshot table', snaps.offset + snaps.byteLength, true, snaps.offset);
+  const snapL1 = (snaps?.snapshots ?? []).filter((sn) => sn.l1Size > 0 && past(sn.l1TableOffset, sn.l1Size * 8, size));
+  note(snapL1.length > 0, many(snapL1.length, 'snapshot L1 table'), 0, true, snapL1.reduce((m, sn) => (sn.l1TableOffset < m ? sn.l1TableOffset : m), 1n << 64n));
   const bx = s.extensions.bitmaps;
-  if (bx) note(past(bx.directoryOffset, bx.directorySize, size), 'the bitmap directory', bx.directoryOffset + bx.directorySize, true);
+  if (bx) note(past(bx.directoryOffset, bx.directorySize, size), 'the bitmap directory', bx.directoryOffset + bx.directorySize, true, bx.directoryOffset);
   const crypt = s.extensions.cryptoHeader;
-  if (crypt) note(past(crypt.headerOffset, crypt.headerLength, size), 'the LUKS header', crypt.headerOffset + crypt.headerLength);
+  if (crypt) note(past(crypt.headerOffset, crypt.headerLength, size), 'the LUKS header', crypt.headerOffset + crypt.headerLength, false, crypt.headerOffset);
 
   let refblocks = 0;
   for (let i = 0; i < reftable.offsets.length; i++) {
     const off = reftable.offsets[i]!;
     if (reftable.flags[i] === 1 && off % cs === 0 && off + cs > size && off < Number.MAX_SAFE_INTEGER) refblocks++;
   }
+  // QEMU places new refcount blocks at the end of the file as it grows: one past the end is evidence.
   note(refblocks > 0, many(refblocks, 'refcount block'), 0);
 
   // Structures found through tables: bitmap tables and their data (read whether or not QEMU loads them).
@@ -102,8 +105,7 @@ export function diagnoseTruncation(s: Structures, st: CheckState, reftable: Reft
   }
 
   const cutCluster = size % cs !== 0 && t.partly;
-  const refcountSaysLonger = st.stored.get(Math.ceil(size / cs)) > 0;
-  if (!anchored && !cutCluster && !refcountSaysLonger) return null;
+  if (!anchored && !cutCluster && !(await refcountsInUsePastEnd(src, st))) return null;
 
   const l2 = t.count([Role.L2_ACTIVE, Role.L2_SNAPSHOT]);
   if (l2 > 0) tablesMissing = true;
@@ -117,6 +119,20 @@ export function diagnoseTruncation(s: Structures, st: CheckState, reftable: Reft
   ];
   for (const [n, what] of counted) if (n > 0) parts.push(many(n, what));
   return { fileSize: size, reach: Math.max(reach, size), parts, tablesMissing };
+}
+
+/**
+ * Whether the stored refcounts say a cluster past the end of the file is in use: the refcount block
+ * covering the first cluster past the end (when it lies in the file) is read to its end.
+ */
+async function refcountsInUsePastEnd(src: ByteSource, st: CheckState): Promise<boolean> {
+  const first = Math.ceil(st.fileSize / st.clusterSize);
+  const stored = st.stored;
+  const epb = stored.geo.entriesPerBlock;
+  const end = (stored.tableIndex(first) + 1) * epb;
+  await stored.ensure(src, [first, end - 1]);
+  for (let k = first; k < end; k++) if (stored.get(k) > 0) return true;
+  return false;
 }
 
 /** "the bitmap directory, 12 L2 tables and 1,314 data clusters". */

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzePath, analyzeSample } from '../../test-support/analyze-sample';
 import { hasQemuImg } from '../../test-support/random-images';
 import { listSamples, samplePath } from '../../test-support/samples';
+import { patchFile } from '../../test-support/craft';
 import { makeVerdictImages, type VerdictImages } from '../../test-support/verdict-images';
 import { Role } from '../check/roles';
 import { sizeText } from '../check/truncation';
@@ -100,6 +101,21 @@ describe.runIf(hasTool)('the verdict on images made by qemu-img and qemu-io', ()
     const saved = parseReport(JSON.stringify(buildReport(a, 'qcowscope test'))).analysis;
     expect(Buffer.from(saved.check.roles).equals(Buffer.from(a.check.roles))).toBe(true);
     expect(analysisVerdict(saved)).toEqual(analysisVerdict(a));
+  });
+
+  it.each([
+    ['the active L1 table', 40],
+    ['the refcount table', 48],
+  ] as const)('%s pointed 1 TiB past the end is damage, not a cut file', async (_what, field) => {
+    const copy = join(dir, `wild-${field}.qcow2`);
+    copyFileSync(img.full, copy);
+    patchFile(copy, (b) => {
+      b.writeBigUInt64BE(1n << 40n, field);
+    });
+    const a = await analyzePath(copy);
+    expect(a.findingTotals['FILE_TRUNCATED'] ?? 0).toBe(0);
+    expect(analysisVerdict(a).kind).not.toBe('truncated');
+    expect(qemuCheck(copy).rc).not.toBe(0);
   });
 
   it('cut inside an L2 table: that table is the cut cluster; its data past the end is counted', async () => {
