@@ -122,14 +122,15 @@ export async function diagnoseTruncation(src: ByteSource, s: Structures, st: Che
 }
 
 /**
- * Whether the stored refcounts say a cluster past the end of the file is in use: the refcount block
- * covering the first cluster past the end (when it lies in the file) is read to its end.
+ * Whether the stored refcounts say a cluster just past the end of the file is in use: the refcount
+ * block covering the first cluster past the end (when it lies in the file) is read.
  */
 async function refcountsInUsePastEnd(src: ByteSource, st: CheckState): Promise<boolean> {
   const first = Math.ceil(st.fileSize / st.clusterSize);
   const stored = st.stored;
   const epb = stored.geo.entriesPerBlock;
-  const end = (stored.tableIndex(first) + 1) * epb;
+  // Up to 65536 clusters: a refcount in use that close to the end says the file was longer.
+  const end = Math.min((stored.tableIndex(first) + 1) * epb, first + 65536);
   await stored.ensure(src, [first, end - 1]);
   for (let k = first; k < end; k++) if (stored.get(k) > 0) return true;
   return false;
