@@ -227,11 +227,16 @@ export async function loadBitmapDirectory(
       qemuRefuses: considered ? refusals : [],
     };
   });
-  reportDirectory(bitmaps, dirProblems, considered, offset, f);
+  reportDirectory(bitmaps, dirProblems, considered, offset, f, src.size);
   return { offset, byteLength: size, bitmaps };
 }
 
-function reportDirectory(bitmaps: readonly Bitmap[], dirProblems: readonly string[], considered: boolean, offset: number, f: Findings): void {
+function reportDirectory(bitmaps: readonly Bitmap[], dirProblems: readonly string[], considered: boolean, offset: number, f: Findings, fileSize = Infinity): void {
+  for (const b of bitmaps) {
+    if (considered && b.inUse && !entryPastEnd(b, fileSize)) {
+      f.warn('BITMAP_IN_USE', `bitmap "${b.name}"`, b.entryOffset, `Bitmap '${b.name}' is marked in use: it was not saved cleanly, its contents are stale, and QEMU will refuse to use it until it is removed`);
+    }
+  }
   if (!considered) {
     if (dirProblems.length) f.warn('BITMAP_DIRECTORY_DAMAGED', 'bitmap directory', offset, `${dirProblems.join('; ')} (QEMU ignores the bitmaps: autoclear bit 0 is clear)`);
     return;
