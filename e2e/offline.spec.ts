@@ -96,9 +96,9 @@ test('the page alone, from file:// with no network: analyse, save the analysis, 
 
   // The values are qemu-img's.
   const leaks = reference<{ leaks: number }>('leak', 'check.json')!.leaks;
-  expect(saved.leak!.seen.verdict).toBe(`${leaks} leaked clusters`);
+  expect(saved.leak!.seen.verdict).toMatch(new RegExp(`^${leaks} leaked clusters by qemu-img's count: `));
   expect(saved.leak!.seen.counts['count-leaks']).toBe(String(leaks));
-  expect(Number(saved.leak!.seen.legend['legend-LEAKED'])).toBe(leaks);
+  expect(Number(saved.leak!.seen.legend['legend-LEAKED']) + Number(saved.leak!.seen.legend['legend-OVERCOUNTED'])).toBe(leaks);
   const info = reference<{ 'format-specific': { data: { bitmaps: { name: string }[] } } }>('bitmaps', 'info.json')!;
   expect([...saved.bitmaps!.seen.bitmaps].sort()).toEqual(info['format-specific'].data.bitmaps.map((b) => b.name).sort());
   // Small: kilobytes, far less than the image.
@@ -260,10 +260,22 @@ test('images and saved analyses dropped together; a broken saved analysis says w
   await expect(page.getByTestId('failure')).toContainText('not a usable saved analysis: structures: missing');
 });
 
+/**
+ * The bitmaps sample with a 4 MiB bitmap directory of 65535 all-zero entries appended to the file
+ * (inside it: entries read past the end of a file are zeros, never shown as bitmaps).
+ */
+function manyBitmaps(): Uint8Array {
+  const sample = new Uint8Array(readFileSync(samplePath('bitmaps')));
+  const patched = patchSample(sample, { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': BigInt(sample.length) });
+  const out = new Uint8Array(patched.length + 0x40_0000);
+  out.set(patched);
+  return out;
+}
+
 test('a saved analysis of a damaged image: its notes say what was left out, and the panels still render', async ({ page }) => {
   const { dir, url } = pageAlone();
   // 65535 empty bitmap directory entries: the document keeps the first 1024 and says so.
-  const bytes = patchSample(new Uint8Array(readFileSync(samplePath('bitmaps'))), { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': 0x10_0000_0000n });
+  const bytes = manyBitmaps();
   const a = await analyze(new BytesSource(bytes, 'many-bitmaps.qcow2'));
   const doc = join(dir, 'many-bitmaps.qcowscope.json');
   writeFileSync(doc, JSON.stringify(buildReport(a, 'qcowscope e2e')));
@@ -287,7 +299,7 @@ test('a saved analysis of a damaged image: its notes say what was left out, and 
 test('65535 bitmap directory entries in the image itself: every panel renders within 3 s', async ({ page }) => {
   const { dir, url } = pageAlone();
   const path = join(dir, 'many-bitmaps.qcow2');
-  writeFileSync(path, patchSample(new Uint8Array(readFileSync(samplePath('bitmaps'))), { 'ext[1].directory_size': 0x40_0000, 'ext[1].nb_bitmaps': 65535, 'ext[1].directory_offset': 0x10_0000_0000n }));
+  writeFileSync(path, manyBitmaps());
   await page.goto(url);
   await dropFiles(page, [path]);
   await waitDone(page, 'many-bitmaps.qcow2');

@@ -11,6 +11,7 @@ import type { MapRange } from './guest/block-status';
 import { accountSpace, type SpaceAccounting } from './check/space';
 import { qemuInfo, type QemuInfoJson } from './qemu-img/info';
 import { imageSafety, type Safety } from './safety';
+import { softenSeedRefusals } from './qcow2/seed';
 
 export type Phase = 'header' | 'structures' | 'l2' | 'refcounts' | 'check' | 'map' | 'space' | 'done';
 
@@ -73,6 +74,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   const check = await runCheck(src, structures, f, { onProgress: progress('l2'), ...(opts.openBacking ? { openBacking: opts.openBacking } : {}) });
   stop();
   const space = accountSpace(structures, check);
+  softenSeedRefusals(structures, f.list);
   const findings = f.list;
   emit({ kind: 'findings', findings });
   const safety = await imageSafety(src, { fileSize: src.size, structures, check, findings, findingTotals: Object.fromEntries(f.totals) });

@@ -63,7 +63,9 @@ export {
   type ReportInput, type SavedAnalysis,
 } from './report/saved-analysis';
 export { ReportError, type ReportErrorCode } from './report/codec';
-export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from './report/markdown';
+export { reportMarkdown } from './report/markdown';
+export { analysisVerdict, type Verdict, type VerdictKind, type VerdictSeverity } from './report/verdict';
+export { entryPastEnd } from './qcow2/zero-fill';
 export type { RefcountArray, Reftable } from './qcow2/refcounts';
 export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './qcow2/refcounts';
 export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress/decompress';

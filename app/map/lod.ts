@@ -16,7 +16,7 @@ export const PRIORITY: readonly RoleId[] = [
   Role.L1_SNAPSHOT, Role.L1_ACTIVE, Role.SNAPSHOT_TABLE, Role.BITMAP_DIRECTORY, Role.REFCOUNT_TABLE,
   Role.LUKS_HEADER, Role.HEADER,
   Role.TAIL, Role.FREE,
-  Role.LEAKED, Role.PAST_END, Role.MULTI_OWNED, Role.CORRUPT,
+  Role.OVERCOUNTED, Role.ORPHANED, Role.LEAKED, Role.PAST_END, Role.MULTI_OWNED, Role.CORRUPT,
 ];
 
 /**

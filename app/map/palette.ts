@@ -36,6 +36,8 @@ export const ROLE_COLOR: readonly string[] = (() => {
   set(Role.CORRUPT, '#ff0d62');
   set(Role.MULTI_OWNED, '#ac04da');
   set(Role.PAST_END, '#a20083');
+  set(Role.ORPHANED, '#2200ee');
+  set(Role.OVERCOUNTED, '#9900ff');
   return c;
 })();
 
@@ -57,6 +59,8 @@ const PATTERNS: Partial<Record<RoleId, readonly string[]>> = {
   [Role.CORRUPT]: ['#.......', '.#......', '..#.....', '...#....', '....#...', '.....#..', '......#.', '.......#'],
   [Role.MULTI_OWNED]: ['#......#', '.#....#.', '..#..#..', '...##...', '...##...', '..#..#..', '.#....#.', '#......#'],
   [Role.PAST_END]: ['########', '........', '........', '........', '########', '........', '........', '........'],
+  [Role.ORPHANED]: ['#...#...', '#...#...', '#...#...', '#...#...', '#...#...', '#...#...', '#...#...', '#...#...'],
+  [Role.OVERCOUNTED]: ['........', '...#....', '..###...', '...#....', '........', '.......#', '......##', '.......#'],
 };
 
 /** The pattern colour drawn over a damage role's colour. */
@@ -103,6 +107,10 @@ export function swatchCss(role: number): string {
       return `repeating-linear-gradient(45deg, ${PATTERN_INK} 0 1.5px, transparent 1.5px 5px), repeating-linear-gradient(-45deg, ${PATTERN_INK} 0 1.5px, ${color} 1.5px 5px)`;
     case Role.PAST_END:
       return `repeating-linear-gradient(0deg, ${PATTERN_INK} 0 1.5px, ${color} 1.5px 5px)`;
+    case Role.ORPHANED:
+      return `repeating-linear-gradient(90deg, ${PATTERN_INK} 0 1.5px, ${color} 1.5px 5px)`;
+    case Role.OVERCOUNTED:
+      return `linear-gradient(${PATTERN_INK}, ${PATTERN_INK}) center / 2px 8px no-repeat, linear-gradient(${PATTERN_INK}, ${PATTERN_INK}) center / 8px 2px no-repeat, ${color}`;
     default:
       return color;
   }

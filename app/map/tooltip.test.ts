@@ -15,7 +15,7 @@ describe('tooltipFor', () => {
     const t = tooltipFor(roles, g, 65536, 0, 16, 5, refcounts, (c) => `owner of ${c}`)!;
     expect(t.cluster).toBe(517);
     expect(t.range).toBe('0x2050000 – 0x205ffff');
-    expect(t.rows).toEqual([{ role: Role.LEAKED, label: 'leaked', clusters: 1, bytes: '64 KiB' }]);
+    expect(t.rows).toEqual([{ role: Role.LEAKED, label: 'leaked (nothing references it: a repair frees it)', clusters: 1, bytes: '64 KiB' }]);
     expect(t.refcount).toBe(2);
     expect(t.owner).toBe('owner of 517');
   });
@@ -24,7 +24,7 @@ describe('tooltipFor', () => {
     const t = tooltipFor(roles, g, 65536, 5, 0, 0, refcounts)!;
     expect(t.cluster).toBeNull();
     expect(t.rows.map((r) => [r.label, r.clusters])).toEqual([
-      ['leaked', 1],
+      ['leaked (nothing references it: a repair frees it)', 1],
       ['header', 1],
       ['guest data', 999],
     ]);

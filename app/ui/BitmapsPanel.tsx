@@ -2,7 +2,7 @@
 // flags, granularity, table, set bits and a strip of where it is dirty over the guest disk.
 // Zero-offset empty bitmaps (the 2016 proposal) get a badge and an explanation.
 
-import type { Bitmap } from '../format';
+import { entryPastEnd, type Bitmap } from '../format';
 import type { FileEntry } from '../state/store';
 import { BitmapAnswers } from './BitmapAnswers';
 import { BitmapStrip } from './BitmapStrip';
@@ -28,18 +28,27 @@ export function BitmapsPanel({ file }: { file: FileEntry }) {
     );
   }
   const space = file.result ? bitmapSpace(file.result) : [];
+  // Entries read past the end of the file are QEMU's zeros: counted, never shown as bitmaps.
+  const real = dir.bitmaps.filter((b) => !entryPastEnd(b, s.fileSize));
+  const phantom = dir.bitmaps.length - real.length;
   return (
     <div className="bitmaps-panel">
       <p>
-        {plural(dir.bitmaps.length, 'bitmap')} in the directory at {hex(dir.offset)} ({formatBytes(dir.byteLength)}).
+        {plural(real.length, 'bitmap')} in the directory at {hex(dir.offset)} ({formatBytes(dir.byteLength)}).
       </p>
       <BitmapAnswers file={file} />
+      {phantom > 0 && (
+        <p className="warn-text" data-testid="bitmaps-past-end">
+          {plural(phantom, 'directory entry', 'directory entries')} {phantom === 1 ? 'lies' : 'lie'} past the end of the file (at{' '}
+          {hex(s.fileSize)}): QEMU reads {phantom === 1 ? 'it' : 'them'} as zeros; {phantom === 1 ? 'it is not a bitmap' : 'they are not bitmaps'}.
+        </p>
+      )}
       <ul className="cards">
-        {dir.bitmaps.slice(0, shown).map((b) => (
+        {real.slice(0, shown).map((b) => (
           <BitmapCard key={b.index} b={b} guestSize={Number(s.header.size)} clusterSize={s.header.clusterSize} space={space[b.index] ?? null} />
         ))}
       </ul>
-      <ShowMore shown={shown} total={dir.bitmaps.length} noun="bitmap" onMore={more} />
+      <ShowMore shown={shown} total={real.length} noun="bitmap" onMore={more} />
     </div>
   );
 }

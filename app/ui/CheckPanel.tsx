@@ -21,7 +21,7 @@ export function CheckPanel({ file }: { file: FileEntry }) {
   const cs = file.stage?.header.clusterSize ?? 0;
   return (
     <div className="check-panel">
-      <p className={`verdict ${v.kind}`}>{v.text}</p>
+      <p className={`verdict ${v.severity}`} data-severity={v.severity}>{v.text}</p>
       {result && (
         <div className="counts">
           {checkCounts(result).map((c) => (

@@ -9,6 +9,7 @@ import { markMapShown, selectCluster } from '../state/actions';
 import { noteZoom } from '../state/hash';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
+import { entryPastEnd } from '../format';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 
@@ -26,7 +27,9 @@ export function MapPane({ file }: { file: FileEntry }) {
   const [pane, setPane] = useState<'host' | 'guest'>('host');
   const describe = useCallback((k: number) => (result ? ownerPhrase(result, arrays, k) ?? '' : ''), [result, arrays]);
   const extras = useMemo(() => {
-    const empty = (file.structures?.bitmapDirectory?.bitmaps ?? []).filter((b) => b.zeroOffsetEmpty);
+    const size = file.structures?.fileSize ?? 0;
+    // Entries read past the end of the file are zeros, not zero-offset bitmaps.
+    const empty = (file.structures?.bitmapDirectory?.bitmaps ?? []).filter((b) => b.zeroOffsetEmpty && !entryPastEnd(b, size));
     const note = 'owns no cluster: its table offset is 0';
     const rows = empty.slice(0, MAX_EMPTY_BITMAP_ROWS).map((b) => ({ label: `bitmap '${b.name}' (zero-offset, empty)`, clusters: 0, note }));
     // A damaged directory may list thousands: the rest as one row (the Bitmaps panel lists them all).

@@ -1,6 +1,6 @@
 // The Overview panel: the file, its geometry and features by name, and ONE verdict line.
 
-import { featureList } from '../format';
+import { entryPastEnd, featureList } from '../format';
 import type { FileEntry } from '../state/store';
 import { setTab } from '../state/actions';
 import { findingSummary, spaceRows, verdict } from './derive';
@@ -13,9 +13,16 @@ export function OverviewPanel({ file }: { file: FileEntry }) {
   const v = verdict(file);
   return (
     <div className="overview">
-      <p className={`verdict ${v.kind}`} data-testid="verdict" data-verdict={v.kind}>
+      <p className={`verdict ${v.severity}`} data-testid="verdict" data-verdict={v.kind} data-severity={v.severity}>
         {v.text}
       </p>
+      {v.more.length > 0 && (
+        <ul className="verdict-more" data-testid="verdict-more">
+          {v.more.map((m, i) => (
+            <li key={i}>{m}</li>
+          ))}
+        </ul>
+      )}
       <SafetyBadge file={file} />
       <dl className="kv">
         <dt>file</dt>
@@ -30,12 +37,15 @@ export function OverviewPanel({ file }: { file: FileEntry }) {
           provide show as unallocated. Drop both files together to follow the chain.
         </p>
       )}
-      {file.result && file.result.qemuRefuses.length > 1 && (
+      {file.result && new Set(file.result.qemuRefuses.map((r) => r.message)).size > 1 && (
         <>
           <h3>Every reason QEMU would refuse it</h3>
           <ul className="refusals">
-            {file.result.qemuRefuses.map((r, i) => (
-              <li key={i}>{r.message}</li>
+            {[...groupCounts(file.result.qemuRefuses.map((r) => r.message))].map(([m, n], i) => (
+              <li key={i}>
+                {m}
+                {n > 1 && <span className="muted"> (×{n})</span>}
+              </li>
             ))}
           </ul>
         </>
@@ -83,9 +93,9 @@ function Geometry({ file }: { file: FileEntry }) {
       {s && (
         <>
           <dt>snapshots</dt>
-          <dd>{s.snapshotTable ? plural(s.snapshotTable.snapshots.length, 'snapshot') : 'none'}</dd>
+          <dd>{s.snapshotTable ? counted(s.snapshotTable.snapshots, 'snapshot', s.fileSize) : 'none'}</dd>
           <dt>bitmaps</dt>
-          <dd>{s.bitmapDirectory ? plural(s.bitmapDirectory.bitmaps.length, 'bitmap') : 'none'}</dd>
+          <dd>{s.bitmapDirectory ? counted(s.bitmapDirectory.bitmaps, 'bitmap', s.fileSize) : 'none'}</dd>
           <dt>L1 table</dt>
           <dd>{plural(h.l1Size, 'entry', 'entries')}</dd>
         </>
@@ -120,4 +130,18 @@ function Summary({ file }: { file: FileEntry }) {
       </p>
     </>
   );
+}
+
+/** Each distinct text once, with how often it occurs, in first-seen order. */
+function groupCounts(texts: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of texts) out.set(t, (out.get(t) ?? 0) + 1);
+  return out;
+}
+
+/** "2 snapshots", and how many more entries were read past the end of the file (zeros, not real). */
+function counted(entries: readonly { readonly entryOffset: number; readonly entryLength: number }[], noun: string, fileSize: number): string {
+  const real = entries.filter((e) => !entryPastEnd(e, fileSize)).length;
+  const past = entries.length - real;
+  return plural(real, noun) + (past > 0 ? ` (+ ${plural(past, 'entry', 'entries')} past the end of the file: zeros)` : '');
 }

@@ -1,6 +1,7 @@
 // The Snapshots panel: the internal snapshot table (spec: "Snapshots") with, once space is
 // accounted, what deleting each snapshot would free (clusters only it holds).
 
+import { entryPastEnd } from '../format';
 import type { FileEntry } from '../state/store';
 import { snapshotSpace } from './derive';
 import { formatBytes, formatDate, hex, plural } from './format';
@@ -20,16 +21,25 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
   }
   const frees = file.result ? snapshotSpace(file.result) : null;
   const cs = s.header.clusterSize;
+  // Entries read past the end of the file are QEMU's zeros: counted, never shown as snapshots.
+  const real = table.snapshots.filter((sn) => !entryPastEnd(sn, s.fileSize));
+  const phantom = table.snapshots.length - real.length;
   return (
     <div className="snapshots-panel">
       <p>
-        {plural(table.snapshots.length, 'snapshot')} in the table at {hex(table.offset)} ({formatBytes(table.byteLength)}).
+        {plural(real.length, 'snapshot')} in the table at {hex(table.offset)} ({formatBytes(table.byteLength)}).
       </p>
-      <div className="table-scroll" tabIndex={0} role="region" aria-label="Snapshot table">
+      {phantom > 0 && (
+        <p className="warn-text" data-testid="snapshots-past-end">
+          {plural(phantom, 'table entry', 'table entries')} {phantom === 1 ? 'lies' : 'lie'} past the end of the file (at {hex(s.fileSize)}): QEMU
+          reads {phantom === 1 ? 'it' : 'them'} as zeros; {phantom === 1 ? 'it is not a snapshot' : 'they are not snapshots'}.
+        </p>
+      )}
+            <div className="table-scroll" tabIndex={0} role="region" aria-label="Snapshot table">
         <table className="fields">
           <ColumnHeads names={['id', 'name', 'date (UTC)', 'VM state', 'disk size', 'L1 table', 'deleting it frees']} />
           <tbody>
-            {table.snapshots.slice(0, shown).map((sn) => {
+            {real.slice(0, shown).map((sn) => {
               const free = frees?.get(sn.index);
               return (
                 <tr key={sn.index} data-snapshot={sn.name}>
@@ -56,7 +66,7 @@ export function SnapshotsPanel({ file }: { file: FileEntry }) {
           </tbody>
         </table>
       </div>
-      <ShowMore shown={shown} total={table.snapshots.length} noun="snapshot" onMore={more} />
+      <ShowMore shown={shown} total={real.length} noun="snapshot" onMore={more} />
     </div>
   );
 }

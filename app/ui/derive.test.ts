@@ -33,14 +33,19 @@ describe('verdict', () => {
     const v = verdict(entry(name, a));
     const rc = referenceCheckRc(name);
     const json = reference<CheckJson>(name, 'check.json');
-    if (a.qemuRefuses.length > 0) {
-      expect(v.kind).toBe('refused');
-      expect(v.text).toBe(`QEMU would refuse to open this image because ${a.qemuRefuses[0]!.message}`);
+    const refusals = a.qemuRefuses.filter((r) => r.severity === 'error');
+    if (refusals.length > 0) {
+      expect(v).toMatchObject({ kind: 'refused', severity: 'error' });
+      expect(v.text.startsWith(`QEMU would refuse to open this image because ${refusals[0]!.message}`)).toBe(true);
       return;
     }
-    if (rc === 2) expect(v.text).toMatch(new RegExp(`^${json!.corruptions} corruptions?`));
-    else if (rc === 3) expect(v.text).toBe(`${json!.leaks} leaked cluster${json!.leaks === 1 ? '' : 's'}`);
-    else if (rc === 0) expect(v).toEqual({ kind: 'clean', text: 'clean' });
+    if (a.qemuRefuses.length > 0) expect(v.more.at(-1) ?? v.text).toMatch(/^Consistent: 0 leaks, 0 corruptions\. .*QEMU 7\.2 refuses to open the image: /);
+    else if (rc === 2 && a.findings.some((f) => f.code === 'DIRTY_REFCOUNTS')) expect(v).toMatchObject({ kind: 'dirty', severity: 'warning' });
+    else if (rc === 2) expect(v.text).toMatch(new RegExp(`^${json!.corruptions} corruptions?`));
+    else if (rc === 3) expect(v.text).toMatch(new RegExp(`^${json!.leaks} (leaked )?clusters?`));
+    else if (rc === 0 && a.structures.bitmapDirectory?.bitmaps.some((b) => b.inUse)) expect(v).toMatchObject({ kind: 'bitmaps-in-use', severity: 'warning' });
+    else if (rc === 0 && a.findings.some((f) => f.code === 'BACKING_UNAVAILABLE')) expect(v).toMatchObject({ kind: 'backing-missing', severity: 'warning' });
+    else if (rc === 0) expect(v).toEqual({ kind: 'clean', severity: 'ok', text: 'clean', more: [] });
     else expect(v.kind).toBe('errors');
   });
 

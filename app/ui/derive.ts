@@ -2,24 +2,19 @@
 // counts, the space rows, per-snapshot and per-bitmap space, the cluster a finding concerns and the
 // owner of a cluster. Pure functions of the store's data (and, for owners, the registry's arrays).
 
-import { analysisVerdict, Role, type Bitmap, type Finding, type RoleId } from '../format';
+import { analysisVerdict, Role, type Bitmap, type Finding, type RoleId, type Verdict as EngineVerdict } from '../format';
 import { clusterOwners, describeCluster } from '../format';
 import type { ClusterArrays } from '../state/registry';
 import type { FileEntry } from '../state/store';
 import type { AnalysisResult } from '../worker/protocol';
 import { formatBytes, plural } from './format';
 
-export type VerdictKind = 'clean' | 'leaks' | 'corrupt' | 'refused' | 'errors' | 'pending';
+export type Verdict = EngineVerdict | { readonly kind: 'pending'; readonly severity: 'pending'; readonly text: string; readonly more: readonly string[] };
 
-export interface Verdict {
-  readonly kind: VerdictKind;
-  readonly text: string;
-}
-
-/** ONE line: QEMU's refusal first, then corruptions, leaks, check errors; else clean (the report's too). */
+/** The engine's verdict (the report's and the CLI's too), or what is still being read. */
 export function verdict(file: FileEntry): Verdict {
   const r = file.result;
-  if (!r) return { kind: 'pending', text: file.stage ? 'Checking…' : 'Reading…' };
+  if (!r) return { kind: 'pending', severity: 'pending', text: file.stage ? 'Checking…' : 'Reading…', more: [] };
   return analysisVerdict(r);
 }
 
@@ -99,6 +94,8 @@ const CATEGORY_ROLE: Readonly<Record<string, RoleId>> = {
   snapshotData: Role.DATA_SNAPSHOT,
   compressed: Role.COMPRESSED,
   leaked: Role.LEAKED,
+  overcounted: Role.OVERCOUNTED,
+  orphaned: Role.ORPHANED,
   damaged: Role.CORRUPT,
   free: Role.FREE,
   tail: Role.TAIL,

@@ -19,6 +19,7 @@ import type { Structures } from '../qcow2/model';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE } from '../qcow2/refcounts';
 import { Role } from './roles';
+import { diagnoseTruncation, reportTruncation } from './truncation';
 import type { ByteSource } from '../qcow2/source';
 import * as S from '../qcow2/spec';
 
@@ -134,7 +135,11 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   compressed.sort();
   await referenceMetadata(src, st, s);
   checkRefblocks(st, reftable, Number(h.refcountTableOffset));
-  const highest = compareRefcounts(st);
+  const truncation = await diagnoseTruncation(src, s, st, reftable);
+  if (truncation) reportTruncation(truncation, f);
+  const highest = compareRefcounts(st, truncation?.tablesMissing ?? false);
+  // The last cluster, cut by the end of the file while something references all of it.
+  if (truncation && st.pastEnd.partly && src.size % cs !== 0 && st.roles.length > 0) st.roles[st.roles.length - 1] = Role.PAST_END;
   await oflagCopiedL1(src, st, activeL1, h.l1Size, l1Offset);
   const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
   if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
@@ -193,9 +198,10 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
 /**
  * compare_refcounts: stored vs expected for every cluster QEMU knows, and in the same pass the
  * settled role of every host cluster (layout.ts settleRole; the tail once the highest cluster in
- * use is known). Returns that highest cluster.
+ * use is known). `tablesMissing`: tables that reference clusters lie past the end of the file, so an
+ * unreferenced cluster with a refcount has an unknown owner rather than none. Returns that highest cluster.
  */
-function compareRefcounts(st: CheckState): number {
+function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   const n = st.expected.length;
   const counts = st.expected.counts;
   const values = st.stored.values;
@@ -220,7 +226,7 @@ function compareRefcounts(st: CheckState): number {
     if (sv > 0 || e > 0) highest = i;
     if (i < nRoles) {
       const r = roles[i]!;
-      const settled = settleRole(r, sv, e);
+      const settled = settleRole(r, sv, e, tablesMissing);
       if (settled !== r) roles[i] = settled;
     }
     if (sv === e) continue;

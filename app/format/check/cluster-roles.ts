@@ -22,15 +22,17 @@ export function claimRole(a: number, b: RoleId): RoleId {
 
 /**
  * The settled role of a cluster claimed as `r` once its stored refcount `s` and expected refcount
- * `e` are known: unreferenced clusters with a refcount are LEAKED, clusters referenced more often
- * than their refcount says are CORRUPT, those with a refcount above their references LEAKED; data
- * with refcount > 1 is shared. Unreferenced clusters without a refcount stay FREE (check.ts turns
- * those after the highest cluster in use into the TAIL).
+ * `e` are known: unreferenced clusters with a refcount are LEAKED (ORPHANED when `tablesMissing`:
+ * the tables that could reference them lie past the end of the file), clusters referenced more
+ * often than their refcount says are CORRUPT, clusters in use with a refcount above their
+ * references OVERCOUNTED (kept as claimed when tables are missing: those may hold the other
+ * references); data with refcount > 1 is shared. Unreferenced clusters without a refcount stay FREE
+ * (check.ts turns those after the highest cluster in use into the TAIL).
  */
-export function settleRole(r: number, s: number, e: number): number {
-  if (r === Role.FREE) return s > 0 ? Role.LEAKED : Role.FREE;
+export function settleRole(r: number, s: number, e: number, tablesMissing = false): number {
+  if (r === Role.FREE) return s > 0 ? (tablesMissing ? Role.ORPHANED : Role.LEAKED) : Role.FREE;
   if (s < e) return Role.CORRUPT;
-  if (s > e) return Role.LEAKED;
+  if (s > e && !tablesMissing) return Role.OVERCOUNTED;
   if (r === Role.DATA && s > 1) return Role.DATA_SHARED;
   return r;
 }

@@ -29,7 +29,7 @@ export const Role = {
   /** A host cluster holding (part of) compressed guest clusters. */
   COMPRESSED: 16,
   LUKS_HEADER: 17,
-  /** Refcount > 0 but referenced by nothing (qemu-img check: leaked). */
+  /** Refcount > 0 but referenced by nothing (qemu-img check: leaked; a repair frees it). */
   LEAKED: 18,
   /** Referenced more often than its refcount says (qemu-img check: corruption), or damaged. */
   CORRUPT: 19,
@@ -37,13 +37,17 @@ export const Role = {
   MULTI_OWNED: 20,
   /** Past image-end-offset: a tail of the file nothing references and no refcount covers. */
   TAIL: 21,
-  /** A cluster index past the end of the file that something references. */
+  /** The last, partial cluster of a file cut short while something references all of it. */
   PAST_END: 22,
+  /** Refcount > 0, referenced by nothing found, while tables that could reference it lie past the end of the file. */
+  ORPHANED: 23,
+  /** In use, with a refcount above its references (qemu-img check counts it as leaked; a repair frees nothing). */
+  OVERCOUNTED: 24,
 } as const;
 
 export type RoleId = (typeof Role)[keyof typeof Role];
 
-export const ROLE_COUNT = 23;
+export const ROLE_COUNT = 25;
 
 export interface RoleInfo {
   readonly id: RoleId;
@@ -72,9 +76,11 @@ export const ROLE_INFO: readonly RoleInfo[] = [
   { id: Role.DATA_SNAPSHOT, key: 'DATA_SNAPSHOT', label: 'guest data (snapshots only)', damage: false },
   { id: Role.COMPRESSED, key: 'COMPRESSED', label: 'compressed data', damage: false },
   { id: Role.LUKS_HEADER, key: 'LUKS_HEADER', label: 'LUKS header', damage: false },
-  { id: Role.LEAKED, key: 'LEAKED', label: 'leaked', damage: true },
+  { id: Role.LEAKED, key: 'LEAKED', label: 'leaked (nothing references it: a repair frees it)', damage: true },
   { id: Role.CORRUPT, key: 'CORRUPT', label: 'corrupt / damaged', damage: true },
   { id: Role.MULTI_OWNED, key: 'MULTI_OWNED', label: 'multiply owned', damage: true },
   { id: Role.TAIL, key: 'TAIL', label: 'tail past image end', damage: false },
-  { id: Role.PAST_END, key: 'PAST_END', label: 'referenced past end of file', damage: true },
+  { id: Role.PAST_END, key: 'PAST_END', label: 'cut by the end of the file (referenced past it)', damage: true },
+  { id: Role.ORPHANED, key: 'ORPHANED', label: 'allocated, owner unknown: its table is past the end', damage: true },
+  { id: Role.OVERCOUNTED, key: 'OVERCOUNTED', label: 'refcount too high on a cluster in use (a repair frees nothing)', damage: true },
 ];

@@ -67,8 +67,10 @@ const CATEGORIES: readonly { key: string; label: string; roles: readonly RoleId[
   { key: 'liveData', label: 'live guest data', roles: [Role.DATA, Role.DATA_SHARED] },
   { key: 'snapshotData', label: 'guest data held only by snapshots', roles: [Role.DATA_SNAPSHOT] },
   { key: 'compressed', label: 'compressed guest data', roles: [Role.COMPRESSED] },
-  { key: 'leaked', label: 'leaked clusters', roles: [Role.LEAKED] },
-  { key: 'damaged', label: 'corrupt or multiply owned clusters', roles: [Role.CORRUPT, Role.MULTI_OWNED, Role.PAST_END] },
+  { key: 'leaked', label: 'leaked clusters (nothing references them: a repair frees them)', roles: [Role.LEAKED] },
+  { key: 'overcounted', label: 'refcount too high on clusters in use (a repair frees nothing)', roles: [Role.OVERCOUNTED] },
+  { key: 'orphaned', label: 'allocated, owner unknown (their tables lie past the end of the file)', roles: [Role.ORPHANED] },
+  { key: 'damaged', label: 'corrupt, multiply owned or cut by the end of the file', roles: [Role.CORRUPT, Role.MULTI_OWNED, Role.PAST_END] },
   { key: 'free', label: 'free clusters inside the file', roles: [Role.FREE] },
   { key: 'tail', label: 'tail after image-end-offset', roles: [Role.TAIL] },
 ];

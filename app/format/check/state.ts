@@ -7,7 +7,7 @@ import { Findings, hex, type CheckClass } from '../qcow2/errors';
 import { ExpectedRefcounts, type StoredRefcounts } from '../qcow2/refcounts';
 import { claimRole } from './cluster-roles';
 import { OwnerBuilder } from './owners';
-import type { RoleId } from './roles';
+import { Role, type RoleId } from './roles';
 import { FINDINGS_PER_CLASS_CAP } from '../qcow2/spec';
 
 /** snapOwner marker: claimed by something other than exactly one snapshot. */
@@ -36,6 +36,8 @@ export class CheckState {
   leaks = 0;
   checkErrors = 0;
   readonly frag: FragInfo = { allocated: 0, fragmented: 0, compressed: 0 };
+  /** References reaching past the end of the file, by the role they claim (truncation.ts reads them). */
+  readonly pastEnd = new PastEndTally();
 
   constructor(
     readonly fileSize: number,
@@ -84,6 +86,9 @@ export class CheckState {
   ref(offset: number, size: number, times: number, role: RoleId, snap: number, who: () => string): void {
     if (size <= 0 || times <= 0) return;
     const cs = this.clusterSize;
+    // A compressed cluster's last sector may end past the file legitimately; only wholly past counts.
+    const wholly = offset >= this.fileSize || offset + size - this.fileSize >= cs;
+    if (offset + size > this.fileSize && (wholly || role !== Role.COMPRESSED)) this.pastEnd.add(role, Math.floor(offset / cs), wholly, offset + size);
     if (offset + size - this.fileSize >= cs) {
       this.corrupt(times, 'PAST_EOF', who(), offset, () =>
         `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset ${hex(offset)} size ${hex(size)} — ${who()}; the file ends at ${hex(this.fileSize)}`);
@@ -115,5 +120,36 @@ export class CheckState {
       const m = so[k]!;
       if (m !== snap) so[k] = m === 0 ? snap : SNAP_MIXED;
     }
+  }
+}
+
+/** Distinct clusters referenced (wholly or partly) past the end of the file, counted per role. */
+export class PastEndTally {
+  /** Clusters remembered per role at most; beyond that, references are counted, not deduplicated. */
+  static readonly CAP = 1 << 20;
+  private readonly seen = new Map<number, Set<number>>();
+  private readonly extra = new Map<number, number>();
+  /** Whether any reference reached a cluster or more past the end (QEMU refuses those references). */
+  wholly = false;
+  /** Whether any reference was partly past the end (the last, partial cluster of the file). */
+  partly = false;
+  /** The furthest byte any reference reaches. */
+  end = 0;
+
+  add(role: number, cluster: number, wholly: boolean, end: number): void {
+    if (end > this.end) this.end = end;
+    if (wholly) this.wholly = true;
+    else this.partly = true;
+    let set = this.seen.get(role);
+    if (!set) this.seen.set(role, (set = new Set()));
+    if (set.size < PastEndTally.CAP) set.add(cluster);
+    else if (!set.has(cluster)) this.extra.set(role, (this.extra.get(role) ?? 0) + 1);
+  }
+
+  /** Clusters of the given roles referenced past the end. */
+  count(roles: readonly number[]): number {
+    let n = 0;
+    for (const r of roles) n += (this.seen.get(r)?.size ?? 0) + (this.extra.get(r) ?? 0);
+    return n;
   }
 }

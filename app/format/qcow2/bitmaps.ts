@@ -16,7 +16,7 @@ import type { ByteSource } from './source';
 import * as S from './spec';
 import { cStringBytes } from './snapshots';
 import { bitCountOf, bitmapTableEntriesNeeded, countBitmapData, diskLength, emptyKinds, type BitmapData } from './bitmap-data';
-import { readZeroFilled } from './zero-fill';
+import { entryPastEnd, readZeroFilled } from './zero-fill';
 
 export const BITMAP_DIR_ENTRY_BYTES = 24;
 /** QEMU's BME_MAX_TABLE_SIZE: entries a bitmap table may have. */
@@ -47,9 +47,14 @@ const EMPTY = new Uint8Array(0);
 const copyOf = (b: Uint8Array): Uint8Array => (b.length ? b.slice() : EMPTY);
 
 /** QEMU's check_dir_entry: each violated constraint, described; empty when the entry passes. */
-function dirEntryViolations(e: DirEntry, h: Header): string[] {
+function dirEntryViolations(e: DirEntry, h: Header, fileSize: number): string[] {
   const out: string[] = [];
   const cs = BigInt(h.clusterSize || 1);
+  if (entryPastEnd(e, fileSize)) {
+    // Zeros read past the end of the file: no bitmap at all, whatever its fields seem to say.
+    out.push('the entry lies past the end of the file: its fields are the zeros QEMU reads there');
+    return out;
+  }
   if (e.tableOffset === 0n && e.tableSize === 0) {
     out.push('bitmap_table_offset 0 and bitmap_table_size 0: the seed proposal\'s empty bitmap, which the spec never adopted');
   } else if (e.tableOffset === 1n && e.tableSize === 0) {
@@ -133,10 +138,10 @@ function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, di
 }
 
 /** QEMU's refusals for one directory entry, in the order it checks them at open. */
-function entryRefusals(e: DirEntry, h: Header): string[] {
+function entryRefusals(e: DirEntry, h: Header, fileSize: number): string[] {
   const out: string[] = [];
   if (e.extraDataSize !== 0) out.push('Bitmap extra data is not supported');
-  for (const v of dirEntryViolations(e, h)) out.push(`Bitmap '${e.name}' doesn't satisfy the constraints (${v})`);
+  for (const v of dirEntryViolations(e, h, fileSize)) out.push(`Bitmap '${e.name}' doesn't satisfy the constraints (${v})`);
   return out;
 }
 
@@ -183,7 +188,7 @@ export async function loadBitmapDirectory(
   const entries = size === 0 ? [] : parseDirectory(await readZeroFilled(src, offset, size), offset, ext, dirProblems);
   const data = await countBitmapData(src, h, entries, f, onProgress);
   const created = new Set<string>();
-  const dirOk = dirProblems.length === 0 && entries.every((e) => entryRefusals(e, h).length === 0);
+  const dirOk = dirProblems.length === 0 && entries.every((e) => entryRefusals(e, h, src.size).length === 0);
   // The same refusal, worded the same, is one string however many entries share it.
   const interned = new Map<string, string>();
   const intern = (m: string): string => {
@@ -194,7 +199,7 @@ export async function loadBitmapDirectory(
   };
   const bitmaps: Bitmap[] = entries.map((e, i) => {
     const d = data[i] ?? { table: null, entryKinds: emptyKinds(), setBits: null, strip: new Uint32Array(0) };
-    const refusals = entryRefusals(e, h).map(intern);
+    const refusals = entryRefusals(e, h, src.size).map(intern);
     if (dirOk) refusals.push(...loadRefusals(e, d, h, created).map(intern));
     return {
       index: e.index,
@@ -222,11 +227,16 @@ export async function loadBitmapDirectory(
       qemuRefuses: considered ? refusals : [],
     };
   });
-  reportDirectory(bitmaps, dirProblems, considered, offset, f);
+  reportDirectory(bitmaps, dirProblems, considered, offset, f, src.size);
   return { offset, byteLength: size, bitmaps };
 }
 
-function reportDirectory(bitmaps: readonly Bitmap[], dirProblems: readonly string[], considered: boolean, offset: number, f: Findings): void {
+function reportDirectory(bitmaps: readonly Bitmap[], dirProblems: readonly string[], considered: boolean, offset: number, f: Findings, fileSize = Infinity): void {
+  for (const b of bitmaps) {
+    if (considered && b.inUse && !entryPastEnd(b, fileSize)) {
+      f.warn('BITMAP_IN_USE', `bitmap "${b.name}"`, b.entryOffset, `Bitmap '${b.name}' is marked in use: it was not saved cleanly, its contents are stale, and QEMU will refuse to use it until it is removed`);
+    }
+  }
   if (!considered) {
     if (dirProblems.length) f.warn('BITMAP_DIRECTORY_DAMAGED', 'bitmap directory', offset, `${dirProblems.join('; ')} (QEMU ignores the bitmaps: autoclear bit 0 is clear)`);
     return;

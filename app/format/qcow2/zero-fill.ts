@@ -51,3 +51,11 @@ export class ZeroFilledWindow {
     return this.buf.subarray(pos, pos + n);
   }
 }
+
+/**
+ * Whether a table entry (a bitmap directory or snapshot table entry) was read wholly or partly past
+ * the end of the file: its bytes are QEMU's zeros, not content, and it is never shown as real.
+ */
+export function entryPastEnd(e: { readonly entryOffset: number; readonly entryLength: number }, fileSize: number): boolean {
+  return e.entryOffset + Math.max(e.entryLength, 1) > fileSize;
+}

@@ -1,39 +1,21 @@
-// The one-line verdict of an analysis, and the Markdown report a person pastes into a bug report
+// The Markdown report a person pastes into a bug report
 // ("Copy report" in the app, `qcowscope report FILE` in a terminal): the file and its sizes, the
 // verdict, qemu-img check's JSON, a summary of the findings, the bitmaps, the snapshots and where
 // the file's bytes go. Text read from the image is escaped so it cannot break the Markdown.
 
 import { qemuCheckJsonText } from '../qemu-img/check-json';
 import type { Finding, Severity } from '../qcow2/errors';
+import { entryPastEnd } from '../qcow2/zero-fill';
 import type { ReportInput } from './saved-analysis';
+import { analysisVerdict } from './verdict';
 import { safetyMarkdown } from '../safety/markdown';
 
-export type VerdictKind = 'clean' | 'leaks' | 'corrupt' | 'refused' | 'errors';
-
-export interface Verdict {
-  readonly kind: VerdictKind;
-  readonly text: string;
-}
+export { analysisVerdict, type Verdict, type VerdictKind, type VerdictSeverity } from './verdict';
 
 const count = (n: number | bigint): string => n.toLocaleString('en-US');
 
 /** "1 cluster", "3 clusters". */
 const plural = (n: number, word: string, many = `${word}s`): string => `${count(n)} ${n === 1 ? word : many}`;
-
-/** ONE line: QEMU's refusal first, then check failure, corruptions, leaks, check errors; else clean. */
-export function analysisVerdict(a: { readonly qemuRefuses: readonly Finding[]; readonly check: Pick<ReportInput['check'], 'failure' | 'counts'> }): Verdict {
-  const refusal = a.qemuRefuses[0];
-  if (refusal) return { kind: 'refused', text: `QEMU would refuse to open this image because ${refusal.message}` };
-  const c = a.check.counts;
-  if (a.check.failure !== null) return { kind: 'errors', text: `qemu-img check would fail: ${a.check.failure}` };
-  if (c.corruptions > 0) {
-    const also = c.leaks > 0 ? ` and ${plural(c.leaks, 'leaked cluster')}` : '';
-    return { kind: 'corrupt', text: `${plural(c.corruptions, 'corruption')}${also}` };
-  }
-  if (c.leaks > 0) return { kind: 'leaks', text: plural(c.leaks, 'leaked cluster') };
-  if (c.checkErrors > 0) return { kind: 'errors', text: plural(c.checkErrors, 'check error') };
-  return { kind: 'clean', text: 'clean' };
-}
 
 /** Bytes with a binary unit: "64 KiB", "1.50 MiB". */
 function bytes(n: number | bigint): string {
@@ -87,6 +69,7 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
   if (s.backingFile !== null) facts.push(['backing file', mdText(s.backingFile)]);
   if (s.extensions.dataFile !== null) facts.push(['data file', mdText(s.extensions.dataFile)]);
   out.push(...table(['', ''], facts), '', `**Verdict:** ${mdText(v.text)}`, '');
+  if (v.more.length > 0) out.push('Also:', '', ...v.more.map((m) => `- ${mdText(m)}`), '');
   out.push(...safetyMarkdown(a.safety, mdText));
 
   out.push('### qemu-img check', '');
@@ -109,26 +92,34 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
   }
   out.push('');
 
-  const bitmaps = s.bitmapDirectory?.bitmaps ?? [];
-  if (bitmaps.length > 0) {
+  // Entries read past the end of the file are QEMU's zeros, not bitmaps or snapshots: counted, not listed.
+  const phantom = (n: number, what: string) => (n > 0 ? [`${plural(n, `${what} entry`, `${what} entries`)} ${n === 1 ? 'lies' : 'lie'} past the end of the file: QEMU reads ${n === 1 ? 'it' : 'them'} as zeros; ${n === 1 ? 'it is' : 'they are'} not real.`, ''] : []);
+  const allBitmaps = s.bitmapDirectory?.bitmaps ?? [];
+  const bitmaps = allBitmaps.filter((b) => !entryPastEnd(b, a.fileSize));
+  if (allBitmaps.length > 0) {
     const rows = bitmaps.map((b) => {
       const flags = [b.inUse ? 'in-use' : '', b.auto ? 'auto' : '', b.zeroOffsetEmpty ? 'zero-offset empty' : ''].filter(Boolean).join(', ') || 'none';
       const set = b.setBits === null ? 'unknown' : `${count(b.setBits)} of ${count(b.bitCount)}`;
       return [mdText(b.name), flags, bytes(2 ** b.granularityBits), set];
     });
     const t = capped(rows, 'bitmap');
-    out.push('### Bitmaps', '', ...table(['name', 'flags', 'granularity', 'set bits'], t.rows), ...t.more, '');
+    out.push('### Bitmaps', '');
+    if (rows.length > 0) out.push(...table(['name', 'flags', 'granularity', 'set bits'], t.rows), ...t.more, '');
+    out.push(...phantom(allBitmaps.length - bitmaps.length, 'bitmap directory'));
   }
 
-  const snaps = s.snapshotTable?.snapshots ?? [];
-  if (snaps.length > 0) {
+  const allSnaps = s.snapshotTable?.snapshots ?? [];
+  const snaps = allSnaps.filter((sn) => !entryPastEnd(sn, a.fileSize));
+  if (allSnaps.length > 0) {
     const frees = new Map(a.space.snapshots.map((x) => [x.index, x.exclusiveBytes]));
     const rows = snaps.map((sn) => {
       const free = frees.get(sn.index);
       return [mdText(sn.id), mdText(sn.name), date(sn.dateSec), bytes(sn.vmStateSize), free === undefined ? '—' : bytes(free)];
     });
     const t = capped(rows, 'snapshot');
-    out.push('### Snapshots', '', ...table(['id', 'name', 'date (UTC)', 'VM state', 'deleting it frees'], t.rows), ...t.more, '');
+    out.push('### Snapshots', '');
+    if (rows.length > 0) out.push(...table(['id', 'name', 'date (UTC)', 'VM state', 'deleting it frees'], t.rows), ...t.more, '');
+    out.push(...phantom(allSnaps.length - snaps.length, 'snapshot table'));
   }
 
   const space = a.space.categories.filter((x) => x.bytes > 0).sort((x, y) => y.bytes - x.bytes);
