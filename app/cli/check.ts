@@ -5,10 +5,7 @@
 // would not open the image: then --output=json prints nothing, as qemu-img, and the human form
 // shows our own check), 2 corruptions, 3 leaks only.
 
-import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from '../format/qemu-img/check-json';
-import type { Analysis } from '../format/analyze';
-import { REFUSED } from '../format/check/check';
-import type { Finding } from '../format/qcow2/errors';
+import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText, type Analysis, REFUSED, type Finding } from '../format';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 

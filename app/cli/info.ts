@@ -3,11 +3,8 @@
 // would refuse the image go to stderr as notes: the explorer still reads it.
 
 import { stat } from 'node:fs/promises';
-import { Findings } from '../format/qcow2/errors';
-import { qemuInfo, qemuInfoText, type QemuInfoJson, type QemuSnapshotInfo } from '../format/qemu-img/info';
-import { qdictOrder, type QValue } from '../format/qemu-img/qemu-json';
-import { NodeFileSource } from '../format/qcow2/source-node';
-import { loadHeaderStage, loadStructures } from '../format/qcow2/structures';
+import { Findings, qemuInfo, qemuInfoText, type QemuInfoJson, type QemuSnapshotInfo, qdictOrder, type QValue, loadHeaderStage, loadStructures } from '../format';
+import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
 
 export async function runInfo(ctx: CommandContext): Promise<number> {

@@ -3,7 +3,7 @@
 // one line in COMMANDS (a module function taking a CommandContext and returning an exit code).
 
 import { pathToFileURL } from 'node:url';
-import { Qcow2Error } from '../format/qcow2/errors';
+import { Qcow2Error } from '../format';
 import { runInfo } from './info';
 import { runCheckCommand } from './check';
 import { runMap } from './map';

@@ -6,10 +6,8 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { analyze, type Analysis } from '../format/analyze';
-import { guestMapJson, type MapRange } from '../format/guest/block-status';
-import { NodeFileSource } from '../format/qcow2/source-node';
-import type { ByteSource } from '../format/qcow2/source';
+import { analyze, type Analysis, guestMapJson, type MapRange, type ByteSource } from '../format';
+import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
 
 /** Opens an image and the backing files its chain names; close() closes them all. */

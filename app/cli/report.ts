@@ -4,8 +4,7 @@
 // puts on the clipboard.
 
 import { version } from '../../package.json';
-import { reportMarkdown } from '../format/report/markdown';
-import { buildReport } from '../format/report/saved-analysis';
+import { reportMarkdown, buildReport } from '../format';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 

@@ -2,14 +2,10 @@
 // snapshots and bitmaps, then the table scans (progress), then roles, check, guest map and space.
 // Pure: the worker and the CLI both call analyze() with a ByteSource.
 
-import { Findings, type Finding } from './qcow2/errors';
-import type { ByteSource } from './qcow2/source';
-import type { Structures } from './qcow2/model';
-import { loadHeaderStage, loadStructures, type HeaderStage } from './qcow2/structures';
-import { runCheck, type CheckResult } from './check/check';
-import type { MapRange } from './guest/block-status';
-import { accountSpace, type SpaceAccounting } from './check/space';
-import { qemuInfo, type QemuInfoJson } from './qemu-img/info';
+import { Findings, type Finding, type ByteSource, type Structures, loadHeaderStage, loadStructures, type HeaderStage } from './qcow2';
+import { runCheck, type CheckResult, accountSpace, type SpaceAccounting } from './check';
+import type { MapRange } from './guest';
+import { qemuInfo, type QemuInfoJson } from './qemu-img';
 
 export type Phase = 'header' | 'structures' | 'l2' | 'refcounts' | 'check' | 'map' | 'space' | 'done';
 

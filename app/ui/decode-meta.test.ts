@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../format/analyze';
-import { BytesSource } from '../format/qcow2/source';
+import { analyze, BytesSource } from '../format';
 import { reference, samplePath } from '../test-support/samples';
 import { splitClusterArrays } from '../worker/split';
 import { bitmapEntryBlocks, headerRows, rawHex, snapshotEntryBlocks } from './decode-meta';

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyze, type Analysis } from '../format/analyze';
-import { BytesSource } from '../format/qcow2/source';
+import { analyze, type Analysis, BytesSource } from '../format';
 import { reference, samplePath } from '../test-support/samples';
 import { splitClusterArrays } from '../worker/split';
 import type { AnalysisResult } from '../worker/protocol';

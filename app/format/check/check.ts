@@ -9,21 +9,14 @@ import { checkRefblocks, checkSnapshotEntries, l1ForCheck, referenceMetadata, sn
 import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
-import { qemuCheckJson, type QemuCheckJson } from '../qemu-img/check-json';
-import { Findings, hex } from '../qcow2/errors';
-import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList } from '../guest/block-status';
-import { backingLayer, type OpenBacking } from '../guest/backing-chain';
+import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img';
+import { Findings, hex, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, type ByteSource } from '../qcow2';
+import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
-import { geometry } from '../qcow2/mapping';
-import type { Structures } from '../qcow2/model';
 import { NO_OWNERS, type OwnerIndex } from './owners';
-import { loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE } from '../qcow2/refcounts';
 import { Role } from './roles';
-import type { ByteSource } from '../qcow2/source';
-import * as S from '../qcow2/spec';
+import * as S from '../qcow2';
 
-export type { MapRange } from '../guest/block-status';
-export type { QemuCheckJson } from '../qemu-img/check-json';
 
 /** How `failure` starts when QEMU would not open the image at all. */
 export const REFUSED = 'Could not open the image:';
@@ -37,17 +30,6 @@ export interface CheckOptions {
   readonly openBacking?: OpenBacking;
   /** The name qemu-img would print as "filename" (default: the source's name). */
   readonly filename?: string;
-}
-
-export interface CheckCounts {
-  readonly corruptions: number;
-  readonly leaks: number;
-  readonly checkErrors: number;
-  readonly imageEndOffset: number;
-  readonly totalClusters: number;
-  readonly allocatedClusters: number;
-  readonly fragmentedClusters: number;
-  readonly compressedClusters: number;
 }
 
 export interface CheckResult {

@@ -5,8 +5,7 @@
 // rescanned on demand; nothing here holds an object per cluster.
 
 import type { CheckResult } from './check';
-import { hex } from '../qcow2/errors';
-import type { Structures } from '../qcow2/model';
+import { hex, type Structures } from '../qcow2';
 import { guestOwner, OWNER_UNKNOWN } from './owners';
 import { Role, ROLE_INFO, type RoleId } from './roles';
 

@@ -4,7 +4,7 @@
 
 import { SNAP_MIXED, type CheckState } from './state';
 import { Role } from './roles';
-import { L1E_RESERVED_MASK } from '../qcow2/spec';
+import { L1E_RESERVED_MASK } from '../qcow2';
 
 /** Who points at one L2 table (by the exact byte offset QEMU reads it from). */
 export interface L2Use {

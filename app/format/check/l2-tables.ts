@@ -7,12 +7,10 @@
 import type { L2Use } from './l1-tables';
 import type { CheckState } from './state';
 import type { CompressedIndex } from './compressed-index';
-import { hex } from '../qcow2/errors';
-import { Kind, RunList, tableRuns, type TableFlags } from '../guest/block-status';
-import type { MappingGeometry } from '../qcow2/mapping';
+import { hex, type MappingGeometry, readRanges, type ByteSource } from '../qcow2';
+import { Kind, RunList, tableRuns, type TableFlags } from '../guest';
 import { OWNER_UNKNOWN } from './owners';
 import { Role, type RoleId } from './roles';
-import { readRanges, type ByteSource } from '../qcow2/source';
 
 const NO_FLAGS: TableFlags = { dataFile: false, crypto: false, v2: false };
 

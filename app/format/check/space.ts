@@ -5,7 +5,7 @@
 
 import type { CheckResult } from './check';
 import { roleCounts } from './cluster-roles';
-import type { Structures } from '../qcow2/model';
+import type { Structures } from '../qcow2';
 import { Role, type RoleId } from './roles';
 
 export interface SpaceCategory {

@@ -3,12 +3,10 @@
 // owner index for layout.ts), and qemu-img's counters. Check stages (check-l1.ts, check-tables.ts,
 // check-meta.ts, check.ts) share it; it holds typed arrays only, never an object per cluster.
 
-import { Findings, hex, type CheckClass } from '../qcow2/errors';
-import { ExpectedRefcounts, type StoredRefcounts } from '../qcow2/refcounts';
+import { Findings, hex, type CheckClass, ExpectedRefcounts, type StoredRefcounts, FINDINGS_PER_CLASS_CAP } from '../qcow2';
 import { claimRole } from './cluster-roles';
 import { OwnerBuilder } from './owners';
 import type { RoleId } from './roles';
-import { FINDINGS_PER_CLASS_CAP } from '../qcow2/spec';
 
 /** snapOwner marker: claimed by something other than exactly one snapshot. */
 export const SNAP_MIXED = 0xffff;

@@ -9,7 +9,7 @@
 // unallocated and inside the backing file; fail where QEMU's cluster scan meets an invalid entry)
 // and coalesced as entry_mergeable does, up to MAX_MAP_RANGES ranges.
 
-import type { MappingGeometry } from '../qcow2/mapping';
+import type { MappingGeometry } from '../qcow2';
 
 /** One line of `qemu-img map --output=json` (QEMU 7.2 prints no "compressed" key). */
 export interface MapRange {

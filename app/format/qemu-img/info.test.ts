@@ -4,10 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Findings } from '../qcow2/errors';
+import { Findings, loadHeaderStage, loadStructures } from '../qcow2';
 import { qemuInfo, qemuInfoText, fullBackingFilename, type QemuInfoJson } from './info';
 import { NodeFileSource } from '../qcow2/source-node';
-import { loadHeaderStage, loadStructures } from '../qcow2/structures';
 import { SAMPLES, listSamples, reference, samplePath } from '../../test-support/samples';
 import { hasQemuImg, makeRandomImage, qemuImgInfo, withTmpDir } from '../../test-support/random-images';
 

@@ -3,11 +3,9 @@
 // qcow2_get_bitmap_info_list, crypto/block-luks.c qcrypto_block_luks_get_info; field order from
 // qapi/block-core.json). Objects come back with their keys in QEMU's print order (qemu-json.ts).
 
-import { parseLuksAlgorithms } from '../qcow2/luks';
-import type { Structures } from '../qcow2/model';
+import { parseLuksAlgorithms, type Structures, ICOUNT_NONE } from '../qcow2';
 import { int64, qdictOrder, qemuDecodeCString, toQemuJson, utf8Bytes, type QValue } from './qemu-json';
-import { ICOUNT_NONE } from '../qcow2/snapshots';
-import * as S from '../qcow2/spec';
+import * as S from '../qcow2';
 
 /** An int64 as QEMU prints it: a number, or a bigint beyond 2^53. */
 export type QInt = number | bigint;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qemuCheckJsonText } from './check-json';
-import { guestMapJson } from '../guest/block-status';
+import { guestMapJson } from '../guest';
 import { analyzePath } from '../../test-support/analyze-sample';
 import { buildRandomImage, damage, hasQemu, qemuCheck, qemuMap } from '../../test-support/qemu-random';
 

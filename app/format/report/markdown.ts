@@ -3,8 +3,8 @@
 // verdict, qemu-img check's JSON, a summary of the findings, the bitmaps, the snapshots and where
 // the file's bytes go. Text read from the image is escaped so it cannot break the Markdown.
 
-import { qemuCheckJsonText } from '../qemu-img/check-json';
-import type { Finding, Severity } from '../qcow2/errors';
+import { qemuCheckJsonText } from '../qemu-img';
+import type { Finding, Severity } from '../qcow2';
 import type { ReportInput } from './saved-analysis';
 
 export type VerdictKind = 'clean' | 'leaks' | 'corrupt' | 'refused' | 'errors';

@@ -9,23 +9,14 @@
 // (report-schema.ts), cross-field consistency checked; failures are ReportError, never a crash.
 
 import type { Analysis } from '../analyze';
-import { MAX_CHECK_CLUSTERS, type CheckResult } from '../check/check';
-import type { QemuCheckJson } from '../qemu-img/check-json';
-import type { Finding } from '../qcow2/errors';
-import type { MapRange } from '../guest/block-status';
-import { qemuInfo, type QemuInfoJson } from '../qemu-img/info';
-import { roleCounts } from '../check/cluster-roles';
-import type { BitmapDirectory, SnapshotTable, Structures } from '../qcow2/model';
-import { NO_OWNERS } from '../check/owners';
-import { EMPTY_REFTABLE, refcountArray, type RefcountArray } from '../qcow2/refcounts';
-import { qdictOrder, type QValue } from '../qemu-img/qemu-json';
+import { MAX_CHECK_CLUSTERS, type CheckResult, roleCounts, NO_OWNERS, ROLE_COUNT, type SpaceAccounting } from '../check';
+import { type QemuCheckJson, qemuInfo, type QemuInfoJson, qdictOrder, type QValue } from '../qemu-img';
+import { type Finding, type BitmapDirectory, type SnapshotTable, type Structures, EMPTY_REFTABLE, refcountArray, type RefcountArray, type HeaderStage } from '../qcow2';
+import type { MapRange } from '../guest';
 import { arr, bytes, counts, int, nullable, obj, opt, str, u32s, wide, ReportError, type Codec, type Json } from './codec';
 import { MAP_ENCODING, RLE_ENCODING, decodeMap, decodeRuns, encodeMap, encodeRuns, encodedBytes } from './rle';
 import * as C from './schema';
-import { ROLE_COUNT } from '../check/roles';
-import type { SpaceAccounting } from '../check/space';
-import type { HeaderStage } from '../qcow2/structures';
-import * as S from '../qcow2/spec';
+import * as S from '../qcow2';
 
 export const REPORT_FORMAT = 'qcowscope-analysis';
 export const REPORT_VERSION = 1;
