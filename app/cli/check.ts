@@ -5,7 +5,7 @@
 // would not open the image: then --output=json prints nothing, as qemu-img, and the human form
 // shows our own check), 2 corruptions, 3 leaks only.
 
-import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText, type Analysis, REFUSED, type Finding } from '../format';
+import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText, type Analysis, REFUSED, tableEntryOffset, type Finding } from '../format';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 
@@ -24,7 +24,7 @@ function oflagOrder(a: Analysis): (f: Finding) => [number, number] {
   const entrySize = (h.incompatibleFeatures & 16n) !== 0n ? 16 : 8;
   const firstL1 = new Map<number, number>();
   (a.structures.l1 ?? []).forEach((e, i) => {
-    const t = Number(e & 0x00ff_ffff_ffff_fe00n);
+    const t = tableEntryOffset(e);
     if (t !== 0 && !firstL1.has(t)) firstL1.set(t, i);
   });
   return (f) => {

@@ -39,7 +39,7 @@ export {
 
 // L1/L2 entry decoding (hex view, inspector).
 export {
-  compressedDescriptor, entryOffset, geometry, isCompressed, isCopied, l2Kind,
+  compressedDescriptor, entryOffset, geometry, isCompressed, isCopied, l2Kind, reftEntryOffset, tableEntryOffset,
   type CompressedDescriptor, type L2Kind, type MappingGeometry,
 } from './qcow2';
 

@@ -5,7 +5,7 @@
 // entries lie in it. Found from the structures that point at the cluster, so a damaged table still
 // decodes as what it was meant to be. Pure: analysis in, place out.
 
-import { INCOMPAT_EXTL2, reftableIndexOf, type Bitmap, type Snapshot } from '../format';
+import { INCOMPAT_EXTL2, reftableIndexOf, tableEntryOffset, type Bitmap, type Snapshot } from '../format';
 import { compressedTouching } from '../map/guest-link';
 import type { AnalysisResult } from '../worker/protocol';
 
@@ -91,7 +91,7 @@ export function placeOf(r: AnalysisResult, k: number): Place | null {
     }
   }
   for (const b of bitmaps) {
-    const entry = b.table ? b.table.findIndex((e) => Number(e & 0x00ff_ffff_ffff_fe00n) === lo) : -1;
+    const entry = b.table ? b.table.findIndex((e) => tableEntryOffset(e) === lo) : -1;
     if (entry >= 0) {
       return { kind: 'bitmap-data', name: b.name, entry, firstBit: entry * cs * 8, bitCount: b.bitCount, granularity: 2 ** b.granularityBits };
     }

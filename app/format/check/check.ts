@@ -2,7 +2,7 @@
 // qcow2_check_refcounts): expected refcounts rebuilt from every reference, compared with the
 // stored ones (leaks, corruptions, unreadable refcounts), OFLAG_COPIED checked, allocation and
 // fragmentation counted over the active L1. The same pass settles the role of every host cluster
-// (layout.ts) and collects the active L2 tables' runs for the guest map (guest-map.ts).
+// (cluster-roles.ts) and collects the active L2 tables' runs for the guest map (guest/block-status.ts).
 
 import { CheckState } from './state';
 import { checkRefblocks, checkSnapshotEntries, l1ForCheck, referenceMetadata, snapshotTableFailure } from './metadata';
@@ -10,7 +10,7 @@ import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
 import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img';
-import { Findings, hex, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, type ByteSource } from '../qcow2';
+import { Findings, hex, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource } from '../qcow2';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
 import { NO_OWNERS, type OwnerIndex } from './owners';
@@ -174,7 +174,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
 
 /**
  * compare_refcounts: stored vs expected for every cluster QEMU knows, and in the same pass the
- * settled role of every host cluster (layout.ts settleRole; the tail once the highest cluster in
+ * settled role of every host cluster (cluster-roles.ts settleRole; the tail once the highest cluster in
  * use is known). Returns that highest cluster.
  */
 function compareRefcounts(st: CheckState): number {
@@ -233,13 +233,13 @@ async function oflagCopiedL1(src: ByteSource, st: CheckState, l1: BigUint64Array
   const n = Math.min(l1Size, l1.length);
   for (let i = 0; i < n; i++) {
     const e = l1[i] ?? 0n;
-    const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
+    const l2 = tableEntryOffset(e);
     if (l2 !== 0 && st.stored.get(Math.floor(l2 / cs)) === -2) pending.push(Math.floor(l2 / cs));
   }
   if (pending.length) await st.stored.ensure(src, pending);
   for (let i = 0; i < n; i++) {
     const e = l1[i] ?? 0n;
-    const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
+    const l2 = tableEntryOffset(e);
     if (l2 === 0) continue;
     const k = Math.floor(l2 / cs);
     const rc = st.stored.get(k);

@@ -1,5 +1,5 @@
 // The compressed guest clusters found while L2 tables are scanned, indexed by host byte range,
-// so that a compressed host cluster can be described (layout.ts) without scanning tables again.
+// so that a compressed host cluster can be described (cluster-roles.ts) without scanning tables again.
 
 /** Compressed guest clusters by host byte range, for describing compressed host clusters. */
 export class CompressedIndex {

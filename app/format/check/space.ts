@@ -1,5 +1,5 @@
 // Where the bytes of the file go ("why is this image so big?"): the file size split by the role of
-// each host cluster (layout.ts), summing exactly to the file size (the last, partial cluster counts
+// each host cluster (cluster-roles.ts), summing exactly to the file size (the last, partial cluster counts
 // only its real bytes); what compression saved; what deleting each snapshot would free; and the
 // cost and content of each persistent bitmap.
 

@@ -1,7 +1,7 @@
 // The mutable state of one qemu-img check run (block/qcow2-refcount.c, qcow2_check_refcounts):
 // the expected refcounts being rebuilt, the stored ones, who claimed each host cluster (roles and
-// owner index for layout.ts), and qemu-img's counters. Check stages (check-l1.ts, check-tables.ts,
-// check-meta.ts, check.ts) share it; it holds typed arrays only, never an object per cluster.
+// owner index for cluster-roles.ts), and qemu-img's counters. Check stages (l1-tables.ts, l2-tables.ts,
+// metadata.ts, check.ts) share it; it holds typed arrays only, never an object per cluster.
 
 import { Findings, hex, type CheckClass, ExpectedRefcounts, type StoredRefcounts, FINDINGS_PER_CLASS_CAP } from '../qcow2';
 import { claimRole } from './cluster-roles';

@@ -16,8 +16,9 @@ export {
   type BitmapsExtension, type CryptoHeaderExtension, type Extension, type Extensions, type FeatureNameEntry,
 } from './extensions';
 export {
-  compressedDescriptor, entryOffset, geometry, isCompressed, isCopied, l2Kind, readU64Table,
-  type CompressedDescriptor, type L2Kind, type MappingGeometry,
+  compressedDescriptor, entryOffset, extEntryInvalid, extSubclusterKind, geometry, hasOffset, hasZeroFlag, isCompressed,
+  isCopied, Kind, l2Kind, l2Reserved, readU64Table, reftEntryOffset, reftReserved, stdEntryKind, tableEntryOffset,
+  type CompressedDescriptor, type EntryFlags, type L2Kind, type MappingGeometry,
 } from './mapping';
 export {
   EMPTY_REFTABLE, ExpectedRefcounts, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED, StoredRefcounts,

@@ -28,6 +28,24 @@ export const REFT_RESERVED_MASK = 0x1ffn;
 export const BME_TABLE_ENTRY_RESERVED_MASK = 0xff00_0000_0000_01fen;
 export const BME_TABLE_ENTRY_FLAG_ALL_ONES = 1n;
 
+// The same bits on the 32-bit halves of an entry that the hot loops read from typed arrays and
+// DataViews instead of bigints: hi = bits 32..63, lo = bits 0..31 (qcow2/mapping.ts decodes them).
+/** QCOW_OFLAG_COPIED (bit 63) in hi. */
+export const HI_OFLAG_COPIED = 0x8000_0000;
+/** QCOW_OFLAG_COMPRESSED (bit 62) in hi. */
+export const HI_OFLAG_COMPRESSED = 0x4000_0000;
+/** QCOW_OFLAG_ZERO (bit 0) in lo. */
+export const LO_OFLAG_ZERO = 1;
+/** Offset bits 9..55 of L1, L2 and bitmap-table entries: bits 32..55 in hi… */
+export const HI_OFFSET_MASK = 0x00ff_ffff;
+/** …and bits 9..31 in lo (also the low half of a refcount-table entry's offset, bits 9..63). */
+export const LO_OFFSET_MASK = 0xffff_fe00;
+/** L2E_STD_RESERVED_MASK's halves: bits 56..61 in hi, bits 1..8 in lo. */
+export const L2E_HI_RESERVED_MASK = 0x3f00_0000;
+export const L2E_LO_RESERVED_MASK = 0x1fe;
+/** REFT_RESERVED_MASK (bits 0..8), all in lo. */
+export const REFT_LO_RESERVED_MASK = 0x1ff;
+
 /** Incompatible feature bits. */
 export const INCOMPAT_DIRTY = 1n << 0n;
 export const INCOMPAT_CORRUPT = 1n << 1n;

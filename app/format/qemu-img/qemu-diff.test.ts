@@ -1,5 +1,5 @@
 // Live differential test against the installed qemu-img: images qemu-img / qemu-io make from fixed
-// seeds (testing/qemu-random.ts), every other one damaged afterwards; our check JSON, exit code and
+// seeds (app/test-support/qemu-random.ts), every other one damaged afterwards; our check JSON, exit code and
 // per-cluster lines, and our map JSON must equal qemu-img's. The seeds are chosen to cover, between
 // them: 512 B to 2 MiB clusters, refcount widths 1 to 64, v2, extended L2, raw and qcow2 backing
 // files, compression, snapshots, bitmaps, dirty lazy-refcount images, and damage (unaligned and
