@@ -3,7 +3,7 @@
 // would refuse the image go to stderr as notes: the explorer still reads it.
 
 import { stat } from 'node:fs/promises';
-import { Findings, qemuInfo, qemuInfoText, type QemuInfoJson, type QemuSnapshotInfo, qdictOrder, type QValue, loadHeaderStage, loadStructures } from '../format';
+import { Findings, FindingCode, qemuInfo, qemuInfoText, type QemuInfoJson, type QemuSnapshotInfo, qdictOrder, type QValue, loadHeaderStage, loadStructures } from '../format';
 import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
 
@@ -17,7 +17,7 @@ export async function runInfo(ctx: CommandContext): Promise<number> {
     const info = qemuInfo(s, { filename: ctx.file, ...(actualSize === undefined ? {} : { actualSize }) });
     ctx.out(ctx.output === 'json' ? qemuInfoText(info) + '\n' : humanInfo(info));
     for (const x of f.list) {
-      if (x.code === 'QEMU_REFUSES') ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image: ${x.message}\n`);
+      if (x.code === FindingCode.QEMU_REFUSES) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image: ${x.message}\n`);
     }
     return 0;
   } finally {

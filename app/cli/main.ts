@@ -3,7 +3,7 @@
 // one line in COMMANDS (a module function taking a CommandContext and returning an exit code).
 
 import { pathToFileURL } from 'node:url';
-import { Qcow2Error } from '../format';
+import { FindingCode, Qcow2Error } from '../format';
 import { runInfo } from './info';
 import { runCheckCommand } from './check';
 import { runMap } from './map';
@@ -91,7 +91,7 @@ export async function main(argv: readonly string[], io = { out: (t: string) => v
   try {
     return await entry.run({ file: p.file, output: p.output, args: p.args, out: io.out, err: io.err });
   } catch (e) {
-    if (e instanceof Qcow2Error && e.code === 'NOT_QCOW2') io.err(`${p.file}: not a qcow2 image: ${e.message}\n`);
+    if (e instanceof Qcow2Error && e.code === FindingCode.NOT_QCOW2) io.err(`${p.file}: not a qcow2 image: ${e.message}\n`);
     else io.err(`${p.file}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }

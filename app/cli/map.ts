@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { analyze, type Analysis, guestMapJson, type MapRange, type ByteSource } from '../format';
+import { analyze, FindingCode, type Analysis, guestMapJson, type MapRange, type ByteSource } from '../format';
 import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
 
@@ -77,7 +77,7 @@ export async function runMap(ctx: CommandContext): Promise<number> {
   try {
     const a = await files.analyze();
     for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image: ${x.message}\n`);
-    for (const x of a.findings) if (x.code === 'BACKING_UNAVAILABLE') ctx.err(`${ctx.file}: note: ${x.message}\n`);
+    for (const x of a.findings) if (x.code === FindingCode.BACKING_UNAVAILABLE) ctx.err(`${ctx.file}: note: ${x.message}\n`);
     const error = a.check.mapError;
     const truncatedAt = a.check.mapTruncatedAt;
     if (truncatedAt !== null) ctx.err(`qcowscope: the map has more ranges than kept; cut at guest offset ${truncatedAt}\n`);

@@ -26,7 +26,7 @@ export { BlobSource, BytesSource, readRanges, type BlobLike, type ByteSource, ty
 export { decodeUtf8 } from './qcow2';
 
 // Problems.
-export { Findings, Qcow2Error, hex, type CheckClass, type Finding, type Severity } from './qcow2';
+export { Findings, FindingCode, Qcow2Error, hex, type CheckClass, type Finding, type Severity } from './qcow2';
 
 // On-disk constants the UI names or draws.
 export {

@@ -10,7 +10,7 @@ import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
 import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img';
-import { Findings, hex, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource } from '../qcow2';
+import { Findings, hex, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
 import { NO_OWNERS, type OwnerIndex } from './owners';
@@ -216,7 +216,7 @@ function compareRefcounts(st: CheckState): number {
   st.corruptions += nErrors;
   st.leaks += nLeaks;
   const cs = st.clusterSize;
-  const report = (list: number[], total: number, code: string, cls: 'leak' | 'corruption' | 'check-error', msg: (k: number) => string) => {
+  const report = (list: number[], total: number, code: FindingCode, cls: 'leak' | 'corruption' | 'check-error', msg: (k: number) => string) => {
     for (const k of list) st.finding(cls, code, 'refcounts', k * cs, () => msg(k), k);
     if (total > list.length) st.f.countMore(code, total - list.length);
   };

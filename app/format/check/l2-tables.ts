@@ -9,7 +9,7 @@ import type { CheckState } from './state';
 import type { CompressedIndex } from './compressed-index';
 import {
   entryOffset, hasZeroFlag, hex, HI_OFFSET_MASK, isCompressed, isCopied, Kind, l2Reserved, LO_OFFSET_MASK, readRanges, stdEntryKind,
-  type ByteSource, type MappingGeometry,
+  type ByteSource, type FindingCode, type MappingGeometry,
 } from '../qcow2';
 import { RunList, tableRuns, type TableFlags } from '../guest';
 import { OWNER_UNKNOWN } from './owners';
@@ -87,7 +87,7 @@ interface TableCtx {
 // The helpers below build messages in closures of their own: the scan loop itself creates no
 // closure, so no per-entry context is allocated over millions of entries.
 
-function entryError(c: TableCtx, code: string, i: number, hi: number, lo: number, what: string): void {
+function entryError(c: TableCtx, code: FindingCode, i: number, hi: number, lo: number, what: string): void {
   const at = c.u.offset + i * c.o.g.l2EntrySize;
   const entry = bigHex(hi, lo);
   const off = entryOffset(hi, lo).toString(16);

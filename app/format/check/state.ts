@@ -3,7 +3,7 @@
 // owner index for cluster-roles.ts), and qemu-img's counters. Check stages (l1-tables.ts, l2-tables.ts,
 // metadata.ts, check.ts) share it; it holds typed arrays only, never an object per cluster.
 
-import { Findings, hex, type CheckClass, ExpectedRefcounts, type StoredRefcounts, FINDINGS_PER_CLASS_CAP } from '../qcow2';
+import { Findings, hex, type CheckClass, ExpectedRefcounts, type FindingCode, type StoredRefcounts, FINDINGS_PER_CLASS_CAP } from '../qcow2';
 import { claimRole } from './cluster-roles';
 import { OwnerBuilder } from './owners';
 import type { RoleId } from './roles';
@@ -53,17 +53,17 @@ export class CheckState {
   }
 
   /** Whether another finding of `code` would still be kept (so its message is worth building). */
-  wants(code: string): boolean {
+  wants(code: FindingCode): boolean {
     return this.f.count(code) < FINDINGS_PER_CLASS_CAP;
   }
 
   /** Counts `times` corruptions and records one finding (built lazily, only while under the cap). */
-  corrupt(times: number, code: string, structure: string, offset: number | null, message: () => string, cluster?: number): void {
+  corrupt(times: number, code: FindingCode, structure: string, offset: number | null, message: () => string, cluster?: number): void {
     this.corruptions += times;
     this.finding('corruption', code, structure, offset, message, cluster);
   }
 
-  finding(cls: CheckClass, code: string, structure: string, offset: number | null, message: () => string, cluster?: number): void {
+  finding(cls: CheckClass, code: FindingCode, structure: string, offset: number | null, message: () => string, cluster?: number): void {
     if (!this.wants(code)) {
       this.f.add({ code, severity: 'error', structure, offset, message: '', checkClass: cls });
       return;

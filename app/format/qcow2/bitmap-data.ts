@@ -4,6 +4,7 @@
 // n / 8 of its serialized data (least significant first) and covers guest bytes [n·g, (n+1)·g).
 
 import { Findings, hex } from './errors';
+import type { FindingCode } from './finding-codes';
 import type { Header } from './header';
 import type { BitmapTableEntryKind } from './model';
 import { readRanges, type ByteSource, type Range } from './source';
@@ -89,7 +90,7 @@ interface Pending {
   /** False when the data-scan budget ran out before this table: its set bits stay unknown. */
   counted: boolean;
   /** Findings this table produced (code → count), repeated for every other bitmap sharing it. */
-  readonly codes: Map<string, number>;
+  readonly codes: Map<FindingCode, number>;
   /** Further directory entries with the same table and granularity (they share this result). */
   sharedBy: number;
 }
@@ -196,7 +197,7 @@ async function readTable(
   const bitsPerCluster = cs * 8;
   const structure = `bitmap "${ref.name}"`;
   const p: Pending = { table: new BigUint64Array(n), kinds: emptyKinds(), strip: new Strip(bitCount), tailBits: 0, counted: true, codes: new Map(), sharedBy: 0 };
-  const count = (code: string) => p.codes.set(code, (p.codes.get(code) ?? 0) + 1);
+  const count = (code: FindingCode) => p.codes.set(code, (p.codes.get(code) ?? 0) + 1);
   const tableOffset = Number(ref.tableOffset);
   if (tableOffset + n * 8 > src.size) {
     count('BITMAP_TABLE_PAST_EOF');

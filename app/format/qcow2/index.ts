@@ -5,6 +5,7 @@
 
 export * from './spec';
 export { Findings, Qcow2Error, hex, type CheckClass, type Finding, type Severity } from './errors';
+export { FindingCode, FINDING_CODES } from './finding-codes';
 export {
   BlobSource, BytesSource, readRanges,
   type BlobLike, type BlobPart, type ByteRange, type ByteSource, type Range, type ReadRangesOptions,

@@ -141,7 +141,7 @@ export const bitmap = obj<Bitmap>({
 });
 
 export const finding = obj<Finding>({
-  code: str(128),
+  code: oneOf(...S.FINDING_CODES),
   severity: oneOf('error', 'warning', 'info'),
   structure: str(TEXT),
   // Where the damage is: past the end of the file (and past 2^53) when an entry points there.
