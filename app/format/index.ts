@@ -53,7 +53,7 @@ export { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText, type CheckCounts, typ
 export { REFUSED, type CheckResult } from './check';
 export { guestMapJson, type MapRange } from './guest';
 export type { SpaceAccounting } from './check';
-export { clusterOwners, describeCluster, roleCounts, roleRuns, type DescribeContext } from './check';
+export { clusterOwners, compressedTouching, describeCluster, roleCounts, roleRuns, type CompressedIndexView, type DescribeContext } from './check';
 
 // The saved analysis (one document for `qcowscope report --output=json` and the app's download)
 // and the Markdown report.
@@ -66,3 +66,9 @@ export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from 
 export type { RefcountArray, Reftable } from './qcow2';
 export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './qcow2';
 export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress';
+
+// The inspector's decoding of one host cluster.
+export {
+  bitmapEntryBlocks, compressedIn, decodeTable, headerRows, isTablePlace, placeOf, snapshotEntryBlocks,
+  type CompressedPiece, type Decoded, type EntryBlock, type FieldRow, type Place,
+} from './inspect';

@@ -6,10 +6,9 @@
 
 import { useEffect, useState } from 'react';
 import { decompressStored, readCluster } from '../state/actions';
-import { assembleStored, storedSpan, type Decompressed } from '../format';
+import { assembleStored, storedSpan, type Decompressed, type CompressedPiece } from '../format';
 import { hex } from './format';
 import { HexView } from './HexView';
-import type { CompressedPiece } from './place';
 
 interface Props {
   readonly pieces: readonly CompressedPiece[];

@@ -51,3 +51,28 @@ export class CompressedIndex {
     this.guest = g;
   }
 }
+
+/** The check's compressed index: entries sorted by host offset; `guest` is a guest cluster index. */
+export interface CompressedIndexView {
+  readonly n: number;
+  readonly host: Float64Array;
+  readonly length: Uint32Array;
+  readonly guest: Float64Array;
+}
+
+/** Compressed index entries whose stored bytes touch host cluster `k`, as entry numbers. */
+export function compressedTouching(ix: CompressedIndexView, clusterSize: number, k: number, max = 4096): number[] {
+  const lo = k * clusterSize;
+  const hi = lo + clusterSize;
+  // A descriptor covers at most two clusters: start looking two clusters back.
+  let a = 0;
+  let b = ix.n;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (ix.host[m]! < lo - 2 * clusterSize) a = m + 1;
+    else b = m;
+  }
+  const out: number[] = [];
+  for (let i = a; i < ix.n && ix.host[i]! < hi && out.length < max; i++) if (ix.host[i]! + ix.length[i]! > lo) out.push(i);
+  return out;
+}

@@ -6,4 +6,5 @@ export { runCheck, MAX_CHECK_CLUSTERS, REFUSED, type CheckOptions, type CheckRes
 export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './roles';
 export { clusterOwners, describeCluster, roleCounts, roleRuns, type DescribeContext, type RoleCount } from './cluster-roles';
 export { NO_OWNERS, type OwnerIndex } from './owners';
+export { compressedTouching, type CompressedIndexView } from './compressed-index';
 export { accountSpace, type BitmapSpace, type SnapshotSpace, type SpaceAccounting, type SpaceCategory } from './space';

@@ -4,7 +4,7 @@
 // offsets, host clusters, block indices. Pure: bytes in, rows out. Entries are read as 32-bit halves;
 // only the rows shown are formatted.
 
-import { compressedDescriptor, entryOffset, geometry, isCopied, l2Kind, reftEntryOffset } from '../format';
+import { compressedDescriptor, entryOffset, geometry, isCopied, l2Kind, reftEntryOffset } from '../qcow2';
 import type { Place, TableSlice } from './place';
 
 export interface EntryRow {
