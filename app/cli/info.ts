@@ -76,7 +76,7 @@ function dump(v: QValue, indent: number): string {
 }
 
 /** The human-readable form of qemu-img info. */
-export function humanInfo(info: QemuInfoJson): string {
+function humanInfo(info: QemuInfoJson): string {
   const actual = info['actual-size'];
   let t = `image: ${info.filename}\nfile format: ${info.format}\n`
     + `virtual size: ${sizeToStr(info['virtual-size'])} (${info['virtual-size']} bytes)\n`

@@ -10,7 +10,7 @@ import { runMap } from './map';
 import { runReport } from './report';
 import { runStats } from './stats';
 
-export type OutputFormat = 'json' | 'human';
+type OutputFormat = 'json' | 'human';
 
 export interface CommandContext {
   /** The image path exactly as given (qemu-img prints it as is). */
@@ -22,15 +22,15 @@ export interface CommandContext {
   readonly err: (text: string) => void;
 }
 
-export type Command = (ctx: CommandContext) => Promise<number>;
+type Command = (ctx: CommandContext) => Promise<number>;
 
-export interface CommandEntry {
+interface CommandEntry {
   readonly run: Command;
   readonly summary: string;
 }
 
 /** The commands. check / map / report are registered by their owners, one line each. */
-export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   info: { run: runInfo, summary: "the image's header, snapshots, bitmaps and encryption, as qemu-img info" },
   check: { run: runCheckCommand, summary: 'refcount consistency, as qemu-img check (same exit codes), plus our findings' },
   map: { run: runMap, summary: 'guest ranges and where they are stored, as qemu-img map [--backing FILE]' },
@@ -80,7 +80,7 @@ function parseArgs(argv: readonly string[]): Parsed | string {
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 the image could not be read, 2 usage). */
-export async function main(argv: readonly string[], io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
+async function main(argv: readonly string[], io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
   const p = parseArgs(argv);
   if (typeof p === 'string') {
     if (p) io.err(`qcowscope: ${p}\n`);

@@ -51,7 +51,7 @@ export class ImageFiles {
 }
 
 /** The `--backing=FILE` argument (main.ts turns `--backing FILE` into that form), or null. */
-export function backingArg(ctx: CommandContext): string | null {
+function backingArg(ctx: CommandContext): string | null {
   const a = ctx.args.find((x) => x.startsWith('--backing='));
   return a ? a.slice('--backing='.length) : null;
 }
@@ -60,7 +60,7 @@ const hex = (n: number) => (n === 0 ? '0' : '0x' + n.toString(16));
 const col = (s: string) => s.padEnd(16);
 
 /** qemu-img map's human table: data ranges only; fails on data without an offset, as qemu-img does. */
-export function humanMap(ranges: readonly MapRange[], chain: readonly string[], dataFile: string | null): { text: string; error: string | null } {
+function humanMap(ranges: readonly MapRange[], chain: readonly string[], dataFile: string | null): { text: string; error: string | null } {
   let text = `${col('Offset')}${col('Length')}${col('Mapped to')}File\n`;
   for (const r of ranges) {
     if (r.data && r.offset === undefined) return { text, error: 'File contains external, encrypted or compressed clusters.' };

@@ -8,7 +8,7 @@ import { reportMarkdown, buildReport } from '../format';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 
-export const CLI_GENERATOR = `qcowscope ${version} (cli)`;
+const CLI_GENERATOR = `qcowscope ${version} (cli)`;
 
 export async function runReport(ctx: CommandContext): Promise<number> {
   const files = await ImageFiles.open(ctx.file);

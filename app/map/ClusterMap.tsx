@@ -16,7 +16,7 @@ import { tooltipFor, type TooltipModel } from './tooltip';
 import { saveBlob } from './save-blob';
 
 /** Roles and/or cluster ranges to show in full colour; everything else is dimmed. */
-export interface MapHighlight {
+interface MapHighlight {
   readonly roles?: readonly number[];
   readonly ranges?: readonly ClusterRange[];
 }
@@ -41,7 +41,7 @@ export interface ClusterMapHandle {
   scene(): MapScene | null;
 }
 
-export interface ClusterMapProps {
+interface ClusterMapProps {
   readonly roles: Uint8Array;
   readonly clusterSize: number;
   readonly refcounts?: Uint16Array | Uint32Array | null;

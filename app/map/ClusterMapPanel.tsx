@@ -12,7 +12,7 @@ import { MAX_CELL_PX, formatBytes, levelFor, parseOffset, scaleExtent } from './
 import { countRoles, type ClusterRange } from './lod';
 import './map.css';
 
-export interface ClusterMapPanelProps {
+interface ClusterMapPanelProps {
   /** Role of every host cluster (app/format/roles.ts). */
   readonly roles: Uint8Array;
   readonly clusterSize: number;

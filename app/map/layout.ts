@@ -62,7 +62,7 @@ export function cellRect(view: View, grid: Grid, cluster: number): { x: number; 
 }
 
 /** Cell size at which the whole grid fits the viewport (never above maxCell). */
-export function fitScale(grid: Grid, width: number, height: number, maxCell = MAX_CELL_PX): number {
+function fitScale(grid: Grid, width: number, height: number, maxCell = MAX_CELL_PX): number {
   if (grid.rows === 0) return maxCell;
   return Math.min(maxCell, width / grid.cols, height / Math.max(1, grid.rows));
 }

@@ -22,7 +22,7 @@ interface Props {
 type Preview = { key: string; stored: number; result: Decompressed } | { key: string; error: string };
 
 /** The byte every position holds, or null when they differ. */
-export function uniformByte(b: Uint8Array): number | null {
+function uniformByte(b: Uint8Array): number | null {
   if (b.length === 0) return null;
   const v = b[0]!;
   for (let i = 1; i < b.length; i++) if (b[i] !== v) return null;

@@ -9,9 +9,9 @@ import type { FileEntry } from '../state/store';
 import type { AnalysisResult } from '../worker/protocol';
 import { formatBytes, plural } from './format';
 
-export type VerdictKind = 'clean' | 'leaks' | 'corrupt' | 'refused' | 'errors' | 'pending';
+type VerdictKind = 'clean' | 'leaks' | 'corrupt' | 'refused' | 'errors' | 'pending';
 
-export interface Verdict {
+interface Verdict {
   readonly kind: VerdictKind;
   readonly text: string;
 }
@@ -23,7 +23,7 @@ export function verdict(file: FileEntry): Verdict {
   return analysisVerdict(r);
 }
 
-export interface CountCell {
+interface CountCell {
   /** qemu-img check's JSON key without dashes' meaning lost: 'leaks', 'image-end-offset', … */
   readonly key: string;
   readonly label: string;

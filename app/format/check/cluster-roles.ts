@@ -87,7 +87,7 @@ export function roleRuns(roles: Uint8Array): [RoleId, number, number][] {
 }
 
 /** Human size of a byte count, e.g. 1.5 GiB. */
-export function humanBytes(n: number): string {
+function humanBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
   let v = n;
   let u = 0;

@@ -19,7 +19,7 @@ const NO_FLAGS: TableFlags = { dataFile: false, crypto: false, v2: false };
 
 const bigHex = (hi: number, lo: number) => (hi >>> 0 ? (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0') : (lo >>> 0).toString(16));
 
-export interface TableScanOptions {
+interface TableScanOptions {
   readonly g: MappingGeometry;
   readonly dataFile: boolean;
   readonly compressed: CompressedIndex;

@@ -12,7 +12,7 @@ import type { RoleId } from './roles';
 export const SNAP_MIXED = 0xffff;
 
 /** qemu-img's BlockFragInfo. */
-export interface FragInfo {
+interface FragInfo {
   allocated: number;
   fragmented: number;
   compressed: number;

@@ -1,8 +1,7 @@
 // guest/: what the guest sees: qemu-img map's block status over the backing chain (block-status.ts)
-// and opening the backing files it descends into (backing-chain.ts).
 
 export {
-  guestMapJson, qcow2Layer, resolveChain, tableRuns, Kind, MAX_MAP_RANGES, RunList,
-  type GuestMap, type Layer, type MapRange, type TableFlags,
+  guestMapJson, qcow2Layer, resolveChain, tableRuns, Kind, MAX_MAP_RANGES, RunList, type GuestMap, type MapRange,
+  type TableFlags,
 } from './block-status';
 export { backingLayer, type OpenBacking } from './backing-chain';

@@ -15,7 +15,7 @@ import { readZeroFilled } from './zero-fill';
 export const BITMAP_STRIP_BUCKETS = 256;
 
 /** What bitmaps.ts needs to know of a directory entry to read its table. */
-export interface BitmapTableRef {
+interface BitmapTableRef {
   readonly name: string;
   readonly entryOffset: number;
   readonly tableOffset: bigint;
@@ -101,8 +101,8 @@ interface Pending {
  * Entries naming the same table with the same granularity share one reading; distinct tables
  * are read while the entry budget lasts and their data counted while the byte budget lasts.
  */
-export const BITMAP_TABLE_ENTRY_BUDGET = 1 << 22;
-export const BITMAP_DATA_BYTE_BUDGET = S.BME_MAX_PHYS_SIZE;
+const BITMAP_TABLE_ENTRY_BUDGET = 1 << 22;
+const BITMAP_DATA_BYTE_BUDGET = S.BME_MAX_PHYS_SIZE;
 
 /**
  * Reads each bitmap's table and data; index-aligned with `refs`. Tables are bounded by QEMU's
@@ -258,7 +258,7 @@ function reportBudget(refs: readonly BitmapTableRef[], budget: { tablesSkipped: 
 export const diskLength = (h: Header): bigint => (h.size / 512n) * 512n;
 
 /** Bits of a bitmap: ceil(disk length / granularity). */
-export function bitmapBitCount(h: Header, granularityBits: number): bigint {
+function bitmapBitCount(h: Header, granularityBits: number): bigint {
   if (granularityBits > 63) return 0n;
   const g = 1n << BigInt(granularityBits);
   return (diskLength(h) + g - 1n) / g;

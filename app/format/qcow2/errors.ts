@@ -36,8 +36,8 @@ export class Qcow2Error extends Error {
 }
 
 /** Longest structure label and message a finding keeps (longer ones end in an ellipsis). */
-export const MAX_STRUCTURE_CHARS = 1024;
-export const MAX_MESSAGE_CHARS = 8192;
+const MAX_STRUCTURE_CHARS = 1024;
+const MAX_MESSAGE_CHARS = 8192;
 
 const clip = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 

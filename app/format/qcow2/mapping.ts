@@ -99,7 +99,7 @@ export function stdEntryKind(hi: number, lo: number, fl: EntryFlags, inClusterMa
 }
 
 /** Whether an extended L2 entry's cluster has a host cluster (offset, or COPIED with a data file). */
-export function extAllocated(hi: number, lo: number, dataFile: boolean): boolean {
+function extAllocated(hi: number, lo: number, dataFile: boolean): boolean {
   return hasOffset(hi, lo) || (dataFile && (hi & HI_OFLAG_COPIED) !== 0);
 }
 

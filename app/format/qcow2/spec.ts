@@ -95,10 +95,11 @@ export const MAX_REFTABLE_BYTES = 8 * 1024 * 1024;
 export const MAX_SNAPSHOTS = 65536;
 export const MAX_SNAPSHOT_TABLE_BYTES = 64 * 1024 * 1024;
 export const MAX_SNAPSHOT_EXTRA_DATA = 1024;
+/** sizeof(QCowSnapshotHeader): the fixed part of a snapshot table entry. */
+export const SNAPSHOT_HEADER_BYTES = 40;
 export const MAX_BITMAPS = 65535;
 /** QEMU's QCOW2_MAX_BITMAP_DIRECTORY_SIZE: 1 KiB per bitmap, just under 64 MiB. */
 export const MAX_BITMAP_DIRECTORY_BYTES = 1024 * MAX_BITMAPS;
-export const MAX_BITMAP_TABLE_BYTES = 512 * 1024 * 1024;
 export const MAX_BITMAP_NAME = 1023;
 export const MIN_BITMAP_GRANULARITY_BITS = 9;
 export const MAX_BITMAP_GRANULARITY_BITS = 31;
@@ -106,7 +107,6 @@ export const BITMAP_TYPE_DIRTY_TRACKING = 1;
 export const BME_FLAG_IN_USE = 1 << 0;
 export const BME_FLAG_AUTO = 1 << 1;
 export const BME_FLAG_EXTRA_DATA_COMPATIBLE = 1 << 2;
-export const BME_RESERVED_FLAGS = ~0x7 >>> 0;
 /** QEMU's upper bound on a bitmap's bit count (BME_MAX_PHYS_SIZE in bits, block/qcow2-bitmap.c). */
 export const BME_MAX_PHYS_SIZE = 0x20000000;
 /** Findings of one class kept in full; beyond this only the count grows. */

@@ -1,9 +1,6 @@
 // report/: the saved analysis (one JSON document for `qcowscope report --output=json` and the app's
 // download: schema, codec, run-length encodings) and the Markdown report with its verdict.
 
-export {
-  buildReport, looksLikeReport, parseReport, MAX_REPORT_BYTES, REPORT_FORMAT, REPORT_VERSION,
-  type ReportInput, type SavedAnalysis,
-} from './saved-analysis';
-export { ReportError, type ReportErrorCode } from './codec';
+export { buildReport, looksLikeReport, parseReport, MAX_REPORT_BYTES, type ReportInput } from './saved-analysis';
+export { ReportError } from './codec';
 export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind } from './markdown';

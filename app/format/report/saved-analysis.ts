@@ -32,7 +32,7 @@ export const MAX_SAVED_BITMAPS = 1024;
 export const MAX_SAVED_SNAPSHOTS = 4096;
 
 /** Stored refcounts are saved only when their encoded runs take at most this many bytes. */
-export const MAX_SAVED_REFCOUNT_BYTES = 1024 * 1024;
+const MAX_SAVED_REFCOUNT_BYTES = 1024 * 1024;
 /** Guest map ranges kept: qemu-img map's output up to the engine's own cap. */
 const MAX_SAVED_MAP_RANGES = 1 << 17;
 const MAX_FINDINGS = 1_000_000;
