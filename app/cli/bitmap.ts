@@ -9,15 +9,12 @@
 // Exit codes: 0 printed, 1 the image or a bitmap could not be read, 2 usage.
 
 import { existsSync, statSync } from 'node:fs';
-import { Findings, type Finding } from '../format/qcow2/errors';
-import type { Header } from '../format/qcow2/header';
-import type { Bitmap } from '../format/qcow2/model';
-import { NodeFileSource } from '../format/qcow2/source-node';
-import { loadHeaderStage, loadStructures } from '../format/qcow2/structures';
+import { Findings, loadHeaderStage, loadStructures, type Bitmap, type Finding, type Header } from '../format';
+import { NodeFileSource } from '../format/node';
 import {
   ALLOCATION_DESCRIPTIONS, BITMAP_DESCRIPTIONS, combine, nbdinfoChunks, qemuExportRefusal, readBitmapExtents,
   splitByAllocation, summarizeBitmaps, summariesJson, summariesText, type Extents, type GuestAllocation, type SetOp,
-} from '../format/dirty';
+} from '../format';
 import { ImageFiles, backingArg } from './map';
 import type { CommandContext } from './main';
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseReport } from '../format/report/saved-analysis';
+import { parseReport } from '../format';
 import { QEMU_BINS } from '../test-support/qemu-bins';
 import { SAMPLES } from '../test-support/samples';
 import { builtCli } from './testing';

@@ -5,16 +5,13 @@
 // would not open the image: then --output=json prints nothing, as qemu-img, and the human form
 // shows our own check), 2 corruptions, 3 leaks only.
 
-import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from '../format/qemu-img/check-json';
-import type { Analysis } from '../format/analyze';
-import { REFUSED } from '../format/check/check';
-import type { Finding } from '../format/qcow2/errors';
+import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText, type Analysis, REFUSED, tableEntryOffset, FindingCode, type Finding } from '../format';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 
-const COMPARE = new Set(['REFCOUNT_MISMATCH', 'LEAK', 'REFCOUNT_UNREADABLE']);
+const COMPARE = new Set<FindingCode>([FindingCode.REFCOUNT_MISMATCH, FindingCode.LEAK, FindingCode.REFCOUNT_UNREADABLE]);
 /** qemu-img's order: references counted, then refcounts compared (by cluster), then OFLAG_COPIED. */
-const phase = (f: Finding) => (f.code === 'OFLAG_COPIED' ? 2 : COMPARE.has(f.code) ? 1 : 0);
+const phase = (f: Finding) => (f.code === FindingCode.OFLAG_COPIED ? 2 : COMPARE.has(f.code) ? 1 : 0);
 
 /**
  * Where check_oflag_copied prints a line: it walks the active L1 table, each entry's line first,
@@ -27,7 +24,7 @@ function oflagOrder(a: Analysis): (f: Finding) => [number, number] {
   const entrySize = (h.incompatibleFeatures & 16n) !== 0n ? 16 : 8;
   const firstL1 = new Map<number, number>();
   (a.structures.l1 ?? []).forEach((e, i) => {
-    const t = Number(e & 0x00ff_ffff_ffff_fe00n);
+    const t = tableEntryOffset(e);
     if (t !== 0 && !firstL1.has(t)) firstL1.set(t, i);
   });
   return (f) => {
@@ -77,7 +74,7 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
       for (const f of qemuLines(a)) ctx.out(f.message + '\n');
       if (refused) ctx.out("qcowscope's own check (qemu-img would not get this far):\n");
       if (c.json || refused) ctx.out(qemuCheckHuman(c.counts));
-      const ours = a.findings.filter((f) => f.checkClass === 'none' && f.code !== 'QEMU_REFUSES' && f.message !== '');
+      const ours = a.findings.filter((f) => f.checkClass === 'none' && f.code !== FindingCode.QEMU_REFUSES && f.message !== '');
       if (ours.length) {
         ctx.out('\nqcowscope findings:\n');
         for (const f of ours) ctx.out(`${f.severity.padEnd(7)} ${f.code}: ${f.message}${f.offset === null ? '' : ` [offset ${f.offset}]`}\n`);

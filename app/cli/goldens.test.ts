@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listSamples, SAMPLES, samplePath } from '../test-support/samples';
-import type { QemuVersion } from '../format/qemu-img/version';
+import type { QemuVersion } from '../format';
 import { runCheckCommand } from './check';
 import { runInfo } from './info';
 import type { Command, OutputFormat } from './main';

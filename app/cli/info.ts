@@ -4,12 +4,8 @@
 // explorer still reads it.
 
 import { stat } from 'node:fs/promises';
-import { Findings } from '../format/qcow2/errors';
-import type { FileNodeFacts } from '../format/qemu-img/info-children';
-import { qemuInfo, qemuInfoText } from '../format/qemu-img/info';
-import { humanInfo } from '../format/qemu-img/info-human';
-import { NodeFileSource } from '../format/qcow2/source-node';
-import { loadHeaderStage, loadStructures } from '../format/qcow2/structures';
+import { Findings, qemuInfo, qemuInfoText, humanInfo, loadHeaderStage, loadStructures, type FileNodeFacts } from '../format';
+import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
 
 export async function runInfo(ctx: CommandContext): Promise<number> {
@@ -37,4 +33,4 @@ async function fileFacts(file: string): Promise<FileNodeFacts> {
   return typeof st.blocks === 'number' ? { length: st.size, actualSize: st.blocks * 512 } : { length: st.size };
 }
 
-export { humanInfo, sizeToStr } from '../format/qemu-img/info-human';
+export { humanInfo, sizeToStr } from '../format';

@@ -4,14 +4,14 @@
 
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Qcow2Error } from '../format/qcow2/errors';
+import { FindingCode, Qcow2Error } from '../format';
 import { runInfo } from './info';
 import { runCheckCommand } from './check';
 import { runMap } from './map';
 import { runReport } from './report';
 import { runStats } from './stats';
 import { defaultQemuVersion } from './qemu-version';
-import { isQemuVersion, QEMU_VERSIONS, type QemuVersion } from '../format/qemu-img/version';
+import { isQemuVersion, QEMU_VERSIONS, type QemuVersion } from '../format';
 import { runSafety } from './safety';
 import { BITMAP_VALUE_FLAGS, runBitmap } from './bitmap';
 
@@ -38,7 +38,7 @@ export interface CommandContext {
 
 export type Command = (ctx: CommandContext) => Promise<number>;
 
-export interface CommandEntry {
+interface CommandEntry {
   readonly run: Command;
   readonly summary: string;
   /** Takes FILE... rather than one FILE. */
@@ -46,7 +46,7 @@ export interface CommandEntry {
 }
 
 /** The commands. check / map / report are registered by their owners, one line each. */
-export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   info: { run: runInfo, summary: "the image's header, snapshots, bitmaps and encryption, as qemu-img info" },
   check: { run: runCheckCommand, summary: 'refcount consistency, as qemu-img check (same exit codes), plus our findings' },
   map: { run: runMap, summary: 'guest ranges and where they are stored, as qemu-img map [--backing FILE]' },
@@ -139,7 +139,7 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
     const qemuVersion = p.qemuVersion ?? defaultQemuVersion();
     return await entry.run({ file, files: p.files, output: p.output, qemuVersion, args: p.args, out: io.out, err: io.err, ...(io.outBytes ? { outBytes: io.outBytes } : {}) });
   } catch (e) {
-    if (e instanceof Qcow2Error && e.code === 'NOT_QCOW2') io.err(`${file}: not a qcow2 image: ${e.message}\n`);
+    if (e instanceof Qcow2Error && e.code === FindingCode.NOT_QCOW2) io.err(`${file}: not a qcow2 image: ${e.message}\n`);
     else io.err(`${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }

@@ -6,11 +6,8 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { analyze, type Analysis } from '../format/analyze';
-import type { MapRange } from '../format/guest/block-status';
-import { guestMapJson, mapRangesFor } from '../format/qemu-img/map-json';
-import { NodeFileSource } from '../format/qcow2/source-node';
-import type { ByteSource } from '../format/qcow2/source';
+import { analyze, FindingCode, type Analysis, guestMapJson, mapRangesFor, type MapRange, type ByteSource } from '../format';
+import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
 
 /** Opens an image and the backing files its chain names; close() closes them all. */
@@ -63,7 +60,7 @@ const hex = (n: number) => (n === 0 ? '0' : '0x' + n.toString(16));
 const col = (s: string) => s.padEnd(16);
 
 /** qemu-img map's human table: data ranges only; fails on data without an offset, as qemu-img does. */
-export function humanMap(ranges: readonly MapRange[], chain: readonly string[], dataFile: string | null): { text: string; error: string | null } {
+function humanMap(ranges: readonly MapRange[], chain: readonly string[], dataFile: string | null): { text: string; error: string | null } {
   let text = `${col('Offset')}${col('Length')}${col('Mapped to')}File\n`;
   for (const r of ranges) {
     if (r.data && r.offset === undefined) return { text, error: 'File contains external, encrypted or compressed clusters.' };
@@ -80,7 +77,7 @@ export async function runMap(ctx: CommandContext): Promise<number> {
   try {
     const a = await files.analyze();
     for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU ${ctx.qemuVersion} would refuse to open this image: ${x.message}\n`);
-    for (const x of a.findings) if (x.code === 'BACKING_UNAVAILABLE') ctx.err(`${ctx.file}: note: ${x.message}\n`);
+    for (const x of a.findings) if (x.code === FindingCode.BACKING_UNAVAILABLE) ctx.err(`${ctx.file}: note: ${x.message}\n`);
     const error = a.check.mapError;
     const truncatedAt = a.check.mapTruncatedAt;
     if (truncatedAt !== null) ctx.err(`qcowscope: the map has more ranges than kept; cut at guest offset ${truncatedAt}\n`);

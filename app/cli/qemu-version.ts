@@ -2,7 +2,7 @@
 // else 10.0, what current distributions ship.
 
 import { spawnSync } from 'node:child_process';
-import { DEFAULT_QEMU_VERSION, profileForBanner, type QemuVersion } from '../format/qemu-img/version';
+import { DEFAULT_QEMU_VERSION, profileForBanner, type QemuVersion } from '../format';
 
 let detected: QemuVersion | undefined;
 

@@ -4,12 +4,11 @@
 // puts on the clipboard.
 
 import { version } from '../../package.json';
-import { reportMarkdown } from '../format/report/markdown';
-import { buildReport } from '../format/report/saved-analysis';
+import { reportMarkdown, buildReport } from '../format';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 
-export const CLI_GENERATOR = `qcowscope ${version} (cli)`;
+const CLI_GENERATOR = `qcowscope ${version} (cli)`;
 
 export async function runReport(ctx: CommandContext): Promise<number> {
   const files = await ImageFiles.open(ctx.file);

@@ -4,8 +4,8 @@
 // consequence, remedy, …}], "notes": [{code, message}]}. Exit code: 0 all safe, 1 any unsafe,
 // 2 any refused and none unsafe.
 
-import { fileSafety } from '../format/safety/file-node';
-import type { Safety } from '../format/safety';
+import { fileSafety } from '../format/node';
+import type { Safety } from '../format';
 import type { CommandContext } from './main';
 
 const HEADLINE = { safe: 'safe to use as an untrusted image', unsafe: 'UNSAFE', refused: 'QEMU would refuse it' } as const;

@@ -1,9 +1,8 @@
 // `qcowscope stats FILE`: runs the full analysis and prints what `npm run bench` measures — wall
 // time, peak memory, bytes and reads issued against the metadata bytes of the image — as JSON.
 
-import { analyze } from '../format/analyze';
-import { Role } from '../format/check/roles';
-import { NodeFileSource } from '../format/qcow2/source-node';
+import { analyze, Role } from '../format';
+import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
 
 /** Roles whose clusters the engine must read: everything but guest data, free space and the tail. */

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll } from 'vitest';
 import { ROOT } from '../test-support/samples';
 
-export interface BuiltCli {
+interface BuiltCli {
   /** The temporary folder (holds the bundle; tests may write images there). */
   readonly dir: string;
   /** Runs `qcowscope ARGS` in `cwd` (default: the temporary folder). */

@@ -1,74 +1,55 @@
-// The public surface of app/format: what the worker, the state layer, the UI and the CLI may use.
-// Node-only pieces (source-node.ts) and test helpers (testing/) are deliberately not here, so the
-// browser bundle never pulls in node:fs.
+// The public surface of app/format: what the worker, the state layer, the map, the UI and the CLI
+// may use (lint forbids deeper paths). Node-only pieces (NodeFileSource) are in ./node.ts, so the
+// browser bundle never pulls in node:fs; test helpers live in app/test-support.
 
-// The whole analysis and its events.
-export { analyze, Aborted, type Analysis, type AnalysisEvent, type AnalyzeOptions, type Phase } from './analyze';
-
-// Stages, for callers that want the header on screen before the rest.
-export { loadHeaderStage, loadStructures, type HeaderStage } from './qcow2/structures';
-export { detectForeign, type ForeignFormat, type ForeignKind } from './qcow2/foreign';
-
-// Parsed structures.
-export type {
-  Bitmap, BitmapDirectory, BitmapTableEntryKind, LuksHeader, LuksKeySlot, Snapshot, SnapshotTable, Structures,
-} from './qcow2/model';
-export { featureList, guestClusters, l1EntriesNeeded, type Header, type HeaderField } from './qcow2/header';
-export type { BitmapsExtension, CryptoHeaderExtension, Extension, Extensions, FeatureNameEntry } from './qcow2/extensions';
-export { BITMAP_STRIP_BUCKETS, bitmapEntryKind, diskLength } from './qcow2/bitmap-data';
-export { parseLuksAlgorithms, type LuksAlgorithms } from './qcow2/luks';
-
-// Who owns each host cluster.
-export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './check/roles';
+// The whole analysis and its events; stages, for callers that want the header before the rest.
+export { analyze, Aborted, type Analysis, type AnalysisEvent, type Phase } from './analyze';
+export { loadHeaderStage, loadStructures } from './qcow2';
 
 // Reading images.
-export { BlobSource, BytesSource, readRanges, type BlobLike, type ByteSource, type Range } from './qcow2/source';
-export { decodeUtf8 } from './qcow2/reader';
+export { BlobSource, BytesSource, type BlobLike, type ByteSource } from './qcow2';
+
+// Parsed structures, and the on-disk constants the UI names or draws.
+export type { Bitmap, Extension, Extensions, Header, RefcountArray, Snapshot, Structures } from './qcow2';
+export { featureList, guestClusters } from './qcow2';
+export {
+  INCOMPAT_DATA_FILE, INCOMPAT_EXTL2, EXTENSION_NAMES, EXT_BACKING_FORMAT, EXT_FEATURE_TABLE, EXT_BITMAPS,
+  EXT_CRYPTO_HEADER, EXT_DATA_FILE, MIN_CLUSTER_BITS, MAX_CLUSTER_BITS,
+} from './qcow2';
+
+// L1/L2 entry decoding.
+export { entryOffset, geometry, tableEntryOffset } from './qcow2';
 
 // Problems.
-export { Findings, Qcow2Error, hex, type CheckClass, type Finding, type Severity } from './qcow2/errors';
+export { Findings, FindingCode, Qcow2Error, hex, type Finding } from './qcow2';
 
-// On-disk constants the UI names or draws.
-export {
-  QCOW_MAGIC, CRYPT_NONE, CRYPT_AES, CRYPT_LUKS, COMPRESSION_ZLIB, COMPRESSION_ZSTD,
-  INCOMPAT_DIRTY, INCOMPAT_CORRUPT, INCOMPAT_DATA_FILE, INCOMPAT_COMPRESSION, INCOMPAT_EXTL2,
-  COMPAT_LAZY_REFCOUNTS, AUTOCLEAR_BITMAPS, AUTOCLEAR_DATA_FILE_RAW, FEATURE_NAMES, EXTENSION_NAMES,
-  EXT_BACKING_FORMAT, EXT_FEATURE_TABLE, EXT_BITMAPS, EXT_CRYPTO_HEADER, EXT_DATA_FILE,
-  MIN_CLUSTER_BITS, MAX_CLUSTER_BITS, BME_FLAG_IN_USE, BME_FLAG_AUTO, BME_FLAG_EXTRA_DATA_COMPATIBLE,
-} from './qcow2/spec';
+// Who owns each host cluster.
+export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './check';
+export { clusterOwners, compressedTouching, describeCluster, type CompressedIndexView } from './check';
 
-// L1/L2 entry decoding (hex view, inspector).
-export {
-  compressedDescriptor, entryOffset, geometry, isCompressed, isCopied, l2Kind,
-  type CompressedDescriptor, type L2Kind, type MappingGeometry,
-} from './qcow2/mapping';
-
-// qemu-img parity: info (this file's owner), check / map / space (see analyze's Analysis).
-export {
-  fullBackingFilename, qemuInfo, qemuInfoText,
-  type QemuBitmapInfo, type QemuEncryptInfo, type QemuInfoJson, type QemuInfoOptions, type QemuLuksSlot, type QemuQcow2Info, type QemuSnapshotInfo, type QInt,
-} from './qemu-img/info';
-export { qdictOrder, qemuDecodeCString, toQemuJson, type QValue } from './qemu-img/qemu-json';
-export type { CheckResult, CheckCounts, QemuCheckJson } from './check/check';
-export { qemuCheckJson, qemuCheckJsonText } from './qemu-img/check-json';
-export { guestMapJson, type MapRange } from './guest/block-status';
-export { DEFAULT_QEMU_VERSION, QEMU_VERSIONS, isQemuVersion, type QemuVersion } from './qemu-img/version';
-export type { SpaceAccounting } from './check/space';
-export { clusterOwners, describeCluster, roleCounts, roleRuns, type DescribeContext } from './check/cluster-roles';
+// qemu-img parity: info, check (text, JSON, the refusal prefix), map.
+export { qemuInfo, qemuInfoText, qdictOrder, type QemuInfoJson, type QemuSnapshotInfo, type QValue } from './qemu-img';
+export { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from './qemu-img';
+export { REFUSED } from './check';
+export { guestMapJson, mapRangesFor, humanInfo, sizeToStr, type FileNodeFacts } from './qemu-img';
+export { DEFAULT_QEMU_VERSION, QEMU_VERSIONS, isQemuVersion, profileForBanner, type QemuVersion } from './qemu-img';
+export type { MapRange } from './guest';
 
 // The saved analysis (one document for `qcowscope report --output=json` and the app's download)
 // and the Markdown report.
-export {
-  buildReport, looksLikeReport, parseReport, MAX_REPORT_BYTES, REPORT_FORMAT, REPORT_VERSION,
-  type ReportInput, type SavedAnalysis,
-} from './report/saved-analysis';
-export { ReportError, type ReportErrorCode } from './report/codec';
-export { reportMarkdown } from './report/markdown';
-export { analysisVerdict, type Verdict, type VerdictKind, type VerdictSeverity } from './report/verdict';
+export { buildReport, looksLikeReport, parseReport, MAX_REPORT_BYTES, ReportError, type ReportInput } from './report';
+export { analysisVerdict, reportMarkdown, type Verdict, type VerdictKind, type VerdictSeverity } from './report';
 export { entryPastEnd } from './qcow2/zero-fill';
-export type { RefcountArray, Reftable } from './qcow2/refcounts';
-export { reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './qcow2/refcounts';
-export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress/decompress';
-// The safety verdict for untrusted images.
+
+// The safety verdict for untrusted images; dirty bitmaps' extents.
 export * from './safety';
 export * from './dirty';
+
+// Compressed clusters.
+export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress';
+
+// The inspector's decoding of one host cluster.
+export {
+  bitmapEntryBlocks, compressedIn, decodeTable, headerRows, isTablePlace, placeOf, snapshotEntryBlocks,
+  type CompressedPiece, type Decoded, type EntryBlock, type FieldRow, type Place,
+} from './inspect';

@@ -19,7 +19,7 @@ import { saveBlob } from './save-blob';
 import { composePng, type PngCaption } from './export-png';
 
 /** Roles and/or cluster ranges to show in full colour; everything else is dimmed. */
-export interface MapHighlight {
+interface MapHighlight {
   readonly roles?: readonly number[];
   readonly ranges?: readonly ClusterRange[];
 }
@@ -46,7 +46,7 @@ export interface ClusterMapHandle {
   scene(): MapScene | null;
 }
 
-export interface ClusterMapProps {
+interface ClusterMapProps {
   readonly roles: Uint8Array;
   readonly clusterSize: number;
   readonly refcounts?: Uint16Array | Uint32Array | null;

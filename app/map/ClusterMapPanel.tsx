@@ -14,7 +14,7 @@ import { formatBytes, levelFor, parseOffset, scaleExtent } from './layout';
 import { countRoles, type ClusterRange } from './lod';
 import './map.css';
 
-export interface ClusterMapPanelProps {
+interface ClusterMapPanelProps {
   /** Role of every host cluster (app/format/roles.ts). */
   readonly roles: Uint8Array;
   readonly clusterSize: number;

@@ -11,7 +11,7 @@ import { ZoomButtons } from './ZoomButtons';
 import './map.css';
 
 /** The map's own props (the panel passes them on), plus what the toolbar and note show. */
-export interface GuestMapPanelProps extends Omit<GuestMapProps, 'onUnit' | 'ref'> {
+interface GuestMapPanelProps extends Omit<GuestMapProps, 'onUnit' | 'ref'> {
   /** What `marked` is, for the status line. */
   readonly markedLabel: string | null;
   /** A line under the toolbar: what the selection links to, or why the map is incomplete. */

@@ -16,7 +16,7 @@ export interface LegendExtra {
   readonly note?: string;
 }
 
-export interface LegendProps {
+interface LegendProps {
   /** Clusters per role byte (length 256), e.g. countRoles(roles). */
   readonly counts: Uint32Array;
   readonly clusterSize: number;
@@ -27,7 +27,7 @@ export interface LegendProps {
 }
 
 /** The filter after clicking `role`: alone (or cleared when it already was), or toggled with `add`. */
-export function nextFilter(active: ReadonlySet<number>, role: number, add: boolean): ReadonlySet<number> {
+function nextFilter(active: ReadonlySet<number>, role: number, add: boolean): ReadonlySet<number> {
   if (add) {
     const s = new Set(active);
     if (s.has(role)) s.delete(role);

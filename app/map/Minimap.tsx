@@ -10,7 +10,7 @@ import { visibleCells } from './layout';
 import { rasterize } from './raster';
 import type { MapScene } from './renderer';
 
-export interface MinimapProps {
+interface MinimapProps {
   readonly scene: MapScene;
   readonly state: MapViewState | null;
   /** Centre the map on grid point (col, row), in cell units. */

@@ -4,7 +4,7 @@
 import type { RefObject } from 'react';
 
 /** What the buttons need of a map's handle. */
-export interface Zoomable {
+interface Zoomable {
   zoomBy(factor: number): void;
   reset(): void;
 }

@@ -3,7 +3,7 @@
 
 import { useCallback, useEffect, useRef, useState, type MouseEvent, type RefObject } from 'react';
 
-export interface PaneSize {
+interface PaneSize {
   readonly w: number;
   readonly h: number;
 }

@@ -18,7 +18,7 @@ export function clampView(view: View, grid: Grid, width: number, height: number)
 }
 
 /** What a key does to a map: pan by (dx, dy) screen pixels, zoom by a factor, fit, or select the centre. */
-export type ZoomKeyAction =
+type ZoomKeyAction =
   | { readonly kind: 'pan'; readonly dx: number; readonly dy: number }
   | { readonly kind: 'zoom'; readonly factor: number }
   | { readonly kind: 'fit' }
@@ -28,8 +28,8 @@ export type ZoomKeyAction =
 export const ZOOM_KEYS_HINT = 'Arrows pan, + and − zoom, 0 fits; the outlined centre cell is selected with Enter.';
 
 /** Share of the pane's shorter side that an arrow key pans by, without and with Shift. */
-export const PAN_STEP = 0.15;
-export const PAN_STEP_SHIFT = 0.8;
+const PAN_STEP = 0.15;
+const PAN_STEP_SHIFT = 0.8;
 
 /**
  * The action of a key on a map pane of width × height CSS pixels, or null for a key the map leaves
@@ -58,7 +58,7 @@ export function transformOf(view: View): ZoomTransform {
   return zoomIdentity.translate(view.x, view.y).scale(view.k);
 }
 
-export interface GridZoomOptions {
+interface GridZoomOptions {
   readonly canvasRef: RefObject<HTMLCanvasElement | null>;
   /** The current view: written on every zoom event, read by the caller's drawing. */
   readonly viewRef: RefObject<View>;
@@ -75,7 +75,7 @@ export interface GridZoomOptions {
   readonly onSelectAt: (x: number, y: number) => void;
 }
 
-export interface GridZoom {
+interface GridZoom {
   /** Moves to a view, clamped to the zoom limits and kept in sight. */
   setView(view: View): void;
   zoomBy(factor: number): void;

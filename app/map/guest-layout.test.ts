@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { MapRange } from '../format';
-import { analyze } from '../format/analyze';
-import { BytesSource } from '../format/qcow2/source';
+import { type MapRange, analyze, BytesSource } from '../format';
 import { listSamples, reference, samplePath } from '../test-support/samples';
 import { alignGrid, cellUnit, describeRange, GuestKind, guestCells, kindOf, NOT_MAPPED, rangesIn } from './guest-layout';
 import { guestSpansOfHost, hostClustersOfGuest, mergeRanges } from './guest-link';

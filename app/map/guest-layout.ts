@@ -26,7 +26,7 @@ export const GuestKind = {
   /** Data in the external data file (offsets are that file's). */
   EXTERNAL: 7,
 } as const;
-export type GuestKindId = (typeof GuestKind)[keyof typeof GuestKind];
+type GuestKindId = (typeof GuestKind)[keyof typeof GuestKind];
 export const GUEST_KIND_COUNT = 8;
 /** A cell no range covers (the map stopped early: an error or the range cap). */
 export const NOT_MAPPED = 0xff;
@@ -52,7 +52,7 @@ export function kindOf(r: MapRange, f: GuestImageFlags): GuestKindId {
   return f.externalData ? GuestKind.EXTERNAL : GuestKind.DATA;
 }
 
-export interface GuestCells {
+interface GuestCells {
   /** Guest bytes per cell (a power of two, at least the granule). */
   readonly unit: number;
   /** Virtual disk size in bytes. */

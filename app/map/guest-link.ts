@@ -4,34 +4,9 @@
 // Only this file's own clusters link: backing-file offsets (depth ≥ 1) and an external data file's
 // belong to other files. Pure: no DOM.
 
-import type { MapRange } from '../format';
+import { compressedTouching, type CompressedIndexView, type MapRange } from '../format';
 import { firstRangeAfter, GuestKind, kindOf, type GuestImageFlags } from './guest-layout';
 import type { ClusterRange } from './lod';
-
-/** The check's compressed index: entries sorted by host offset; `guest` is a guest cluster index. */
-export interface CompressedIndexView {
-  readonly n: number;
-  readonly host: Float64Array;
-  readonly length: Uint32Array;
-  readonly guest: Float64Array;
-}
-
-/** Compressed index entries whose stored bytes touch host cluster `k`, as entry numbers. */
-export function compressedTouching(ix: CompressedIndexView, clusterSize: number, k: number, max = 4096): number[] {
-  const lo = k * clusterSize;
-  const hi = lo + clusterSize;
-  // A descriptor covers at most two clusters: start looking two clusters back.
-  let a = 0;
-  let b = ix.n;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (ix.host[m]! < lo - 2 * clusterSize) a = m + 1;
-    else b = m;
-  }
-  const out: number[] = [];
-  for (let i = a; i < ix.n && ix.host[i]! < hi && out.length < max; i++) if (ix.host[i]! + ix.length[i]! > lo) out.push(i);
-  return out;
-}
 
 const byGuest = new WeakMap<CompressedIndexView, Uint32Array>();
 

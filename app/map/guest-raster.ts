@@ -20,7 +20,7 @@ export const GUEST_KIND_COLOR: readonly string[] = [
   '#00b2cd', // external data file
 ];
 /** Cells no map range covers (the map stopped early). */
-export const NOT_MAPPED_COLOR = '#7a2236';
+const NOT_MAPPED_COLOR = '#7a2236';
 
 export function guestKindCss(kind: number): string {
   return kind === NOT_MAPPED ? NOT_MAPPED_COLOR : GUEST_KIND_COLOR[kind] ?? NOT_MAPPED_COLOR;

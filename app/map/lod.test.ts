@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_COUNT, ROLE_INFO, Role } from '../format/check/roles';
+import { ROLE_COUNT, ROLE_INFO, Role } from '../format';
 import { gridFor, type Grid } from './layout';
 import {
   PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, keepFromRanges,

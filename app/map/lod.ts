@@ -6,7 +6,7 @@
 // are computed on demand from the role bytes (a bucket at the zoom limits holds few thousand clusters).
 // Pure: no DOM; runs in Node for tests.
 
-import { ROLE_COUNT, Role, type RoleId } from '../format';
+import { Role, type RoleId } from '../format';
 import type { Grid } from './layout';
 
 /** Roles from lowest to highest drawing priority; the index is the role's bit in a presence mask. */
@@ -158,7 +158,7 @@ export function bucketMask(p: Pyramid, level: number, row: number, col: number):
 }
 
 /** The clusters of one bucket: `rows` runs of `cols` consecutive clusters, cut at the last cluster. */
-export interface BucketExtent {
+interface BucketExtent {
   readonly first: number;
   readonly last: number;
   readonly rowFrom: number;
@@ -262,7 +262,3 @@ export function keepFromRanges(clusters: number, ranges: readonly ClusterRange[]
   return keep;
 }
 
-/** True when `id` is a role byte the map knows. */
-export function isKnownRole(id: number): id is RoleId {
-  return Number.isInteger(id) && id >= 0 && id < ROLE_COUNT;
-}

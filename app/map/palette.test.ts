@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_COUNT, ROLE_INFO, Role, type RoleInfo } from '../format/check/roles';
+import { ROLE_COUNT, ROLE_INFO, Role, type RoleInfo } from '../format';
 import { BACKGROUND, ROLE_COLOR, packRgba, patternTile, rgb } from './palette';
 
 // Colour-vision-deficiency simulation (Machado, Oliveira & Fernandes 2009, severity 1.0) on linear

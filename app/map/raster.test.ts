@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROLE_COUNT, Role } from '../format/check/roles';
+import { ROLE_COUNT, Role } from '../format';
 import { gridFor, levelFor, type Grid, type View } from './layout';
 import { PRIORITY, bucketMask, buildPyramid, keepFromRanges, maskOf, topRole } from './lod';
 import { BACKGROUND, DIM_KEEP, GAP, PATTERN_INK, ROLE_COLOR, mix, packRgba, rgb } from './palette';

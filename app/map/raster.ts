@@ -33,7 +33,7 @@ export interface Paint {
 }
 
 /** True on little-endian hosts (how a Uint32Array sees ImageData's R, G, B, A bytes). */
-export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export function makePaint(filterMask = 0, littleEndian = LITTLE_ENDIAN): Paint {
   const pack = (c: readonly number[]) => packRgba(c[0] as number, c[1] as number, c[2] as number, 255, littleEndian);
@@ -79,9 +79,9 @@ export function makePaint(filterMask = 0, littleEndian = LITTLE_ENDIAN): Paint {
 
 /** Cell sizes (device px) from which gaps between cells and damage patterns are drawn. */
 export const GAP_FROM_PX = 6;
-export const PATTERN_FROM_PX = 10;
+const PATTERN_FROM_PX = 10;
 /** Below this bucket size (device px), each shown damage bucket is drawn as a 5×5 px mark. */
-export const MARK_BELOW_PX = 3;
+const MARK_BELOW_PX = 3;
 
 export interface RasterTarget {
   readonly pixels: Uint32Array;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Role } from '../format/check/roles';
+import { Role } from '../format';
 import type { Grid } from './layout';
 import { roleLabel, tooltipFor } from './tooltip';
 

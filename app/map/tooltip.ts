@@ -7,7 +7,7 @@ import { ROLE_INFO } from '../format';
 import { PRIORITY, bucketExtent, countBucket } from './lod';
 import { formatBytes, hex, type Grid } from './layout';
 
-export interface TooltipRow {
+interface TooltipRow {
   readonly role: number;
   readonly label: string;
   readonly clusters: number;

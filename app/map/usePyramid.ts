@@ -8,7 +8,7 @@ import { pyramidSteps, type Pyramid } from './lod';
 import type { Grid } from './layout';
 
 /** Longest stretch of pyramid work per task, in ms (the UI's budget for one task is 50 ms). */
-export const SLICE_MS = 12;
+const SLICE_MS = 12;
 /** Cells per step: small enough that a step takes well under SLICE_MS. */
 const STEP_CELLS = 1 << 19;
 

@@ -8,7 +8,7 @@
 
 import { TABS, useApp, type AppState, type Tab } from './store';
 
-export interface ViewHash {
+interface ViewHash {
   readonly tab?: Tab;
   readonly cluster?: number;
   readonly zoom?: number;

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildReport } from '../format/report/saved-analysis';
+import { buildReport } from '../format';
 import { analyzeSample } from '../test-support/analyze-sample';
 import { reference, samplePath } from '../test-support/samples';
 import { analysisDocument, analysisMarkdown, APP_GENERATOR, documentFileName, isSavedAnalysis, readSaved } from './saved';

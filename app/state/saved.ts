@@ -69,7 +69,7 @@ function failed(f: File, index: number, code: string, message: string): SavedEnt
 }
 
 /** What buildReport and reportMarkdown need, from a complete entry and its arrays; else null. */
-export function reportInput(file: FileEntry, arrays: ClusterArrays | undefined): (ReportInput & Pick<NonNullable<FileEntry['result']>, 'qemuRefuses'>) | null {
+function reportInput(file: FileEntry, arrays: ClusterArrays | undefined): (ReportInput & Pick<NonNullable<FileEntry['result']>, 'qemuRefuses'>) | null {
   const r = file.result;
   if (!r || !file.rolesReady || !arrays?.roles) return null;
   return { ...r, check: { ...r.check, roles: arrays.roles, storedRefcounts: arrays.storedRefcounts } };

@@ -4,9 +4,9 @@
 
 import { useApp, type AppState, type FileEntry } from './store';
 
-export type PageState = 'idle' | 'reading' | 'scanning' | 'done' | 'error';
+type PageState = 'idle' | 'reading' | 'scanning' | 'done' | 'error';
 
-export const currentFile = (s: AppState): FileEntry | null => (s.current === null ? null : s.files[s.current] ?? null);
+const currentFile = (s: AppState): FileEntry | null => (s.current === null ? null : s.files[s.current] ?? null);
 
 /** The worker sends a file's per-cluster arrays before its result, so a result means all is in. */
 const fileComplete = (f: FileEntry): boolean => f.failure !== null || f.result !== null;

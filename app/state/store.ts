@@ -9,13 +9,13 @@ import type { AnalysisResult, HeaderStagePayload, StructuresPayload } from '../w
 export type Tab = 'overview' | 'header' | 'snapshots' | 'bitmaps' | 'check' | 'space';
 export const TABS: readonly Tab[] = ['overview', 'header', 'snapshots', 'bitmaps', 'check', 'space'];
 
-export interface Progress {
+interface Progress {
   readonly phase: Phase;
   readonly done: number;
   readonly total: number;
 }
 
-export interface FileFailure {
+interface FileFailure {
   readonly code: string;
   readonly message: string;
   readonly notQcow2: boolean;
@@ -51,7 +51,7 @@ export interface FileEntry {
 }
 
 /** Where a saved analysis came from and what it lacks. */
-export interface SavedSource {
+interface SavedSource {
   /** The name of the dropped document (the entry's `name` is the image's). */
   readonly documentName: string;
   /** Who wrote it, e.g. "qcowscope 0.1.0 (cli)". */
@@ -62,7 +62,7 @@ export interface SavedSource {
 }
 
 /** A view for the map to show once it has drawn (from the URL hash): zoom and centred cluster. */
-export interface ViewRequest {
+interface ViewRequest {
   /** CSS pixels per cluster cell, or null to keep the zoom. */
   readonly zoom: number | null;
   readonly cluster: number | null;
@@ -70,7 +70,7 @@ export interface ViewRequest {
   readonly seq: number;
 }
 
-export type JobStatus = 'idle' | 'running' | 'done' | 'cancelled';
+type JobStatus = 'idle' | 'running' | 'done' | 'cancelled';
 
 export interface AppState {
   readonly job: number | null;

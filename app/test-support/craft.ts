@@ -2,9 +2,6 @@
 // made (patchFile), then compareWithQemu says whether our reading agrees with `qemu-img info`:
 // the same refusal when QEMU refuses to open it, the same JSON (apart from actual-size) when it
 // opens it. qemu / qemuRetry run the real tools; extensionData finds a header extension.
-//
-// NOTE (restored): this file was accidentally overwritten by the check/map helper and rebuilt
-// from its call sites; its owner should compare it with what they intended.
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -6,10 +6,9 @@
 
 import { useEffect, useState } from 'react';
 import { decompressStored, readCluster } from '../state/actions';
-import { assembleStored, storedSpan, type Decompressed } from '../format';
+import { assembleStored, storedSpan, type Decompressed, type CompressedPiece } from '../format';
 import { hex } from './format';
 import { HexView } from './HexView';
-import type { CompressedPiece } from './place';
 
 interface Props {
   readonly pieces: readonly CompressedPiece[];
@@ -23,7 +22,7 @@ interface Props {
 type Preview = { key: string; stored: number; result: Decompressed } | { key: string; error: string };
 
 /** The byte every position holds, or null when they differ. */
-export function uniformByte(b: Uint8Array): number | null {
+function uniformByte(b: Uint8Array): number | null {
   if (b.length === 0) return null;
   const v = b[0]!;
   for (let i = 1; i < b.length; i++) if (b[i] !== v) return null;

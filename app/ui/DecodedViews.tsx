@@ -2,8 +2,7 @@
 // variable-length entries (decode-meta.ts). Presentational: rows in, table out. Every row carries its
 // byte offset in the cluster and the raw bytes, so it can be found in the hex view.
 
-import type { Decoded } from './decode';
-import type { EntryBlock, FieldRow } from './decode-meta';
+import type { Decoded, EntryBlock, FieldRow } from '../format';
 
 export function EntryList({ decoded }: { decoded: Decoded }) {
   return (

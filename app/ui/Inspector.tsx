@@ -6,18 +6,15 @@
 // it beside the map.
 
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { INCOMPAT_EXTL2, ROLE_INFO } from '../format';
+import { INCOMPAT_EXTL2, ROLE_INFO, decodeTable, isTablePlace, bitmapEntryBlocks, headerRows, snapshotEntryBlocks, compressedIn, placeOf, type Place } from '../format';
 import { readCluster, selectCluster } from '../state/actions';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
 import { CompressedView } from './CompressedView';
-import { decodeTable, isTablePlace } from './decode';
-import { bitmapEntryBlocks, headerRows, snapshotEntryBlocks } from './decode-meta';
 import { EntryBlocks, EntryList, FieldTable } from './DecodedViews';
 import { describeOwner } from './derive';
 import { formatBytes, hex } from './format';
 import { HexView } from './HexView';
-import { compressedIn, placeOf, type Place } from './place';
 
 /** `key` names the job, file and cluster the bytes belong to. */
 type Loaded = { key: string; offset: number; bytes: Uint8Array } | { key: string; error: string };

@@ -3,12 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../format/analyze';
-import { BytesSource } from '../format/qcow2/source';
+import { analyze, BytesSource, assembleStored, decompressCluster, storedSpan, compressedIn, placeOf } from '../format';
 import { samplePath } from '../test-support/samples';
 import { splitClusterArrays } from '../worker/split';
-import { assembleStored, decompressCluster, storedSpan } from '../format';
-import { compressedIn, placeOf } from './place';
 
 /** The "file content" make.sh writes into the compressed samples: `seq 1 40000`. */
 const TEXT = new TextEncoder().encode(Array.from({ length: 40000 }, (_, i) => `${i + 1}\n`).join(''));

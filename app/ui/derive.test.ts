@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyze, type Analysis } from '../format/analyze';
-import { Role } from '../format/check/roles';
-import { BytesSource } from '../format/qcow2/source';
+import { analyze, type Analysis, Role, BytesSource, placeOf } from '../format';
 import { listSamples, reference, referenceCheckRc, samplePath } from '../test-support/samples';
 import { newFileEntry, type FileEntry } from '../state/store';
 import { splitClusterArrays } from '../worker/split';
 import { bitmapClusterRanges, checkCounts, spaceRows, verdict } from './derive';
-import { placeOf } from './place';
 
 const cache = new Map<string, Analysis>();
 async function run(name: string): Promise<Analysis> {

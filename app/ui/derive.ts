@@ -3,7 +3,7 @@
 // owner of a cluster. Pure functions of the store's data (and, for owners, the registry's arrays).
 
 import { analysisVerdict, Role, type Bitmap, type Finding, type RoleId, type Verdict as EngineVerdict } from '../format';
-import { clusterOwners, describeCluster } from '../format';
+import { clusterOwners, describeCluster, tableEntryOffset } from '../format';
 import type { ClusterArrays } from '../state/registry';
 import type { FileEntry } from '../state/store';
 import type { AnalysisResult } from '../worker/protocol';
@@ -18,7 +18,7 @@ export function verdict(file: FileEntry): Verdict {
   return analysisVerdict(r);
 }
 
-export interface CountCell {
+interface CountCell {
   /** qemu-img check's JSON key without dashes' meaning lost: 'leaks', 'image-end-offset', … */
   readonly key: string;
   readonly label: string;
@@ -124,7 +124,7 @@ export function bitmapClusterRanges(b: Bitmap, clusterSize: number): { start: nu
   if (b.tableSize > 0 && off > 1) out.push({ start: Math.floor(off / clusterSize), end: Math.ceil((off + b.tableSize * 8) / clusterSize) });
   if (b.table) {
     for (const e of b.table) {
-      const data = Number(e & 0x00ff_ffff_ffff_fe00n);
+      const data = tableEntryOffset(e);
       if (data !== 0) out.push({ start: Math.floor(data / clusterSize), end: Math.floor(data / clusterSize) + 1 });
     }
   }

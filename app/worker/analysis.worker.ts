@@ -4,7 +4,7 @@
 // One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
 // for read-cluster requests.
 
-import { analyze, Aborted, BlobSource, Qcow2Error, type ByteSource } from '../format';
+import { analyze, Aborted, BlobSource, FindingCode, Qcow2Error, type ByteSource } from '../format';
 import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
 import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
@@ -84,7 +84,7 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
   } catch (err) {
     if (err instanceof Aborted || job.abort.signal.aborted) throw new Aborted();
     if (err instanceof Qcow2Error) {
-      post({ type: 'failed', ...ref, code: err.code, message: err.message, notQcow2: err.code === 'NOT_QCOW2' });
+      post({ type: 'failed', ...ref, code: err.code, message: err.message, notQcow2: err.code === FindingCode.NOT_QCOW2 });
     } else {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       post({ type: 'failed', ...ref, code: 'INTERNAL', message, notQcow2: false });

@@ -4,7 +4,7 @@
 
 import { BlobSource, Findings, loadHeaderStage, type BlobLike } from '../format';
 
-export interface ChainPlan {
+interface ChainPlan {
   /** Analysis order: the top of each chain first, then what it stands on. */
   readonly order: readonly number[];
   /** Index of each file's backing file among the dropped files, or null. */

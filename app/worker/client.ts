@@ -29,7 +29,7 @@ export function watchdogFromUrl(search: string = typeof location === 'undefined'
   return Number.isFinite(s) && s > 0 ? s * 1000 : DEFAULT_WATCHDOG_MS;
 }
 
-export interface ClientOptions {
+interface ClientOptions {
   /** Milliseconds without a worker message, while a job runs, after which the worker is ended. */
   readonly watchdogMs?: number;
 }

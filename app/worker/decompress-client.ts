@@ -7,7 +7,7 @@ import DecompressWorker from './decompress.worker?worker&inline';
 import { isDecompressReply, type DecompressReply } from './decompress-protocol';
 
 /** How long one preview may take before the worker is ended (normal clusters take milliseconds). */
-export const DECOMPRESS_BUDGET_MS = 3000;
+const DECOMPRESS_BUDGET_MS = 3000;
 
 export type Decompressed = Omit<DecompressReply, 'id'>;
 

@@ -3,7 +3,7 @@
 
 import { MAX_CLUSTER_BITS } from '../format';
 
-export interface DecompressRequest {
+interface DecompressRequest {
   readonly id: number;
   readonly kind: 'zlib' | 'zstd';
   /** The descriptor's stored bytes (at most two clusters). */

@@ -33,7 +33,7 @@ export type ToWorker =
 
 // ---- worker → page ----
 
-export interface FileRef {
+interface FileRef {
   readonly job: number;
   /** Index into the job's files. */
   readonly file: number;
@@ -130,9 +130,6 @@ export function isToWorker(x: unknown): x is ToWorker {
       return false;
   }
 }
-
-/** Bytes of per-cluster arrays sent in one message; larger arrays go in several. */
-export const CLUSTER_ARRAY_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** Describes a guard failure for the error shown to the user. */
 export function describeBadMessage(x: unknown): string {

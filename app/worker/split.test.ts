@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyze } from '../format/analyze';
-import { BytesSource } from '../format/qcow2/source';
+import { analyze, BytesSource } from '../format';
 import { samplePath } from '../test-support/samples';
 import { splitClusterArrays, transferables } from './split';
 

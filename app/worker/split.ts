@@ -7,7 +7,7 @@ import type { ClusterArray, ClusterArrayName } from './protocol';
 
 type Check = Analysis['check'];
 
-export interface SplitCheck {
+interface SplitCheck {
   readonly rest: Omit<Check, ClusterArrayName>;
   readonly arrays: readonly [ClusterArrayName, ClusterArray][];
 }

@@ -2,29 +2,22 @@
 // qcow2_check_refcounts): expected refcounts rebuilt from every reference, compared with the
 // stored ones (leaks, corruptions, unreadable refcounts), OFLAG_COPIED checked, allocation and
 // fragmentation counted over the active L1. The same pass settles the role of every host cluster
-// (layout.ts) and collects the active L2 tables' runs for the guest map (guest-map.ts).
+// (cluster-roles.ts) and collects the active L2 tables' runs for the guest map (guest/block-status.ts).
 
 import { CheckState } from './state';
 import { checkRefblocks, checkSnapshotEntries, l1ForCheck, referenceMetadata, snapshotTableFailure } from './metadata';
 import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
-import { qemuCheckJson, type QemuCheckJson } from '../qemu-img/check-json';
-import { Findings, hex } from '../qcow2/errors';
-import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList } from '../guest/block-status';
-import { backingLayer, type OpenBacking } from '../guest/backing-chain';
+import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img';
+import { Findings, hex, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
+import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
-import { geometry } from '../qcow2/mapping';
-import type { Structures } from '../qcow2/model';
 import { NO_OWNERS, type OwnerIndex } from './owners';
-import { loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE } from '../qcow2/refcounts';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
-import type { ByteSource } from '../qcow2/source';
 import * as S from '../qcow2/spec';
 
-export type { MapRange } from '../guest/block-status';
-export type { QemuCheckJson } from '../qemu-img/check-json';
 
 /** How `failure` starts when QEMU would not open the image at all. */
 export const REFUSED = 'Could not open the image:';
@@ -38,17 +31,6 @@ export interface CheckOptions {
   readonly openBacking?: OpenBacking;
   /** The name qemu-img would print as "filename" (default: the source's name). */
   readonly filename?: string;
-}
-
-export interface CheckCounts {
-  readonly corruptions: number;
-  readonly leaks: number;
-  readonly checkErrors: number;
-  readonly imageEndOffset: number;
-  readonly totalClusters: number;
-  readonly allocatedClusters: number;
-  readonly fragmentedClusters: number;
-  readonly compressedClusters: number;
 }
 
 export interface CheckResult {
@@ -197,7 +179,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
 
 /**
  * compare_refcounts: stored vs expected for every cluster QEMU knows, and in the same pass the
- * settled role of every host cluster (layout.ts settleRole; the tail once the highest cluster in
+ * settled role of every host cluster (cluster-roles.ts settleRole; the tail once the highest cluster in
  * use is known). `tablesMissing`: tables that reference clusters lie past the end of the file, so an
  * unreferenced cluster with a refcount has an unknown owner rather than none. Returns that highest cluster.
  */
@@ -240,7 +222,7 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   st.corruptions += nErrors;
   st.leaks += nLeaks;
   const cs = st.clusterSize;
-  const report = (list: number[], total: number, code: string, cls: 'leak' | 'corruption' | 'check-error', msg: (k: number) => string) => {
+  const report = (list: number[], total: number, code: FindingCode, cls: 'leak' | 'corruption' | 'check-error', msg: (k: number) => string) => {
     for (const k of list) st.finding(cls, code, 'refcounts', k * cs, () => msg(k), k);
     if (total > list.length) st.f.countMore(code, total - list.length);
   };
@@ -257,13 +239,13 @@ async function oflagCopiedL1(src: ByteSource, st: CheckState, l1: BigUint64Array
   const n = Math.min(l1Size, l1.length);
   for (let i = 0; i < n; i++) {
     const e = l1[i] ?? 0n;
-    const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
+    const l2 = tableEntryOffset(e);
     if (l2 !== 0 && st.stored.get(Math.floor(l2 / cs)) === -2) pending.push(Math.floor(l2 / cs));
   }
   if (pending.length) await st.stored.ensure(src, pending);
   for (let i = 0; i < n; i++) {
     const e = l1[i] ?? 0n;
-    const l2 = Number(e & 0x00ff_ffff_ffff_fe00n);
+    const l2 = tableEntryOffset(e);
     if (l2 === 0) continue;
     const k = Math.floor(l2 / cs);
     const rc = st.stored.get(k);

@@ -1,12 +1,11 @@
 // The role of every host cluster of the file (roles.ts) and a description of its owner for the
-// cluster map's tooltips. Roles are claimed while qemu-img check counts references (check-state.ts)
+// cluster map's tooltips. Roles are claimed while qemu-img check counts references (state.ts)
 // and settled once stored and expected refcounts are compared. Owners are described from a compact
 // index: the guest cluster of each data host cluster (check.owner) plus the small structures,
 // rescanned on demand; nothing here holds an object per cluster.
 
 import type { CheckResult } from './check';
-import { hex } from '../qcow2/errors';
-import type { Structures } from '../qcow2/model';
+import { hex, tableEntryOffset, type Structures } from '../qcow2';
 import { guestOwner, OWNER_UNKNOWN } from './owners';
 import { Role, ROLE_INFO, type RoleId } from './roles';
 
@@ -90,7 +89,7 @@ export function roleRuns(roles: Uint8Array): [RoleId, number, number][] {
 }
 
 /** Human size of a byte count, e.g. 1.5 GiB. */
-export function humanBytes(n: number): string {
+function humanBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
   let v = n;
   let u = 0;
@@ -168,7 +167,7 @@ export function clusterOwners(ctx: DescribeContext, k: number): string[] {
     // An entry with offset 0 owns no cluster (all zeros / all ones): never match cluster 0 with it.
     if (!e || lo === 0) continue;
     for (let i = 0; i < e.length && out.length < MAX_OWNERS; i++) {
-      if (Number(e[i]! & 0x00ff_ffff_ffff_fe00n) === lo) out.push(`data of ${who}, bytes ${i * cs}–${(i + 1) * cs - 1} of the bitmap`);
+      if (tableEntryOffset(e[i]!) === lo) out.push(`data of ${who}, bytes ${i * cs}–${(i + 1) * cs - 1} of the bitmap`);
     }
   }
   const guest = guestOwner(c.owner, k);

@@ -1,5 +1,5 @@
 // The compressed guest clusters found while L2 tables are scanned, indexed by host byte range,
-// so that a compressed host cluster can be described (layout.ts) without scanning tables again.
+// so that a compressed host cluster can be described (cluster-roles.ts) without scanning tables again.
 
 /** Compressed guest clusters by host byte range, for describing compressed host clusters. */
 export class CompressedIndex {
@@ -50,4 +50,29 @@ export class CompressedIndex {
     this.length = l;
     this.guest = g;
   }
+}
+
+/** The check's compressed index: entries sorted by host offset; `guest` is a guest cluster index. */
+export interface CompressedIndexView {
+  readonly n: number;
+  readonly host: Float64Array;
+  readonly length: Uint32Array;
+  readonly guest: Float64Array;
+}
+
+/** Compressed index entries whose stored bytes touch host cluster `k`, as entry numbers. */
+export function compressedTouching(ix: CompressedIndexView, clusterSize: number, k: number, max = 4096): number[] {
+  const lo = k * clusterSize;
+  const hi = lo + clusterSize;
+  // A descriptor covers at most two clusters: start looking two clusters back.
+  let a = 0;
+  let b = ix.n;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (ix.host[m]! < lo - 2 * clusterSize) a = m + 1;
+    else b = m;
+  }
+  const out: number[] = [];
+  for (let i = a; i < ix.n && ix.host[i]! < hi && out.length < max; i++) if (ix.host[i]! + ix.length[i]! > lo) out.push(i);
+  return out;
 }

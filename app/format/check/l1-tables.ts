@@ -1,10 +1,10 @@
 // qemu-img check over the L1 tables (block/qcow2-refcount.c, check_refcounts_l1): each table and
 // the L2 tables its entries point at are referenced, reserved bits and alignment are checked, and
-// who points at each L2 table is recorded so that check-tables.ts reads and scans it once.
+// who points at each L2 table is recorded so that l2-tables.ts reads and scans it once.
 
 import { SNAP_MIXED, type CheckState } from './state';
 import { Role } from './roles';
-import { L1E_RESERVED_MASK } from '../qcow2/spec';
+import { L1E_OFFSET_MASK, L1E_RESERVED_MASK } from '../qcow2';
 
 /** Who points at one L2 table (by the exact byte offset QEMU reads it from). */
 export interface L2Use {
@@ -42,7 +42,7 @@ export function walkL1(st: CheckState, entries: BigUint64Array, l1Size: number, 
     if (raw & L1E_RESERVED_MASK) {
       st.corrupt(1, 'L1_RESERVED', name, entryAt, () => `ERROR found L1 entry with reserved bits set: ${raw.toString(16)} — ${name} entry ${i}`);
     }
-    const masked = raw & 0x00ff_ffff_ffff_fe00n;
+    const masked = raw & L1E_OFFSET_MASK;
     const l2 = Number(masked); // bits 9..55 only: exact as a double
     const who = () => `L2 table of ${name} entry ${i}`;
     st.ref(l2, cs, 1, active ? Role.L2_ACTIVE : Role.L2_SNAPSHOT, marker, who);

@@ -1,29 +1,30 @@
 // qemu-img check over the L2 tables (block/qcow2-refcount.c, check_refcounts_l2, plus the L2 half
-// of check_oflag_copied): every distinct L2 table that the L1 tables point at (check-l1.ts) is read
+// of check_oflag_copied): every distinct L2 table that the L1 tables point at (l1-tables.ts) is read
 // once (coalesced) and scanned once; its references are applied as many times as L1 entries point
 // at it, which is what QEMU's repeated scans add up to. The same pass over an active standard L2
-// table builds its guest-map runs (guest-map.ts).
+// table builds its guest-map runs (guest/block-status.ts).
 
 import type { L2Use } from './l1-tables';
 import type { CheckState } from './state';
 import type { CompressedIndex } from './compressed-index';
-import { hex } from '../qcow2/errors';
-import { Kind, RunList, tableRuns, type TableFlags } from '../guest/block-status';
-import type { MappingGeometry } from '../qcow2/mapping';
+import {
+  entryOffset, hasZeroFlag, hex, HI_OFFSET_MASK, isCompressed, isCopied, Kind, l2Reserved, LO_OFFSET_MASK, readRanges, stdEntryKind,
+  type ByteSource, type FindingCode, type MappingGeometry,
+} from '../qcow2';
+import { RunList, tableRuns, type TableFlags } from '../guest';
 import { OWNER_UNKNOWN } from './owners';
 import { Role, type RoleId } from './roles';
-import { readRanges, type ByteSource } from '../qcow2/source';
 
 const NO_FLAGS: TableFlags = { dataFile: false, crypto: false, v2: false };
 
 const bigHex = (hi: number, lo: number) => (hi >>> 0 ? (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, '0') : (lo >>> 0).toString(16));
 
-export interface TableScanOptions {
+interface TableScanOptions {
   readonly g: MappingGeometry;
   readonly dataFile: boolean;
   readonly compressed: CompressedIndex;
   /**
-   * Called with the guest-map runs (guest-map.ts tableRuns) of every cluster-aligned L2 table the
+   * Called with the guest-map runs (guest/block-status.ts tableRuns) of every cluster-aligned L2 table the
    * active L1 maps guest data through; built in the check's own pass for standard L2 entries.
    */
   readonly onActiveRuns?: (u: L2Use, runs: RunList) => void;
@@ -86,10 +87,10 @@ interface TableCtx {
 // The helpers below build messages in closures of their own: the scan loop itself creates no
 // closure, so no per-entry context is allocated over millions of entries.
 
-function entryError(c: TableCtx, code: string, i: number, hi: number, lo: number, what: string): void {
+function entryError(c: TableCtx, code: FindingCode, i: number, hi: number, lo: number, what: string): void {
   const at = c.u.offset + i * c.o.g.l2EntrySize;
   const entry = bigHex(hi, lo);
-  const off = ((hi & 0xffffff) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0)).toString(16);
+  const off = entryOffset(hi, lo).toString(16);
   const text = what.replace('%entry', entry).replace('%off', off);
   c.st.corrupt(c.times, code, 'L2 table', at, () => `${text} — ${c.where}, L2 entry ${i}`);
 }
@@ -104,7 +105,7 @@ function compressedEntry(c: TableCtx, i: number, hi: number, lo: number, bits: n
   const cbShift = 38 - g.clusterBits;
   const hiOffMask = 2 ** cbShift - 1;
   const exact = '0x' + ((BigInt(hi & hiOffMask) << 32n) | BigInt(lo)).toString(16);
-  if (hi & 0x80000000) entryError(c, 'COMPRESSED_COPIED', i, hi, lo, `ERROR: coffset=${exact}: copied flag must never be set for compressed clusters`);
+  if (isCopied(hi)) entryError(c, 'COMPRESSED_COPIED', i, hi, lo, `ERROR: coffset=${exact}: copied flag must never be set for compressed clusters`);
   if (o.dataFile) {
     entryError(c, 'COMPRESSED_WITH_DATA_FILE', i, hi, lo, `ERROR compressed cluster ${i} with data file, entry=0x%entry`);
     return false;
@@ -184,7 +185,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   // analysed (MAX_CHECK_CLUSTERS), and takes the slow path.
   const hiShift = 32 - cb;
   const hiLimit = 2 ** (cb - 4);
-  const inClusterMask = (cs - 1) & 0xfffffe00;
+  const inClusterMask = (cs - 1) & LO_OFFSET_MASK;
   // Pending run of fresh owners: host clusters runHost + j belong to entries runEntry + j.
   let runHost = -1;
   let runEntry = 0;
@@ -205,20 +206,9 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     const bhi = ext ? dv.getUint32(p + 8) : 0;
     const blo = ext ? dv.getUint32(p + 12) : 0;
     if (runs !== null) {
-      // qcow2_get_subcluster_type for a standard entry, as guest-map.ts stdTableRuns.
-      let kind: number;
-      let host = -1;
-      if (hi & 0x40000000) kind = fl.dataFile ? Kind.INVALID : Kind.COMPRESSED;
-      else {
-        const offNz = ((hi & 0xffffff) | (lo & 0xfffffe00)) !== 0;
-        kind = offNz || (fl.dataFile && (hi & 0x80000000) !== 0) ? Kind.DATA : Kind.UNALLOCATED;
-        if (lo & 1) kind = offNz ? Kind.ZERO_ALLOC : Kind.ZERO;
-        if (fl.v2 && (kind === Kind.ZERO || kind === Kind.ZERO_ALLOC)) kind = Kind.INVALID;
-        else if (kind === Kind.DATA || kind === Kind.ZERO_ALLOC) {
-          if ((lo & inClusterMask) !== 0) kind = Kind.INVALID;
-          else if (!fl.crypto) host = (hi & 0xffffff) * 4294967296 + ((lo & 0xfffffe00) >>> 0);
-        }
-      }
+      // qcow2_get_subcluster_type for a standard entry, as guest/block-status.ts stdTableRuns.
+      const kind = stdEntryKind(hi, lo, fl, inClusterMask);
+      const host = (kind === Kind.DATA || kind === Kind.ZERO_ALLOC) && !fl.crypto ? entryOffset(hi, lo) : -1;
       if (kind === mKind && (host < 0 ? mHost < 0 : mHost >= 0 && mHost + mLen === host)) mLen += cs;
       else {
         if (mLen > 0) runs.push(mStart, mLen, mKind, mHost);
@@ -229,7 +219,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
       }
     }
     if ((hi | lo | bhi | blo) === 0) continue;
-    if (hi & 0x40000000) {
+    if (isCompressed(hi)) {
       if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
       runLen = 0;
       if (compressedEntry(c, i, hi, lo, bhi | blo)) {
@@ -239,18 +229,19 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
       }
       continue;
     }
-    if ((hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) entryError(c, 'L2_RESERVED', i, hi, lo, 'ERROR found l2 entry with reserved bits set: %entry');
-    const copied = (hi & 0x80000000) !== 0;
-    const hiOff = hi & 0xffffff;
-    const zeroFlag = !ext && (lo & 1) !== 0;
-    if (hiOff === 0 && (lo & 0xfffffe00) === 0 && (zeroFlag || !(dataFile && copied))) {
+    const reserved = l2Reserved(hi, lo);
+    if (reserved) entryError(c, 'L2_RESERVED', i, hi, lo, 'ERROR found l2 entry with reserved bits set: %entry');
+    const copied = isCopied(hi);
+    const hiOff = hi & HI_OFFSET_MASK;
+    const zeroFlag = !ext && hasZeroFlag(lo);
+    if (hiOff === 0 && (lo & LO_OFFSET_MASK) === 0 && (zeroFlag || !(dataFile && copied))) {
       // ZERO_PLAIN, or UNALLOCATED: only the subcluster bitmap can be wrong.
       if (!zeroFlag && blo !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR: Unallocated cluster has non-zero subcluster allocation map');
       continue;
     }
     // NORMAL or ZERO_ALLOC.
     if ((bhi & blo) !== 0) entryError(c, 'SUBCLUSTER_BITMAP', i, hi, lo, 'ERROR offset=%off: Allocated cluster has corrupted subcluster allocation bitmap');
-    const off = hiOff * 4294967296 + ((lo & 0xfffffe00) >>> 0);
+    const off = entryOffset(hi, lo);
     const aligned = (lo & inClusterMask) === 0;
     if (!aligned) {
       entryError(c, 'UNALIGNED', i, hi, lo, (ext ? blo !== 0 : !zeroFlag)
@@ -299,7 +290,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
       if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo), at: u.offset + i * step });
       else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster, u.offset + i * step);
     }
-    if (!fastRuns || !aligned || (hi & 0x3f000000) !== 0 || (lo & 0x1fe) !== 0) continue;
+    if (!fastRuns || !aligned || reserved) continue;
     // The entries that follow with the same flags and the next host cluster each (a preallocated
     // or sequentially written range): only their per-cluster counts, roles and refcounts differ,
     // so they are applied here until one needs anything else, which the loop above handles.
@@ -327,7 +318,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
       allocated++;
       mLen += cs;
     }
-    nextContig = hiOff * 4294967296 + ((kLo & 0xfffffe00) >>> 0) + cs;
+    nextContig = entryOffset(hi, kLo) + cs;
   }
   if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
   if (runs !== null) {

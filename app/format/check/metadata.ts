@@ -3,15 +3,10 @@
 // qcow2_check_bitmaps_refcounts): the snapshot table and its entries, the refcount table, the LUKS
 // header area, the bitmap directory, bitmap tables and bitmap data, and the refcount blocks.
 
-import { hex } from '../qcow2/errors';
-import type { CheckState } from './state';
-import { SNAP_MIXED } from './state';
-import type { Bitmap, Structures } from '../qcow2/model';
-import { REFT_RESERVED, REFT_UNALIGNED, type Reftable } from '../qcow2/refcounts';
+import { hex, type Bitmap, type Structures, REFT_RESERVED, REFT_UNALIGNED, type Reftable, readU64Table, type ByteSource } from '../qcow2';
+import { type CheckState, SNAP_MIXED } from './state';
 import { Role } from './roles';
-import { readU64Table } from '../qcow2/mapping';
-import type { ByteSource } from '../qcow2/source';
-import * as S from '../qcow2/spec';
+import * as S from '../qcow2';
 
 /** Why qemu-img check cannot read the snapshot table (it then fails with -EFBIG before counting), or null. */
 export function snapshotTableFailure(s: Structures): string | null {

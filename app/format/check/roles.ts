@@ -1,4 +1,4 @@
-// The role of a host cluster: who owns it. One byte per host cluster in a Uint8Array (layout.ts),
+// The role of a host cluster: who owns it. One byte per host cluster in a Uint8Array (cluster-roles.ts),
 // never an object per cluster. The numbering is part of the worker protocol and the saved-analysis
 // format: append new roles, never renumber.
 

@@ -1,11 +1,11 @@
 // Where the bytes of the file go ("why is this image so big?"): the file size split by the role of
-// each host cluster (layout.ts), summing exactly to the file size (the last, partial cluster counts
+// each host cluster (cluster-roles.ts), summing exactly to the file size (the last, partial cluster counts
 // only its real bytes); what compression saved; what deleting each snapshot would free; and the
 // cost and content of each persistent bitmap.
 
 import type { CheckResult } from './check';
 import { roleCounts } from './cluster-roles';
-import type { Structures } from '../qcow2/model';
+import type { Structures } from '../qcow2';
 import { Role, type RoleId } from './roles';
 
 export interface SpaceCategory {

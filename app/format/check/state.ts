@@ -1,20 +1,18 @@
 // The mutable state of one qemu-img check run (block/qcow2-refcount.c, qcow2_check_refcounts):
 // the expected refcounts being rebuilt, the stored ones, who claimed each host cluster (roles and
-// owner index for layout.ts), and qemu-img's counters. Check stages (check-l1.ts, check-tables.ts,
-// check-meta.ts, check.ts) share it; it holds typed arrays only, never an object per cluster.
+// owner index for cluster-roles.ts), and qemu-img's counters. Check stages (l1-tables.ts, l2-tables.ts,
+// metadata.ts, check.ts) share it; it holds typed arrays only, never an object per cluster.
 
-import { Findings, hex, type CheckClass } from '../qcow2/errors';
-import { ExpectedRefcounts, type StoredRefcounts } from '../qcow2/refcounts';
+import { Findings, hex, type CheckClass, ExpectedRefcounts, type FindingCode, type StoredRefcounts, FINDINGS_PER_CLASS_CAP } from '../qcow2';
 import { claimRole } from './cluster-roles';
 import { OwnerBuilder } from './owners';
 import { Role, type RoleId } from './roles';
-import { FINDINGS_PER_CLASS_CAP } from '../qcow2/spec';
 
 /** snapOwner marker: claimed by something other than exactly one snapshot. */
 export const SNAP_MIXED = 0xffff;
 
 /** qemu-img's BlockFragInfo. */
-export interface FragInfo {
+interface FragInfo {
   allocated: number;
   fragmented: number;
   compressed: number;
@@ -57,17 +55,17 @@ export class CheckState {
   }
 
   /** Whether another finding of `code` would still be kept (so its message is worth building). */
-  wants(code: string): boolean {
+  wants(code: FindingCode): boolean {
     return this.f.count(code) < FINDINGS_PER_CLASS_CAP;
   }
 
   /** Counts `times` corruptions and records one finding (built lazily, only while under the cap). */
-  corrupt(times: number, code: string, structure: string, offset: number | null, message: () => string, cluster?: number): void {
+  corrupt(times: number, code: FindingCode, structure: string, offset: number | null, message: () => string, cluster?: number): void {
     this.corruptions += times;
     this.finding('corruption', code, structure, offset, message, cluster);
   }
 
-  finding(cls: CheckClass, code: string, structure: string, offset: number | null, message: () => string, cluster?: number): void {
+  finding(cls: CheckClass, code: FindingCode, structure: string, offset: number | null, message: () => string, cluster?: number): void {
     if (!this.wants(code)) {
       this.f.add({ code, severity: 'error', structure, offset, message: '', checkClass: cls });
       return;

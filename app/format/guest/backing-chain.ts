@@ -3,13 +3,9 @@
 // and read as the backing format says — raw (all data, at the same offset) or qcow2 (its active
 // L1 and L2 tables only). Without a format the file is probed by its magic, as QEMU does.
 
-import { Findings } from '../qcow2/errors';
-import { parseBackingFileName, parseExtensions } from '../qcow2/extensions';
-import { parseHeader } from '../qcow2/header';
+import { Findings, parseBackingFileName, parseExtensions, parseHeader, geometry, readU64Table, readRanges, tableEntryOffset, type ByteSource } from '../qcow2';
 import { Kind, RunList, qcow2Layer, tableRuns, type Layer } from './block-status';
-import { geometry, readU64Table } from '../qcow2/mapping';
-import { readRanges, type ByteSource } from '../qcow2/source';
-import * as S from '../qcow2/spec';
+import * as S from '../qcow2';
 
 /** Opens a backing file named by `from`'s header; null when it cannot be found. */
 export type OpenBacking = (name: string, from: ByteSource) => Promise<ByteSource | null>;
@@ -82,7 +78,7 @@ async function readQcow2Layer(
   const l1 = l1Offset < src.size && h.l1Size <= S.MAX_L1_BYTES / 8 ? await readU64Table(src, l1Offset, h.l1Size) : new BigUint64Array(0);
   const wanted = new Set<number>();
   for (const e of l1) {
-    const off = Number(e & 0x00ff_ffff_ffff_fe00n);
+    const off = tableEntryOffset(e);
     if (off !== 0 && off % g.clusterSize === 0 && off < src.size) wanted.add(off);
   }
   const tables = new Map<number, RunList>();

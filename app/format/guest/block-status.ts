@@ -10,7 +10,11 @@
 // and coalesced as 10.0's entry_mergeable does (which also compares "compressed"), up to
 // MAX_MAP_RANGES ranges; qemu-img/map-json.ts prints them as 7.2 or 10.0 does.
 
-import type { MappingGeometry } from '../qcow2/mapping';
+import {
+  entryOffset, extEntryInvalid, extSubclusterKind, Kind, L1E_OFFSET_MASK, LO_OFFSET_MASK, stdEntryKind, type EntryFlags, type MappingGeometry,
+} from '../qcow2';
+
+export { Kind } from '../qcow2';
 
 /** One line of `qemu-img map --output=json`. */
 export interface MapRange {
@@ -24,18 +28,6 @@ export interface MapRange {
   readonly compressed?: true;
   readonly offset?: number;
 }
-
-export const Kind = {
-  UNALLOCATED: 0,
-  /** Extended L2: an allocated cluster's subcluster that is neither allocated nor zero. */
-  UNALLOCATED_ALLOC: 1,
-  ZERO: 2,
-  ZERO_ALLOC: 3,
-  DATA: 4,
-  COMPRESSED: 5,
-  /** An entry QEMU refuses to map (qemu-img map stops with an I/O error here). */
-  INVALID: 6,
-} as const;
 
 /**
  * Runs of one kind, contiguous on the guest side; `host` is -1 where QEMU reports no offset.
@@ -95,22 +87,9 @@ export class RunList {
   }
 }
 
-export interface TableFlags {
-  readonly dataFile: boolean;
+export interface TableFlags extends EntryFlags {
   /** Encrypted images report no offsets at all (qcow2_co_block_status: `!s->crypto`). */
   readonly crypto: boolean;
-  /** Version 2 images: zero entries are an error. */
-  readonly v2: boolean;
-}
-
-/** The map kind of subcluster `j` of an extended L2 entry (qcow2_get_subcluster_type), or INVALID. */
-function extKind(hi: number, lo: number, zeroBits: number, allocBits: number, j: number, fl: TableFlags): number {
-  if (hi & 0x40000000) return fl.dataFile ? Kind.INVALID : Kind.COMPRESSED;
-  const off = (hi & 0xffffff) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0);
-  const allocated = off !== 0 || (fl.dataFile && (hi & 0x80000000) !== 0);
-  const bit = 1 << j;
-  if (allocated) return zeroBits & bit ? Kind.ZERO_ALLOC : allocBits & bit ? Kind.DATA : Kind.UNALLOCATED_ALLOC;
-  return zeroBits & bit ? Kind.ZERO : Kind.UNALLOCATED;
 }
 
 /**
@@ -125,6 +104,7 @@ export function tableRuns(dv: DataView, g: MappingGeometry, fl: TableFlags): Run
 function stdTableRuns(dv: DataView, g: MappingGeometry, fl: TableFlags, n: number): RunList {
   const out = new RunList();
   const cs = g.clusterSize;
+  const inClusterMask = (cs - 1) & LO_OFFSET_MASK;
   // The current run, pushed when the next entry does not continue it (hot: one pass per table).
   let runStart = 0;
   let runLen = 0;
@@ -133,19 +113,8 @@ function stdTableRuns(dv: DataView, g: MappingGeometry, fl: TableFlags, n: numbe
   for (let i = 0; i < n; i++) {
     const hi = dv.getUint32(i * 8);
     const lo = dv.getUint32(i * 8 + 4);
-    let kind: number;
-    let host = -1;
-    if (hi & 0x40000000) kind = fl.dataFile ? Kind.INVALID : Kind.COMPRESSED;
-    else {
-      const off = (hi & 0xffffff) * 4294967296 + ((lo & 0xfffffe00) >>> 0);
-      kind = off !== 0 || (fl.dataFile && (hi & 0x80000000) !== 0) ? Kind.DATA : Kind.UNALLOCATED;
-      if (lo & 1) kind = off !== 0 ? Kind.ZERO_ALLOC : Kind.ZERO;
-      if (fl.v2 && (kind === Kind.ZERO || kind === Kind.ZERO_ALLOC)) kind = Kind.INVALID;
-      else if (kind === Kind.DATA || kind === Kind.ZERO_ALLOC) {
-        if ((lo & 0xfffffe00 & (cs - 1)) !== 0) kind = Kind.INVALID;
-        else if (!fl.crypto) host = off;
-      }
-    }
+    const kind = stdEntryKind(hi, lo, fl, inClusterMask);
+    const host = (kind === Kind.DATA || kind === Kind.ZERO_ALLOC) && !fl.crypto ? entryOffset(hi, lo) : -1;
     if (kind === runKind && (host < 0 ? runHost < 0 : runHost >= 0 && runHost + runLen === host)) {
       runLen += cs;
       continue;
@@ -166,17 +135,9 @@ function extTableRuns(dv: DataView, g: MappingGeometry, fl: TableFlags, n: numbe
   const sub = cs / 32;
   const hiOf = (i: number) => dv.getUint32(i * 16);
   const loOf = (i: number) => dv.getUint32(i * 16 + 4);
-  const offOf = (i: number) => (hiOf(i) & 0xffffff) * 2 ** 32 + ((loOf(i) & 0xfffffe00) >>> 0);
-  const kindOf = (i: number, j: number) => extKind(hiOf(i), loOf(i), dv.getUint32(i * 16 + 8), dv.getUint32(i * 16 + 12), j, fl);
-  /** qcow2_get_subcluster_type's INVALID: zero and allocation bits overlap, or allocation bits on an unallocated cluster. */
-  const hardInvalid = (i: number) => {
-    const hi = hiOf(i);
-    if (hi & 0x40000000) return false;
-    const zb = dv.getUint32(i * 16 + 8);
-    const ab = dv.getUint32(i * 16 + 12);
-    const allocated = offOf(i) !== 0 || (fl.dataFile && (hi & 0x80000000) !== 0);
-    return allocated ? (zb & ab) !== 0 : ab !== 0;
-  };
+  const offOf = (i: number) => entryOffset(hiOf(i), loOf(i));
+  const kindOf = (i: number, j: number) => extSubclusterKind(hiOf(i), loOf(i), dv.getUint32(i * 16 + 8), dv.getUint32(i * 16 + 12), j, fl.dataFile);
+  const hardInvalid = (i: number) => extEntryInvalid(hiOf(i), loOf(i), dv.getUint32(i * 16 + 8), dv.getUint32(i * 16 + 12), fl.dataFile);
   const invalid = new Uint8Array(n);
   let anyInvalid = false;
   for (let i = 0; i < n; i++) {
@@ -226,7 +187,7 @@ function extTableRuns(dv: DataView, g: MappingGeometry, fl: TableFlags, n: numbe
       const u = i * 32 + j;
       while (p < pTo.length && pTo[p]! <= u) p++;
       const poison = p < pTo.length && pFrom[p]! <= u ? pAt[p]! : -1;
-      let kind = extKind(hi, lo, zb, ab, j, fl);
+      let kind = extSubclusterKind(hi, lo, zb, ab, j, fl.dataFile);
       const hosted = kind === Kind.DATA || kind === Kind.ZERO_ALLOC || kind === Kind.UNALLOCATED_ALLOC;
       if (hosted && off % cs !== 0) kind = Kind.INVALID;
       const host = fl.crypto || !hosted || kind === Kind.INVALID ? -1 : off + j * sub;
@@ -268,7 +229,7 @@ export function qcow2Layer(l1: BigUint64Array, size: number, g: MappingGeometry,
   // possibly huge virtual size.
   const entries: (RunList | number)[] = new Array<RunList | number>(Math.min(Math.ceil(size / span), l1.length)).fill(Kind.UNALLOCATED);
   for (let i = 0; i < entries.length; i++) {
-    const masked = l1[i]! & 0x00ff_ffff_ffff_fe00n;
+    const masked = l1[i]! & L1E_OFFSET_MASK;
     if (masked === 0n) continue;
     const l2 = Number(masked); // bits 9..55 only: exact as a double
     entries[i] = l2 % g.clusterSize !== 0 ? Kind.INVALID : tables.get(l2) ?? Kind.UNALLOCATED;

@@ -4,6 +4,7 @@
 // n / 8 of its serialized data (least significant first) and covers guest bytes [n·g, (n+1)·g).
 
 import { Findings, hex } from './errors';
+import type { FindingCode } from './finding-codes';
 import type { Header } from './header';
 import type { BitmapTableEntryKind } from './model';
 import { readRanges, type ByteSource, type Range } from './source';
@@ -14,7 +15,7 @@ import { readZeroFilled } from './zero-fill';
 export const BITMAP_STRIP_BUCKETS = 256;
 
 /** What bitmaps.ts needs to know of a directory entry to read its table. */
-export interface BitmapTableRef {
+interface BitmapTableRef {
   readonly name: string;
   readonly entryOffset: number;
   readonly tableOffset: bigint;
@@ -89,7 +90,7 @@ interface Pending {
   /** False when the data-scan budget ran out before this table: its set bits stay unknown. */
   counted: boolean;
   /** Findings this table produced (code → count), repeated for every other bitmap sharing it. */
-  readonly codes: Map<string, number>;
+  readonly codes: Map<FindingCode, number>;
   /** Further directory entries with the same table and granularity (they share this result). */
   sharedBy: number;
 }
@@ -100,8 +101,8 @@ interface Pending {
  * Entries naming the same table with the same granularity share one reading; distinct tables
  * are read while the entry budget lasts and their data counted while the byte budget lasts.
  */
-export const BITMAP_TABLE_ENTRY_BUDGET = 1 << 22;
-export const BITMAP_DATA_BYTE_BUDGET = S.BME_MAX_PHYS_SIZE;
+const BITMAP_TABLE_ENTRY_BUDGET = 1 << 22;
+const BITMAP_DATA_BYTE_BUDGET = S.BME_MAX_PHYS_SIZE;
 
 /**
  * Reads each bitmap's table and data; index-aligned with `refs`. Tables are bounded by QEMU's
@@ -196,7 +197,7 @@ async function readTable(
   const bitsPerCluster = cs * 8;
   const structure = `bitmap "${ref.name}"`;
   const p: Pending = { table: new BigUint64Array(n), kinds: emptyKinds(), strip: new Strip(bitCount), tailBits: 0, counted: true, codes: new Map(), sharedBy: 0 };
-  const count = (code: string) => p.codes.set(code, (p.codes.get(code) ?? 0) + 1);
+  const count = (code: FindingCode) => p.codes.set(code, (p.codes.get(code) ?? 0) + 1);
   const tableOffset = Number(ref.tableOffset);
   if (tableOffset + n * 8 > src.size) {
     count('BITMAP_TABLE_PAST_EOF');
@@ -257,7 +258,7 @@ function reportBudget(refs: readonly BitmapTableRef[], budget: { tablesSkipped: 
 export const diskLength = (h: Header): bigint => (h.size / 512n) * 512n;
 
 /** Bits of a bitmap: ceil(disk length / granularity). */
-export function bitmapBitCount(h: Header, granularityBits: number): bigint {
+function bitmapBitCount(h: Header, granularityBits: number): bigint {
   if (granularityBits > 63) return 0n;
   const g = 1n << BigInt(granularityBits);
   return (diskLength(h) + g - 1n) / g;

@@ -18,9 +18,9 @@ import { cStringBytes } from './snapshots';
 import { bitCountOf, bitmapTableEntriesNeeded, countBitmapData, diskLength, emptyKinds, type BitmapData } from './bitmap-data';
 import { entryPastEnd, readZeroFilled } from './zero-fill';
 
-export const BITMAP_DIR_ENTRY_BYTES = 24;
+const BITMAP_DIR_ENTRY_BYTES = 24;
 /** QEMU's BME_MAX_TABLE_SIZE: entries a bitmap table may have. */
-export const BME_MAX_TABLE_SIZE = 0x8000000;
+const BME_MAX_TABLE_SIZE = 0x8000000;
 /** QEMU treats every flag but in_use and auto as reserved (extra_data_compatible included). */
 const QEMU_RESERVED_FLAGS = 0xfffffffc;
 

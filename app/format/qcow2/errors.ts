@@ -2,6 +2,7 @@
 // and the file offset, so the UI can jump there. Findings are capped per code with exact totals.
 
 import { FINDINGS_PER_CLASS_CAP } from './spec';
+import type { FindingCode } from './finding-codes';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -9,8 +10,8 @@ export type Severity = 'error' | 'warning' | 'info';
 export type CheckClass = 'corruption' | 'leak' | 'check-error' | 'none';
 
 export interface Finding {
-  /** Stable machine-readable code, e.g. 'REFCOUNT_MISMATCH', 'L2_UNALIGNED'. */
-  readonly code: string;
+  /** Stable machine-readable code (finding-codes.ts), e.g. 'REFCOUNT_MISMATCH'. */
+  readonly code: FindingCode;
   readonly severity: Severity;
   /** The structure concerned, e.g. 'header', 'L1 table', 'refcount block', 'bitmap "nightly"'. */
   readonly structure: string;
@@ -24,7 +25,7 @@ export interface Finding {
 
 export class Qcow2Error extends Error {
   constructor(
-    readonly code: string,
+    readonly code: FindingCode,
     readonly structure: string,
     readonly offset: number | null,
     message: string,
@@ -35,15 +36,15 @@ export class Qcow2Error extends Error {
 }
 
 /** Longest structure label and message a finding keeps (longer ones end in an ellipsis). */
-export const MAX_STRUCTURE_CHARS = 1024;
-export const MAX_MESSAGE_CHARS = 8192;
+const MAX_STRUCTURE_CHARS = 1024;
+const MAX_MESSAGE_CHARS = 8192;
 
 const clip = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
 /** Collects findings, keeping at most FINDINGS_PER_CLASS_CAP per code while counting all of them. */
 export class Findings {
   readonly list: Finding[] = [];
-  readonly totals = new Map<string, number>();
+  readonly totals = new Map<FindingCode, number>();
 
   constructor(private readonly cap = FINDINGS_PER_CLASS_CAP) {}
 
@@ -56,29 +57,29 @@ export class Findings {
     this.list.push(long ? { ...f, structure: clip(f.structure, MAX_STRUCTURE_CHARS), message: clip(f.message, MAX_MESSAGE_CHARS) } : f);
   }
 
-  error(code: string, structure: string, offset: number | null, message: string, checkClass: CheckClass = 'none', cluster?: number): void {
+  error(code: FindingCode, structure: string, offset: number | null, message: string, checkClass: CheckClass = 'none', cluster?: number): void {
     this.add(cluster === undefined
       ? { code, severity: 'error', structure, offset, message, checkClass }
       : { code, severity: 'error', structure, offset, message, checkClass, cluster });
   }
 
-  warn(code: string, structure: string, offset: number | null, message: string, cluster?: number): void {
+  warn(code: FindingCode, structure: string, offset: number | null, message: string, cluster?: number): void {
     this.add(cluster === undefined
       ? { code, severity: 'warning', structure, offset, message, checkClass: 'none' }
       : { code, severity: 'warning', structure, offset, message, checkClass: 'none', cluster });
   }
 
-  info(code: string, structure: string, offset: number | null, message: string): void {
+  info(code: FindingCode, structure: string, offset: number | null, message: string): void {
     this.add({ code, severity: 'info', structure, offset, message, checkClass: 'none' });
   }
 
   /** Counts `n` more findings of `code` that are past the cap (kept only in the totals). */
-  countMore(code: string, n: number): void {
+  countMore(code: FindingCode, n: number): void {
     if (n > 0) this.totals.set(code, (this.totals.get(code) ?? 0) + n);
   }
 
   /** Exact number of findings of one code, including those past the cap. */
-  count(code: string): number {
+  count(code: FindingCode): number {
     return this.totals.get(code) ?? 0;
   }
 
@@ -90,8 +91,8 @@ export class Findings {
   }
 
   /** Codes whose findings were cut at the cap, with how many were dropped. */
-  truncated(): { code: string; dropped: number }[] {
-    const out: { code: string; dropped: number }[] = [];
+  truncated(): { code: FindingCode; dropped: number }[] {
+    const out: { code: FindingCode; dropped: number }[] = [];
     for (const [code, n] of this.totals) if (n > this.cap) out.push({ code, dropped: n - this.cap });
     return out;
   }

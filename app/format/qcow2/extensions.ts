@@ -56,7 +56,7 @@ const FEATURE_TYPES = ['incompatible', 'compatible', 'autoclear'] as const;
  * Opens the LUKS header a CRYPTO header extension names, as qcow2_read_extensions does right at
  * that extension (before it reads the next one), so that its refusals come in QEMU's order.
  */
-export type OpenLuks = (ch: CryptoHeaderExtension) => void;
+type OpenLuks = (ch: CryptoHeaderExtension) => void;
 
 /**
  * Parses the extensions from cluster 0 (`cluster0` holds the file's first bytes). `openLuks`, when

@@ -172,7 +172,7 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
     f.error('QEMU_REFUSES_OPEN', 'header', 56, 'Image does not contain a reference count table');
   }
   tableOk('Reference count table', 48, h.refcountTableOffset, h.refcountTableClusters, cs, S.MAX_REFTABLE_BYTES);
-  tableOk('Snapshot table', 64, h.snapshotsOffset, h.nbSnapshots, SNAPSHOT_HEADER_BYTES, SNAPSHOT_HEADER_BYTES * S.MAX_SNAPSHOTS);
+  tableOk('Snapshot table', 64, h.snapshotsOffset, h.nbSnapshots, S.SNAPSHOT_HEADER_BYTES, S.SNAPSHOT_HEADER_BYTES * S.MAX_SNAPSHOTS);
   tableOk('Active L1 table', 40, h.l1TableOffset, h.l1Size, 8, S.MAX_L1_BYTES);
   const l1Needed = qemuL1Needed(h, extL2);
   if (l1Needed > INT_MAX) refuse(24, 'Image is too big');
@@ -190,8 +190,6 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
 
 const INT_MAX = 0x7fff_ffffn;
 const INT64_MAX = (1n << 63n) - 1n;
-/** sizeof(QCowSnapshotHeader). */
-const SNAPSHOT_HEADER_BYTES = 40;
 
 /** QEMU's size_to_l1: L1 entries `size` bytes need, in u64 arithmetic (a size near 2^64 wraps to few). */
 export function qemuL1Needed(h: Header, extendedL2: boolean): bigint {

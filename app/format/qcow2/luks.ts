@@ -9,9 +9,9 @@ import type { LuksHeader, LuksKeySlot } from './model';
 import { Reader, decodeCString } from './reader';
 
 export const LUKS_HEADER_BYTES = 592;
-export const LUKS_KEY_SLOTS = 8;
+const LUKS_KEY_SLOTS = 8;
 export const LUKS_SLOT_ENABLED = 0x00ac71f3;
-export const LUKS_SLOT_DISABLED = 0x0000dead;
+const LUKS_SLOT_DISABLED = 0x0000dead;
 const LUKS_MAGIC = [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe]; // "LUKS\xba\xbe"
 const LUKS_STRIPES = 4000;
 const SECTOR = 512;

@@ -1,6 +1,6 @@
 // The shapes of the parsed structures that the engine's stages hand each other. Each stage's
-// file (snapshots.ts, bitmaps.ts, luks.ts, mapping.ts, refcount.ts, check.ts, guest-map.ts,
-// layout.ts, space.ts) produces or consumes these; analyze.ts runs the stages in order.
+// file (snapshots.ts, bitmaps.ts, luks.ts, mapping.ts, refcounts.ts, check/, guest/block-status.ts,
+// check/cluster-roles.ts, check/space.ts) produces or consumes these; analyze.ts runs the stages in order.
 
 import type { Extensions } from './extensions';
 import type { Finding } from './errors';

@@ -56,11 +56,6 @@ export function toNum(v: bigint): number {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number.MAX_SAFE_INTEGER;
 }
 
-/** Fast u64 read as a number pair for hot loops: returns hi and lo 32-bit halves. */
-export function u64Parts(view: DataView, pos: number): [number, number] {
-  return [view.getUint32(pos), view.getUint32(pos + 4)];
-}
-
 // ignoreBOM keeps a leading U+FEFF: it is part of the name, not a byte-order mark.
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 /** Decodes UTF-8, replacing invalid sequences with U+FFFD. The result is data, never markup. */

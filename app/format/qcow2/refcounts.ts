@@ -5,7 +5,8 @@
 
 import type { Header } from './header';
 import { readRanges, type ByteSource } from './source';
-import { MAX_REFTABLE_BYTES } from './spec';
+import { LO_OFFSET_MASK, MAX_REFTABLE_BYTES } from './spec';
+import { reftEntryOffset, reftReserved } from './mapping';
 
 export interface RefcountGeometry {
   readonly clusterBits: number;
@@ -202,15 +203,14 @@ export async function readReftable(src: ByteSource, h: Header): Promise<Reftable
   const offsets = new Float64Array(entries);
   const flags = new Uint8Array(entries);
   // Cluster sizes are powers of two up to 2 MiB, so alignment is decided by the low word alone.
-  const alignMask = (h.clusterSize - 1) & ~0x1ff;
+  const alignMask = (h.clusterSize - 1) & LO_OFFSET_MASK;
   const have = Math.min(entries, Math.floor(bytes.length / 8));
   for (let i = 0; i < have; i++) {
     const hi = dv.getUint32(i * 8);
     const lo = dv.getUint32(i * 8 + 4);
     if (hi === 0 && lo === 0) continue;
-    const low = (lo & ~0x1ff) >>> 0;
-    offsets[i] = hi * 0x1_0000_0000 + low;
-    flags[i] = REFT_NONZERO | (lo & 0x1ff ? REFT_RESERVED : 0) | (low & alignMask ? REFT_UNALIGNED : 0);
+    offsets[i] = reftEntryOffset(hi, lo);
+    flags[i] = REFT_NONZERO | (reftReserved(lo) ? REFT_RESERVED : 0) | (lo & alignMask ? REFT_UNALIGNED : 0);
   }
   return { offsets, flags };
 }

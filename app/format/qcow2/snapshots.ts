@@ -9,12 +9,9 @@ import type { Snapshot, SnapshotTable } from './model';
 import { Reader, decodeUtf8 } from './reader';
 import type { ByteSource } from './source';
 import * as S from './spec';
-import { FINDINGS_PER_CLASS_CAP } from './spec';
+import { FINDINGS_PER_CLASS_CAP, SNAPSHOT_HEADER_BYTES } from './spec';
 import { ZeroFilledWindow } from './zero-fill';
 
-export const SNAPSHOT_HEADER_BYTES = 40;
-/** QEMU's QCowSnapshotExtraData: vm_state_size_large, disk_size, icount. */
-export const SNAPSHOT_KNOWN_EXTRA_BYTES = 24;
 /** icount all ones: no instruction count recorded. */
 export const ICOUNT_NONE = 0xffff_ffff_ffff_ffffn;
 

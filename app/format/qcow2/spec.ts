@@ -28,6 +28,24 @@ export const REFT_RESERVED_MASK = 0x1ffn;
 export const BME_TABLE_ENTRY_RESERVED_MASK = 0xff00_0000_0000_01fen;
 export const BME_TABLE_ENTRY_FLAG_ALL_ONES = 1n;
 
+// The same bits on the 32-bit halves of an entry that the hot loops read from typed arrays and
+// DataViews instead of bigints: hi = bits 32..63, lo = bits 0..31 (qcow2/mapping.ts decodes them).
+/** QCOW_OFLAG_COPIED (bit 63) in hi. */
+export const HI_OFLAG_COPIED = 0x8000_0000;
+/** QCOW_OFLAG_COMPRESSED (bit 62) in hi. */
+export const HI_OFLAG_COMPRESSED = 0x4000_0000;
+/** QCOW_OFLAG_ZERO (bit 0) in lo. */
+export const LO_OFLAG_ZERO = 1;
+/** Offset bits 9..55 of L1, L2 and bitmap-table entries: bits 32..55 in hi… */
+export const HI_OFFSET_MASK = 0x00ff_ffff;
+/** …and bits 9..31 in lo (also the low half of a refcount-table entry's offset, bits 9..63). */
+export const LO_OFFSET_MASK = 0xffff_fe00;
+/** L2E_STD_RESERVED_MASK's halves: bits 56..61 in hi, bits 1..8 in lo. */
+export const L2E_HI_RESERVED_MASK = 0x3f00_0000;
+export const L2E_LO_RESERVED_MASK = 0x1fe;
+/** REFT_RESERVED_MASK (bits 0..8), all in lo. */
+export const REFT_LO_RESERVED_MASK = 0x1ff;
+
 /** Incompatible feature bits. */
 export const INCOMPAT_DIRTY = 1n << 0n;
 export const INCOMPAT_CORRUPT = 1n << 1n;
@@ -77,10 +95,11 @@ export const MAX_REFTABLE_BYTES = 8 * 1024 * 1024;
 export const MAX_SNAPSHOTS = 65536;
 export const MAX_SNAPSHOT_TABLE_BYTES = 64 * 1024 * 1024;
 export const MAX_SNAPSHOT_EXTRA_DATA = 1024;
+/** sizeof(QCowSnapshotHeader): the fixed part of a snapshot table entry. */
+export const SNAPSHOT_HEADER_BYTES = 40;
 export const MAX_BITMAPS = 65535;
 /** QEMU's QCOW2_MAX_BITMAP_DIRECTORY_SIZE: 1 KiB per bitmap, just under 64 MiB. */
 export const MAX_BITMAP_DIRECTORY_BYTES = 1024 * MAX_BITMAPS;
-export const MAX_BITMAP_TABLE_BYTES = 512 * 1024 * 1024;
 export const MAX_BITMAP_NAME = 1023;
 export const MIN_BITMAP_GRANULARITY_BITS = 9;
 export const MAX_BITMAP_GRANULARITY_BITS = 31;
@@ -88,7 +107,6 @@ export const BITMAP_TYPE_DIRTY_TRACKING = 1;
 export const BME_FLAG_IN_USE = 1 << 0;
 export const BME_FLAG_AUTO = 1 << 1;
 export const BME_FLAG_EXTRA_DATA_COMPATIBLE = 1 << 2;
-export const BME_RESERVED_FLAGS = ~0x7 >>> 0;
 /** QEMU's upper bound on a bitmap's bit count (BME_MAX_PHYS_SIZE in bits, block/qcow2-bitmap.c). */
 export const BME_MAX_PHYS_SIZE = 0x20000000;
 /** Findings of one class kept in full; beyond this only the count grows. */

@@ -5,7 +5,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Findings, type Qcow2Error } from './errors';
-import { qemuInfo, qemuInfoText } from '../qemu-img/info';
+import { qemuInfo, qemuInfoText } from '../qemu-img';
 import { BytesSource, type ByteSource } from './source';
 import { loadHeaderStage, loadStructures } from './structures';
 import { listSamples, reference, samplePath } from '../../test-support/samples';

@@ -2,8 +2,19 @@
 // dump_human_image_check; qapi/block-core.json ImageCheck): the JSON object with each optional
 // count present only when non-zero, keys in QDict order, and the human summary.
 
-import type { CheckCounts } from '../check/check';
 import { qdictOrder, toQemuJson } from './qemu-json';
+
+/** The counts qemu-img check reports (ImageCheck's numbers, all present). */
+export interface CheckCounts {
+  readonly corruptions: number;
+  readonly leaks: number;
+  readonly checkErrors: number;
+  readonly imageEndOffset: number;
+  readonly totalClusters: number;
+  readonly allocatedClusters: number;
+  readonly fragmentedClusters: number;
+  readonly compressedClusters: number;
+}
 
 /** ImageCheck as qemu-img check --output=json prints it. */
 export interface QemuCheckJson {

@@ -4,10 +4,8 @@
 // qapi/block-core.json). Objects come back with their keys in QEMU's print order (qemu-json.ts).
 // 10.0's additions: the "children" list (info-children.ts) and LUKS's 'detached-header'.
 
-import { parseLuksAlgorithms } from '../qcow2/luks';
-import type { Structures } from '../qcow2/model';
+import { parseLuksAlgorithms, type Structures, ICOUNT_NONE } from '../qcow2';
 import { int64, qdictOrder, qemuDecodeCString, toQemuJson, utf8Bytes, type QValue } from './qemu-json';
-import { ICOUNT_NONE } from '../qcow2/snapshots';
 import * as S from '../qcow2/spec';
 import { fileChild, type FileNodeFacts, type QemuChildInfo } from './info-children';
 import type { QemuVersion } from './version';

@@ -261,6 +261,7 @@ export function obj<T>(shape: Shape<T>): Codec<T> {
   };
 }
 
+
 /** A codec whose value is checked by `check` after decoding (returns an error text, or null). */
 export function checked<T>(c: Codec<T>, check: (v: T) => string | null): Codec<T> {
   return {

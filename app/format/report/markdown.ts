@@ -32,7 +32,7 @@ function bytes(n: number | bigint): string {
 const withCount = (n: number | bigint): string => `${bytes(n)} (${count(n)} bytes)`;
 
 /** Text from the image inside a table cell or a line: no markup, pipes, backticks or line breaks. */
-export function mdText(s: string): string {
+function mdText(s: string): string {
   return s
     .replace(/[\\`*_[\]|<>#~]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : `\\${c}`))
     .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -6,7 +6,7 @@
 // Decoding is bounded: runs must add up to exactly the length announced, values must fit their
 // target, ranges are capped in number, and every number is a safe integer.
 
-import type { MapRange } from '../guest/block-status';
+import type { MapRange } from '../guest';
 import { ReportError } from './codec';
 
 /** The names of the encodings, stored beside the data so a reader can refuse another. */

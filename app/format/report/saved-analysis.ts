@@ -1,12 +1,12 @@
 // The saved analysis ("qcowscope-analysis", version 1): ONE JSON document for `qcowscope report
 // --output=json` and the app's "Download analysis", which the app opens again without the image.
 // It holds the parsed structures (not the L1 tables), qemu-img's check and map results, the space
-// accounting, every finding, and the role of every host cluster as run-length runs (report-rle.ts),
+// accounting, every finding, and the role of every host cluster as run-length runs (rle.ts),
 // so a 1 TiB image takes kilobytes. Stored refcounts are kept the same way when their runs are
 // small (MAX_SAVED_REFCOUNT_BYTES), else left out and said so in `notes`.
 //
 // parseReport() treats the document as untrusted: bounded size, every field checked by its codec
-// (report-schema.ts), cross-field consistency checked; failures are ReportError, never a crash.
+// (schema.ts), cross-field consistency checked; failures are ReportError, never a crash.
 
 import type { Analysis } from '../analyze';
 import { MAX_CHECK_CLUSTERS, type CheckResult } from '../check/check';
@@ -44,7 +44,7 @@ export const MAX_SAVED_BITMAPS = 1024;
 export const MAX_SAVED_SNAPSHOTS = 4096;
 
 /** Stored refcounts are saved only when their encoded runs take at most this many bytes. */
-export const MAX_SAVED_REFCOUNT_BYTES = 1024 * 1024;
+const MAX_SAVED_REFCOUNT_BYTES = 1024 * 1024;
 /** Guest map ranges kept: qemu-img map's output up to the engine's own cap. */
 const MAX_SAVED_MAP_RANGES = 1 << 17;
 const MAX_FINDINGS = 1_000_000;

@@ -4,15 +4,11 @@
 // (TypeScript checks that), with bounds from spec.ts where the format has them and generous ones
 // elsewhere (the document's total size is bounded too).
 
-import type { CheckCounts } from '../check/check';
-import type { QemuCheckJson } from '../qemu-img/check-json';
-import type { Finding } from '../qcow2/errors';
-import type { BitmapsExtension, CryptoHeaderExtension, Extension, Extensions, FeatureNameEntry } from '../qcow2/extensions';
-import type { Header, HeaderField } from '../qcow2/header';
-import type { Bitmap, BitmapTableEntryKind, LuksHeader, LuksKeySlot, Snapshot } from '../qcow2/model';
+import type { CheckCounts, QemuCheckJson } from '../qemu-img';
+import type { Finding, BitmapsExtension, CryptoHeaderExtension, Extension, Extensions, FeatureNameEntry, Header, HeaderField, Bitmap, BitmapTableEntryKind, LuksHeader, LuksKeySlot, Snapshot } from '../qcow2';
 import { arr, bool, bytes, int, nullable, obj, oneOf, opt, pairs, str, u32s, u64, u64s, wide, finite } from './codec';
-import type { BitmapSpace, SnapshotSpace, SpaceAccounting, SpaceCategory } from '../check/space';
-import * as S from '../qcow2/spec';
+import type { BitmapSpace, SnapshotSpace, SpaceAccounting, SpaceCategory } from '../check';
+import * as S from '../qcow2';
 
 const U32 = 0xffff_ffff;
 const u32 = int(0, U32);
@@ -145,7 +141,7 @@ export const bitmap = obj<Bitmap>({
 });
 
 export const finding = obj<Finding>({
-  code: str(128),
+  code: oneOf(...S.FINDING_CODES),
   severity: oneOf('error', 'warning', 'info'),
   structure: str(TEXT),
   // Where the damage is: past the end of the file (and past 2^53) when an entry points there.

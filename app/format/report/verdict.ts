@@ -8,7 +8,7 @@ import type { Finding } from '../qcow2/errors';
 import type { Structures } from '../qcow2/model';
 import { INCOMPAT_DIRTY } from '../qcow2/spec';
 import { entryPastEnd } from '../qcow2/zero-fill';
-import type { CheckCounts } from '../check/check';
+import type { CheckCounts } from '../qemu-img';
 import type { SpaceAccounting } from '../check/space';
 
 export type VerdictKind =

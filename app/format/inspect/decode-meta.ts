@@ -4,7 +4,7 @@
 // shows the raw bytes read from the cluster itself beside the value the engine parsed, so a reader
 // can check one against the other. Pure: bytes and parsed structures in, rows out.
 
-import type { Bitmap, Extension, HeaderField, Snapshot } from '../format';
+import type { Bitmap, Extension, HeaderField, Snapshot } from '../qcow2';
 
 export interface FieldRow {
   /** Byte offset within the cluster. */

@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyze, type Analysis } from '../format/analyze';
-import { BytesSource } from '../format/qcow2/source';
-import { reference, samplePath } from '../test-support/samples';
-import { splitClusterArrays } from '../worker/split';
-import type { AnalysisResult } from '../worker/protocol';
+import { analyze, type Analysis } from '../analyze';
+import { BytesSource } from '../qcow2';
+import { reference, samplePath } from '../../test-support/samples';
 import { decodeTable, isTablePlace, refcountAt, subclusterMap, type DecodeContext } from './decode';
 import { placeOf } from './place';
 
 interface MapRange { start: number; length: number; depth: number; data: boolean; zero: boolean; offset?: number }
 
-interface Loaded { a: Analysis; r: AnalysisResult; bytes: Uint8Array; ctx: DecodeContext; cs: number }
+interface Loaded { a: Analysis; r: Analysis; bytes: Uint8Array; ctx: DecodeContext; cs: number }
 const cache = new Map<string, Loaded>();
 async function load(name: string): Promise<Loaded> {
   let l = cache.get(name);
@@ -19,7 +17,7 @@ async function load(name: string): Promise<Loaded> {
     const a = await analyze(new BytesSource(bytes, `${name}.qcow2`));
     const h = a.structures.header;
     const ctx = { clusterBits: h.clusterBits, extendedL2: (h.incompatibleFeatures & 16n) !== 0n, refcountOrder: h.refcountOrder };
-    l = { a, r: { ...a, check: splitClusterArrays(a.check).rest }, bytes, ctx, cs: h.clusterSize };
+    l = { a, r: a, bytes, ctx, cs: h.clusterSize };
     cache.set(name, l);
   }
   return l;

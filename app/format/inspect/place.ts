@@ -5,9 +5,14 @@
 // entries lie in it. Found from the structures that point at the cluster, so a damaged table still
 // decodes as what it was meant to be. Pure: analysis in, place out.
 
-import { INCOMPAT_EXTL2, reftableIndexOf, type Bitmap, type Snapshot } from '../format';
-import { compressedTouching } from '../map/guest-link';
-import type { AnalysisResult } from '../worker/protocol';
+import { INCOMPAT_EXTL2, reftableIndexOf, tableEntryOffset, type Bitmap, type Snapshot, type Structures } from '../qcow2';
+import { compressedTouching, type CheckResult } from '../check';
+
+/** What placing a cluster needs from an analysis (the worker's result without its per-cluster arrays has it). */
+export interface PlaceInput {
+  readonly structures: Structures;
+  readonly check: Pick<CheckResult, 'clusterSize' | 'l2Tables' | 'reftable' | 'compressed'>;
+}
 
 /** Entries [firstEntry, firstEntry + count) of a table lie in the cluster, the first at byte `startAt`. */
 export interface TableSlice {
@@ -44,7 +49,7 @@ function slice(off: number, n: number, lo: number, cs: number): TableSlice {
 }
 
 /** The place of host cluster `k`, or null when it holds no structure the inspector decodes. */
-export function placeOf(r: AnalysisResult, k: number): Place | null {
+export function placeOf(r: PlaceInput, k: number): Place | null {
   const s = r.structures;
   const h = s.header;
   const cs = r.check.clusterSize;
@@ -91,7 +96,7 @@ export function placeOf(r: AnalysisResult, k: number): Place | null {
     }
   }
   for (const b of bitmaps) {
-    const entry = b.table ? b.table.findIndex((e) => Number(e & 0x00ff_ffff_ffff_fe00n) === lo) : -1;
+    const entry = b.table ? b.table.findIndex((e) => tableEntryOffset(e) === lo) : -1;
     if (entry >= 0) {
       return { kind: 'bitmap-data', name: b.name, entry, firstBit: entry * cs * 8, bitCount: b.bitCount, granularity: 2 ** b.granularityBits };
     }
@@ -118,7 +123,7 @@ export interface CompressedPiece {
 }
 
 /** The compressed guest clusters whose bytes lie (partly) in host cluster `k`, by host offset. */
-export function compressedIn(r: AnalysisResult, k: number, max = 4096): CompressedPiece[] {
+export function compressedIn(r: PlaceInput, k: number, max = 4096): CompressedPiece[] {
   const ix = r.check.compressed;
   const cs = r.check.clusterSize;
   return compressedTouching(ix, cs, k, max).map((i) => ({ guest: ix.guest[i]! * cs, host: ix.host[i]!, length: ix.length[i]! }));

@@ -4,7 +4,7 @@
 // offsets, host clusters, block indices. Pure: bytes in, rows out. Entries are read as 32-bit halves;
 // only the rows shown are formatted.
 
-import { compressedDescriptor, entryOffset, geometry, l2Kind } from '../format';
+import { compressedDescriptor, entryOffset, geometry, isCopied, l2Kind, reftEntryOffset } from '../qcow2';
 import type { Place, TableSlice } from './place';
 
 export interface EntryRow {
@@ -41,7 +41,7 @@ type TablePlace = Extract<Place, { kind: 'l1' | 'l2' | 'refcount-table' | 'refco
 const h32 = (x: number): string => (x >>> 0).toString(16).padStart(8, '0');
 const hexOff = (n: number): string => '0x' + n.toString(16);
 const span = (a: number, len: number): string => `${hexOff(a)}–${hexOff(a + len - 1)}`;
-const copied = (hi: number): string => (hi & 0x80000000 ? ', COPIED' : '');
+const copied = (hi: number): string => (isCopied(hi) ? ', COPIED' : '');
 
 /** True when `place` is a table of 64-bit entries decodeTable reads. */
 export function isTablePlace(place: Place | null): place is TablePlace {
@@ -60,7 +60,7 @@ export function decodeTable(place: TablePlace, bytes: Uint8Array, ctx: DecodeCon
     case 'refcount-table': {
       const per = place.perBlock;
       return u64Table('refcount table: entries → refcount blocks', dv, place, limit, (i, hi, lo) => ({
-        text: `refcount block at ${hexOff((hi >>> 0) * 0x1_0000_0000 + ((lo & 0xfffffe00) >>> 0))}: host clusters ${i * per}–${(i + 1) * per - 1}`,
+        text: `refcount block at ${hexOff(reftEntryOffset(hi, lo))}: host clusters ${i * per}–${(i + 1) * per - 1}`,
       }));
     }
     case 'bitmap-table': {
