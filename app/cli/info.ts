@@ -34,7 +34,11 @@ async function allocatedBytes(file: string): Promise<number | undefined> {
   return typeof st.blocks === 'number' ? st.blocks * 512 : undefined;
 }
 
-/** QEMU's size_to_str: "0 B", "512 KiB", "1.32 MiB" (three significant digits). */
+/**
+ * QEMU's size_to_str: "0 B", "512 KiB", "0.977 KiB", "1.32 MiB" (three significant digits, a unit
+ * from 1000 of the one below). Not app/format/text.ts's formatBytes: `qemu-img info`'s text must
+ * equal qemu-img's byte for byte, so this follows QEMU's rule and is used only there.
+ */
 export function sizeToStr(v: number | bigint): string {
   const val = Number(v);
   const x = val / (1000 / 1024);

@@ -25,8 +25,11 @@ export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './check
 export { BlobSource, BytesSource, readRanges, type BlobLike, type ByteSource, type Range } from './qcow2/source';
 export { decodeUtf8 } from './qcow2/reader';
 
+// Numbers for people: sizes, counts, hex, percentages, plurals, dates (one rule for every layer).
+export { byteUnit, formatBytes, formatBytesExact, formatCount, formatDate, hex, hexByte, hexBytes, hexField, percent, plural } from './text';
+
 // Problems.
-export { Findings, Qcow2Error, hex, type CheckClass, type Finding, type Severity } from './qcow2/errors';
+export { Findings, Qcow2Error, type CheckClass, type Finding, type Severity } from './qcow2/errors';
 
 // On-disk constants the UI names or draws.
 export {

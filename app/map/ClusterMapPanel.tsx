@@ -8,7 +8,8 @@ import { ClusterMap, type ClusterMapHandle, type MapViewState } from './ClusterM
 import { Legend, type LegendExtra } from './Legend';
 import { Minimap } from './Minimap';
 import { ZoomButtons } from './ZoomButtons';
-import { MAX_CELL_PX, formatBytes, levelFor, parseOffset, scaleExtent } from './layout';
+import { formatBytes } from '../format';
+import { MAX_CELL_PX, levelFor, parseOffset, scaleExtent } from './layout';
 import { countRoles, type ClusterRange } from './lod';
 import './map.css';
 

@@ -3,6 +3,7 @@
 // byte offset in the cluster and the raw bytes, so it can be found in the hex view.
 
 import type { Decoded } from './decode';
+import { hex, plural } from './format';
 import type { EntryBlock, FieldRow } from './decode-meta';
 
 export function EntryList({ decoded }: { decoded: Decoded }) {
@@ -20,7 +21,7 @@ export function EntryList({ decoded }: { decoded: Decoded }) {
           {decoded.rows.map((r) => (
             <tr key={r.index} data-entry={r.index} {...(r.subject !== undefined ? { 'data-subject': r.subject } : {})}>
               <td className="num">{r.index}</td>
-              <td className="num mono">{r.at.toString(16)}</td>
+              <td className="num mono">{hex(r.at)}</td>
               <td className="mono">{r.raw}</td>
               <td>{r.text}</td>
             </tr>
@@ -41,7 +42,7 @@ export function FieldTable({ rows, caption }: { rows: readonly FieldRow[]; capti
       <tbody>
         {rows.map((r) => (
           <tr key={`${r.at}:${r.name}`} data-field={r.name}>
-            <td className="num mono">{r.at >= 0 ? r.at.toString(16) : `−${(-r.at).toString(16)}`}</td>
+            <td className="num mono">{hex(r.at)}</td>
             <td><code>{r.name}</code></td>
             <td className="mono">{r.raw || '(in another cluster)'}</td>
             <td>{r.text}</td>
@@ -56,11 +57,11 @@ export function EntryBlocks({ what, blocks }: { what: string; blocks: readonly E
   return (
     <div className="decoded" data-testid="decoded">
       <p className="muted">
-        {what}: {blocks.length === 0 ? 'no entry starts or ends in this cluster.' : `${blocks.length} ${blocks.length === 1 ? 'entry' : 'entries'} in this cluster (byte offsets are within the cluster).`}
+        {what}: {blocks.length === 0 ? 'no entry starts or ends in this cluster.' : `${plural(blocks.length, 'entry', 'entries')} in this cluster (byte offsets are within the cluster).`}
       </p>
       {blocks.map((b) => (
         <section key={b.offset} className="entry-block" data-entry-offset={b.offset}>
-          <h4>{b.title} <span className="muted mono">at 0x{b.offset.toString(16)}, {b.length} bytes</span></h4>
+          <h4>{b.title} <span className="muted mono">at {hex(b.offset)}, {plural(b.length, 'byte')}</span></h4>
           <FieldTable rows={b.rows} />
         </section>
       ))}

@@ -15,6 +15,7 @@ import { patchSample, type Patch } from '../../../tools/fuzz/cases';
 import { buildReport, looksLikeReport, MAX_SAVED_BITMAPS, MAX_SAVED_SNAPSHOTS, parseReport, type SavedAnalysis } from './saved-analysis';
 import { BytesSource } from '../qcow2/source';
 import { roleCounts } from '../check/cluster-roles';
+import { formatBytes, formatCount, percent } from '../text';
 import { analyzePath, analyzeSample, referenceText } from '../../test-support/analyze-sample';
 import { hasQemu, run } from '../../test-support/qemu-random';
 import { listSamples, reference, samplePath } from '../../test-support/samples';
@@ -119,6 +120,16 @@ describe('the Markdown report', () => {
     expect(md).toContain('```json\n' + qemuCheckJsonText(a.check.json!).trimEnd() + '\n```');
     expect(md).toMatch(/\| `LEAK\w*` \| \w+ \| \d+ \|/);
     expect(md).toContain('### Where the bytes go');
+  });
+
+  it('prints sizes and shares as the page does (one text module: "168 MiB", "<0.1 %", never "0.0 %")', async () => {
+    const a = await analyzeSample('snapshots');
+    const md = reportMarkdown(a);
+    expect(md).toContain(`| file size | ${formatBytes(a.fileSize)} (${formatCount(a.fileSize)} bytes) |`);
+    for (const x of a.space.categories.filter((c) => c.bytes > 0)) {
+      expect(md).toContain(`| ${x.label} | ${formatBytes(x.bytes)} | ${formatCount(x.clusters)} | ${percent(x.bytes, a.fileSize)} |`);
+    }
+    expect(md).not.toMatch(/\b0\.0 %|\d\d\.\d\d [KMGTPE]iB|\d{3}\.\d+ [KMGTPE]iB/); // three significant digits
   });
 
   it('lists bitmaps and snapshots by name, escaping text from the image', async () => {
