@@ -4,12 +4,12 @@
 // the page, opened from file://, makes no network request and writes nothing. (app.spec.ts covers
 // the plain markup names of a bitmap and a snapshot; this extends it to the rest.)
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import { mustRun } from '../app/test-support/qemu-tools';
 import { patchSample } from '../tools/fuzz/cases';
 import { locate } from '../tools/fuzz/locate';
 import { MARKUP, openTab, openViaPicker, samplePath, tmpFile, waitDone } from './helpers';
@@ -27,9 +27,9 @@ function hostileImage(): string {
   const p = join(TMP, 'hostile.qcow2');
   if (existsSync(p)) return p;
   const part = `${p}.${process.pid}.part`;
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', part, '16M']);
-  for (const n of BITMAP_NAMES) execFileSync('qemu-img', ['bitmap', '--add', part, n]);
-  execFileSync('qemu-img', ['snapshot', '-c', SNAPSHOT_NAME, part]);
+  mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', part, '16M']);
+  for (const n of BITMAP_NAMES) mustRun('qemu-img', ['bitmap', '--add', part, n]);
+  mustRun('qemu-img', ['snapshot', '-c', SNAPSHOT_NAME, part]);
   let b: Uint8Array = new Uint8Array(readFileSync(part));
   const feature = locate(b).names.find((n) => n.name === 'ext[0].feature[0].name')!;
   b = patchSample(b, { 'ext[0].feature[0].type': 0, 'ext[0].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n });
@@ -121,7 +121,7 @@ test('files of other formats are named', async ({ page }) => {
   const made = (fmt: string) => {
     const p = join(TMP, `disk.${fmt}`);
     mkdirSync(TMP, { recursive: true });
-    if (!existsSync(p)) execFileSync('qemu-img', ['create', '-q', '-f', fmt, p, '16M']);
+    if (!existsSync(p)) mustRun('qemu-img', ['create', '-q', '-f', fmt, p, '16M']);
     return p;
   };
   const bytes = (size: number, ...parts: [number, number[] | string][]) => {

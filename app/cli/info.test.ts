@@ -1,12 +1,11 @@
 // The built CLI, run as a user runs it: `info --output=json` prints qemu-img's JSON, human output
 // follows qemu-img's, and a file that is not qcow2 gets one line on stderr and exit code 1.
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SAMPLES } from '../test-support/samples';
-import { hasQemuImg } from '../test-support/random-images';
+import { hasQemuImg, runTool } from '../test-support/qemu-tools';
 import { sizeToStr } from './info';
 import { builtCli } from './testing';
 
@@ -29,7 +28,7 @@ describe('qcowscope info', () => {
   it.runIf(hasQemuImg())('human output matches qemu-img info', () => {
     for (const name of ['overlay', 'v2', 'bitmap-in-use']) {
       const ours = cli(['info', `${name}.qcow2`]);
-      const theirs = spawnSync('qemu-img', ['info', '-U', `${name}.qcow2`], { cwd: SAMPLES, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+      const theirs = runTool('qemu-img', ['info', '-U', `${name}.qcow2`], { cwd: SAMPLES, env: { ...process.env, TZ: 'UTC' } });
       expect(ours.stdout, name).toBe(theirs.stdout);
     }
   });

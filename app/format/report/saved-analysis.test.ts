@@ -17,7 +17,7 @@ import { BytesSource } from '../qcow2/source';
 import { roleCounts } from '../check/cluster-roles';
 import { formatBytes, formatCount, percent } from '../text';
 import { analyzePath, analyzeSample, referenceText } from '../../test-support/analyze-sample';
-import { hasQemu, run } from '../../test-support/qemu-random';
+import { hasQemuImg, runTool } from '../../test-support/qemu-tools';
 import { listSamples, reference, samplePath } from '../../test-support/samples';
 
 const samples = listSamples();
@@ -98,8 +98,8 @@ describe('the document is small', () => {
 
   const dir = mkdtempSync(join(tmpdir(), 'qcowscope-report-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  it.runIf(hasQemu())('a 1 TiB image with preallocated metadata: under 64 KiB', async () => {
-    expect(run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', 'big.qcow2', '1T'], dir).rc).toBe(0);
+  it.runIf(hasQemuImg())('a 1 TiB image with preallocated metadata: under 64 KiB', async () => {
+    expect(runTool('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', 'big.qcow2', '1T'], { cwd: dir }).rc).toBe(0);
     const a = await analyzePath(join(dir, 'big.qcow2'));
     expect(a.check.roles.length).toBeGreaterThan(2 ** 24);
     const { text, saved } = roundTrip(a);
