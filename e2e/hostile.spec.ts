@@ -155,7 +155,8 @@ function fillCluster0(fill: (b: Buffer, at: number, end: number) => void): Uint8
   return new Uint8Array(b);
 }
 
-test('cluster 0 full of header extensions or feature names: the Header tab renders within 3 s', async ({ page }) => {
+// Time is npm run bench's business; these tests bound the work instead: rows rendered, not elapsed ms.
+test('cluster 0 full of header extensions or feature names: the Header tab renders one page of rows', async ({ page }) => {
   const manyExtensions = fillCluster0((b, at, end) => {
     for (let i = 0; at + 16 <= end; at += 8, i++) b.writeUInt32BE(0x1234 + (i % 7), at); // empty unknown extensions
   });
@@ -169,10 +170,10 @@ test('cluster 0 full of header extensions or feature names: the Header tab rende
     await page.goto('/');
     await openViaPicker(page, [tmpFile(`${name}.qcow2`, bytes)]);
     await waitDone(page, `${name}.qcow2`);
-    const t0 = Date.now();
     await openTab(page, 'Header');
     await expect(page.getByTestId('show-more')).toContainText(`Showing 200 of ${total} ${noun}.`);
-    expect(Date.now() - t0, name).toBeLessThan(3000);
+    // A page of 200 extensions or names, beside the header's own fields: not 262,081 rows.
+    expect(await page.locator('.header-panel tr').count(), name).toBeLessThan(200 + 100);
     await page.getByTestId('show-more').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(test.info().project.outputDir, 'screens', `${name}.png`) });
     await openTab(page, 'Overview');
@@ -180,21 +181,24 @@ test('cluster 0 full of header extensions or feature names: the Header tab rende
   }
 });
 
-test('65536 snapshots in a small file: every panel renders within 3 s', async ({ page }) => {
+test('65536 snapshots in a small file: every panel renders, with a page of snapshots and a window of findings', async ({ page }) => {
   const b = patchSample(new Uint8Array(readFileSync(samplePath('empty'))), { 'header.nb_snapshots': 65536, 'header.snapshots_offset': 0x30000 });
   await page.goto('/');
   await openViaPicker(page, [tmpFile('many-snapshots.qcow2', b)]);
   await waitDone(page, 'many-snapshots.qcow2');
-  const took: Record<string, number> = {};
   for (const [tab, ready] of [['Snapshots', '.snapshots-panel'], ['Check', '[data-testid="count-corruptions"]'], ['Header', '.header-panel'], ['Space', '.panels'], ['Overview', '[data-testid="verdict"]']] as const) {
-    const t0 = Date.now();
     await openTab(page, tab);
-    await expect(page.locator(ready).first()).toBeVisible({ timeout: 60_000 });
-    took[tab] = Date.now() - t0;
+    await expect(page.locator(ready).first()).toBeVisible();
   }
+  await openTab(page, 'Snapshots');
+  await expect(page.getByTestId('show-more')).toContainText('Showing 500 of 65,536 snapshots.');
+  expect(await page.locator('[data-snapshot]').count()).toBe(500);
   await openTab(page, 'Check');
   await expect(page.getByTestId('count-corruptions')).toHaveText('65,537');
-  expect(Object.entries(took).filter(([, ms]) => ms > 3000)).toEqual([]);
+  // The findings list is virtualized: a window of rows on screen, however many findings there are.
+  const rows = await page.locator('.finding').count();
+  expect(rows).toBeGreaterThan(0);
+  expect(rows).toBeLessThan(100);
 });
 
 test('from file://, the page makes no network request and writes nothing', async ({ page, context }) => {
