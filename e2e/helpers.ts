@@ -1,11 +1,11 @@
 // Shared helpers of the browser tests: sample paths, throwaway images made with qemu-img in a tmp
 // folder, opening files through the picker or a synthetic drop, and waiting for the analysis.
 
-import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
+import { mustRun } from '../app/test-support/qemu-tools';
 import { samplePath } from '../app/test-support/samples';
 
 export { samplePath };
@@ -32,7 +32,7 @@ function made(path: string, make: (p: string) => void): string {
 }
 
 const qemuImg = (...args: string[]): void => {
-  execFileSync('qemu-img', args, { stdio: 'pipe' });
+  mustRun('qemu-img', args);
 };
 
 /** A large image whose L2 tables take a while to scan: every L2 entry allocated. */

@@ -4,12 +4,12 @@
 // the page, opened from file://, makes no network request and writes nothing. (app.spec.ts covers
 // the plain markup names of a bitmap and a snapshot; this extends it to the rest.)
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import { mustRun } from '../app/test-support/qemu-tools';
 import { patchSample } from '../tools/fuzz/cases';
 import { locate } from '../tools/fuzz/locate';
 import { MARKUP, openTab, openViaPicker, samplePath, tmpFile, waitDone } from './helpers';
@@ -27,9 +27,9 @@ function hostileImage(): string {
   const p = join(TMP, 'hostile.qcow2');
   if (existsSync(p)) return p;
   const part = `${p}.${process.pid}.part`;
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', part, '16M']);
-  for (const n of BITMAP_NAMES) execFileSync('qemu-img', ['bitmap', '--add', part, n]);
-  execFileSync('qemu-img', ['snapshot', '-c', SNAPSHOT_NAME, part]);
+  mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', part, '16M']);
+  for (const n of BITMAP_NAMES) mustRun('qemu-img', ['bitmap', '--add', part, n]);
+  mustRun('qemu-img', ['snapshot', '-c', SNAPSHOT_NAME, part]);
   let b: Uint8Array = new Uint8Array(readFileSync(part));
   const feature = locate(b).names.find((n) => n.name === 'ext[0].feature[0].name')!;
   b = patchSample(b, { 'ext[0].feature[0].type': 0, 'ext[0].feature[0].bit': 20, 'header.incompatible_features': 1n << 20n });
@@ -121,7 +121,7 @@ test('files of other formats are named', async ({ page }) => {
   const made = (fmt: string) => {
     const p = join(TMP, `disk.${fmt}`);
     mkdirSync(TMP, { recursive: true });
-    if (!existsSync(p)) execFileSync('qemu-img', ['create', '-q', '-f', fmt, p, '16M']);
+    if (!existsSync(p)) mustRun('qemu-img', ['create', '-q', '-f', fmt, p, '16M']);
     return p;
   };
   const bytes = (size: number, ...parts: [number, number[] | string][]) => {
@@ -155,7 +155,8 @@ function fillCluster0(fill: (b: Buffer, at: number, end: number) => void): Uint8
   return new Uint8Array(b);
 }
 
-test('cluster 0 full of header extensions or feature names: the Header tab renders within 3 s', async ({ page }) => {
+// Time is npm run bench's business; these tests bound the work instead: rows rendered, not elapsed ms.
+test('cluster 0 full of header extensions or feature names: the Header tab renders one page of rows', async ({ page }) => {
   const manyExtensions = fillCluster0((b, at, end) => {
     for (let i = 0; at + 16 <= end; at += 8, i++) b.writeUInt32BE(0x1234 + (i % 7), at); // empty unknown extensions
   });
@@ -169,10 +170,10 @@ test('cluster 0 full of header extensions or feature names: the Header tab rende
     await page.goto('/');
     await openViaPicker(page, [tmpFile(`${name}.qcow2`, bytes)]);
     await waitDone(page, `${name}.qcow2`);
-    const t0 = Date.now();
     await openTab(page, 'Header');
     await expect(page.getByTestId('show-more')).toContainText(`Showing 200 of ${total} ${noun}.`);
-    expect(Date.now() - t0, name).toBeLessThan(3000);
+    // A page of 200 extensions or names, beside the header's own fields: not 262,081 rows.
+    expect(await page.locator('.header-panel tr').count(), name).toBeLessThan(200 + 100);
     await page.getByTestId('show-more').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(test.info().project.outputDir, 'screens', `${name}.png`) });
     await openTab(page, 'Overview');
@@ -180,21 +181,24 @@ test('cluster 0 full of header extensions or feature names: the Header tab rende
   }
 });
 
-test('65536 snapshots in a small file: every panel renders within 3 s', async ({ page }) => {
+test('65536 snapshots in a small file: every panel renders, with a page of snapshots and a window of findings', async ({ page }) => {
   const b = patchSample(new Uint8Array(readFileSync(samplePath('empty'))), { 'header.nb_snapshots': 65536, 'header.snapshots_offset': 0x30000 });
   await page.goto('/');
   await openViaPicker(page, [tmpFile('many-snapshots.qcow2', b)]);
   await waitDone(page, 'many-snapshots.qcow2');
-  const took: Record<string, number> = {};
   for (const [tab, ready] of [['Snapshots', '.snapshots-panel'], ['Check', '[data-testid="count-corruptions"]'], ['Header', '.header-panel'], ['Space', '.panels'], ['Overview', '[data-testid="verdict"]']] as const) {
-    const t0 = Date.now();
     await openTab(page, tab);
-    await expect(page.locator(ready).first()).toBeVisible({ timeout: 60_000 });
-    took[tab] = Date.now() - t0;
+    await expect(page.locator(ready).first()).toBeVisible();
   }
+  await openTab(page, 'Snapshots');
+  await expect(page.getByTestId('show-more')).toContainText('Showing 500 of 65,536 snapshots.');
+  expect(await page.locator('[data-snapshot]').count()).toBe(500);
   await openTab(page, 'Check');
   await expect(page.getByTestId('count-corruptions')).toHaveText('65,537');
-  expect(Object.entries(took).filter(([, ms]) => ms > 3000)).toEqual([]);
+  // The findings list is virtualized: a window of rows on screen, however many findings there are.
+  const rows = await page.locator('.finding').count();
+  expect(rows).toBeGreaterThan(0);
+  expect(rows).toBeLessThan(100);
 });
 
 test('from file://, the page makes no network request and writes nothing', async ({ page, context }) => {

@@ -1,5 +1,6 @@
 // `npm test`: every check in order — preflight, typecheck, lint, build, unit and differential tests
-// (Vitest), browser tests (Playwright) — then one closing line "N passed, N failed".
+// (Vitest), browser tests (Playwright) — each step's wall time as it ends, then a table of the
+// steps' times with the total, and one closing line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
@@ -16,11 +17,18 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let ok = true;
+const times = [];
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const started = performance.now();
 for (const [name, cmd, args] of steps) {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
   const env = { ...process.env };
   if (name === 'e2e') env.PLAYWRIGHT_JSON_OUTPUT_NAME = '.cache/playwright.json';
+  const t0 = performance.now();
   const r = spawnSync(cmd, args, { stdio: 'inherit', env });
+  const ms = performance.now() - t0;
+  times.push([name, ms]);
+  console.log(`=== ${name}: ${secs(ms)}`);
   if (name === 'unit' && existsSync('.cache/vitest.json')) {
     const j = JSON.parse(readFileSync('.cache/vitest.json', 'utf8'));
     passed += j.numPassedTests ?? 0;
@@ -40,5 +48,8 @@ for (const [name, cmd, args] of steps) {
     failed += failed === 0 ? 1 : 0;
   }
 }
+console.log('\n=== time per step');
+for (const [name, ms] of times) console.log(`${name.padEnd(10)} ${secs(ms).padStart(8)}`);
+console.log(`${'total'.padEnd(10)} ${secs(performance.now() - started).padStart(8)}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(ok && passed > 0 ? 0 : 1);

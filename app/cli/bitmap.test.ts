@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from './main';
 import { buildBitmapImage } from '../test-support/bitmap-images';
 import { hasNbdinfo, hasQemuNbd, nbdMap, overlay, type NbdExtent } from '../test-support/nbd';
-import { hasQemuImg, withTmpDir } from '../test-support/random-images';
+import { withTmpDir } from '../test-support/random-images';
+import { hasQemuImg } from '../test-support/qemu-tools';
 import { listSamples, samplePath } from '../test-support/samples';
 import { patchFile } from '../test-support/craft';
 

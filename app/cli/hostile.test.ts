@@ -1,11 +1,10 @@
 // Files that are not qcow2, given to the built CLI: every command exits 1 with one line on stderr
 // that names what the file is, and prints nothing on stdout (so `--output=json` stays JSON-or-nothing).
 
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasQemuImg } from '../test-support/random-images';
+import { hasQemuImg, runTool } from '../test-support/qemu-tools';
 import { builtCli } from './testing';
 
 const built = builtCli('qcowscope-cli-hostile-');
@@ -52,8 +51,8 @@ describe('qcowscope on files that are not qcow2', () => {
 
   it.runIf(hasQemuImg()).each(MADE_BY_QEMU)('a %s image made by qemu-img', (format, says) => {
     const name = `disk.${format}`;
-    const r = spawnSync('qemu-img', ['create', '-q', '-f', format, name, '16M'], { cwd: built.dir, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = runTool('qemu-img', ['create', '-q', '-f', format, name, '16M'], { cwd: built.dir });
+    expect(r.rc, r.stderr).toBe(0);
     expectRefused(name, says);
   });
 });

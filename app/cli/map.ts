@@ -56,6 +56,7 @@ export function backingArg(ctx: CommandContext): string | null {
   return a ? a.slice('--backing='.length) : null;
 }
 
+/** printf's "%#-16"PRIx64 as qemu-img map prints it ("0" for zero): byte-exact, so not text.ts's hex. */
 const hex = (n: number) => (n === 0 ? '0' : '0x' + n.toString(16));
 const col = (s: string) => s.padEnd(16);
 

@@ -20,8 +20,11 @@ export {
 // L1/L2 entry decoding.
 export { entryOffset, geometry, tableEntryOffset } from './qcow2';
 
+// Numbers for people: sizes, counts, hex, percentages, plurals, dates (one rule for every layer).
+export { byteUnit, formatBytes, formatBytesExact, formatCount, formatDate, hex, hexByte, hexBytes, hexField, percent, plural } from './text';
+
 // Problems.
-export { Findings, FindingCode, Qcow2Error, hex, type Finding } from './qcow2';
+export { Findings, FindingCode, Qcow2Error, type Finding } from './qcow2';
 
 // Who owns each host cluster.
 export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './check';

@@ -6,6 +6,7 @@
 // from "the whole file fits" to 32 px cells (or the fit, for a small file).
 
 import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type Ref } from 'react';
+import { formatCount } from '../format';
 import { keepFromRanges, maskOf, pickInBucket, bucketExtent, type ClusterRange } from './lod';
 import { usePyramid } from './usePyramid';
 import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
@@ -289,7 +290,7 @@ function MapTooltip({ model, x, y, width, height }: { model: TooltipModel; x: nu
           <li key={r.role} data-role={r.role} data-count={r.clusters}>
             <span className="cmap-swatch" style={{ background: swatchCss(r.role) }} aria-hidden="true" />
             <span className="cmap-tip-label">{r.label}</span>
-            {model.cluster === null ? <span className="cmap-tip-count mono">{r.clusters.toLocaleString('en-US')}</span> : null}
+            {model.cluster === null ? <span className="cmap-tip-count mono">{formatCount(r.clusters)}</span> : null}
           </li>
         ))}
       </ul>

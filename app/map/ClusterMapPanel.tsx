@@ -10,7 +10,8 @@ import { ClusterMap, type ClusterMapHandle, type MapViewState } from './ClusterM
 import { Legend, type LegendExtra } from './Legend';
 import { Minimap } from './Minimap';
 import { ZoomButtons } from './ZoomButtons';
-import { formatBytes, levelFor, parseOffset, scaleExtent } from './layout';
+import { formatBytes } from '../format';
+import { levelFor, parseOffset, scaleExtent } from './layout';
 import { countRoles, type ClusterRange } from './lod';
 import './map.css';
 

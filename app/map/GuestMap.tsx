@@ -11,7 +11,8 @@ import type { GuestSpan } from './guest-link';
 import { rasterGuest, spanCells } from './guest-raster';
 import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
 import { ZOOM_KEYS_HINT, useGridZoom } from './grid-zoom';
-import { cellAtPoint, clusterOf, formatBytes, gridFor, hex, type Grid, type View } from './layout';
+import { formatBytes, hex } from '../format';
+import { cellAtPoint, clusterOf, gridFor, type Grid, type View } from './layout';
 import { BACKGROUND, GAP, SELECTION } from './palette';
 
 export interface GuestMapHandle {

@@ -6,7 +6,7 @@ import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
 import { GuestMap, type GuestMapHandle, type GuestMapProps } from './GuestMap';
 import { GUEST_KIND_COUNT, GUEST_KIND_LABEL, guestTotals, NOT_MAPPED } from './guest-layout';
 import { guestKindCss } from './guest-raster';
-import { formatBytes } from './layout';
+import { formatBytes } from '../format';
 import { ZoomButtons } from './ZoomButtons';
 import './map.css';
 

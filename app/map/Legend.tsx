@@ -3,9 +3,8 @@
 // it again shows all; Ctrl/⌘/Shift-click adds or removes a role. Extra rows list things that own no
 // cluster (e.g. a zero-offset empty bitmap) so they are not silently missing.
 
-import { ROLE_INFO } from '../format';
+import { ROLE_INFO, formatBytes, formatCount } from '../format';
 import { legendRoles } from './export-png';
-import { formatBytes } from './layout';
 import { swatchCss } from './palette';
 import { roleLabel } from './tooltip';
 
@@ -45,7 +44,7 @@ export function Legend({ counts, clusterSize, active, onChange, extras = [] }: L
   return (
     <div className="cmap-legend" aria-label="Legend and filter">
       <div className="cmap-legend-head">
-        <span>Roles ({total.toLocaleString('en-US')} clusters)</span>
+        <span>Roles ({formatCount(total)} clusters)</span>
         {active.size > 0 ? (
           <button type="button" className="cmap-linkbtn" onClick={() => onChange(new Set())} data-testid="legend-show-all">
             show all
@@ -70,7 +69,7 @@ export function Legend({ counts, clusterSize, active, onChange, extras = [] }: L
               >
                 <span className="cmap-swatch" style={{ background: swatchCss(r) }} aria-hidden="true" />
                 <span className="cmap-legend-label">{roleLabel(r)}</span>
-                <span className="cmap-legend-num mono">{n.toLocaleString('en-US')}</span>
+                <span className="cmap-legend-num mono">{formatCount(n)}</span>
                 <span className="cmap-legend-bytes mono">{formatBytes(n * clusterSize)}</span>
               </button>
             </li>
@@ -81,7 +80,7 @@ export function Legend({ counts, clusterSize, active, onChange, extras = [] }: L
             <div className="cmap-legend-row extra" data-testid="legend-extra" title={x.note ?? ''}>
               <span className="cmap-swatch empty" aria-hidden="true" />
               <span className="cmap-legend-label">{x.label}</span>
-              <span className="cmap-legend-num mono">{x.clusters.toLocaleString('en-US')}</span>
+              <span className="cmap-legend-num mono">{formatCount(x.clusters)}</span>
               <span className="cmap-legend-bytes mono">{formatBytes(x.clusters * clusterSize)}</span>
             </div>
           </li>

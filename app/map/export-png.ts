@@ -4,7 +4,7 @@
 // a new canvas at the map's device pixel ratio; the map canvas itself is left as it is.
 
 import { ROLE_INFO } from '../format';
-import { formatBytes } from './layout';
+import { formatBytes } from '../format';
 import { ROLE_COLOR } from './palette';
 import { roleLabel } from './tooltip';
 

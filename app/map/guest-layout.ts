@@ -4,7 +4,7 @@
 // offset?). A cell holding several kinds shows the most telling one (data over zeros over the backing
 // file over unallocated), like the host map's level of detail. Pure: no DOM.
 
-import type { MapRange } from '../format';
+import { hex, type MapRange } from '../format';
 import type { Grid } from './layout';
 
 /** Where a guest range lives; the value is also the drawing priority (higher wins in a mixed cell). */
@@ -123,8 +123,6 @@ export function rangesIn(ranges: readonly MapRange[], start: number, end: number
   }
   return { list, total };
 }
-
-const hex = (n: number): string => '0x' + n.toString(16);
 
 /** One line for a range: what it is, where, and where its bytes live. */
 export function describeRange(r: MapRange, f: GuestImageFlags, clusterSize: number): string {

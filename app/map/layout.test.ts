@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FILL_CELL_PX, MAX_CELL_PX, cellAtPoint, fitCellsView, fitScale, cellOf, cellRect, centerOn, clusterOf, constrainView, fitView, formatBytes, gridFor, hex,
+  FILL_CELL_PX, MAX_CELL_PX, cellAtPoint, fitCellsView, fitScale, cellOf, cellRect, centerOn, clusterOf, constrainView, fitView, gridFor,
   levelFor, parseOffset, scaleExtent, visibleCells,
 } from './layout';
 
@@ -147,16 +147,6 @@ describe('parseOffset', () => {
     for (const bad of ['', 'abc', '-5', '0x', '1.5', '12q', '0xfffffffffffffffff', '9e99']) {
       expect(parseOffset(bad), bad).toBeNull();
     }
-  });
-});
-
-describe('formats', () => {
-  it('prints offsets in hex and sizes in binary units', () => {
-    expect(hex(196608)).toBe('0x30000');
-    expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(65536)).toBe('64 KiB');
-    expect(formatBytes(1.5 * 2 ** 30)).toBe('1.5 GiB');
-    expect(formatBytes(200 * 2 ** 20 + 1)).toBe('200 MiB');
   });
 });
 

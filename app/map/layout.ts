@@ -169,21 +169,3 @@ export function parseOffset(text: string): number | null {
   if (unit === 1 && !Number.isInteger(v)) return null;
   return Math.floor(v);
 }
-
-/** `0x` + lower-case hex. */
-export function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
-
-/** A byte count the way qemu-img prints sizes: 512 B, 64 KiB, 1.5 GiB. */
-export function formatBytes(n: number): string {
-  const names = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < names.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  return `${i === 0 ? v : Number(v.toFixed(digits))} ${names[i]}`;
-}

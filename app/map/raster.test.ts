@@ -146,24 +146,27 @@ describe('rasterize: filters and highlights', () => {
   });
 });
 
-describe('rasterize: speed', () => {
-  it('builds the pyramid of 16.7 million clusters and draws a 1920×1080 frame within a 50 fps budget', () => {
+describe('rasterize: work bounded by the frame, not the image', () => {
+  // Speed is npm run bench's business (frames per second while panning, against its targets); this
+  // test checks the work: a pyramid of about n/3 buckets above the clusters, and every frame drawn
+  // from the level whose buckets are at least a pixel, so no frame visits more buckets than pixels.
+  it('16.7 million clusters: a 4/3 × n pyramid, and every zoom draws ≤ one bucket per pixel with lone leaked clusters kept', () => {
     const n = 2 ** 24;
     const r = new Uint8Array(n).fill(Role.DATA);
     for (let i = 0; i < n; i += 4099) r[i] = Role.LEAKED;
     const g = gridFor(n, 1920, 1080);
-    const t0 = performance.now();
     const p = buildPyramid(r, g);
-    const built = performance.now() - t0;
+    const above = p.levels.slice(1).reduce((sum, l) => sum + l.length, 0);
+    expect(above).toBeLessThanOrEqual(Math.ceil(n / 3) + 2 * p.levels.length * (g.cols + 1));
     const t = target(1920, 1080);
-    const frames: number[] = [];
-    for (const k of [0.25, 0.4, 1, 3, 12, 32, 0.25, 0.4, 1, 3, 12, 32]) {
-      const s = performance.now();
-      rasterize(t, { k, x: -1000 * k, y: -700 * k }, p, paint);
-      frames.push(performance.now() - s);
+    for (const k of [0.25, 0.4, 1, 3, 12, 32]) {
+      const level = rasterize(t, { k, x: -1000 * k, y: -700 * k }, p, paint);
+      const bucketPx = k * 2 ** level;
+      expect(bucketPx, `k ${k}`).toBeGreaterThanOrEqual(1);
+      expect(level === 0 || bucketPx < 2, `k ${k}: the finest level with buckets ≥ 1 px`).toBe(true);
+      expect(Math.ceil(1920 / bucketPx + 1) * Math.ceil(1080 / bucketPx + 1), `k ${k}`).toBeLessThanOrEqual(1921 * 1081);
+      // Zoomed out, a lone leaked cluster among 4098 data clusters still owns pixels.
+      if (k <= 1) expect(t.pixels.includes(color(Role.LEAKED)), `k ${k}`).toBe(true);
     }
-    frames.sort((a, b) => a - b);
-    expect(built).toBeLessThan(1500);
-    expect(frames[Math.floor(frames.length / 2)]).toBeLessThan(20);
   });
 });

@@ -5,7 +5,8 @@
 
 import { ROLE_INFO } from '../format';
 import { PRIORITY, bucketExtent, countBucket } from './lod';
-import { formatBytes, hex, type Grid } from './layout';
+import { formatBytes, hex } from '../format';
+import type { Grid } from './layout';
 
 interface TooltipRow {
   readonly role: number;

@@ -6,8 +6,11 @@
 // at the end (QEMU's base:allocation and qemu-img map report host-file holes; a File has none).
 
 import { join } from 'node:path';
-import { prng } from './random-images';
-import { makeDense, run } from './qemu-random';
+import { prng } from './prng';
+import { makeDense } from './random-images';
+import { runTool, type ToolRun } from './qemu-tools';
+
+const run = (cmd: string, args: string[], cwd: string): ToolRun => runTool(cmd, args, { cwd });
 
 export interface BitmapImage {
   /** File name inside the folder. */

@@ -1,9 +1,8 @@
 // Test helper: crafted images checked against the live qemu-img. Tests patch an image qemu-img
 // made (patchFile), then compareWithQemu says whether our reading agrees with `qemu-img info`:
 // the same refusal when QEMU refuses to open it, the same JSON (apart from actual-size) when it
-// opens it. qemu / qemuRetry run the real tools; extensionData finds a header extension.
+// opens it. extensionData finds a header extension.
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Findings } from '../format/qcow2/errors';
@@ -11,29 +10,7 @@ import { qemuInfo, qemuInfoText } from '../format/qemu-img/info';
 import type { Structures } from '../format/qcow2/model';
 import { NodeFileSource } from '../format/qcow2/source-node';
 import { loadHeaderStage, loadStructures } from '../format/qcow2/structures';
-
-/** Runs qemu-img / qemu-io in `dir`; throws with its stderr when it fails. Returns stdout. */
-export function qemu(dir: string, cmd: string, args: readonly string[]): string {
-  const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
-}
-
-/**
- * qemu-img with retries: LUKS key-slot creation benchmarks PBKDF2 with thread CPU time and
- * sometimes fails on coarse-clock machines ("Unable to get accurate CPU usage").
- */
-export function qemuRetry(dir: string, args: readonly string[], tries = 10): string {
-  let last: unknown = null;
-  for (let i = 0; i < tries; i++) {
-    try {
-      return qemu(dir, 'qemu-img', args);
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
-}
+import { runTool } from './qemu-tools';
 
 /** Reads a file, lets `patch` change the bytes (or return new ones), writes it back. */
 export function patchFile(path: string, patch: (b: Buffer) => Buffer | void): void {
@@ -84,10 +61,10 @@ export async function ourOpen(path: string): Promise<OurOpen> {
  * and our info JSON must equal QEMU's (actual-size taken from QEMU's, being host-dependent).
  */
 export async function compareWithQemu(path: string): Promise<string | null> {
-  const r = spawnSync('qemu-img', ['info', '--output=json', '-U', basename(path)], { cwd: dirname(path), encoding: 'utf8' });
+  const r = runTool('qemu-img', ['info', '--output=json', '-U', basename(path)], { cwd: dirname(path) });
   const ours = await ourOpen(path);
   const refusals = ours.findings.list.filter((x) => x.code === 'QEMU_REFUSES').map((x) => x.message);
-  if (r.status !== 0) {
+  if (r.rc !== 0) {
     const reason = r.stderr.trim().split('\n')[0]!.replace(/^qemu-img: Could not open '[^']*': /, '');
     const all = ours.findings.list.filter((x) => x.code.startsWith('QEMU_REFUSES')).map((x) => x.message);
     if (all.some((m) => m.startsWith(reason))) return null;

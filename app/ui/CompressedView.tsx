@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'react';
 import { decompressStored, readCluster } from '../state/actions';
 import { assembleStored, storedSpan, type Decompressed, type CompressedPiece } from '../format';
-import { hex } from './format';
+import { hex, hexByte, percent } from './format';
 import { HexView } from './HexView';
 
 interface Props {
@@ -125,8 +125,8 @@ function PreviewBody({ guest, stored, result, clusterSize }: { guest: number; st
     <>
       <p data-testid="decompressed-summary" data-size={bytes?.length ?? 0} {...(same !== null ? { 'data-uniform': same } : {})}>
         Guest cluster {hex(guest)}: {stored} bytes per its descriptor → {bytes ? `${bytes.length} bytes decompressed` : 'nothing decompressed'}
-        {bytes && bytes.length > 0 ? ` (${Math.round((stored / clusterSize) * 100)} % of a cluster stored)` : ''}
-        {same !== null ? `; every byte is 0x${same.toString(16).padStart(2, '0')}` : ''}.
+        {bytes && bytes.length > 0 ? ` (${percent(stored, clusterSize)} of a cluster stored)` : ''}
+        {same !== null ? `; every byte is 0x${hexByte(same)}` : ''}.
       </p>
       {result.problem ? <p className="error-text" role="alert" data-testid="decompress-problem">{result.problem}</p> : null}
       {bytes && bytes.length > 0 ? <HexView bytes={bytes} baseOffset={guest} label={`Decompressed guest cluster ${hex(guest)}`} /> : null}

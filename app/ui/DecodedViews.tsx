@@ -3,6 +3,7 @@
 // byte offset in the cluster and the raw bytes, so it can be found in the hex view.
 
 import type { Decoded, EntryBlock, FieldRow } from '../format';
+import { plural } from './format';
 
 export function EntryList({ decoded }: { decoded: Decoded }) {
   return (
@@ -55,7 +56,7 @@ export function EntryBlocks({ what, blocks }: { what: string; blocks: readonly E
   return (
     <div className="decoded" data-testid="decoded">
       <p className="muted">
-        {what}: {blocks.length === 0 ? 'no entry starts or ends in this cluster.' : `${blocks.length} ${blocks.length === 1 ? 'entry' : 'entries'} in this cluster (byte offsets are within the cluster).`}
+        {what}: {blocks.length === 0 ? 'no entry starts or ends in this cluster.' : `${plural(blocks.length, 'entry', 'entries')} in this cluster (byte offsets are within the cluster).`}
       </p>
       {blocks.map((b) => (
         <section key={b.offset} className="entry-block" data-entry-offset={b.offset}>

@@ -2,7 +2,7 @@
 // 65536 snapshots or 65535 bitmaps; rendering them all at once would freeze the page).
 
 import { useState } from 'react';
-import { plural } from './format';
+import { formatCount, plural } from './format';
 
 /** How many of a list to render: `first` at first, `first * 4` more per "Show more". */
 export function usePaged(first: number, scope: unknown): [number, () => void] {
@@ -15,7 +15,7 @@ export function ShowMore({ shown, total, noun, onMore }: { shown: number; total:
   if (total <= shown) return null;
   return (
     <p data-testid="show-more">
-      Showing {shown.toLocaleString('en-US')} of {plural(total, noun)}.{' '}
+      Showing {formatCount(shown)} of {plural(total, noun)}.{' '}
       <button type="button" onClick={onMore}>
         Show more
       </button>

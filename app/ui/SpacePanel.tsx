@@ -6,13 +6,12 @@ import { useEffect, useRef } from 'react';
 import { ROLE_COLOR } from '../map/palette';
 import type { FileEntry } from '../state/store';
 import { spaceRows, spaceNotes, type SpaceRow } from './derive';
-import { formatBytes, formatCount, percent } from './format';
+import { byteUnit, formatBytes, formatCount, percent } from './format';
 import { ColumnHeads } from './ColumnHeads';
 
 const W = 480;
 const BAR_H = 18;
 const LABEL_W = 200;
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 const colorOf = (r: SpaceRow): string => (r.role === null ? '#999999' : ROLE_COLOR[r.role] ?? '#999999');
 
@@ -74,16 +73,15 @@ function Bars({ rows }: { rows: readonly SpaceRow[] }) {
   const axis = useRef<SVGGElement>(null);
   const max = Math.max(1, ...rows.map((r) => r.bytes));
   // The axis counts in the binary unit of the largest bar: 0, 200, 400 … KiB.
-  const u = Math.min(UNITS.length - 1, Math.floor(Math.log(max) / Math.log(1024)));
-  const unit = 1024 ** u;
+  const { size: unit, name: unitName } = byteUnit(max);
   const h = rows.length * (BAR_H + 6) + 28;
   const xu = scaleLinear().domain([0, max / unit]).nice().range([LABEL_W, W - 12]);
   const x = (bytes: number) => xu(bytes / unit);
   const y = scaleBand<string>().domain(rows.map((r) => r.key)).range([0, h - 28]).padding(0.2);
   useEffect(() => {
     if (!axis.current) return;
-    select(axis.current).call(axisBottom(xu).ticks(4).tickFormat((d) => `${Number(d)} ${UNITS[u]}`));
-  }, [xu, u]);
+    select(axis.current).call(axisBottom(xu).ticks(4).tickFormat((d) => `${Number(d)} ${unitName}`));
+  }, [xu, unitName]);
   return (
     <svg className="space-chart" viewBox={`0 0 ${W} ${h}`} role="img" aria-label="Bytes per kind">
       {rows.map((r) => (

@@ -14,7 +14,7 @@ import { listSamples, ROOT, samplePath } from '../../app/test-support/samples';
 import { patchSample } from './cases';
 import { locate } from './locate';
 import { truncationPoints, writeUint } from './mutate';
-import { Rng, caseSeed } from './prng';
+import { Rng } from '../../app/test-support/prng';
 import { makeCase, prepareSample } from './run';
 
 const bytesOf = (name: string) => new Uint8Array(readFileSync(samplePath(name)));
@@ -24,19 +24,6 @@ async function structuresOf(b: Uint8Array) {
   const f = new Findings();
   return loadStructures(src, await loadHeaderStage(src, f), f);
 }
-
-describe('the seeded PRNG', () => {
-  it('gives the same sequence for the same seed and stays in range', () => {
-    const a = new Rng(caseSeed(7, 3));
-    const b = new Rng(caseSeed(7, 3));
-    const xs = Array.from({ length: 1000 }, () => a.int(10));
-    expect(Array.from({ length: 1000 }, () => b.int(10))).toEqual(xs);
-    expect(Math.min(...xs)).toBe(0);
-    expect(Math.max(...xs)).toBe(9);
-    expect(caseSeed(7, 3)).not.toBe(caseSeed(7, 4));
-    expect(caseSeed(7, 3)).not.toBe(caseSeed(8, 3));
-  });
-});
 
 describe('locate', () => {
   it.each(['snapshots', 'bitmaps', 'luks', 'extended-l2', 'v2'])('finds in %s what the engine reads', async (name) => {
@@ -120,12 +107,14 @@ describe('mutators', () => {
 });
 
 describe('a fixed-seed slice of npm run fuzz', () => {
-  it('2000 cases: every one ends in a report or a typed error within its budget', () => {
+  // The per-case CPU budget is 10 × the fuzzer's usual 2 s and the run's wall-clock guard 10 min:
+  // only guards against hangs (npm run bench measures speed), generous on a loaded machine.
+  it('2000 cases: every one ends in a report or a typed error, none hangs', () => {
     expect(listSamples().length).toBeGreaterThan(10);
     const dir = mkdtempSync(join(tmpdir(), 'qcowscope-fuzz-'));
     try {
-      const r = spawnSync(process.execPath, [join(ROOT, 'scripts/fuzz.mjs'), '--cases', '2000', '--seed', '20251125', '--bundle', join(dir, 'engine.mjs'), '--out', join(dir, 'failures')], {
-        cwd: ROOT, encoding: 'utf8', timeout: 170_000, maxBuffer: 64 * 1024 * 1024,
+      const r = spawnSync(process.execPath, [join(ROOT, 'scripts/fuzz.mjs'), '--cases', '2000', '--seed', '20251125', '--budget-ms', '20000', '--bundle', join(dir, 'engine.mjs'), '--out', join(dir, 'failures')], {
+        cwd: ROOT, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024,
       });
       const result = /^fuzz result: .*$/m.exec(r.stdout)?.[0] ?? `no result line (signal ${r.signal}): ${r.stderr.slice(-2000)}`;
       const failures = r.stdout.split('\n').filter((l) => /^FAIL|^ {2}(ops|rerun):/.test(l)).slice(0, 30).join('\n');
@@ -134,5 +123,5 @@ describe('a fixed-seed slice of npm run fuzz', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 620_000);
 });

@@ -5,7 +5,7 @@
 
 import { boundaryValues, FIELD_VALUES, HOSTILE_NAMES, U64_MAX } from './hostile';
 import type { Field, ImageLayout, NameSlot, Table } from './locate';
-import { Rng } from './prng';
+import { Rng } from '../../app/test-support/prng';
 import { deflateSync } from 'fflate';
 import * as S from '../../app/format/qcow2/spec';
 

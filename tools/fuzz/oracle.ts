@@ -3,12 +3,12 @@
 // open the image, one of our refusals starts with its reason (or we refuse it as not qcow2 at
 // all); when QEMU opens it, we refuse nothing and our info JSON is byte for byte its own.
 
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Qcow2Error } from '../../app/format/qcow2/errors';
 import { qemuInfo, qemuInfoText } from '../../app/format/qemu-img/info';
 import { ourOpen } from '../../app/test-support/craft';
+import { runTool } from '../../app/test-support/qemu-tools';
 
 export type OracleVerdict =
   | { readonly agree: true; readonly qemu: 'opens' | 'refuses' | 'crashed' | 'timeout' }
@@ -17,15 +17,14 @@ export type OracleVerdict =
 /** Writes `bytes` to `path` and compares our reading with qemu-img's. */
 export async function askQemu(bytes: Uint8Array, path: string): Promise<OracleVerdict> {
   writeFileSync(path, bytes);
-  const r = spawnSync('qemu-img', ['info', '-f', 'qcow2', '--output=json', '-U', basename(path)], {
-    cwd: dirname(path), encoding: 'utf8', timeout: 20_000, maxBuffer: 256 * 1024 * 1024,
-  });
-  if (r.error || r.signal === 'SIGTERM') return { agree: true, qemu: 'timeout' };
+  // 20 s: qemu-img info takes milliseconds; only a hang on a crafted file gets near it.
+  const r = runTool('qemu-img', ['info', '-f', 'qcow2', '--output=json', '-U', basename(path)], { cwd: dirname(path), timeoutMs: 20_000 });
+  if (r.timedOut) return { agree: true, qemu: 'timeout' };
   if (r.signal !== null) return { agree: true, qemu: 'crashed' };
   const ours = await ourOpen(path);
   const notQcow2 = ours.error instanceof Qcow2Error && ours.error.code === 'NOT_QCOW2';
   const refusals = ours.findings.list.filter((x) => x.code === 'QEMU_REFUSES').map((x) => x.message);
-  if (r.status !== 0) {
+  if (r.rc !== 0) {
     // Warnings may come first, and the last of them ends without a newline.
     const reason = /qemu-img: Could not open '[^']*': (.*)$/m.exec(r.stderr)?.[1] ?? r.stderr.trim().split('\n')[0]!;
     const all = ours.findings.list.filter((x) => x.code.startsWith('QEMU_REFUSES')).map((x) => x.message);

@@ -18,7 +18,7 @@ import { FINDINGS_PER_CLASS_CAP } from '../../app/format/qcow2/spec';
 import { locate, type ImageLayout } from './locate';
 import { HOSTILE_NAMES } from './hostile';
 import { mutate, writeUint } from './mutate';
-import { Rng, caseSeed } from './prng';
+import { Rng, caseSeed } from '../../app/test-support/prng';
 
 export interface FuzzSample {
   readonly name: string;

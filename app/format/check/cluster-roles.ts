@@ -6,6 +6,7 @@
 
 import type { CheckResult } from './check';
 import { hex, tableEntryOffset, type Structures } from '../qcow2';
+import { formatBytesExact } from '../text';
 import { guestOwner, OWNER_UNKNOWN } from './owners';
 import { Role, ROLE_INFO, type RoleId } from './roles';
 
@@ -88,19 +89,8 @@ export function roleRuns(roles: Uint8Array): [RoleId, number, number][] {
   return out;
 }
 
-/** Human size of a byte count, e.g. 1.5 GiB. */
-function humanBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1 && v % 1 === 0) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${Number.isInteger(v) ? v : v.toFixed(2).replace(/\.?0+$/, '')} ${units[u]}`;
-}
-
-const span = (a: number, b: number) => `${a === 0 ? '0' : humanBytes(a)}–${humanBytes(b)}`;
+/** A guest span, exact (a rounded figure would name the wrong place): "0–512 MiB", "1.5 GiB–2 GiB". */
+const span = (a: number, b: number) => `${a === 0 ? '0' : formatBytesExact(a)}–${formatBytesExact(b)}`;
 
 /** Owner phrases listed for one cluster at most (a hostile image can give one cluster thousands). */
 const MAX_OWNERS = 16;

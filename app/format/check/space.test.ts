@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Analysis } from '../analyze';
 import { Role } from './roles';
 import { analyzePath, analyzeSample } from '../../test-support/analyze-sample';
-import { hasQemu, run } from '../../test-support/qemu-random';
+import { hasQemuImg, runTool } from '../../test-support/qemu-tools';
 import { listSamples, reference, samplePath } from '../../test-support/samples';
 
 const samples = listSamples();
@@ -62,7 +62,7 @@ describe('bitmaps', () => {
   });
 });
 
-describe.runIf(hasQemu())('what deleting a snapshot frees, against qemu-img snapshot -d', () => {
+describe.runIf(hasQemuImg())('what deleting a snapshot frees, against qemu-img snapshot -d', () => {
   it.each(['snapshots', 'v2', 'refcount-64'])('%s', async (name) => {
     const before = await analyzeSample(name);
     const used = (x: Analysis) => x.check.storedRefcounts.subarray(0, x.check.roles.length).filter((v) => v > 0).length;
@@ -71,7 +71,7 @@ describe.runIf(hasQemu())('what deleting a snapshot frees, against qemu-img snap
       const dir = mkdtempSync(join(tmpdir(), 'qcowscope-snap-'));
       try {
         copyFileSync(samplePath(name), join(dir, 'x.qcow2'));
-        expect(run('qemu-img', ['snapshot', '-d', sn.name, 'x.qcow2'], dir).rc).toBe(0);
+        expect(runTool('qemu-img', ['snapshot', '-d', sn.name, 'x.qcow2'], { cwd: dir }).rc).toBe(0);
         const after = await analyzePath(join(dir, 'x.qcow2'));
         expect(after.check.counts).toMatchObject({ corruptions: 0, leaks: 0 });
         // Deleting the last snapshot also frees the snapshot table (one cluster here).

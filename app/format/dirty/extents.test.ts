@@ -2,7 +2,7 @@
 // random maps (three-valued, different lengths); the allocation split; nbdinfo's text layout.
 
 import { describe, expect, it } from 'vitest';
-import { prng } from '../../test-support/random-images';
+import { prng } from '../../test-support/prng';
 import { splitByAllocation } from './allocation';
 import { CLEAN, DIRTY, DIRTY_DATA, DIRTY_UNALLOCATED, DIRTY_ZERO, UNKNOWN, Extents, ExtentsBuilder, combine, type SetOp } from './extents';
 import { BITMAP_DESCRIPTIONS, nbdinfoText } from './index';

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { guestMapJson, type MapRange } from './block-status';
 import { analyzePath, analyzeSample, referenceText } from '../../test-support/analyze-sample';
 import { patchFile } from '../../test-support/craft';
-import { hasQemu, qemuMap } from '../../test-support/qemu-random';
+import { hasQemuImg, qemuMap } from '../../test-support/qemu-tools';
 import { listSamples, samplePath } from '../../test-support/samples';
 
 const samples = listSamples();
@@ -51,7 +51,7 @@ describe('every sample against qemu-img map', () => {
   });
 });
 
-describe.runIf(hasQemu())('damaged extended L2 entries against the live qemu-img map', () => {
+describe.runIf(hasQemuImg())('damaged extended L2 entries against the live qemu-img map', () => {
   const dir = mkdtempSync(join(tmpdir(), 'qcowscope-extl2-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   /** File offset of the extended L2 entry for guest cluster `index` of the extended-l2 sample. */

@@ -8,8 +8,9 @@ import type { Bitmap, BitmapDirectory } from './model';
 import { NodeFileSource } from './source-node';
 import { loadHeaderStage, loadStructures } from './structures';
 import { samplePath } from '../../test-support/samples';
-import { compareWithQemu, extensionData, ourOpen, patchFile, qemu } from '../../test-support/craft';
-import { hasQemuImg, withTmpDir } from '../../test-support/random-images';
+import { compareWithQemu, extensionData, ourOpen, patchFile } from '../../test-support/craft';
+import { hasQemuImg, mustRun } from '../../test-support/qemu-tools';
+import { withTmpDir } from '../../test-support/random-images';
 import { EXT_BITMAPS } from './spec';
 
 async function directory(path: string): Promise<{ dir: BitmapDirectory; f: Findings }> {
@@ -91,11 +92,11 @@ describe('the seed', () => {
 
 /** An image with bitmaps alpha (auto, 64k) and alpho (disabled, 4k), both with data. */
 function makeImage(dir: string): string {
-  qemu(dir, 'qemu-img', ['create', '-q', '-f', 'qcow2', 'img.qcow2', '16M']);
-  qemu(dir, 'qemu-img', ['bitmap', '--add', 'img.qcow2', 'alpha']);
-  qemu(dir, 'qemu-img', ['bitmap', '--add', '-g', '4096', 'img.qcow2', 'alpho']);
-  qemu(dir, 'qemu-io', ['-c', 'write -P 1 0 100k', '-c', 'write -P 2 9M 4k', 'img.qcow2']);
-  qemu(dir, 'qemu-img', ['bitmap', '--disable', 'img.qcow2', 'alpho']);
+  mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', 'img.qcow2', '16M'], { cwd: dir });
+  mustRun('qemu-img', ['bitmap', '--add', 'img.qcow2', 'alpha'], { cwd: dir });
+  mustRun('qemu-img', ['bitmap', '--add', '-g', '4096', 'img.qcow2', 'alpho'], { cwd: dir });
+  mustRun('qemu-io', ['-c', 'write -P 1 0 100k', '-c', 'write -P 2 9M 4k', 'img.qcow2'], { cwd: dir });
+  mustRun('qemu-img', ['bitmap', '--disable', 'img.qcow2', 'alpho'], { cwd: dir });
   return join(dir, 'img.qcow2');
 }
 /** File offsets of the bitmaps extension's data and of each directory entry. */

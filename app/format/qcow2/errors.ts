@@ -98,4 +98,5 @@ export class Findings {
   }
 }
 
-export const hex = (n: number | bigint): string => '0x' + n.toString(16);
+/** Offsets in finding texts: the one text module's `0x…` form. */
+export { hex } from '../text';

@@ -10,8 +10,8 @@ import { BytesSource } from './source';
 import { NodeFileSource } from './source-node';
 import { loadHeaderStage } from './structures';
 import { samplePath } from '../../test-support/samples';
-import { qemu } from '../../test-support/craft';
-import { hasQemuImg, withTmpDir } from '../../test-support/random-images';
+import { hasQemuImg, mustRun } from '../../test-support/qemu-tools';
+import { withTmpDir } from '../../test-support/random-images';
 
 const bytes = (size: number, ...parts: [at: number, data: number[] | string][]): Uint8Array => {
   const b = new Uint8Array(size);
@@ -85,7 +85,7 @@ describe.runIf(hasQemuImg())('images qemu-img makes in other formats', () => {
   ];
   it.each(formats)('%s %j', async (fmt, opts, kind) => {
     await withTmpDir(async (dir) => {
-      qemu(dir, 'qemu-img', ['create', '-q', '-f', fmt, ...opts, 'img', '1M']);
+      mustRun('qemu-img', ['create', '-q', '-f', fmt, ...opts, 'img', '1M'], { cwd: dir });
       const src = await NodeFileSource.open(join(dir, 'img'));
       const err = await loadHeaderStage(src, new Findings()).catch((e: unknown) => e);
       await src.close();
@@ -96,7 +96,7 @@ describe.runIf(hasQemuImg())('images qemu-img makes in other formats', () => {
   });
   it('a qcow2 with its first cluster only (the rest cut off) still loads its header', async () => {
     await withTmpDir(async (dir) => {
-      qemu(dir, 'qemu-img', ['create', '-q', '-f', 'qcow2', 'img', '1M']);
+      mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', 'img', '1M'], { cwd: dir });
       writeFileSync(join(dir, 'cut'), readFileSync(join(dir, 'img')).subarray(0, 4096));
       const src = await NodeFileSource.open(join(dir, 'cut'));
       const stage = await loadHeaderStage(src, new Findings());

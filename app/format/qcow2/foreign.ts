@@ -3,6 +3,7 @@
 // line that says what the file is, e.g. "VMDK sparse extent (version 1)" or "empty file (0 bytes)".
 
 import { QCOW_MAGIC, HEADER_V2_LENGTH, HEADER_V3_MIN_LENGTH } from './spec';
+import { hexBytes } from '../text';
 
 export type ForeignKind =
   | 'empty' | 'too-short' | 'qcow2-truncated' | 'qcow1'
@@ -50,7 +51,7 @@ const COMPRESSED: [readonly number[], string][] = [
 ];
 
 function firstBytes(head: Uint8Array): string {
-  return Array.from(head.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  return hexBytes(head.subarray(0, 8));
 }
 
 /** Detects qcow2's own magic with a header too short or too old for this tool; null when fine. */

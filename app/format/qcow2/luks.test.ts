@@ -9,8 +9,8 @@ import { LUKS_SLOT_ENABLED, parseLuksHeader } from './luks';
 import { NodeFileSource } from './source-node';
 import { loadHeaderStage } from './structures';
 import { reference, samplePath } from '../../test-support/samples';
-import { compareWithQemu, extensionData, patchFile, qemuRetry } from '../../test-support/craft';
-import { hasQemuImg } from '../../test-support/random-images';
+import { compareWithQemu, extensionData, patchFile } from '../../test-support/craft';
+import { hasQemuImg, mustRunRetried } from '../../test-support/qemu-tools';
 import { EXT_CRYPTO_HEADER } from './spec';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,7 @@ describe.runIf(hasQemuImg())('crafted LUKS headers against qemu-img', () => {
   let base = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'qcowscope-luks-'));
-    qemuRetry(dir, ['create', '-q', '-f', 'qcow2', '--object', 'secret,id=sec0,data=x',
+    mustRunRetried(dir, ['create', '-q', '-f', 'qcow2', '--object', 'secret,id=sec0,data=x',
       '-o', 'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10', 'base.qcow2', '1M']);
     base = join(dir, 'base.qcow2');
   });

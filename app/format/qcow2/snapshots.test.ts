@@ -9,8 +9,9 @@ import { NodeFileSource } from './source-node';
 import { loadSnapshotTable } from './snapshots';
 import { loadHeaderStage } from './structures';
 import { listSamples, reference, samplePath } from '../../test-support/samples';
-import { compareWithQemu, ourOpen, patchFile, qemu } from '../../test-support/craft';
-import { hasQemuImg, withTmpDir } from '../../test-support/random-images';
+import { compareWithQemu, ourOpen, patchFile } from '../../test-support/craft';
+import { hasQemuImg, mustRun } from '../../test-support/qemu-tools';
+import { withTmpDir } from '../../test-support/random-images';
 
 async function table(path: string) {
   const src = await NodeFileSource.open(path);
@@ -53,8 +54,8 @@ describe('snapshot tables of the samples', () => {
 /** Makes an image with snapshots `names` in `dir` and returns its path and table offset. */
 function withSnapshots(dir: string, names: string[], compat = '1.1'): string {
   const path = join(dir, 'img.qcow2');
-  qemu(dir, 'qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `compat=${compat}`, 'img.qcow2', '4M']);
-  for (const n of names) qemu(dir, 'qemu-img', ['snapshot', '-c', n, 'img.qcow2']);
+  mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `compat=${compat}`, 'img.qcow2', '4M'], { cwd: dir });
+  for (const n of names) mustRun('qemu-img', ['snapshot', '-c', n, 'img.qcow2'], { cwd: dir });
   return path;
 }
 const tableOffset = (b: Buffer) => Number(b.readBigUInt64BE(64));

@@ -10,8 +10,8 @@ import { BytesSource, type ByteSource } from './source';
 import { loadHeaderStage, loadStructures } from './structures';
 import { listSamples, reference, samplePath } from '../../test-support/samples';
 import { compareWithQemu, extensionData, ourOpen, patchFile } from '../../test-support/craft';
-import { spawnSync } from 'node:child_process';
-import { hasQemuImg, withTmpDir } from '../../test-support/random-images';
+import { hasQemuImg, runTool } from '../../test-support/qemu-tools';
+import { withTmpDir } from '../../test-support/random-images';
 import { EXT_BACKING_FORMAT, EXT_CRYPTO_HEADER } from './spec';
 
 /** Counts reads and bytes, to bound what a stage costs. */
@@ -163,10 +163,10 @@ describe.runIf(hasQemuImg())('open checks of this stage against qemu-img', () =>
   it.each(cases.slice(2))('%s: refused only for I/O, as by qemu-img check', async (_label, sample, patch) => {
     await withTmpDir(async (dir) => {
       const path = patched(dir, sample, patch);
-      const r = spawnSync('qemu-img', ['check', '-U', 'img.qcow2'], { cwd: dir, encoding: 'utf8' });
+      const r = runTool('qemu-img', ['check', '-U', 'img.qcow2'], { cwd: dir });
       const reason = r.stderr.trim().split('\n')[0]!.replace(/^qemu-img: Could not open '[^']*': /, '');
       const { findings } = await ourOpen(path);
-      expect(r.status).toBe(1);
+      expect(r.rc).toBe(1);
       expect(findings.list.filter((x) => x.code === 'QEMU_REFUSES_IO').map((x) => x.message)).toEqual([reason]);
     });
   });

@@ -10,7 +10,8 @@ import { Findings, loadHeaderStage, loadStructures } from '../qcow2';
 import { qemuInfo, qemuInfoText, fullBackingFilename, type QemuInfoJson } from './info';
 import { NodeFileSource } from '../qcow2/source-node';
 import { SAMPLES, listSamples, reference, samplePath } from '../../test-support/samples';
-import { hasQemuImg, makeRandomImage, qemuImgInfo, withTmpDir } from '../../test-support/random-images';
+import { hasQemuImg, qemuImgInfo } from '../../test-support/qemu-tools';
+import { makeRandomImage, withTmpDir } from '../../test-support/random-images';
 import { QEMU_BINS } from '../../test-support/qemu-bins';
 import type { QemuVersion } from './version';
 import { humanInfo } from './info-human';
@@ -116,8 +117,8 @@ for (const q of QEMU_BINS) describe.runIf(hasQemuImg() && q.available)(`qemu-img
   const COUNT = 16;
   it.each(Array.from({ length: COUNT }, (_, i) => i))('random image #%i', async (i) => {
     await withTmpDir(async (dir) => {
-      const made = makeRandomImage(dir, SEED + i * 7919);
-      const theirs = qemuImgInfo(made.path, dir, q.qemuImg);
+      const made = makeRandomImage(dir, SEED + i * 7919, { kind: 'structures' });
+      const theirs = qemuImgInfo(made.name, dir, q.qemuImg);
       const { info } = await ourInfo(made.path, made.name, q.version);
       // Same name, same directory: the whole text must match but for the host's allocation.
       expect(qemuInfoText(info), made.describe).toBe(dropActualSize(theirs));

@@ -1,6 +1,6 @@
 // Live differential test against qemu-img 7.2 and 10.0 (test-support/qemu-bins.ts), each where it
 // is installed: images the qemu-img / qemu-io on PATH make from fixed
-// seeds (testing/qemu-random.ts), every other one damaged afterwards; our check JSON, exit code and
+// seeds (app/test-support/random-images.ts, kind `allocation`), every other one damaged afterwards; our check JSON, exit code and
 // per-cluster lines, and our map JSON (as that version prints it) must equal qemu-img's. The seeds are chosen to cover, between
 // them: 512 B to 2 MiB clusters, refcount widths 1 to 64, v2, extended L2, raw and qcow2 backing
 // files, compression, snapshots, bitmaps, dirty lazy-refcount images, and damage (unaligned and
@@ -14,22 +14,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { qemuCheckJsonText } from './check-json';
 import { guestMapJson } from './map-json';
 import { analyzePath } from '../../test-support/analyze-sample';
-import { buildRandomImage, damage, hasQemu, qemuCheck, qemuMap } from '../../test-support/qemu-random';
+import { hasQemuImg, qemuCheck, qemuMap } from '../../test-support/qemu-tools';
+import { makeRandomImage } from '../../test-support/random-images';
 import { QEMU_BINS } from '../../test-support/qemu-bins';
 
 const SEEDS = [1, 2, 3, 5, 6, 7, 11, 12, 19, 22, 26, 44];
 
-for (const q of QEMU_BINS) describe.runIf(hasQemu() && q.available)(`random images against the live qemu-img ${q.version}`, () => {
+for (const q of QEMU_BINS) describe.runIf(hasQemuImg() && q.available)(`random images against the live qemu-img ${q.version}`, () => {
   const dir = mkdtempSync(join(tmpdir(), `qcowscope-diff-${q.version}-`));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each(SEEDS)('seed %i', async (seed) => {
-    const img = buildRandomImage(dir, seed);
-    const damaged = seed % 2 === 0 ? damage(join(dir, img.file), seed) : [];
-    const what = `${img.recipe.join('; ')}${damaged.length ? ` | damaged: ${damaged.join(', ')}` : ''}`;
-    const a = await analyzePath(join(dir, img.file));
-    const qc = qemuCheck(dir, img.file, q.qemuImg);
-    const qm = qemuMap(dir, img.file, q.qemuImg);
+    const img = makeRandomImage(dir, seed, { kind: 'allocation', damage: seed % 2 === 0 });
+    const what = `${img.describe}${img.damage.length ? ` | damaged: ${img.damage.join(', ')}` : ''}`;
+    const a = await analyzePath(img.path);
+    const qc = qemuCheck(dir, img.name, q.qemuImg);
+    const qm = qemuMap(dir, img.name, q.qemuImg);
     expect(a.check.json ? qemuCheckJsonText(a.check.json) : '', what).toBe(qc.stdout);
     expect(a.check.exitCode, what).toBe(qc.rc);
     if (a.qemuRefuses.length > 0) {

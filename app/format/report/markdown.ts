@@ -9,27 +9,11 @@ import { entryPastEnd } from '../qcow2/zero-fill';
 import type { ReportInput } from './saved-analysis';
 import { analysisVerdict } from './verdict';
 import { safetyMarkdown } from '../safety/markdown';
+import { formatBytes, formatCount, formatDate, percent, plural } from '../text';
 
 export { analysisVerdict, type Verdict, type VerdictKind, type VerdictSeverity } from './verdict';
 
-const count = (n: number | bigint): string => n.toLocaleString('en-US');
-
-/** "1 cluster", "3 clusters". */
-const plural = (n: number, word: string, many = `${word}s`): string => `${count(n)} ${n === 1 ? word : many}`;
-
-/** Bytes with a binary unit: "64 KiB", "1.50 MiB". */
-function bytes(n: number | bigint): string {
-  let x = Number(n);
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let u = 0;
-  while (Math.abs(x) >= 1024 && u < units.length - 1) {
-    x /= 1024;
-    u++;
-  }
-  return `${u === 0 || Number.isInteger(x) ? x.toFixed(0) : x.toFixed(2)} ${units[u]}`;
-}
-
-const withCount = (n: number | bigint): string => `${bytes(n)} (${count(n)} bytes)`;
+const withCount = (n: number | bigint): string => `${formatBytes(n)} (${formatCount(n)} bytes)`;
 
 /** Text from the image inside a table cell or a line: no markup, pipes, backticks or line breaks. */
 function mdText(s: string): string {
@@ -50,8 +34,6 @@ function capped(rows: string[][], what: string): { rows: string[][]; more: strin
   return { rows: rows.slice(0, MAX_ROWS), more: ['', `… and ${plural(rows.length - MAX_ROWS, what)} more.`] };
 }
 
-const date = (sec: number): string => new Date(sec * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
-
 /** The Markdown report of an analysis. `source` says where it came from (e.g. "a saved analysis"). */
 export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly Finding[] }, source = 'the image'): string {
   const s = a.structures;
@@ -62,7 +44,7 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
   const facts: string[][] = [
     ['file size', withCount(a.fileSize)],
     ['virtual size', withCount(h.size)],
-    ['cluster size', h.clusterSize ? bytes(h.clusterSize) : `invalid (cluster_bits ${h.clusterBits})`],
+    ['cluster size', h.clusterSize ? formatBytes(h.clusterSize) : `invalid (cluster_bits ${h.clusterBits})`],
     ['version', h.version === 3 ? '3 (compat 1.1)' : h.version === 2 ? '2 (compat 0.10)' : String(h.version)],
     ['refcount bits', String(2 ** h.refcountOrder)],
   ];
@@ -87,7 +69,7 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
       if (!severity.has(f.code)) severity.set(f.code, f.severity);
       if (!example.has(f.code)) example.set(f.code, f.message);
     }
-    const t = capped(codes.map(([code, n]) => [`\`${code.replace(/`/g, "'")}\``, severity.get(code) ?? '', count(n), mdText(example.get(code) ?? '')]), 'code');
+    const t = capped(codes.map(([code, n]) => [`\`${code.replace(/`/g, "'")}\``, severity.get(code) ?? '', formatCount(n), mdText(example.get(code) ?? '')]), 'code');
     out.push(...table(['code', 'severity', 'count', 'first message'], t.rows), ...t.more);
   }
   out.push('');
@@ -99,8 +81,8 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
   if (allBitmaps.length > 0) {
     const rows = bitmaps.map((b) => {
       const flags = [b.inUse ? 'in-use' : '', b.auto ? 'auto' : '', b.zeroOffsetEmpty ? 'zero-offset empty' : ''].filter(Boolean).join(', ') || 'none';
-      const set = b.setBits === null ? 'unknown' : `${count(b.setBits)} of ${count(b.bitCount)}`;
-      return [mdText(b.name), flags, bytes(2 ** b.granularityBits), set];
+      const set = b.setBits === null ? 'unknown' : `${formatCount(b.setBits)} of ${formatCount(b.bitCount)}`;
+      return [mdText(b.name), flags, formatBytes(2 ** b.granularityBits), set];
     });
     const t = capped(rows, 'bitmap');
     out.push('### Bitmaps', '');
@@ -114,7 +96,7 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
     const frees = new Map(a.space.snapshots.map((x) => [x.index, x.exclusiveBytes]));
     const rows = snaps.map((sn) => {
       const free = frees.get(sn.index);
-      return [mdText(sn.id), mdText(sn.name), date(sn.dateSec), bytes(sn.vmStateSize), free === undefined ? '—' : bytes(free)];
+      return [mdText(sn.id), mdText(sn.name), formatDate(sn.dateSec), formatBytes(sn.vmStateSize), free === undefined ? '—' : formatBytes(free)];
     });
     const t = capped(rows, 'snapshot');
     out.push('### Snapshots', '');
@@ -123,8 +105,7 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
   }
 
   const space = a.space.categories.filter((x) => x.bytes > 0).sort((x, y) => y.bytes - x.bytes);
-  const share = (n: number) => (a.fileSize > 0 ? `${((n / a.fileSize) * 100).toFixed(1)} %` : '—');
-  out.push('### Where the bytes go', '', ...table(['kind', 'bytes', 'clusters', 'share'], space.map((x) => [x.label, bytes(x.bytes), count(x.clusters), share(x.bytes)])), '');
+  out.push('### Where the bytes go', '', ...table(['kind', 'bytes', 'clusters', 'share'], space.map((x) => [x.label, formatBytes(x.bytes), formatCount(x.clusters), percent(x.bytes, a.fileSize)])), '');
   out.push(`_Made by qcowscope from ${source}; the image itself is not attached._`, '');
   return out.join('\n');
 }

@@ -4,7 +4,7 @@
 // compact encodings agree with Node's own base64 and survive random arrays and maps.
 
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../tools/fuzz/prng';
+import { Rng } from '../../test-support/prng';
 import { reportMarkdown } from './markdown';
 import { buildReport, parseReport } from './saved-analysis';
 import { ReportError, type Json } from './codec';

@@ -15,8 +15,9 @@ import { patchSample, type Patch } from '../../../tools/fuzz/cases';
 import { buildReport, looksLikeReport, MAX_SAVED_BITMAPS, MAX_SAVED_SNAPSHOTS, parseReport, type SavedAnalysis } from './saved-analysis';
 import { BytesSource } from '../qcow2';
 import { roleCounts } from '../check';
+import { formatBytes, formatCount, percent } from '../text';
 import { analyzePath, analyzeSample, referenceText } from '../../test-support/analyze-sample';
-import { hasQemu, run } from '../../test-support/qemu-random';
+import { hasQemuImg, runTool } from '../../test-support/qemu-tools';
 import { listSamples, reference, samplePath } from '../../test-support/samples';
 
 const samples = listSamples();
@@ -98,8 +99,8 @@ describe('the document is small', () => {
   const dir = mkdtempSync(join(tmpdir(), 'qcowscope-report-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   // With the cluster owners (guest owner runs, L2 table uses, refcount blocks: about 18 KB here).
-  it.runIf(hasQemu())('a 1 TiB image with preallocated metadata: under 80 KiB', async () => {
-    expect(run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', 'big.qcow2', '1T'], dir).rc).toBe(0);
+  it.runIf(hasQemuImg())('a 1 TiB image with preallocated metadata: under 80 KiB', async () => {
+    expect(runTool('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', 'big.qcow2', '1T'], { cwd: dir }).rc).toBe(0);
     const a = await analyzePath(join(dir, 'big.qcow2'));
     expect(a.check.roles.length).toBeGreaterThan(2 ** 24);
     const { text, saved } = roundTrip(a);
@@ -120,6 +121,16 @@ describe('the Markdown report', () => {
     expect(md).toContain('```json\n' + qemuCheckJsonText(a.check.json!).trimEnd() + '\n```');
     expect(md).toMatch(/\| `LEAK\w*` \| \w+ \| \d+ \|/);
     expect(md).toContain('### Where the bytes go');
+  });
+
+  it('prints sizes and shares as the page does (one text module: "168 MiB", "<0.1 %", never "0.0 %")', async () => {
+    const a = await analyzeSample('snapshots');
+    const md = reportMarkdown(a);
+    expect(md).toContain(`| file size | ${formatBytes(a.fileSize)} (${formatCount(a.fileSize)} bytes) |`);
+    for (const x of a.space.categories.filter((c) => c.bytes > 0)) {
+      expect(md).toContain(`| ${x.label} | ${formatBytes(x.bytes)} | ${formatCount(x.clusters)} | ${percent(x.bytes, a.fileSize)} |`);
+    }
+    expect(md).not.toMatch(/\b0\.0 %|\d\d\.\d\d [KMGTPE]iB|\d{3}\.\d+ [KMGTPE]iB/); // three significant digits
   });
 
   it('lists bitmaps and snapshots by name, escaping text from the image', async () => {

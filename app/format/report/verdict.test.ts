@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzePath, analyzeSample } from '../../test-support/analyze-sample';
-import { hasQemuImg } from '../../test-support/random-images';
+import { hasQemuImg } from '../../test-support/qemu-tools';
 import { listSamples, samplePath } from '../../test-support/samples';
 import { patchFile } from '../../test-support/craft';
 import { makeVerdictImages, type VerdictImages } from '../../test-support/verdict-images';

@@ -8,7 +8,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasQemuImg, makeRandomImage } from '../../test-support/random-images';
+import { makeRandomImage } from '../../test-support/random-images';
+import { hasQemuImg } from '../../test-support/qemu-tools';
 import { SAFETY_CASES } from '../../test-support/safety-cases';
 import { listSamples, samplePath } from '../../test-support/samples';
 import { novaInspectorAvailable, novaRejectsForSharedReason, novaVerdicts, standaloneInspector, type NovaVerdict } from '../../test-support/nova-inspector';
@@ -40,7 +41,7 @@ describe.runIf(novaInspectorAvailable && hasQemuImg())("OpenStack's format inspe
     for (const s of listSamples()) images.push({ name: `sample ${s}`, path: samplePath(s) });
     const randomDir = join(inspector, 'random');
     mkdirSync(randomDir, { recursive: true });
-    for (const seed of RANDOM_SEEDS) images.push({ name: `random ${seed}`, path: makeRandomImage(randomDir, seed).path });
+    for (const seed of RANDOM_SEEDS) images.push({ name: `random ${seed}`, path: makeRandomImage(randomDir, seed, { kind: 'structures' }).path });
     const nova = novaVerdicts(inspector, images.map((x) => x.path));
     for (const [i, img] of images.entries()) rows.set(img.name, { name: img.name, ours: await fileSafety(img.path), nova: nova[i]! });
   }, 300_000);

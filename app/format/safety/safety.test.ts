@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { fileSafety } from './file-node';
-import { hasQemuImg, withTmpDir } from '../../test-support/random-images';
+import { withTmpDir } from '../../test-support/random-images';
+import { hasQemuImg } from '../../test-support/qemu-tools';
 import { SAFETY_CASES } from '../../test-support/safety-cases';
 
 describe.runIf(hasQemuImg())('safety verdict on crafted images', () => {

@@ -1,5 +1,7 @@
-// The fuzzer's only source of randomness: a small seeded PRNG (sfc32), so that every case is
-// reproducible from (seed, case index) alone, on any machine and in any worker.
+// The one seeded PRNG of the tests and the fuzzer: the same seed gives the same numbers on any
+// machine, so a random image (random-images.ts) or a fuzz case (tools/fuzz) is reproduced from
+// its seed alone. The generator is mulberry32, whose streams the differential tests' seeds were
+// chosen from (they cover the features listed in qemu-diff.test.ts).
 
 /** Mixes a seed and a case index into a 32-bit case seed (murmur3's finaliser over both). */
 export function caseSeed(seed: number, index: number): number {
@@ -13,33 +15,29 @@ export function caseSeed(seed: number, index: number): number {
 }
 
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private state: number;
 
   constructor(seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed >>> 0;
-    for (let i = 0; i < 12; i++) this.u32();
+    this.state = seed >>> 0;
   }
 
   /** Next uniformly distributed 32-bit unsigned integer. */
   u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** A number in [0, 1). */
+  next(): number {
+    return this.u32() / 0x1_0000_0000;
   }
 
   /** Integer in [0, n); n ≥ 1 and below 2^32. */
   int(n: number): number {
-    return n <= 1 ? 0 : Math.floor((this.u32() / 0x1_0000_0000) * n);
+    return n <= 1 ? 0 : Math.floor(this.next() * n);
   }
 
   /** Integer in [lo, hi]. */
@@ -48,7 +46,7 @@ export class Rng {
   }
 
   chance(p: number): boolean {
-    return this.u32() / 0x1_0000_0000 < p;
+    return this.next() < p;
   }
 
   pick<T>(list: readonly T[]): T {
@@ -60,4 +58,10 @@ export class Rng {
   u64(): bigint {
     return (BigInt(this.u32()) << 32n) | BigInt(this.u32());
   }
+}
+
+/** The same stream as a function of no arguments: numbers in [0, 1). */
+export function prng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
 }
