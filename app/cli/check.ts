@@ -1,16 +1,15 @@
 // `qcowscope check [--output=json] FILE`: qemu-img check, read-only. --output=json prints qemu-img
 // 7.2's JSON byte for byte and its per-cluster lines ("ERROR cluster 5 refcount=0 reference=1",
-// "Leaked cluster …") on stderr, as qemu-img does; the human form lists those lines, qemu-img's
-// summary, then our own findings. The exit code is qemu-img's: 0 clean, 1 check failed (or QEMU
-// would not open the image: then --output=json prints nothing, as qemu-img, and the human form
-// shows our own check), 2 corruptions, 3 leaks only.
+// "Leaked cluster …") on stderr, as qemu-img does in both forms; the human form prints qemu-img's
+// summary, then our own findings. The exit code is qemu-img's: 0 clean, 1 check failed or the
+// image refused as qemu-img refuses it (refusal.ts), 2 corruptions, 3 leaks only.
 
 import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from '../format/qemu-img/check-json';
 import type { Analysis } from '../format/analyze';
-import { REFUSED } from '../format/check/check';
-import type { Finding } from '../format/qcow2/errors';
+import { QEMU_NOTE, qemuText, type Finding } from '../format/qcow2/errors';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
+import { printRefusal, refusals } from './refusal';
 
 const COMPARE = new Set(['REFCOUNT_MISMATCH', 'LEAK', 'REFCOUNT_UNREADABLE']);
 /** qemu-img's order: references counted, then refcounts compared (by cluster), then OFLAG_COPIED. */
@@ -66,25 +65,20 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
   try {
     const a = await files.analyze();
     const c = a.check;
-    const refused = c.failure?.startsWith(REFUSED) ?? false;
-    for (const x of a.findings) {
-      if (x.code.startsWith('QEMU_REFUSES')) ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image, so qemu-img check exits 1 without checking: ${x.message}\n`);
-    }
+    if (printRefusal(ctx.file, refusals(a.findings, 'check'), ctx.err)) return 1;
+    for (const f of qemuLines(a)) ctx.err(qemuText(f.message) + '\n');
     if (ctx.output === 'json') {
-      if (!refused) for (const f of qemuLines(a)) ctx.err(f.message + '\n');
       if (c.json) ctx.out(qemuCheckJsonText(qemuCheckJson(ctx.file, c.counts)));
     } else {
-      for (const f of qemuLines(a)) ctx.out(f.message + '\n');
-      if (refused) ctx.out("qcowscope's own check (qemu-img would not get this far):\n");
-      if (c.json || refused) ctx.out(qemuCheckHuman(c.counts));
-      const ours = a.findings.filter((f) => f.checkClass === 'none' && f.code !== 'QEMU_REFUSES' && f.message !== '');
+      if (c.json) ctx.out(qemuCheckHuman(c.counts));
+      const ours = a.findings.filter((f) => f.message !== '' && (f.checkClass === 'none' || f.message.includes(QEMU_NOTE)));
       if (ours.length) {
         ctx.out('\nqcowscope findings:\n');
         for (const f of ours) ctx.out(`${f.severity.padEnd(7)} ${f.code}: ${f.message}${f.offset === null ? '' : ` [offset ${f.offset}]`}\n`);
       }
       ctx.out(truncationNotes(a));
     }
-    if (c.failure && !refused) ctx.err(c.failure === 'Check failed' ? 'qemu-img: Check failed\n' : `qemu-img: Check failed: ${c.failure}\n`);
+    if (c.failure) ctx.err(c.failure === 'Check failed' ? 'qemu-img: Check failed\n' : `qemu-img: Check failed: ${c.failure}\n`);
     return c.exitCode;
   } finally {
     await files.close();

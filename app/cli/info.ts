@@ -1,6 +1,6 @@
 // `qcowscope info`: qemu-img info for one image. --output=json prints qemu-img 7.2's JSON byte
-// for byte; the human output follows qemu-img's (block/qapi.c bdrv_image_info_dump). Reasons QEMU
-// would refuse the image go to stderr as notes: the explorer still reads it.
+// for byte; the human output follows qemu-img's (block/qapi.c bdrv_image_info_dump). An image QEMU
+// refuses is refused as qemu-img refuses it (refusal.ts).
 
 import { stat } from 'node:fs/promises';
 import { Findings } from '../format/qcow2/errors';
@@ -9,6 +9,7 @@ import { qdictOrder, type QValue } from '../format/qemu-img/qemu-json';
 import { NodeFileSource } from '../format/qcow2/source-node';
 import { loadHeaderStage, loadStructures } from '../format/qcow2/structures';
 import type { CommandContext } from './main';
+import { printRefusal, refusals } from './refusal';
 
 export async function runInfo(ctx: CommandContext): Promise<number> {
   const src = await NodeFileSource.open(ctx.file);
@@ -16,12 +17,10 @@ export async function runInfo(ctx: CommandContext): Promise<number> {
     const f = new Findings();
     const stage = await loadHeaderStage(src, f);
     const s = await loadStructures(src, stage, f);
+    if (printRefusal(ctx.file, refusals(f.list, 'info'), ctx.err)) return 1;
     const actualSize = await allocatedBytes(ctx.file);
     const info = qemuInfo(s, { filename: ctx.file, ...(actualSize === undefined ? {} : { actualSize }) });
     ctx.out(ctx.output === 'json' ? qemuInfoText(info) + '\n' : humanInfo(info));
-    for (const x of f.list) {
-      if (x.code === 'QEMU_REFUSES') ctx.err(`${ctx.file}: note: QEMU 7.2 would refuse to open this image: ${x.message}\n`);
-    }
     return 0;
   } finally {
     await src.close();

@@ -36,7 +36,7 @@ export function checkSnapshotEntries(st: CheckState, s: Structures, dataFile: bo
     for (const sn of t.snapshots) {
       if (sn.extraDataSize < 16) {
         st.corrupt(1, 'SNAPSHOT_INCOMPLETE', `snapshot ${sn.id} (${sn.name})`, sn.entryOffset + 36,
-          () => `ERROR snapshot table entry ${sn.index} is incomplete: extra_data_size ${sn.extraDataSize} is below the 16 bytes version 3 requires`);
+          () => `ERROR snapshot table entry ${sn.index} is incomplete — extra_data_size ${sn.extraDataSize} is below the 16 bytes version 3 requires`);
       }
     }
   }
@@ -143,14 +143,14 @@ export function checkRefblocks(st: CheckState, reftable: Reftable, reftableOffse
     }
     const cluster = offset / cs;
     if (cluster >= st.expected.length) {
-      st.corrupt(1, 'REFBLOCK_OUTSIDE', 'refcount table', at, () => `ERROR refcount block ${i} is outside image (offset ${hex(offset)})`);
+      st.corrupt(1, 'REFBLOCK_OUTSIDE', 'refcount table', at, () => `ERROR refcount block ${i} is outside image — offset ${hex(offset)}`);
       continue;
     }
     if (offset === 0) continue;
     st.ref(offset, cs, 1, Role.REFCOUNT_BLOCK, SNAP_MIXED, () => `refcount block ${i}`);
     const n = st.expected.counts[cluster]!;
     if (n !== 1) {
-      st.corrupt(1, 'REFBLOCK_REFCOUNT', 'refcount block', offset, () => `ERROR refcount block ${i} refcount=${n} (it is referenced ${n} times)`, cluster);
+      st.corrupt(1, 'REFBLOCK_REFCOUNT', 'refcount block', offset, () => `ERROR refcount block ${i} refcount=${n} — it is referenced ${n} times`, cluster);
     }
   }
 }

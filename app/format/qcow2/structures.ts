@@ -4,7 +4,7 @@
 // active L1 table and every snapshot's L1 table. A file that is not qcow2 is refused here with a
 // Qcow2Error('NOT_QCOW2') that says what the file is.
 
-import { Findings, Qcow2Error, hex } from './errors';
+import { Findings, QEMU_NOTE, Qcow2Error, hex } from './errors';
 import { parseBackingFileName, parseExtensions, unsupportedFeatures, type CryptoHeaderExtension, type Extensions } from './extensions';
 import { FOREIGN_HEAD_BYTES, FOREIGN_TAIL_BYTES, detectForeign, type ForeignFormat } from './foreign';
 import { checkHeader, parseHeader, type Header } from './header';
@@ -62,7 +62,7 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   if (header.cryptMethod === S.CRYPT_LUKS && !extensions.cryptoHeader) {
     // QEMU's wording, after the feature check; 7.2 checks this only when it opens the image for
     // I/O (qemu-img check, map), and qemu-img info, which does not, crashes on such an image.
-    f.error('QEMU_REFUSES', 'header', 32, 'Missing CRYPTO header for crypt method 2 (LUKS needs the full disk encryption header extension; qemu-img info 7.2 crashes on this image)');
+    f.error('QEMU_REFUSES', 'header', 32, `Missing CRYPTO header for crypt method 2${QEMU_NOTE}LUKS needs the full disk encryption header extension; qemu-img info 7.2 crashes on this image`);
   }
   return { fileSize: src.size, header, cluster0, extensions, backingFile, luks, foreign: null };
 }
@@ -134,7 +134,7 @@ function openLuks(fileSize: number, ch: CryptoHeaderExtension, bytes: Uint8Array
       ? 'Request for data outside of extension header'
       : ch.headerOffset + BigInt(LUKS_HEADER_BYTES) > BDRV_MAX_LENGTH
         ? 'Could not read encryption header: Input/output error'
-        : 'Volume is not in LUKS format (QEMU reads zeros this far past the end of the file)');
+        : `Volume is not in LUKS format${QEMU_NOTE}QEMU reads zeros this far past the end of the file`);
     f.error('LUKS_UNREADABLE', 'LUKS header', ch.offset + 8, `the LUKS header offset ${hex(ch.headerOffset)} is beyond any file`);
     return null;
   }
