@@ -4,6 +4,7 @@
 // summary, then our own findings. The exit code is qemu-img's: 0 clean, 1 check failed or the
 // image refused as qemu-img refuses it (refusal.ts), 2 corruptions, 3 leaks only.
 
+import { existsSync } from 'node:fs';
 import { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from '../format/qemu-img/check-json';
 import type { Analysis } from '../format/analyze';
 import { QEMU_NOTE, qemuText, type Finding } from '../format/qcow2/errors';
@@ -65,7 +66,7 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
   try {
     const a = await files.analyze();
     const c = a.check;
-    if (printRefusal(ctx.file, refusals(a.findings, 'check'), ctx.err)) return 1;
+    if (printRefusal(ctx.file, refusals(a.findings, 'check', existsSync), ctx.err)) return 1;
     for (const f of qemuLines(a)) ctx.err(qemuText(f.message) + '\n');
     if (ctx.output === 'json') {
       if (c.json) ctx.out(qemuCheckJsonText(qemuCheckJson(ctx.file, c.counts)));

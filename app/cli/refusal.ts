@@ -15,8 +15,16 @@ const REFUSING: Readonly<Record<'info' | 'check', ReadonlySet<string>>> = {
 };
 
 /** The findings that make qemu-img refuse `verb` on the image, in the order QEMU meets them. */
-export function refusals(findings: readonly Finding[], verb: 'info' | 'check'): Finding[] {
-  return findings.filter((f) => REFUSING[verb].has(f.code));
+export function refusals(findings: readonly Finding[], verb: 'info' | 'check', exists: (path: string) => boolean = () => true): Finding[] {
+  return findings.flatMap((f): Finding[] => {
+    // BDRV_O_CHECK skips the snapshot table (qemu-img check checks it itself).
+    if (verb === 'check' && f.structure === 'snapshot table') return [];
+    if (verb === 'check' && f.code === 'DATA_FILE_OPENED') {
+      const name = f.message.slice(f.message.indexOf("'") + 1, f.message.lastIndexOf("'"));
+      return exists(name) ? [] : [{ ...f, code: 'QEMU_REFUSES_IO', message: `Could not open '${name}': No such file or directory` }];
+    }
+    return REFUSING[verb].has(f.code) ? [f] : [];
+  });
 }
 
 /**

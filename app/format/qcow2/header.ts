@@ -162,10 +162,13 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
   // 32 subclusters each of at least 512 bytes (qcow2_do_open's subcluster size check).
   if (extL2 && h.clusterBits < S.MIN_EXTENDED_L2_CLUSTER_BITS) refuse(20, `Unsupported subcluster size: ${cs / 32}`);
   // qcow2_validate_table: the size against the limit, then offset + size within INT64_MAX, aligned.
+  // The snapshot table's refusals name the structure 'snapshot table': qemu-img check (BDRV_O_CHECK)
+  // skips them and checks the table itself.
   const tableOk = (name: string, offsetField: number, off: bigint, entries: number, entryLen: number, max: number) => {
     const bytes = BigInt(entries) * BigInt(entryLen);
-    if (BigInt(entries) > BigInt(max) / BigInt(entryLen)) refuse(offsetField, `${name} too large`);
-    else if (INT64_MAX - bytes < off || off % BigInt(cs) !== 0n) refuse(offsetField, `${name} offset invalid`);
+    const at = (msg: string) => f.error('QEMU_REFUSES', name === 'Snapshot table' ? 'snapshot table' : 'header', offsetField, msg);
+    if (BigInt(entries) > BigInt(max) / BigInt(entryLen)) at(`${name} too large`);
+    else if (INT64_MAX - bytes < off || off % BigInt(cs) !== 0n) at(`${name} offset invalid`);
   };
   if (h.refcountTableClusters === 0) {
     // Only qemu-img check (BDRV_O_CHECK) opens such an image.

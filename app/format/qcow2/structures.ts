@@ -45,7 +45,12 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
 
   const bits = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(20);
   const wanted = bits >= S.MIN_CLUSTER_BITS && bits <= S.MAX_CLUSTER_BITS ? 2 ** bits : HEAD_BYTES;
-  const cluster0 = wanted <= head.length ? head : await src.read(0, Math.min(wanted, MAX_CLUSTER0_BYTES));
+  const read0 = wanted <= head.length ? head : await src.read(0, Math.min(wanted, MAX_CLUSTER0_BYTES));
+  // A file cut inside its header reads as if zeros followed, as QEMU reads it.
+  const cluster0 = read0.length >= HEAD_BYTES ? read0 : await readZeroFilled(src, 0, HEAD_BYTES);
+  if (src.size < HEAD_BYTES && src.size < (headerLengthOf(cluster0) ?? 0)) {
+    f.error('HEADER_TRUNCATED', 'header', src.size, `the file ends at byte ${src.size}, inside the header; the rest reads as zeros, as in QEMU`);
+  }
   const header = parseHeader(cluster0);
   checkHeader(header, src.size, f);
   // LUKS headers are opened in the middle of the extension walk (QEMU's order of refusals): read
@@ -67,6 +72,13 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   return { fileSize: src.size, header, cluster0, extensions, backingFile, luks, foreign: null };
 }
 
+/** The header's length as stored (72 for version 2), or null when the version is not 2 or 3. */
+function headerLengthOf(b: Uint8Array): number | null {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const version = dv.getUint32(4);
+  return version === 2 ? S.HEADER_V2_LENGTH : version === 3 ? Math.max(S.HEADER_V3_MIN_LENGTH, dv.getUint32(100)) : null;
+}
+
 /**
  * QEMU 7.2 open checks on extensions that header.ts and extensions.ts leave to this stage:
  * 'QEMU_REFUSES' when every open fails, 'QEMU_REFUSES_IO' when only opens for I/O do.
@@ -81,6 +93,12 @@ function checkOpenExtras(h: Header, ext: Extensions, f: Findings): void {
   const refuseIo = (offset: number, msg: string) => f.error('QEMU_REFUSES_IO', 'header', offset, msg);
   const dataFile = (h.incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0n;
   if (dataFile && ext.dataFile === null) refuseIo(72, "'data-file' is required for this image");
+  if (dataFile && ext.dataFile !== null) {
+    // Opened here, by the name up to its first NUL, relative to the working directory.
+    const e = ext.list.find((x) => x.type === S.EXT_DATA_FILE);
+    f.info('DATA_FILE_OPENED', 'header extension', e ? e.offset : null,
+      `qemu-img check and map open the external data file '${ext.dataFile.split('\0')[0]}' (by this name, relative to their working directory)`);
+  }
   if (!dataFile && h.autoclearFeatures & S.AUTOCLEAR_DATA_FILE_RAW) refuseIo(88, 'data-file-raw requires a data file');
 }
 
