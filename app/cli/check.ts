@@ -11,6 +11,7 @@ import { QEMU_NOTE, qemuText, type Finding } from '../format/qcow2/errors';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
 import { printRefusal, refusals } from './refusal';
+import { countingOrder } from './check-order';
 
 const COMPARE = new Set(['REFCOUNT_MISMATCH', 'LEAK', 'REFCOUNT_UNREADABLE']);
 /** qemu-img's order: references counted, then refcounts compared (by cluster), then OFLAG_COPIED. */
@@ -43,9 +44,10 @@ function qemuLines(a: Analysis): Finding[] {
   const where = oflagOrder(a);
   const keyed = a.findings
     .filter((f) => f.checkClass !== 'none' && f.message !== '')
-    .map((f, i) => ({ f, i, p: phase(f), at: phase(f) === 2 ? where(f) : [0, 0] }));
+    .map((f, i) => ({ f, i, p: phase(f), at: phase(f) === 2 ? where(f) : [0, 0], c: phase(f) === 0 ? countingOrder(f) : [0, 0, 0] }));
   return keyed
     .sort((x, y) => x.p - y.p
+      || (x.p === 0 ? x.c[0]! - y.c[0]! || x.c[1]! - y.c[1]! || x.c[2]! - y.c[2]! : 0)
       || (x.p === 1 ? (x.f.cluster ?? 0) - (y.f.cluster ?? 0) : 0)
       || (x.p === 2 ? x.at[0]! - y.at[0]! || x.at[1]! - y.at[1]! : 0)
       || x.i - y.i)

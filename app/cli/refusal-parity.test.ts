@@ -2,7 +2,8 @@
 // boundaries, 8 bytes past them, inside each structure) and changed one field at a time. For each
 // case `qemu-img info` / `qemu-img check` (--output=json) and our `info` / `check` (JSON and
 // human, run in-process) must give the same exit code, the same JSON on stdout and the same first
-// line on stderr. PARITY_CASES=N sets the cases per sample and kind (default 6; fixed seed).
+// line on stderr. PARITY_CASES=N sets the cases per sample and kind (default 6; fixed seed);
+// PARITY_ONLY=NAME runs one sample.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -61,7 +62,8 @@ describe.runIf(hasQemuImg())('refusal parity with qemu-img on damaged samples (l
     dir = mkdtempSync(join(tmpdir(), 'qcowscope-parity-'));
     // Backing files and external data files, found by the names the samples record.
     for (const f of readdirSync(SAMPLES)) if (!f.endsWith('.gz')) symlinkSync(join(SAMPLES, f), join(dir, f));
-    for (const name of listSamples()) {
+    const only = process.env.PARITY_ONLY;
+  for (const name of listSamples().filter((n) => !only || n === only)) {
       try {
         symlinkSync(samplePath(name), join(dir, `${name}.qcow2`));
       } catch {
@@ -89,7 +91,8 @@ describe.runIf(hasQemuImg())('refusal parity with qemu-img on damaged samples (l
     expect(bad.join('\n\n')).toBe('');
   };
 
-  for (const name of listSamples()) {
+  const only = process.env.PARITY_ONLY;
+  for (const name of listSamples().filter((n) => !only || n === only)) {
     it(`${name}: cut short`, async () => {
       const image = new Uint8Array(readFileSync(samplePath(name)));
       await run(name, cutCases(image, PER_KIND, SEED));

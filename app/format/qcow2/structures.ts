@@ -7,7 +7,7 @@
 import { Findings, QEMU_NOTE, Qcow2Error, hex } from './errors';
 import { parseBackingFileName, parseExtensions, unsupportedFeatures, type CryptoHeaderExtension, type Extensions } from './extensions';
 import { FOREIGN_HEAD_BYTES, FOREIGN_TAIL_BYTES, detectForeign, type ForeignFormat } from './foreign';
-import { checkHeader, parseHeader, type Header } from './header';
+import { backingNameTooLong, checkHeader, parseHeader, type Header } from './header';
 import { LUKS_HEADER_BYTES, parseLuksHeader } from './luks';
 import type { LuksHeader, Snapshot, Structures } from './model';
 import { loadBitmapDirectory } from './bitmaps';
@@ -43,7 +43,7 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
     : detectForeign(await src.read(0, FOREIGN_HEAD_BYTES), src.size, await src.read(Math.max(0, src.size - FOREIGN_TAIL_BYTES), FOREIGN_TAIL_BYTES));
   if (foreign) throw new Qcow2Error('NOT_QCOW2', 'header', 0, foreign.description);
 
-  const bits = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(20);
+  const bits = head.length >= 24 ? new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(20) : 0;
   const wanted = bits >= S.MIN_CLUSTER_BITS && bits <= S.MAX_CLUSTER_BITS ? 2 ** bits : HEAD_BYTES;
   const read0 = wanted <= head.length ? head : await src.read(0, Math.min(wanted, MAX_CLUSTER0_BYTES));
   // A file cut inside its header reads as if zeros followed, as QEMU reads it.
@@ -52,7 +52,15 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
     f.error('HEADER_TRUNCATED', 'header', src.size, `the file ends at byte ${src.size}, inside the header; the rest reads as zeros, as in QEMU`);
   }
   const header = parseHeader(cluster0);
-  checkHeader(header, src.size, f);
+  // QEMU names unknown incompatible features from a first, silent pass over the extensions.
+  const unknown = header.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
+  let unsupported: string | null = null;
+  if (unknown && header.clusterSize) {
+    const pass = new Findings();
+    const first = parseExtensions(header, cluster0, pass);
+    unsupported = unsupportedFeatures(unknown, first, firstFailingExtension(first, pass));
+  }
+  checkHeader(header, src.size, f, unsupported);
   // LUKS headers are opened in the middle of the extension walk (QEMU's order of refusals): read
   // the ones a first, silent walk finds, then walk again opening them from those bytes.
   const luksBytes = await readLuksHeaders(src, header, cluster0);
@@ -62,13 +70,12 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   });
   const backingFile = parseBackingFileName(header, cluster0, f);
   checkOpenExtras(header, extensions, f);
-  const unknown = header.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
-  if (unknown) f.error('QEMU_REFUSES', 'header', 72, unsupportedFeatures(unknown, extensions, firstFailingExtension(extensions, f)));
   if (header.cryptMethod === S.CRYPT_LUKS && !extensions.cryptoHeader) {
-    // QEMU's wording, after the feature check; 7.2 checks this only when it opens the image for
-    // I/O (qemu-img check, map), and qemu-img info, which does not, crashes on such an image.
+    // QEMU's wording; 7.2 checks this only when it opens the image for I/O (qemu-img check, map),
+    // and qemu-img info, which does not, crashes on such an image.
     f.error('QEMU_REFUSES', 'header', 32, `Missing CRYPTO header for crypt method 2${QEMU_NOTE}LUKS needs the full disk encryption header extension; qemu-img info 7.2 crashes on this image`);
   }
+  if (backingNameTooLong(header)) f.error('QEMU_REFUSES', 'header', 16, 'Backing file name too long');
   return { fileSize: src.size, header, cluster0, extensions, backingFile, luks, foreign: null };
 }
 
