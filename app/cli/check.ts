@@ -69,7 +69,9 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
     const a = await files.analyze();
     const c = a.check;
     if (printRefusal(ctx.file, refusals(a.findings, 'check', existsSync), ctx.err)) return 1;
-    for (const f of qemuLines(a)) ctx.err(qemuText(f.message) + '\n');
+    // A check that fails outright (e.g. on the snapshot table) prints only why.
+    const fatal = c.failure !== null && c.failure !== 'Check failed';
+    for (const f of qemuLines(a)) if (!fatal || f.code === 'CHECK_FAILED') ctx.err(qemuText(f.message) + '\n');
     if (ctx.output === 'json') {
       if (c.json) ctx.out(qemuCheckJsonText(qemuCheckJson(ctx.file, c.counts)));
     } else {

@@ -13,15 +13,37 @@ import { readU64Table } from '../qcow2/mapping';
 import type { ByteSource } from '../qcow2/source';
 import * as S from '../qcow2/spec';
 
-/** Why qemu-img check cannot read the snapshot table (it then fails with -EFBIG before counting), or null. */
-export function snapshotTableFailure(s: Structures): string | null {
+/** Why qemu-img check stops before counting anything: the lines it prints and its errno text. */
+export interface SnapshotCheckFailure {
+  /** What qemu-img prints (error_report: "qemu-img: ERROR …", then any hint line). */
+  readonly lines: string;
+  /** strerror of the return value: qemu-img then prints "Check failed: <errno>". */
+  readonly errno: 'File too large' | 'Invalid argument' | 'Input/output error';
+}
+
+const SNAPSHOT_HEADER_BYTES = 40;
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * qcow2_check_read_snapshot_table: the table's size and offset (qcow2_validate_table), then the
+ * read (qcow2_read_snapshots' refusals, found by snapshots.ts); null when the table reads.
+ */
+export function snapshotTableFailure(s: Structures): SnapshotCheckFailure | null {
   const h = s.header;
   if (h.nbSnapshots === 0) return null;
-  if (h.nbSnapshots > S.MAX_SNAPSHOTS) return 'snapshot table too large';
+  const overhang = (n: number) => `\nYou can force-remove all ${n} overhanging snapshots with qemu-img check -r all`;
+  if (h.nbSnapshots > S.MAX_SNAPSHOTS) return { lines: `qemu-img: ERROR snapshot table too large${overhang(h.nbSnapshots - S.MAX_SNAPSHOTS)}`, errno: 'File too large' };
+  const bytes = BigInt(h.nbSnapshots) * BigInt(SNAPSHOT_HEADER_BYTES);
+  if (INT64_MAX - bytes < h.snapshotsOffset || (h.clusterSize && h.snapshotsOffset % BigInt(h.clusterSize) !== 0n)) {
+    return { lines: 'qemu-img: ERROR snapshot table offset invalid', errno: 'Invalid argument' };
+  }
   const t = s.snapshotTable;
-  if (!t || t.snapshots.length < h.nbSnapshots) return 'Snapshot table is too big';
+  const read = (msg: string, errno: SnapshotCheckFailure['errno'], hint = '') => ({ lines: `qemu-img: ERROR failed to read the snapshot table: ${msg}${hint}`, errno });
+  if (!t || t.offset === Number.MAX_SAFE_INTEGER) return read('Failed to read snapshot table: Input/output error', 'Input/output error');
   const big = t.snapshots.find((sn) => sn.extraDataSize > S.MAX_SNAPSHOT_EXTRA_DATA);
-  if (big) return `Too much extra metadata in snapshot table entry ${big.index}`;
+  const tooBig = t.snapshots.length < h.nbSnapshots ? t.snapshots.length : Infinity;
+  if (big && big.index < tooBig) return read(`Too much extra metadata in snapshot table entry ${big.index}`, 'File too large', '\nYou can force-remove this extra metadata with qemu-img check -r all');
+  if (tooBig !== Infinity) return read('Snapshot table is too big', 'File too large', overhang(h.nbSnapshots - tooBig));
   return null;
 }
 
