@@ -5,7 +5,6 @@
 // line on stderr. PARITY_CASES=N sets the cases per sample and kind (default 6; fixed seed);
 // PARITY_ONLY=NAME runs one sample.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,47 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasQemuImg } from '../test-support/random-images';
 import { SAMPLES, listSamples, samplePath } from '../test-support/samples';
 import { cutCases, fieldCases, type DamageCase } from './parity-cases';
-import { main } from './main';
+import { compareWithQemuImg as compare } from './parity-compare';
 
 const PER_KIND = Number(process.env.PARITY_CASES ?? 6);
 const SEED = 0x13;
-
-interface Run {
-  readonly status: number;
-  readonly stdout: string;
-  /** The first line of stderr ('' when there is none). */
-  readonly reason: string;
-}
-
-const firstLine = (s: string) => s.split('\n')[0] ?? '';
-
-function qemuImg(verb: 'info' | 'check', file: string): Run {
-  const r = spawnSync('qemu-img', [verb, '--output=json', '-U', file], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
-  return { status: r.status ?? -1, stdout: r.stdout, reason: firstLine(r.stderr) };
-}
-
-async function ours(verb: 'info' | 'check', file: string, json: boolean): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const status = await main([verb, ...(json ? ['--output=json'] : []), file], { out: (t) => void (stdout += t), err: (t) => void (stderr += t) });
-  return { status, stdout, reason: firstLine(stderr) };
-}
-
-/** What differs between qemu-img and us on one damaged image ('' when nothing does). */
-async function compare(file: string): Promise<string> {
-  const out: string[] = [];
-  for (const verb of ['info', 'check'] as const) {
-    const q = qemuImg(verb, file);
-    const j = await ours(verb, file, true);
-    const h = await ours(verb, file, false);
-    if (q.status !== j.status) out.push(`${verb}: exit ${q.status}, ours ${j.status}`);
-    if (q.reason !== j.reason) out.push(`${verb}: stderr ${JSON.stringify(q.reason)}, ours ${JSON.stringify(j.reason)}`);
-    if (q.stdout !== j.stdout) out.push(`${verb}: JSON differs:\n${q.stdout}\n--- ours\n${j.stdout}`);
-    if (q.status !== h.status) out.push(`${verb} (human): exit ${q.status}, ours ${h.status}`);
-    if (q.reason !== h.reason) out.push(`${verb} (human): stderr ${JSON.stringify(q.reason)}, ours ${JSON.stringify(h.reason)}`);
-  }
-  return out.join('\n');
-}
 
 describe.runIf(hasQemuImg())('refusal parity with qemu-img on damaged samples (live)', () => {
   let dir = '';

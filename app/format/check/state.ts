@@ -84,7 +84,8 @@ export class CheckState {
   ref(offset: number, size: number, times: number, role: RoleId, snap: number, who: () => string): void {
     if (size <= 0 || times <= 0) return;
     const cs = this.clusterSize;
-    if (offset + size - this.fileSize >= cs) {
+    // bdrv_getlength: the file's length in whole sectors (a file cut mid-sector ends at the next 512).
+    if (offset + size - Math.ceil(this.fileSize / 512) * 512 >= cs) {
       this.corrupt(times, 'PAST_EOF', who(), offset, () =>
         `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset ${hex(offset)} size ${hex(size)} — ${who()}; the file ends at ${hex(this.fileSize)}`);
       return;

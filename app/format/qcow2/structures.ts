@@ -70,6 +70,10 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   });
   const backingFile = parseBackingFileName(header, cluster0, f);
   checkOpenExtras(header, extensions, f);
+  if (header.cryptMethod === S.CRYPT_AES) {
+    // qcrypto_block_open for the legacy method asks for the key when the image is opened for I/O.
+    f.info('QEMU_NEEDS_KEY', 'header', 32, `Parameter 'encrypt.key-secret' is required for cipher${QEMU_NOTE}qemu-img check and map need the key; info does not`);
+  }
   if (header.cryptMethod === S.CRYPT_LUKS && !extensions.cryptoHeader) {
     // QEMU's wording; 7.2 checks this only when it opens the image for I/O (qemu-img check, map),
     // and qemu-img info, which does not, crashes on such an image.

@@ -1,0 +1,45 @@
+// Refusal-parity regressions, one line each: a sample, cut short or with fields changed, on which
+// our `info` / `check` once differed from the live qemu-img 7.2 (exit code, JSON, first stderr line).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { patchSample, type Patch } from '../../tools/fuzz/cases';
+import { locate } from '../../tools/fuzz/locate';
+import { hasQemuImg } from '../test-support/random-images';
+import { samplePath } from '../test-support/samples';
+import { compareWithQemuImg } from './parity-compare';
+
+/** A cut: at a byte, or at an offset into the region locate() names. */
+type Cut = number | { readonly region: string; readonly plus: number };
+
+const CASES: readonly [why: string, sample: string, patch: Patch, cut?: Cut][] = [
+  ['cluster_bits 0: refused, "Unsupported cluster size: 2^0"', 'v3', { 'header.cluster_bits': 0 }],
+  ['a header cut after its version reads zero-filled: "qcow2 header too short"', 'v3', {}, 90],
+  ['zeros past the end in the bitmap directory: "Bitmap \'\' doesn\'t satisfy the constraints" first', 'bitmaps', {}, { region: 'bitmap directory', plus: 0 }],
+  ['LUKS, check without the key: "Parameter \'encrypt.key-secret\' is required for cipher"', 'luks', {}],
+  ['LUKS with an unknown feature: the feature refusal comes before the key', 'luks', { 'header.incompatible_features': 0x270000 }],
+  ['check opens an external data file relative to the working directory', 'data-file', {}],
+  ['check skips the snapshot table refusals and fails on its own: "ERROR snapshot table offset invalid"', 'v2', { 'header.snapshots_offset': 0x90200 }],
+  ['check on 70000 snapshots: "ERROR snapshot table too large", then Check failed: File too large', 'v3', { 'header.nb_snapshots': 70000 }],
+  ['a file cut mid-sector ends at the next 512 for check\'s past-the-end test', 'empty', {}, 131080],
+  ['check\'s counting lines in QEMU\'s traversal order (L1 entry, its L2 table, that table\'s entries)', 'snapshots', {}, 1310728],
+  ['a crypt method QEMU reads but this image cannot use', 'refcount-1', { 'header.crypt_method': 1 }],
+];
+
+describe.runIf(hasQemuImg())('refusal-parity regressions against the live qemu-img', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qcowscope-refusal-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it.each(CASES)('%s', async (_why, sample, patch, cut) => {
+    let bytes = patchSample(new Uint8Array(readFileSync(samplePath(sample))), patch);
+    if (cut !== undefined) {
+      const at = typeof cut === 'number' ? cut : locate(bytes).regions.find((r) => r.name === cut.region)!.offset + cut.plus;
+      bytes = bytes.subarray(0, at);
+    }
+    const file = join(dir, `${sample}.qcow2`);
+    writeFileSync(file, bytes);
+    expect(await compareWithQemuImg(file)).toBe('');
+  });
+});
