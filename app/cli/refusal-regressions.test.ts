@@ -26,7 +26,9 @@ const CASES: readonly [why: string, sample: string, patch: Patch, cut?: Cut][] =
   ['check on 70000 snapshots: "ERROR snapshot table too large", then Check failed: File too large', 'v3', { 'header.nb_snapshots': 70000 }],
   ['a file cut mid-sector ends at the next 512 for check\'s past-the-end test', 'empty', {}, 131080],
   ['check\'s counting lines in QEMU\'s traversal order (L1 entry, its L2 table, that table\'s entries)', 'snapshots', {}, 1310728],
-  ['a crypt method QEMU reads but this image cannot use', 'refcount-1', { 'header.crypt_method': 1 }],
+  ['the legacy AES method: check needs the key too', 'refcount-1', { 'header.crypt_method': 1 }],
+  ['check validates the snapshot table offset with no snapshots', 'refcount-1', { 'header.snapshots_offset': 0x90200 }],
+  ['bit 0 of an L1 entry is reserved: "ERROR found L1 entry with reserved bits set"', 'v3', { 'entry:active L1 table:0': 0x8000000000040001n }],
 ];
 
 describe.runIf(hasQemuImg())('refusal-parity regressions against the live qemu-img', () => {

@@ -30,13 +30,13 @@ const INT64_MAX = (1n << 63n) - 1n;
  */
 export function snapshotTableFailure(s: Structures): SnapshotCheckFailure | null {
   const h = s.header;
-  if (h.nbSnapshots === 0) return null;
   const overhang = (n: number) => `\nYou can force-remove all ${n} overhanging snapshots with qemu-img check -r all`;
   if (h.nbSnapshots > S.MAX_SNAPSHOTS) return { lines: `qemu-img: ERROR snapshot table too large${overhang(h.nbSnapshots - S.MAX_SNAPSHOTS)}`, errno: 'File too large' };
   const bytes = BigInt(h.nbSnapshots) * BigInt(SNAPSHOT_HEADER_BYTES);
   if (INT64_MAX - bytes < h.snapshotsOffset || (h.clusterSize && h.snapshotsOffset % BigInt(h.clusterSize) !== 0n)) {
     return { lines: 'qemu-img: ERROR snapshot table offset invalid', errno: 'Invalid argument' };
   }
+  if (h.nbSnapshots === 0) return null;
   const t = s.snapshotTable;
   const read = (msg: string, errno: SnapshotCheckFailure['errno'], hint = '') => ({ lines: `qemu-img: ERROR failed to read the snapshot table: ${msg}${hint}`, errno });
   if (!t || t.offset === Number.MAX_SAFE_INTEGER) return read('Failed to read snapshot table: Input/output error', 'Input/output error');
