@@ -10,7 +10,7 @@ import type { Analysis } from '../format/analyze';
 import { QEMU_NOTE, qemuText, type Finding } from '../format/qcow2/errors';
 import type { CommandContext } from './main';
 import { ImageFiles } from './map';
-import { printRefusal, refusals } from './refusal';
+import { openWarnings, printRefusal, refusals } from './refusal';
 import { countingOrder } from './check-order';
 
 const COMPARE = new Set(['REFCOUNT_MISMATCH', 'LEAK', 'REFCOUNT_UNREADABLE']);
@@ -68,7 +68,9 @@ export async function runCheckCommand(ctx: CommandContext): Promise<number> {
   try {
     const a = await files.analyze();
     const c = a.check;
-    if (printRefusal(ctx.file, refusals(a.findings, 'check', existsSync), ctx.err)) return 1;
+    const refused = refusals(a.findings, 'check', { exists: existsSync, image: ctx.file, backingFile: a.structures.backingFile });
+    ctx.err(openWarnings(a.findings, a.structures.header.version, refused[0]));
+    if (printRefusal(ctx.file, refused, ctx.err)) return 1;
     // A check that fails outright (e.g. on the snapshot table) prints only why.
     const fatal = c.failure !== null && c.failure !== 'Check failed';
     for (const f of qemuLines(a)) if (!fatal || f.code === 'CHECK_FAILED') ctx.err(qemuText(f.message) + '\n');

@@ -9,7 +9,7 @@ import { qdictOrder, type QValue } from '../format/qemu-img/qemu-json';
 import { NodeFileSource } from '../format/qcow2/source-node';
 import { loadHeaderStage, loadStructures } from '../format/qcow2/structures';
 import type { CommandContext } from './main';
-import { printRefusal, refusals } from './refusal';
+import { openWarnings, printRefusal, refusals } from './refusal';
 
 export async function runInfo(ctx: CommandContext): Promise<number> {
   const src = await NodeFileSource.open(ctx.file);
@@ -17,7 +17,9 @@ export async function runInfo(ctx: CommandContext): Promise<number> {
     const f = new Findings();
     const stage = await loadHeaderStage(src, f);
     const s = await loadStructures(src, stage, f);
-    if (printRefusal(ctx.file, refusals(f.list, 'info'), ctx.err)) return 1;
+    const refused = refusals(f.list, 'info');
+    ctx.err(openWarnings(f.list, s.header.version, refused[0]));
+    if (printRefusal(ctx.file, refused, ctx.err)) return 1;
     const actualSize = await allocatedBytes(ctx.file);
     const info = qemuInfo(s, { filename: ctx.file, ...(actualSize === undefined ? {} : { actualSize }) });
     ctx.out(ctx.output === 'json' ? qemuInfoText(info) + '\n' : humanInfo(info));

@@ -29,6 +29,8 @@ const CASES: readonly [why: string, sample: string, patch: Patch, cut?: Cut][] =
   ['the legacy AES method: check needs the key too', 'refcount-1', { 'header.crypt_method': 1 }],
   ['check validates the snapshot table offset with no snapshots', 'refcount-1', { 'header.snapshots_offset': 0x90200 }],
   ['bit 0 of an L1 entry is reserved: "ERROR found L1 entry with reserved bits set"', 'v3', { 'entry:active L1 table:0': 0x8000000000040001n }],
+  ['the bitmaps autoclear bit clear: qemu-img warns while it opens, on stderr, first', 'bitmaps', { 'header.autoclear_features': 0 }],
+  ['check opens the backing file relative to the image: a missing one is refused', 'overlay', {}],
 ];
 
 describe.runIf(hasQemuImg())('refusal-parity regressions against the live qemu-img', () => {

@@ -14,17 +14,53 @@ const REFUSING: Readonly<Record<'info' | 'check', ReadonlySet<string>>> = {
   check: new Set(['QEMU_REFUSES', 'QEMU_REFUSES_IO', 'QEMU_NEEDS_KEY']),
 };
 
+/** What the verb's open finds on the host: files it opens by name. */
+export interface HostFiles {
+  readonly exists: (path: string) => boolean;
+  /** The image path as given and the backing file name its header records (check opens it). */
+  readonly image?: string;
+  readonly backingFile?: string | null;
+}
+
 /** The findings that make qemu-img refuse `verb` on the image, in the order QEMU meets them. */
-export function refusals(findings: readonly Finding[], verb: 'info' | 'check', exists: (path: string) => boolean = () => true): Finding[] {
-  return findings.flatMap((f): Finding[] => {
+export function refusals(findings: readonly Finding[], verb: 'info' | 'check', host: HostFiles = { exists: () => true }): Finding[] {
+  const out = findings.flatMap((f): Finding[] => {
     // BDRV_O_CHECK skips the snapshot table (qemu-img check checks it itself).
     if (verb === 'check' && f.structure === 'snapshot table') return [];
     if (verb === 'check' && f.code === 'DATA_FILE_OPENED') {
       const name = f.message.slice(f.message.indexOf("'") + 1, f.message.lastIndexOf("'"));
-      return exists(name) ? [] : [{ ...f, code: 'QEMU_REFUSES_IO', message: `Could not open '${name}': No such file or directory` }];
+      return host.exists(name) ? [] : [{ ...f, code: 'QEMU_REFUSES_IO', message: `Could not open '${name}': No such file or directory` }];
     }
     return REFUSING[verb].has(f.code) ? [f] : [];
   });
+  // check opens the backing file once qcow2 has opened the image, relative to the image's folder
+  // (path_combine: the image path up to its last '/').
+  const name = host.backingFile;
+  if (verb === 'check' && name && host.image !== undefined) {
+    const path = name.startsWith('/') ? name : host.image.slice(0, host.image.lastIndexOf('/') + 1) + name;
+    if (!host.exists(path)) {
+      out.push({ code: 'QEMU_REFUSES_IO', severity: 'error', structure: 'backing file', offset: 8, checkClass: 'none',
+        message: `Could not open backing file: Could not open '${path}': No such file or directory` });
+    }
+  }
+  return out;
+}
+
+/**
+ * The warnings qemu-img prints while it opens the image (before a refusal met later), as it prints
+ * them: the bitmaps of an image whose bitmaps autoclear bit is clear are inconsistent (the last
+ * line has no newline, so the next output joins it).
+ */
+export function openWarnings(findings: readonly Finding[], version: number, refused: Finding | undefined): string {
+  const i = findings.findIndex((x) => x.code === 'BITMAPS_INCONSISTENT');
+  if (i < 0) return '';
+  // A refusal not in the list is met on the host (data file, backing file): after the extensions.
+  const stop = refused ? findings.indexOf(refused) : -1;
+  if (stop >= 0 && stop < i) return '';
+  const text = version < 3
+    ? 'This qcow2 v2 image contains bitmaps, but they may have been modified by a program without persistent bitmap support; so now they must all be considered inconsistent'
+    : 'a program lacking bitmap support modified this file, so all bitmaps are now considered inconsistent';
+  return `qemu-img: warning: ${text}\nSome clusters may be leaked, run 'qemu-img check -r' on the image file to fix.`;
 }
 
 /**
