@@ -31,6 +31,8 @@ const CASES: readonly [why: string, sample: string, patch: Patch, cut?: Cut][] =
   ['bit 0 of an L1 entry is reserved: "ERROR found L1 entry with reserved bits set"', 'v3', { 'entry:active L1 table:0': 0x8000000000040001n }],
   ['the bitmaps autoclear bit clear: qemu-img warns while it opens, on stderr, first', 'bitmaps', { 'header.autoclear_features': 0 }],
   ['check opens the backing file relative to the image: a missing one is refused', 'overlay', {}],
+  ['an L2 table cut one byte in reads zero-filled: its first entry keeps that byte', 'compressed-zstd', {}, 262145],
+  ['an extended L2 table cut 8 bytes in reads zero-filled', 'extended-l2', {}, 262152],
 ];
 
 describe.runIf(hasQemuImg())('refusal-parity regressions against the live qemu-img', () => {
