@@ -33,6 +33,7 @@ const CASES: readonly [why: string, sample: string, patch: Patch, cut?: Cut][] =
   ['check opens the backing file relative to the image: a missing one is refused', 'overlay', {}],
   ['an L2 table cut one byte in reads zero-filled: its first entry keeps that byte', 'compressed-zstd', {}, 262145],
   ['an extended L2 table cut 8 bytes in reads zero-filled', 'extended-l2', {}, 262152],
+  ['a refcount block offset past BDRV_MAX_LENGTH: its refcounts cannot be read (EIO), check errors', 'v3', { 'entry:refcount table:0': 0x8000000000020000n }],
 ];
 
 describe.runIf(hasQemuImg())('refusal-parity regressions against the live qemu-img', () => {

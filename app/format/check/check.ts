@@ -240,7 +240,7 @@ function compareRefcounts(st: CheckState): number {
     for (const k of list) st.finding(cls, code, 'refcounts', k * cs, () => msg(k), k);
     if (total > list.length) st.f.countMore(code, total - list.length);
   };
-  report(unreadable, nUnreadable, 'REFCOUNT_UNREADABLE', 'check-error', (k) => `Can't get refcount for cluster ${k}: Input/output error (its refcount block offset is not cluster-aligned)`);
+  report(unreadable, nUnreadable, 'REFCOUNT_UNREADABLE', 'check-error', (k) => `Can't get refcount for cluster ${k}: Input/output error — its refcount block offset is not cluster-aligned, or too far to read`);
   report(errors, nErrors, 'REFCOUNT_MISMATCH', 'corruption', (k) => `ERROR cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   report(leaks, nLeaks, 'LEAK', 'leak', (k) => `Leaked cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   return highest;
