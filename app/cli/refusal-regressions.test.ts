@@ -34,6 +34,9 @@ const CASES: readonly [why: string, sample: string, patch: Patch, cut?: Cut][] =
   ['an L2 table cut one byte in reads zero-filled: its first entry keeps that byte', 'compressed-zstd', {}, 262145],
   ['an extended L2 table cut 8 bytes in reads zero-filled', 'extended-l2', {}, 262152],
   ['a refcount block offset past BDRV_MAX_LENGTH: its refcounts cannot be read (EIO), check errors', 'v3', { 'entry:refcount table:0': 0x8000000000020000n }],
+  ['a backing file name cut by the end of the file ends at its first NUL', 'overlay', {}, 533],
+  ['a backing file name all zeros (past the end) opens no backing file', 'overlay-raw', {}, 324],
+  ['check reads the snapshot table in QEMU\'s order: "Too much extra metadata" before "too big"', 'refcount-64', { 'snapshot[0].extra_data_size': 0xffffffff }],
 ];
 
 describe.runIf(hasQemuImg())('refusal-parity regressions against the live qemu-img', () => {

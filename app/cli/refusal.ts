@@ -35,7 +35,8 @@ export function refusals(findings: readonly Finding[], verb: 'info' | 'check', h
   });
   // check opens the backing file once qcow2 has opened the image, relative to the image's folder
   // (path_combine: the image path up to its last '/').
-  const name = host.backingFile;
+  // The name is a C string: it ends at its first NUL (an empty one opens no backing file).
+  const name = host.backingFile?.split('\0')[0];
   if (verb === 'check' && name && host.image !== undefined) {
     const path = name.startsWith('/') ? name : host.image.slice(0, host.image.lastIndexOf('/') + 1) + name;
     if (!host.exists(path)) {

@@ -10,7 +10,7 @@ import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
 import { qemuCheckJson, type QemuCheckJson } from '../qemu-img/check-json';
-import { Findings, hex } from '../qcow2/errors';
+import { Findings, hex, qemuText } from '../qcow2/errors';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList } from '../guest/block-status';
 import { backingLayer, type OpenBacking } from '../guest/backing-chain';
 import { settleRole } from './cluster-roles';
@@ -99,7 +99,8 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   // (roles, 16-bit stored and expected refcounts), up to 15 with 32-bit refcounts, snapshots and
   // scattered data (owners then take 4).
   if (nb > MAX_CHECK_CLUSTERS) return failed(nb > 0x7fff_ffff ? 'File too large' : `The file has ${nb} clusters; more than ${MAX_CHECK_CLUSTERS} are not analysed`, cs);
-  const snapshotsUnreadable = snapshotTableFailure(s);
+  const readRefusal = f.list.find((x) => x.code === 'QEMU_REFUSES' && x.structure === 'snapshot table' && !/^Snapshot table (too large|offset invalid)$/.test(x.message));
+  const snapshotsUnreadable = snapshotTableFailure(s, readRefusal ? qemuText(readRefusal.message) : null);
   let failure: string | null = null;
 
   const geo = refcountGeometry(h);

@@ -26,9 +26,9 @@ const INT64_MAX = (1n << 63n) - 1n;
 
 /**
  * qcow2_check_read_snapshot_table: the table's size and offset (qcow2_validate_table), then the
- * read (qcow2_read_snapshots' refusals, found by snapshots.ts); null when the table reads.
+ * read: `readRefusal` is the first refusal snapshots.ts met reading it (QEMU's text), or null.
  */
-export function snapshotTableFailure(s: Structures): SnapshotCheckFailure | null {
+export function snapshotTableFailure(s: Structures, readRefusal: string | null): SnapshotCheckFailure | null {
   const h = s.header;
   const overhang = (n: number) => `\nYou can force-remove all ${n} overhanging snapshots with qemu-img check -r all`;
   if (h.nbSnapshots > S.MAX_SNAPSHOTS) return { lines: `qemu-img: ERROR snapshot table too large${overhang(h.nbSnapshots - S.MAX_SNAPSHOTS)}`, errno: 'File too large' };
@@ -36,15 +36,11 @@ export function snapshotTableFailure(s: Structures): SnapshotCheckFailure | null
   if (INT64_MAX - bytes < h.snapshotsOffset || (h.clusterSize && h.snapshotsOffset % BigInt(h.clusterSize) !== 0n)) {
     return { lines: 'qemu-img: ERROR snapshot table offset invalid', errno: 'Invalid argument' };
   }
-  if (h.nbSnapshots === 0) return null;
-  const t = s.snapshotTable;
-  const read = (msg: string, errno: SnapshotCheckFailure['errno'], hint = '') => ({ lines: `qemu-img: ERROR failed to read the snapshot table: ${msg}${hint}`, errno });
-  if (!t || t.offset === Number.MAX_SAFE_INTEGER) return read('Failed to read snapshot table: Input/output error', 'Input/output error');
-  const big = t.snapshots.find((sn) => sn.extraDataSize > S.MAX_SNAPSHOT_EXTRA_DATA);
-  const tooBig = t.snapshots.length < h.nbSnapshots ? t.snapshots.length : Infinity;
-  if (big && big.index < tooBig) return read(`Too much extra metadata in snapshot table entry ${big.index}`, 'File too large', '\nYou can force-remove this extra metadata with qemu-img check -r all');
-  if (tooBig !== Infinity) return read('Snapshot table is too big', 'File too large', overhang(h.nbSnapshots - tooBig));
-  return null;
+  if (h.nbSnapshots === 0 || readRefusal === null) return null;
+  const lines = `qemu-img: ERROR failed to read the snapshot table: ${readRefusal}`;
+  if (readRefusal.startsWith('Too much extra metadata')) return { lines: `${lines}\nYou can force-remove this extra metadata with qemu-img check -r all`, errno: 'File too large' };
+  if (readRefusal === 'Snapshot table is too big') return { lines: lines + overhang(h.nbSnapshots - (s.snapshotTable?.snapshots.length ?? 0)), errno: 'File too large' };
+  return { lines, errno: 'Input/output error' };
 }
 
 /**
