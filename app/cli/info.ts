@@ -1,12 +1,13 @@
 // `qcowscope info`: qemu-img info for one image. --output=json prints the JSON of the qemu-img
 // chosen by --qemu-version byte for byte; the human output follows qemu-img's
-// (format/qemu-img/info-human.ts). Reasons QEMU would refuse the image go to stderr as notes: the
-// explorer still reads it.
+// (format/qemu-img/info-human.ts). An image QEMU refuses is refused as qemu-img refuses it
+// (refusal.ts): exit 1, qemu-img's "Could not open" line; `report` still reads it.
 
 import { stat } from 'node:fs/promises';
 import { Findings, qemuInfo, qemuInfoText, humanInfo, loadHeaderStage, loadStructures, type FileNodeFacts } from '../format';
 import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
+import { openWarnings, printRefusal, refusals } from './refusal';
 
 export async function runInfo(ctx: CommandContext): Promise<number> {
   const src = await NodeFileSource.open(ctx.file);
@@ -14,13 +15,13 @@ export async function runInfo(ctx: CommandContext): Promise<number> {
     const f = new Findings();
     const stage = await loadHeaderStage(src, f);
     const s = await loadStructures(src, stage, f);
+    const refused = refusals(f.list, 'info');
+    ctx.err(openWarnings(f.list, s.header.version, refused[0]));
+    if (printRefusal(ctx.file, refused, ctx.err)) return 1;
     const file = await fileFacts(ctx.file);
     const actualSize = file.actualSize;
     const info = qemuInfo(s, { filename: ctx.file, version: ctx.qemuVersion, file, ...(actualSize === undefined ? {} : { actualSize }) });
     ctx.out(ctx.output === 'json' ? qemuInfoText(info) + '\n' : humanInfo(info, ctx.qemuVersion));
-    for (const x of f.list) {
-      if (x.code === 'QEMU_REFUSES') ctx.err(`${ctx.file}: note: QEMU ${ctx.qemuVersion} would refuse to open this image: ${x.message}\n`);
-    }
     return 0;
   } finally {
     await src.close();

@@ -176,7 +176,8 @@ describe('known hard cases', () => {
       for (const cut of truncationPoints(locate(b))) {
         const v = await runCase(b.subarray(0, cut), `${name}-cut-${cut}.qcow2`);
         expect(v, `${name} cut at ${cut}: ${JSON.stringify(v).slice(0, 300)}`).toMatchObject({ ok: true });
-        if (cut < 72) expect(v, `${name} cut at ${cut}`).toMatchObject({ outcome: 'typed-error', code: 'NOT_QCOW2' });
+        // Past the version QEMU reads the rest of the header as zeros, and so do we.
+        if (cut < 8) expect(v, `${name} cut at ${cut}`).toMatchObject({ outcome: 'typed-error', code: 'NOT_QCOW2' });
       }
     }
   });

@@ -24,7 +24,7 @@ export { entryOffset, geometry, tableEntryOffset } from './qcow2';
 export { byteUnit, formatBytes, formatBytesExact, formatCount, formatDate, hex, hexByte, hexBytes, hexField, percent, plural } from './text';
 
 // Problems.
-export { Findings, FindingCode, Qcow2Error, type Finding } from './qcow2';
+export { Findings, FindingCode, Qcow2Error, QEMU_NOTE, qemuText, type Finding } from './qcow2';
 
 // Who owns each host cluster.
 export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './check';

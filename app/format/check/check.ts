@@ -10,7 +10,7 @@ import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
 import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img';
-import { Findings, hex, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
+import { Findings, hex, qemuText, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
 import { NO_OWNERS, type OwnerIndex } from './owners';
@@ -82,7 +82,8 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   // (roles, 16-bit stored and expected refcounts), up to 15 with 32-bit refcounts, snapshots and
   // scattered data (owners then take 4).
   if (nb > MAX_CHECK_CLUSTERS) return failed(nb > 0x7fff_ffff ? 'File too large' : `The file has ${nb} clusters; more than ${MAX_CHECK_CLUSTERS} are not analysed`, cs);
-  const snapshotsUnreadable = snapshotTableFailure(s);
+  const readRefusal = f.list.find((x) => x.code === 'QEMU_REFUSES' && x.structure === 'snapshot table' && !/^Snapshot table (too large|offset invalid)$/.test(x.message));
+  const snapshotsUnreadable = snapshotTableFailure(s, readRefusal ? qemuText(readRefusal.message) : null);
   let failure: string | null = null;
 
   const geo = refcountGeometry(h);
@@ -91,10 +92,11 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 
   if (snapshotsUnreadable) {
-    // qcow2_check_read_snapshot_table fails before anything is counted: -EFBIG.
+    // qcow2_check_read_snapshot_table fails before anything is counted (qemu-img check prints
+    // nothing else); our own count below goes on, for the page.
     st.checkErrors++;
-    st.finding('check-error', 'CHECK_FAILED', 'snapshot table', 64, () => `ERROR failed to read the snapshot table: ${snapshotsUnreadable}`);
-    failure = 'File too large';
+    st.finding('check-error', 'CHECK_FAILED', 'snapshot table', 64, () => snapshotsUnreadable.lines);
+    failure = snapshotsUnreadable.errno;
   }
   st.ref(0, cs, 1, Role.HEADER, 0xffff, () => 'header');
   const uses = new Map<number, L2Use>();
@@ -131,7 +133,8 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   if (st.checkErrors > 0 && !failure) failure = 'Check failed';
   // qemu-img check cannot open an image QEMU refuses (for any open, or for I/O): it prints no JSON
   // and exits 1. Our own counts above still describe the image.
-  const refusal = f.list.find((x) => x.code === 'QEMU_REFUSES' || x.code === 'QEMU_REFUSES_IO');
+  // (The snapshot table's refusals do not apply: BDRV_O_CHECK skips them, see above.)
+  const refusal = f.list.find((x) => (x.code === 'QEMU_REFUSES' || x.code === 'QEMU_REFUSES_IO') && x.structure !== 'snapshot table');
   if (refusal) failure = `${REFUSED} ${refusal.message}`;
 
   const size = Number((h.size / 512n) * 512n);
@@ -226,7 +229,7 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
     for (const k of list) st.finding(cls, code, 'refcounts', k * cs, () => msg(k), k);
     if (total > list.length) st.f.countMore(code, total - list.length);
   };
-  report(unreadable, nUnreadable, 'REFCOUNT_UNREADABLE', 'check-error', (k) => `Can't get refcount for cluster ${k}: Input/output error (its refcount block offset is not cluster-aligned)`);
+  report(unreadable, nUnreadable, 'REFCOUNT_UNREADABLE', 'check-error', (k) => `Can't get refcount for cluster ${k}: Input/output error — its refcount block offset is not cluster-aligned, or too far to read`);
   report(errors, nErrors, 'REFCOUNT_MISMATCH', 'corruption', (k) => `ERROR cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   report(leaks, nLeaks, 'LEAK', 'leak', (k) => `Leaked cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   return highest;

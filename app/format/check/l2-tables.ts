@@ -46,7 +46,14 @@ interface Deferred {
 export async function scanL2(src: ByteSource, st: CheckState, uses: ReadonlyMap<number, L2Use>, o: TableScanOptions): Promise<void> {
   const ranges: { offset: number; length: number; key: L2Use }[] = [];
   for (const u of uses.values()) if (u.offset < st.fileSize) ranges.push({ offset: u.offset, length: o.g.clusterSize, key: u });
-  await readRanges(src, ranges, async (u, bytes) => {
+  await readRanges(src, ranges, async (u, got) => {
+    // A table cut by the end of the file reads zero-filled, as QEMU reads it (an entry cut short
+    // keeps its first bytes).
+    let bytes = got;
+    if (got.length < o.g.clusterSize) {
+      bytes = new Uint8Array(o.g.clusterSize);
+      bytes.set(got);
+    }
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const deferred: Deferred[] = [];
     const mapped = o.onActiveRuns && o.mapFlags && u.mapRefs > 0 && u.offset % o.g.clusterSize === 0 ? o.mapFlags : null;

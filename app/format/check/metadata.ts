@@ -8,16 +8,34 @@ import { type CheckState, SNAP_MIXED } from './state';
 import { Role } from './roles';
 import * as S from '../qcow2';
 
-/** Why qemu-img check cannot read the snapshot table (it then fails with -EFBIG before counting), or null. */
-export function snapshotTableFailure(s: Structures): string | null {
+/** Why qemu-img check stops before counting anything: the lines it prints and its errno text. */
+export interface SnapshotCheckFailure {
+  /** What qemu-img prints (error_report: "qemu-img: ERROR …", then any hint line). */
+  readonly lines: string;
+  /** strerror of the return value: qemu-img then prints "Check failed: <errno>". */
+  readonly errno: 'File too large' | 'Invalid argument' | 'Input/output error';
+}
+
+const SNAPSHOT_HEADER_BYTES = 40;
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * qcow2_check_read_snapshot_table: the table's size and offset (qcow2_validate_table), then the
+ * read: `readRefusal` is the first refusal snapshots.ts met reading it (QEMU's text), or null.
+ */
+export function snapshotTableFailure(s: Structures, readRefusal: string | null): SnapshotCheckFailure | null {
   const h = s.header;
-  if (h.nbSnapshots === 0) return null;
-  if (h.nbSnapshots > S.MAX_SNAPSHOTS) return 'snapshot table too large';
-  const t = s.snapshotTable;
-  if (!t || t.snapshots.length < h.nbSnapshots) return 'Snapshot table is too big';
-  const big = t.snapshots.find((sn) => sn.extraDataSize > S.MAX_SNAPSHOT_EXTRA_DATA);
-  if (big) return `Too much extra metadata in snapshot table entry ${big.index}`;
-  return null;
+  const overhang = (n: number) => `\nYou can force-remove all ${n} overhanging snapshots with qemu-img check -r all`;
+  if (h.nbSnapshots > S.MAX_SNAPSHOTS) return { lines: `qemu-img: ERROR snapshot table too large${overhang(h.nbSnapshots - S.MAX_SNAPSHOTS)}`, errno: 'File too large' };
+  const bytes = BigInt(h.nbSnapshots) * BigInt(SNAPSHOT_HEADER_BYTES);
+  if (INT64_MAX - bytes < h.snapshotsOffset || (h.clusterSize && h.snapshotsOffset % BigInt(h.clusterSize) !== 0n)) {
+    return { lines: 'qemu-img: ERROR snapshot table offset invalid', errno: 'Invalid argument' };
+  }
+  if (h.nbSnapshots === 0 || readRefusal === null) return null;
+  const lines = `qemu-img: ERROR failed to read the snapshot table: ${readRefusal}`;
+  if (readRefusal.startsWith('Too much extra metadata')) return { lines: `${lines}\nYou can force-remove this extra metadata with qemu-img check -r all`, errno: 'File too large' };
+  if (readRefusal === 'Snapshot table is too big') return { lines: lines + overhang(h.nbSnapshots - (s.snapshotTable?.snapshots.length ?? 0)), errno: 'File too large' };
+  return { lines, errno: 'Input/output error' };
 }
 
 /**
@@ -31,7 +49,7 @@ export function checkSnapshotEntries(st: CheckState, s: Structures, dataFile: bo
     for (const sn of t.snapshots) {
       if (sn.extraDataSize < 16) {
         st.corrupt(1, 'SNAPSHOT_INCOMPLETE', `snapshot ${sn.id} (${sn.name})`, sn.entryOffset + 36,
-          () => `ERROR snapshot table entry ${sn.index} is incomplete: extra_data_size ${sn.extraDataSize} is below the 16 bytes version 3 requires`);
+          () => `ERROR snapshot table entry ${sn.index} is incomplete — extra_data_size ${sn.extraDataSize} is below the 16 bytes version 3 requires`);
       }
     }
   }
@@ -138,14 +156,14 @@ export function checkRefblocks(st: CheckState, reftable: Reftable, reftableOffse
     }
     const cluster = offset / cs;
     if (cluster >= st.expected.length) {
-      st.corrupt(1, 'REFBLOCK_OUTSIDE', 'refcount table', at, () => `ERROR refcount block ${i} is outside image (offset ${hex(offset)})`);
+      st.corrupt(1, 'REFBLOCK_OUTSIDE', 'refcount table', at, () => `ERROR refcount block ${i} is outside image — offset ${hex(offset)}`);
       continue;
     }
     if (offset === 0) continue;
     st.ref(offset, cs, 1, Role.REFCOUNT_BLOCK, SNAP_MIXED, () => `refcount block ${i}`);
     const n = st.expected.counts[cluster]!;
     if (n !== 1) {
-      st.corrupt(1, 'REFBLOCK_REFCOUNT', 'refcount block', offset, () => `ERROR refcount block ${i} refcount=${n} (it is referenced ${n} times)`, cluster);
+      st.corrupt(1, 'REFBLOCK_REFCOUNT', 'refcount block', offset, () => `ERROR refcount block ${i} refcount=${n} — it is referenced ${n} times`, cluster);
     }
   }
 }

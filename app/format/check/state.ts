@@ -87,7 +87,8 @@ export class CheckState {
     // A compressed cluster's last sector may end past the file legitimately; only wholly past counts.
     const wholly = offset >= this.fileSize || offset + size - this.fileSize >= cs;
     if (offset + size > this.fileSize && (wholly || role !== Role.COMPRESSED)) this.pastEnd.add(role, Math.floor(offset / cs), wholly, offset + size);
-    if (offset + size - this.fileSize >= cs) {
+    // bdrv_getlength: the file's length in whole sectors (a file cut mid-sector ends at the next 512).
+    if (offset + size - Math.ceil(this.fileSize / 512) * 512 >= cs) {
       this.corrupt(times, 'PAST_EOF', who(), offset, () =>
         `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset ${hex(offset)} size ${hex(size)} — ${who()}; the file ends at ${hex(this.fileSize)}`);
       return;

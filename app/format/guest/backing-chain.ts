@@ -50,11 +50,15 @@ export async function backingLayer(
   return readQcow2Layer(src, head, f, open, depth, name, [...above, src]);
 }
 
-/** A raw backing file: data everywhere, at the guest offset, up to its length rounded up to 512. */
+/**
+ * A raw backing file: data at the guest offset up to its length, which QEMU rounds up to 512; the
+ * rest of that last sector reads as zeros (file-posix reports it as a hole: zero, not data).
+ */
 function rawLayer(fileSize: number): Layer {
   const runs = new RunList();
   const size = Math.ceil(fileSize / 512) * 512;
-  runs.push(0, size, Kind.DATA, 0);
+  if (fileSize > 0) runs.push(0, fileSize, Kind.DATA, 0);
+  if (size > fileSize) runs.push(fileSize, size - fileSize, Kind.ZERO, fileSize);
   return { size, clusterSize: 512, span: Math.max(size, 1), entries: [runs], dataFile: false, backing: null };
 }
 

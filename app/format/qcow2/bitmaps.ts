@@ -7,7 +7,7 @@
 // empty bitmap that owns no cluster (`zeroOffsetEmpty`); offset 1 is "all bits set"
 // (`offsetOneAllSet`). The merged spec adopted neither, so QEMU refuses both; we read them anyway.
 
-import { Findings, hex } from './errors';
+import { Findings, QEMU_NOTE, hex } from './errors';
 import type { BitmapsExtension } from './extensions';
 import type { Header } from './header';
 import type { Bitmap, BitmapDirectory } from './model';
@@ -86,18 +86,25 @@ function dirEntryViolations(e: DirEntry, h: Header, fileSize: number): string[] 
   return out;
 }
 
+/** A directory-level refusal, met by QEMU before it checks entry `before` (entries.length: after all). */
+interface DirProblem {
+  readonly before: number;
+  readonly message: string;
+}
+
 /** Walks the directory bytes as bitmap_list_load does; directory-level problems go to `dirProblems`. */
-function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, dirProblems: string[]): DirEntry[] {
+function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, dirProblems: DirProblem[]): DirEntry[] {
+  const problem = (message: string) => dirProblems.push({ before: list.length, message });
   const r = new Reader(dir, base, 'bitmap directory');
   const list: DirEntry[] = [];
   let pos = 0;
   while (pos < dir.length) {
     if (pos + BITMAP_DIR_ENTRY_BYTES > dir.length) {
-      dirProblems.push('Broken bitmap directory');
+      problem('Broken bitmap directory');
       return list;
     }
-    if (list.length + 1 > ext.nbBitmaps && !dirProblems.includes('More bitmaps found than specified in header extension')) {
-      dirProblems.push('More bitmaps found than specified in header extension');
+    if (list.length + 1 > ext.nbBitmaps && !dirProblems.some((p) => p.message === 'More bitmaps found than specified in header extension')) {
+      problem('More bitmaps found than specified in header extension');
     }
     if (list.length >= S.MAX_BITMAPS) return list;
     const nameSize = r.u16(pos + 18);
@@ -107,11 +114,11 @@ function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, di
     // fit and QEMU stops at its extra data instead of calling the directory broken.
     const stepInC = (Math.ceil(entryLength / 8) * 8) | 0;
     if (pos + stepInC > dir.length) {
-      dirProblems.push('Broken bitmap directory');
+      problem('Broken bitmap directory');
       return list;
     }
     if (pos + Math.ceil(entryLength / 8) * 8 > dir.length) {
-      dirProblems.push('Bitmap extra data is not supported');
+      problem('Bitmap extra data is not supported');
       return list;
     }
     const extraData = r.slice(pos + BITMAP_DIR_ENTRY_BYTES, extraDataSize);
@@ -133,7 +140,7 @@ function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, di
     });
     pos += Math.ceil(entryLength / 8) * 8;
   }
-  if (list.length < ext.nbBitmaps) dirProblems.push('Less bitmaps found than specified in header extension');
+  if (list.length < ext.nbBitmaps) problem('Less bitmaps found than specified in header extension');
   return list;
 }
 
@@ -141,7 +148,7 @@ function parseDirectory(dir: Uint8Array, base: number, ext: BitmapsExtension, di
 function entryRefusals(e: DirEntry, h: Header, fileSize: number): string[] {
   const out: string[] = [];
   if (e.extraDataSize !== 0) out.push('Bitmap extra data is not supported');
-  for (const v of dirEntryViolations(e, h, fileSize)) out.push(`Bitmap '${e.name}' doesn't satisfy the constraints (${v})`);
+  for (const v of dirEntryViolations(e, h, fileSize)) out.push(`Bitmap '${e.name}' doesn't satisfy the constraints${QEMU_NOTE}${v}`);
   return out;
 }
 
@@ -168,13 +175,13 @@ export async function loadBitmapDirectory(
   onProgress?: (done: number, total: number) => void,
 ): Promise<BitmapDirectory | null> {
   const considered = h.version >= 3 && (h.autoclearFeatures & S.AUTOCLEAR_BITMAPS) !== 0n;
-  const dirProblems: string[] = [];
-  if (ext.directorySize === 0n) dirProblems.push('Requested bitmap directory size is zero');
+  const dirProblems: DirProblem[] = [];
+  if (ext.directorySize === 0n) dirProblems.push({ before: 0, message: 'Requested bitmap directory size is zero' });
   // Beyond QEMU's BDRV_MAX_LENGTH the read fails; short of it, past the end of the file, it
   // reads zeros (and an offset past 2^53 is past any file, so the rounding of Number() is harmless).
   const tooFar = ext.directoryOffset + ext.directorySize > (1n << 63n) - (1n << 30n);
   if (ext.directorySize > BigInt(S.MAX_BITMAP_DIRECTORY_BYTES) || tooFar) {
-    if (tooFar && ext.directorySize !== 0n && ext.directorySize <= BigInt(S.MAX_BITMAP_DIRECTORY_BYTES)) dirProblems.push('Failed to read bitmap directory: Input/output error');
+    if (tooFar && ext.directorySize !== 0n && ext.directorySize <= BigInt(S.MAX_BITMAP_DIRECTORY_BYTES)) dirProblems.push({ before: 0, message: 'Failed to read bitmap directory: Input/output error' });
     f.error('BITMAP_DIRECTORY_UNREADABLE', 'bitmap directory', ext.offset + 8,
       `the bitmap directory (${ext.directorySize} bytes at ${hex(ext.directoryOffset)}) is too large or too far to read`);
     reportDirectory([], dirProblems, considered, Number(ext.directoryOffset), f);
@@ -231,18 +238,27 @@ export async function loadBitmapDirectory(
   return { offset, byteLength: size, bitmaps };
 }
 
-function reportDirectory(bitmaps: readonly Bitmap[], dirProblems: readonly string[], considered: boolean, offset: number, f: Findings, fileSize = Infinity): void {
+/**
+ * Reports QEMU's refusals in the order bitmap_list_load meets them: per entry, the directory's own
+ * problems met before it, then the entry's; then what is left (load_bitmap's refusals last). Bitmaps
+ * left in use (and not read past the end of the file) get a warning of their own.
+ */
+function reportDirectory(bitmaps: readonly Bitmap[], dirProblems: readonly DirProblem[], considered: boolean, offset: number, f: Findings, fileSize = Infinity): void {
   for (const b of bitmaps) {
     if (considered && b.inUse && !entryPastEnd(b, fileSize)) {
       f.warn('BITMAP_IN_USE', `bitmap "${b.name}"`, b.entryOffset, `Bitmap '${b.name}' is marked in use: it was not saved cleanly, its contents are stale, and QEMU will refuse to use it until it is removed`);
     }
   }
   if (!considered) {
-    if (dirProblems.length) f.warn('BITMAP_DIRECTORY_DAMAGED', 'bitmap directory', offset, `${dirProblems.join('; ')} (QEMU ignores the bitmaps: autoclear bit 0 is clear)`);
+    if (dirProblems.length) f.warn('BITMAP_DIRECTORY_DAMAGED', 'bitmap directory', offset, `${dirProblems.map((p) => p.message).join('; ')} (QEMU ignores the bitmaps: autoclear bit 0 is clear)`);
     return;
   }
-  for (const p of dirProblems) f.error('QEMU_REFUSES', 'bitmap directory', offset, p);
+  const dir = (i: number) => {
+    for (const p of dirProblems) if (p.before === i) f.error('QEMU_REFUSES', 'bitmap directory', offset, p.message);
+  };
   for (const b of bitmaps) {
+    dir(b.index);
     for (const p of b.qemuRefuses) f.error('QEMU_REFUSES', `bitmap "${b.name}"`, b.entryOffset, p);
   }
+  for (const p of dirProblems) if (p.before >= bitmaps.length) f.error('QEMU_REFUSES', 'bitmap directory', offset, p.message);
 }

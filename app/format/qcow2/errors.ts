@@ -100,3 +100,13 @@ export class Findings {
 
 /** Offsets in finding texts: the one text module's `0x…` form. */
 export { hex } from '../text';
+
+/**
+ * A refusal's message is QEMU's own text, optionally followed by QEMU_NOTE and our explanation
+ * (QEMU's texts never contain it). qemuText() gives QEMU's part, as qemu-img prints it.
+ */
+export const QEMU_NOTE = ' — ';
+export const qemuText = (message: string): string => {
+  const at = message.indexOf(QEMU_NOTE);
+  return at < 0 ? message : message.slice(0, at);
+};

@@ -2,7 +2,7 @@
 // header_length to the backing file name or the end of cluster 0; each is u32 type, u32 length,
 // data padded to 8 bytes; type 0 ends the list. Unknown extensions are kept as raw bytes.
 
-import { Findings, hex } from './errors';
+import { Findings, QEMU_NOTE, hex } from './errors';
 import type { Header } from './header';
 import { Reader, decodeCString, decodeUtf8 } from './reader';
 import * as S from './spec';
@@ -91,7 +91,7 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings, op
     const length = r.u32(pos + 4);
     // qcow2_read_extensions checks the length before it looks at the type, the end marker's too.
     if (pos + 8 > end || length > end - pos - 8) {
-      refuse(pos, `Header extension too large (type ${hex(type)}, length ${length} at offset ${pos})`);
+      refuse(pos, `Header extension too large${QEMU_NOTE}type ${hex(type)}, length ${length} at offset ${pos}`);
       break;
     }
     if (type === S.EXT_END) break;
@@ -155,7 +155,11 @@ export function parseExtensions(h: Header, cluster0: Uint8Array, f: Findings, op
         if (h.clusterSize && cryptoHeader.headerOffset % BigInt(h.clusterSize) !== 0n) {
           refuse(pos + 8, `Encryption header offset '${cryptoHeader.headerOffset}' is not a multiple of cluster size '${h.clusterSize}'`);
         }
-        if (h.cryptMethod === S.CRYPT_LUKS) openLuks?.(cryptoHeader);
+        // qcrypto_block_luks_open asks for the key first, when the image is opened for I/O.
+        if (h.cryptMethod === S.CRYPT_LUKS) {
+          f.info('QEMU_NEEDS_KEY', 'LUKS header', pos + 8, `Parameter 'encrypt.key-secret' is required for cipher${QEMU_NOTE}qemu-img check and map need the key; info does not`);
+          openLuks?.(cryptoHeader);
+        }
         break;
       default:
         break;

@@ -33,6 +33,8 @@ export const FindingCode = codes(
   'BACKING_FORMAT_UNSUPPORTED', 'BACKING_CHAIN_CYCLE', 'BACKING_CHAIN_TOO_DEEP',
   // A file cut short (check/truncation.ts) and bitmaps left in use (bitmaps.ts).
   'FILE_TRUNCATED', 'BITMAP_IN_USE',
+  // What opening meets short of a refusal (structures.ts, extensions.ts; cli/refusal.ts).
+  'HEADER_TRUNCATED', 'QEMU_NEEDS_KEY', 'DATA_FILE_OPENED',
   // Reading a bitmap's bits for its extents (dirty/).
   'BITMAP_BITS_UNKNOWN', 'BITMAP_GRANULARITY_RANGE', 'BITMAP_TABLE_SIZE', 'DISK_TOO_LARGE', 'ABORTED',
 );

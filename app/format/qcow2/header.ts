@@ -137,35 +137,40 @@ export function l1EntriesNeeded(h: Header, extendedL2: boolean): number {
  * Adds a finding with code 'QEMU_REFUSES' for each reason QEMU 7.2 would refuse to open the image,
  * using QEMU's wording where it has one. `fileSize` bounds table offsets.
  */
-export function checkHeader(h: Header, fileSize: number, f: Findings): void {
+export function checkHeader(h: Header, fileSize: number, f: Findings, unsupported: string | null = null): void {
   const refuse = (offset: number | null, msg: string) => f.error('QEMU_REFUSES', 'header', offset, msg);
   if (h.version < 2 || h.version > 3) refuse(4, `Unsupported qcow2 version ${h.version}`);
   if (h.clusterBits < S.MIN_CLUSTER_BITS || h.clusterBits > S.MAX_CLUSTER_BITS) {
     refuse(20, `Unsupported cluster size: 2^${h.clusterBits}`);
     return;
   }
+  // In qcow2_do_open's order: the first refusal is the one qemu-img prints.
   const cs = h.clusterSize;
   if (h.version >= 3) {
     if (h.headerLength < S.HEADER_V3_MIN_LENGTH) refuse(100, 'qcow2 header too short');
-    if (h.headerLength > cs) refuse(100, 'qcow2 header exceeds cluster size');
     if (h.headerLength % 8 !== 0) f.warn('HEADER_LENGTH_UNALIGNED', 'header', 100, `header_length ${h.headerLength} is not a multiple of 8`);
+  }
+  if (h.headerLength > cs) refuse(100, 'qcow2 header exceeds cluster size');
+  if (h.backingFileOffset > BigInt(cs)) refuse(8, 'Invalid backing file offset');
+  if (h.version >= 3) {
     // validate_compression_type: an unknown type first, then the incompatible bit.
     if (h.compressionType > 1) refuse(104, `qcow2: unknown compression type: ${h.compressionType}`);
     else if (h.compressionType !== 0 && !(h.incompatibleFeatures & S.INCOMPAT_COMPRESSION)) refuse(104, 'qcow2: Compression type incompatible feature bit must be set');
     else if (h.compressionType === 0 && h.incompatibleFeatures & S.INCOMPAT_COMPRESSION) refuse(72, 'qcow2: Compression type incompatible feature bit must not be set');
   }
-  if (h.backingFileOffset > BigInt(cs)) refuse(8, 'Invalid backing file offset');
-  if (h.refcountOrder > 6) refuse(96, 'Reference count entry width too large; may not exceed 64 bits');
-  // qcow2_update_options_prepare prints the field as a C int.
-  if (h.cryptMethod > S.CRYPT_LUKS) refuse(32, `Unsupported encryption method ${h.cryptMethod | 0}`);
+  if (unsupported !== null) refuse(72, unsupported);
   const extL2 = (h.incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0n;
   // 32 subclusters each of at least 512 bytes (qcow2_do_open's subcluster size check).
   if (extL2 && h.clusterBits < S.MIN_EXTENDED_L2_CLUSTER_BITS) refuse(20, `Unsupported subcluster size: ${cs / 32}`);
+  if (h.refcountOrder > 6) refuse(96, 'Reference count entry width too large; may not exceed 64 bits');
   // qcow2_validate_table: the size against the limit, then offset + size within INT64_MAX, aligned.
+  // The snapshot table's refusals name the structure 'snapshot table': qemu-img check (BDRV_O_CHECK)
+  // skips them and checks the table itself.
   const tableOk = (name: string, offsetField: number, off: bigint, entries: number, entryLen: number, max: number) => {
     const bytes = BigInt(entries) * BigInt(entryLen);
-    if (BigInt(entries) > BigInt(max) / BigInt(entryLen)) refuse(offsetField, `${name} too large`);
-    else if (INT64_MAX - bytes < off || off % BigInt(cs) !== 0n) refuse(offsetField, `${name} offset invalid`);
+    const at = (msg: string) => f.error('QEMU_REFUSES', name === 'Snapshot table' ? 'snapshot table' : 'header', offsetField, msg);
+    if (BigInt(entries) > BigInt(max) / BigInt(entryLen)) at(`${name} too large`);
+    else if (INT64_MAX - bytes < off || off % BigInt(cs) !== 0n) at(`${name} offset invalid`);
   };
   if (h.refcountTableClusters === 0) {
     // Only qemu-img check (BDRV_O_CHECK) opens such an image.
@@ -177,9 +182,9 @@ export function checkHeader(h: Header, fileSize: number, f: Findings): void {
   const l1Needed = qemuL1Needed(h, extL2);
   if (l1Needed > INT_MAX) refuse(24, 'Image is too big');
   else if (BigInt(h.l1Size) < l1Needed) refuse(36, 'L1 table is too small');
-  if (h.backingFileSize > S.MAX_BACKING_FILE_NAME || BigInt(h.backingFileSize) > BigInt(cs) - h.backingFileOffset) {
-    if (h.backingFileOffset !== 0n) refuse(16, 'Backing file name too long');
-  }
+  // qcow2_update_options_prepare prints the field as a C int.
+  if (h.cryptMethod > S.CRYPT_LUKS) refuse(32, `Unsupported encryption method ${h.cryptMethod | 0}`);
+  // The header extensions come next (extensions.ts), then the backing file name (backingNameTooLong).
   // Unknown incompatible features are refused once the feature name table is read (QEMU names
   // them from it): extensions.ts unsupportedFeatures, called by the header stage.
   if (h.cryptMethod === S.CRYPT_AES) f.warn('LEGACY_AES', 'header', 32, 'Legacy AES encryption: QEMU only opens it read-only for conversion');
@@ -195,4 +200,10 @@ const INT64_MAX = (1n << 63n) - 1n;
 export function qemuL1Needed(h: Header, extendedL2: boolean): bigint {
   const shift = BigInt(2 * h.clusterBits - (extendedL2 ? 4 : 3));
   return ((h.size + (1n << shift) - 1n) & 0xffff_ffff_ffff_ffffn) >> shift;
+}
+
+/** qcow2_do_open's check of the backing file name's length (made after the extensions are read). */
+export function backingNameTooLong(h: Header): boolean {
+  if (h.backingFileOffset === 0n || h.clusterSize === 0) return false;
+  return h.backingFileSize > S.MAX_BACKING_FILE_NAME || BigInt(h.backingFileSize) > BigInt(h.clusterSize) - h.backingFileOffset;
 }

@@ -3,7 +3,7 @@
 // refcount tables and blocks, snapshots, bitmaps, LUKS, and the Findings every stage reports into.
 
 export * from './spec';
-export { Findings, Qcow2Error, hex, type CheckClass, type Finding, type Severity } from './errors';
+export { Findings, Qcow2Error, hex, QEMU_NOTE, qemuText, type CheckClass, type Finding, type Severity } from './errors';
 export { FindingCode, FINDING_CODES } from './finding-codes';
 export { BlobSource, BytesSource, readRanges, type BlobLike, type ByteSource } from './source';
 export { decodeUtf8 } from './reader';

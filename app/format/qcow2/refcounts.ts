@@ -50,6 +50,9 @@ export const REFT_RESERVED = 2;
 /** The offset (bits 9..63, exactly) is not a multiple of the cluster size. */
 export const REFT_UNALIGNED = 4;
 
+/** QEMU's BDRV_MAX_LENGTH (as a double: exact, 2^63 - 2^30). */
+const BDRV_MAX_LENGTH = 2 ** 63 - 2 ** 30;
+
 export const EMPTY_REFTABLE: Reftable = { offsets: new Float64Array(0), flags: new Uint8Array(0) };
 
 /** Index of the refcount table entry whose block is at `offset` (> 0), or -1. */
@@ -232,10 +235,12 @@ export async function loadStoredRefcounts(
   const E = geo.entriesPerBlock;
   const n = reftable.offsets.length;
   const lastTable = Math.min(n, Math.ceil(nClusters / E));
+  // QEMU cannot read a block that is not cluster aligned, nor one ending past BDRV_MAX_LENGTH (EIO).
+  const unreadable = (t: number) => (reftable.flags[t]! & REFT_UNALIGNED) !== 0 || reftable.offsets[t]! + geo.clusterSize > BDRV_MAX_LENGTH;
   for (let t = 0; t < lastTable; t++) {
     const off = reftable.offsets[t]!;
     if (off === 0) continue;
-    if (reftable.flags[t]! & REFT_UNALIGNED) {
+    if (unreadable(t)) {
       bad.add(t);
       continue;
     }
@@ -245,7 +250,7 @@ export async function loadStoredRefcounts(
     else byOffset.set(off, [t]);
   }
   const stored = new StoredRefcounts(geo, reftable, values, bad);
-  for (let t = lastTable; t < n; t++) if (reftable.flags[t]! & REFT_UNALIGNED) bad.add(t);
+  for (let t = lastTable; t < n; t++) if (reftable.offsets[t]! !== 0 && unreadable(t)) bad.add(t);
   const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
   const big = (c: number, v: bigint) => stored.setBig(c, v);
   await readRanges(src, ranges, (off, bytes) => {

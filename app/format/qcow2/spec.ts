@@ -20,8 +20,8 @@ export const BME_TABLE_ENTRY_OFFSET_MASK = 0x00ff_ffff_ffff_fe00n;
 export const QCOW_OFLAG_COPIED = 1n << 63n;
 export const QCOW_OFLAG_COMPRESSED = 1n << 62n;
 export const QCOW_OFLAG_ZERO = 1n;
-/** Bits of an L1 entry that must be zero: 1..8 and 56..62. */
-export const L1E_RESERVED_MASK = 0x7f00_0000_0000_01fen;
+/** Bits of an L1 entry that must be zero: 0..8 and 56..62 (QEMU 7.2 L1E_RESERVED_MASK). */
+export const L1E_RESERVED_MASK = 0x7f00_0000_0000_01ffn;
 /** Bits of a standard L2 entry that must be zero: 1..8 and 56..61. */
 export const L2E_STD_RESERVED_MASK = 0x3f00_0000_0000_01fen;
 export const REFT_RESERVED_MASK = 0x1ffn;

@@ -4,10 +4,10 @@
 // active L1 table and every snapshot's L1 table. A file that is not qcow2 is refused here with a
 // Qcow2Error('NOT_QCOW2') that says what the file is.
 
-import { Findings, Qcow2Error, hex } from './errors';
+import { Findings, QEMU_NOTE, Qcow2Error, hex } from './errors';
 import { parseBackingFileName, parseExtensions, unsupportedFeatures, type CryptoHeaderExtension, type Extensions } from './extensions';
 import { FOREIGN_HEAD_BYTES, FOREIGN_TAIL_BYTES, detectForeign, type ForeignFormat } from './foreign';
-import { checkHeader, parseHeader, type Header } from './header';
+import { backingNameTooLong, checkHeader, parseHeader, type Header } from './header';
 import { LUKS_HEADER_BYTES, parseLuksHeader } from './luks';
 import type { LuksHeader, Snapshot, Structures } from './model';
 import { loadBitmapDirectory } from './bitmaps';
@@ -43,11 +43,24 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
     : detectForeign(await src.read(0, FOREIGN_HEAD_BYTES), src.size, await src.read(Math.max(0, src.size - FOREIGN_TAIL_BYTES), FOREIGN_TAIL_BYTES));
   if (foreign) throw new Qcow2Error('NOT_QCOW2', 'header', 0, foreign.description);
 
-  const bits = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(20);
+  const bits = head.length >= 24 ? new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(20) : 0;
   const wanted = bits >= S.MIN_CLUSTER_BITS && bits <= S.MAX_CLUSTER_BITS ? 2 ** bits : HEAD_BYTES;
-  const cluster0 = wanted <= head.length ? head : await src.read(0, Math.min(wanted, MAX_CLUSTER0_BYTES));
+  const read0 = wanted <= head.length ? head : await src.read(0, Math.min(wanted, MAX_CLUSTER0_BYTES));
+  // A file cut inside its header reads as if zeros followed, as QEMU reads it.
+  const cluster0 = read0.length >= HEAD_BYTES ? read0 : await readZeroFilled(src, 0, HEAD_BYTES);
+  if (src.size < HEAD_BYTES && src.size < (headerLengthOf(cluster0) ?? 0)) {
+    f.error('HEADER_TRUNCATED', 'header', src.size, `the file ends at byte ${src.size}, inside the header; the rest reads as zeros, as in QEMU`);
+  }
   const header = parseHeader(cluster0);
-  checkHeader(header, src.size, f);
+  // QEMU names unknown incompatible features from a first, silent pass over the extensions.
+  const unknown = header.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
+  let unsupported: string | null = null;
+  if (unknown && header.clusterSize) {
+    const pass = new Findings();
+    const first = parseExtensions(header, cluster0, pass);
+    unsupported = unsupportedFeatures(unknown, first, firstFailingExtension(first, pass));
+  }
+  checkHeader(header, src.size, f, unsupported);
   // LUKS headers are opened in the middle of the extension walk (QEMU's order of refusals): read
   // the ones a first, silent walk finds, then walk again opening them from those bytes.
   const luksBytes = await readLuksHeaders(src, header, cluster0);
@@ -57,14 +70,24 @@ export async function loadHeaderStage(src: ByteSource, f: Findings): Promise<Hea
   });
   const backingFile = parseBackingFileName(header, cluster0, f);
   checkOpenExtras(header, extensions, f);
-  const unknown = header.incompatibleFeatures & ~S.INCOMPAT_KNOWN;
-  if (unknown) f.error('QEMU_REFUSES', 'header', 72, unsupportedFeatures(unknown, extensions, firstFailingExtension(extensions, f)));
-  if (header.cryptMethod === S.CRYPT_LUKS && !extensions.cryptoHeader) {
-    // QEMU's wording, after the feature check; 7.2 checks this only when it opens the image for
-    // I/O (qemu-img check, map), and qemu-img info, which does not, crashes on such an image.
-    f.error('QEMU_REFUSES', 'header', 32, 'Missing CRYPTO header for crypt method 2 (LUKS needs the full disk encryption header extension; qemu-img info 7.2 crashes on this image)');
+  if (header.cryptMethod === S.CRYPT_AES) {
+    // qcrypto_block_open for the legacy method asks for the key when the image is opened for I/O.
+    f.info('QEMU_NEEDS_KEY', 'header', 32, `Parameter 'encrypt.key-secret' is required for cipher${QEMU_NOTE}qemu-img check and map need the key; info does not`);
   }
+  if (header.cryptMethod === S.CRYPT_LUKS && !extensions.cryptoHeader) {
+    // QEMU's wording; 7.2 checks this only when it opens the image for I/O (qemu-img check, map),
+    // and qemu-img info, which does not, crashes on such an image.
+    f.error('QEMU_REFUSES', 'header', 32, `Missing CRYPTO header for crypt method 2${QEMU_NOTE}LUKS needs the full disk encryption header extension; qemu-img info 7.2 crashes on this image`);
+  }
+  if (backingNameTooLong(header)) f.error('QEMU_REFUSES', 'header', 16, 'Backing file name too long');
   return { fileSize: src.size, header, cluster0, extensions, backingFile, luks, foreign: null };
+}
+
+/** The header's length as stored (72 for version 2), or null when the version is not 2 or 3. */
+function headerLengthOf(b: Uint8Array): number | null {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const version = dv.getUint32(4);
+  return version === 2 ? S.HEADER_V2_LENGTH : version === 3 ? Math.max(S.HEADER_V3_MIN_LENGTH, dv.getUint32(100)) : null;
 }
 
 /**
@@ -81,6 +104,12 @@ function checkOpenExtras(h: Header, ext: Extensions, f: Findings): void {
   const refuseIo = (offset: number, msg: string) => f.error('QEMU_REFUSES_IO', 'header', offset, msg);
   const dataFile = (h.incompatibleFeatures & S.INCOMPAT_DATA_FILE) !== 0n;
   if (dataFile && ext.dataFile === null) refuseIo(72, "'data-file' is required for this image");
+  if (dataFile && ext.dataFile !== null) {
+    // Opened here, by the name up to its first NUL, relative to the working directory.
+    const e = ext.list.find((x) => x.type === S.EXT_DATA_FILE);
+    f.info('DATA_FILE_OPENED', 'header extension', e ? e.offset : null,
+      `qemu-img check and map open the external data file '${ext.dataFile.split('\0')[0]}' (by this name, relative to their working directory)`);
+  }
   if (!dataFile && h.autoclearFeatures & S.AUTOCLEAR_DATA_FILE_RAW) refuseIo(88, 'data-file-raw requires a data file');
 }
 
@@ -134,7 +163,7 @@ function openLuks(fileSize: number, ch: CryptoHeaderExtension, bytes: Uint8Array
       ? 'Request for data outside of extension header'
       : ch.headerOffset + BigInt(LUKS_HEADER_BYTES) > BDRV_MAX_LENGTH
         ? 'Could not read encryption header: Input/output error'
-        : 'Volume is not in LUKS format (QEMU reads zeros this far past the end of the file)');
+        : `Volume is not in LUKS format${QEMU_NOTE}QEMU reads zeros this far past the end of the file`);
     f.error('LUKS_UNREADABLE', 'LUKS header', ch.offset + 8, `the LUKS header offset ${hex(ch.headerOffset)} is beyond any file`);
     return null;
   }
