@@ -95,17 +95,17 @@ test('a legend filter, a bitmap shown on the map and a finding are brought into 
   await page.goto('/');
   await openViaPicker(page, [path]);
   await waitDone(page, 'far-leak.qcow2');
-  await expect(page.getByTestId('legend-LEAKED')).toHaveAttribute('data-count', '1');
+  await expect(page.getByTestId('legend-OVERCOUNTED')).toHaveAttribute('data-count', '1');
 
   // The legend: the leaked cluster, far down the file, comes into view.
   await zoomIn(page);
   expect(await inView(page, leaked)).toBe(false);
-  await page.getByTestId('legend-LEAKED').click();
+  await page.getByTestId('legend-OVERCOUNTED').click();
   await expect.poll(() => inView(page, leaked)).toBe(true);
   expect((await geometry(page)).k).toBeGreaterThanOrEqual(12);
 
   // A finding: its cluster is selected and brought into view.
-  await page.getByTestId('legend-LEAKED').click();
+  await page.getByTestId('legend-OVERCOUNTED').click();
   await zoomIn(page);
   expect(await inView(page, leaked)).toBe(false);
   await openTab(page, 'Check');

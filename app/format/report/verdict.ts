@@ -4,7 +4,7 @@
 // use → missing backing file → leaks → clean. `text` is the most serious statement; `more` the
 // others, in the same order. Severity drives colour: error red, warning amber, ok green.
 
-import type { Finding } from '../qcow2/errors';
+import { qemuText, type Finding } from '../qcow2/errors';
 import type { Structures } from '../qcow2/model';
 import { INCOMPAT_DIRTY } from '../qcow2/spec';
 import { entryPastEnd } from '../qcow2/zero-fill';
@@ -48,7 +48,7 @@ function names(list: readonly string[]): string {
   return `${q.slice(0, -1).join(', ')} and ${q.at(-1)!}`;
 }
 /** QEMU's own words: our explanation in a trailing parenthesis removed. */
-const qemuWords = (m: string): string => m.replace(/\s*\([^()]*\)$/, '');
+const qemuWords = (m: string): string => qemuText(m).replace(/\s*\([^()]*\)$/, '');
 
 /** Codes qemu-img counts as corruptions that a dirty (lazy-refcounts) image is expected to show. */
 const DIRTY_CODES = new Set(['REFCOUNT_MISMATCH', 'OFLAG_COPIED']);
