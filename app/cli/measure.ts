@@ -88,6 +88,7 @@ export async function runMeasure(ctx: CommandContext): Promise<number> {
       ctx.err(parsed.error);
       return 1;
     }
+    ctx.err(parsed.warnings);
     const r = measure(measureInput(a), format, parsed.options);
     if ('error' in r) {
       ctx.err(r.error);

@@ -62,8 +62,10 @@ function strtou64(s: string, pos: number, base: number): { value: bigint; end: n
 const SUFFIX: Record<string, bigint> = { B: 1n, K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n, P: 1n << 50n, E: 1n << 60n };
 
 /** qemu_strtosz: 0 ok, 'inval' or 'range'. */
-function strtosz(s: string, version: QemuVersion): { ok: bigint } | 'inval' | 'range' {
-  const n = strtou64(s, 0, 10);
+function strtosz(s: string, version: QemuVersion): { ok: bigint; warning?: string } | 'inval' | 'range' {
+  // 10.0 also reads a bare fraction (".5k"); 7.2 wants digits first.
+  const bare = version !== '7.2' && /^\s*\./.test(s) ? { value: 0n, end: s.indexOf('.'), negative: false, overflow: false } : null;
+  const n = bare ?? strtou64(s, 0, 10);
   if (!n) return 'inval';
   if (n.overflow) return 'range';
   let end = n.end;
@@ -75,7 +77,13 @@ function strtosz(s: string, version: QemuVersion): { ok: bigint } | 'inval' | 'r
     if (!h || h.overflow) return h?.overflow ? 'range' : 'inval';
     end = h.end;
     val = h.value;
-    if (s[end] === '.' || SUFFIX[(s[end] ?? '').toUpperCase()] !== undefined) return 'inval';
+    const suffix = SUFFIX[(s[end] ?? '').toUpperCase()];
+    if (s[end] === '.' || (suffix !== undefined && version !== '7.2')) return 'inval';
+    // 7.2 still takes a suffix on a hex number, with a warning.
+    if (suffix !== undefined && end + 1 === s.length) {
+      const total = val * suffix;
+      return total > U64 ? 'range' : { ok: total, warning: `qemu-img: warning: Using a multiplier suffix on hex numbers is deprecated: ${s}\n` };
+    }
   } else if (s[end] === '.') {
     const m = /^\.(\d*)([eE][+-]?\d+)?/.exec(s.slice(end));
     if (!m || m[1] === '') end += 1;
@@ -96,7 +104,7 @@ function strtosz(s: string, version: QemuVersion): { ok: bigint } | 'inval' | 'r
   return total > U64 ? 'range' : { ok: total };
 }
 
-function parseValue(name: string, type: OptType, value: string, version: QemuVersion): OptValue | string[] {
+function parseValue(name: string, type: OptType, value: string, version: QemuVersion, warn: (w: string) => void): OptValue | string[] {
   if (type === 'string') return value;
   if (type === 'bool') {
     if (['on', 'yes', 'true', 'y'].includes(value)) return true;
@@ -111,20 +119,22 @@ function parseValue(name: string, type: OptType, value: string, version: QemuVer
   const r = strtosz(value, version);
   if (r === 'range') return [`Value '${value}' is out of range for parameter '${name}'`];
   if (r === 'inval') return [`Parameter '${name}' expects a non-negative number below 2^64`, SIZE_HINT];
+  if (r.warning) warn(r.warning);
   return r.ok;
 }
 
 /**
- * Parses the -o arguments (each as given) for `format`. Errors are qemu-img's stderr text, each
- * line with its "qemu-img: " prefix (hint lines without).
+ * Parses the -o arguments (each as given) for `format`. Errors and warnings are qemu-img's stderr
+ * text, each line with its "qemu-img: " prefix (hint lines without).
  */
-export function parseMeasureOptions(args: readonly string[], format: MeasureFormat, version: QemuVersion): { options: MeasureOptions } | { error: string } {
+export function parseMeasureOptions(args: readonly string[], format: MeasureFormat, version: QemuVersion): { options: MeasureOptions; warnings: string } | { error: string } {
   for (const a of args) if (!isValidOptionList(a)) return { error: `qemu-img: Invalid option list: ${a}\n` };
   const all = args.join(',');
   const out = new Map<string, OptValue>();
   const desc = OPTS[format];
+  let warnings = '';
   const fail = (lines: string[]) => ({
-    error: lines.map((l) => (l === SIZE_HINT ? l : `qemu-img: ${l}\n`)).join('') + `qemu-img: Invalid options for file format '${format}'\n`,
+    error: warnings + lines.map((l) => (l === SIZE_HINT ? l : `qemu-img: ${l}\n`)).join('') + `qemu-img: Invalid options for file format '${format}'\n`,
   });
   let p = 0;
   while (p < all.length) {
@@ -150,9 +160,9 @@ export function parseMeasureOptions(args: readonly string[], format: MeasureForm
     if (name === 'id') continue;
     const type = desc.get(name);
     if (!type) return fail([`Invalid parameter '${name}'`]);
-    const v = parseValue(name, type, value, version);
+    const v = parseValue(name, type, value, version, (w) => void (warnings += w));
     if (Array.isArray(v)) return fail(v);
     out.set(name, v);
   }
-  return { options: out };
+  return { options: out, warnings };
 }
