@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import * as S from '../format/qcow2/spec';
 import type { Analysis } from '../format/analyze';
-import { measure, measureText, type MeasureInput } from '../format/qemu-img/measure';
+import { measure, measureInputOf, measureText } from '../format/qemu-img/measure';
 import { isValidOptionList, parseMeasureOptions, type MeasureFormat } from '../format/qemu-img/measure-options';
 import { ImageFiles } from './map';
 import type { CommandContext } from './main';
@@ -34,15 +34,6 @@ function parseArgs(args: readonly string[]): Args | { usage: string } | { error:
     }
   }
   return { format, options };
-}
-
-/** What measure needs of the analysis: length, the guest map, and the bitmaps QEMU loads. */
-export function measureInput(a: Analysis): MeasureInput {
-  const s = a.structures;
-  const h = s.header;
-  const considered = h.version >= 3 && (h.autoclearFeatures & S.AUTOCLEAR_BITMAPS) !== 0n && (s.extensions.bitmaps?.nbBitmaps ?? 0) > 0;
-  const bitmaps = considered ? (s.bitmapDirectory?.bitmaps ?? []).map((b) => ({ nameLength: b.nameBytes.length, granularity: 2 ** b.granularityBits })) : [];
-  return { length: (h.size / 512n) * 512n, ranges: a.guestMap, blockStatusFails: a.check.mapError !== null, v3: h.version >= 3, bitmaps };
 }
 
 /** Why qemu-img could not open the image (its words after "Could not open 'FILE': "), or null. */
@@ -89,7 +80,7 @@ export async function runMeasure(ctx: CommandContext): Promise<number> {
       return 1;
     }
     ctx.err(parsed.warnings);
-    const r = measure(measureInput(a), format, parsed.options);
+    const r = measure(measureInputOf(a), format, parsed.options);
     if ('error' in r) {
       ctx.err(r.error);
       return 1;

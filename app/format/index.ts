@@ -51,6 +51,7 @@ export {
 export { qdictOrder, qemuDecodeCString, toQemuJson, type QValue } from './qemu-img/qemu-json';
 export type { CheckResult, CheckCounts, QemuCheckJson } from './check/check';
 export { qemuCheckJson, qemuCheckJsonText } from './qemu-img/check-json';
+export { convertEstimate } from './qemu-img/measure';
 export { guestMapJson, type MapRange } from './guest/block-status';
 export { DEFAULT_QEMU_VERSION, QEMU_VERSIONS, isQemuVersion, type QemuVersion } from './qemu-img/version';
 export type { SpaceAccounting } from './check/space';

@@ -1,6 +1,6 @@
 // The Overview panel: the file, its geometry and features by name, and ONE verdict line.
 
-import { featureList } from '../format';
+import { convertEstimate, featureList } from '../format';
 import type { FileEntry } from '../state/store';
 import { setTab } from '../state/actions';
 import { findingSummary, spaceRows, verdict } from './derive';
@@ -113,11 +113,25 @@ function Summary({ file }: { file: FileEntry }) {
         {rows.length > top.length ? ' … ' : ' '}
         <button type="button" className="link" onClick={() => setTab('space')}>details</button>
       </p>
+      {!file.saved && <ConvertEstimate file={file} />}
       <h4>Findings</h4>
       <p>
         {plural(n.error, 'error')}, {plural(n.warning, 'warning')}, {plural(n.info, 'note')}{' '}
         <button type="button" className="link" onClick={() => setTab('check')}>list them</button>
       </p>
     </>
+  );
+}
+
+/** What `qemu-img convert -O qcow2` would write (`qemu-img measure -O qcow2`'s required size). */
+function ConvertEstimate({ file }: { file: FileEntry }) {
+  const e = convertEstimate(file.result!);
+  if (!e) return null;
+  const diff = e.lessThanFile >= 0n ? e.lessThanFile : -e.lessThanFile;
+  return (
+    <p data-testid="convert-estimate" title="qemu-img measure -O qcow2: the required size">
+      qemu-img convert would write about {formatBytes(Number(e.required))}, {formatBytes(Number(diff))}{' '}
+      {e.lessThanFile >= 0n ? 'less' : 'more'} than this file.
+    </p>
   );
 }

@@ -4,15 +4,17 @@
 // and a bitmap; plus the arithmetic against images of 1 TiB / 4 TiB whose metadata need several
 // refcount blocks and L1 clusters. The full command is tested on every sample in app/cli/measure.test.ts.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { measure, measureText, type MeasureInput } from './measure';
+import { convertEstimate, measure, measureText, type MeasureInput } from './measure';
 import { parseMeasureOptions, type MeasureFormat } from './measure-options';
 import { analyzePath } from '../../test-support/analyze-sample';
 import { QEMU_BINS } from '../../test-support/qemu-bins';
 import { hasQemu, run } from '../../test-support/qemu-random';
+import { listSamples, SAMPLES, samplePath } from '../../test-support/samples';
+import { analyzeSample } from '../../test-support/analyze-sample';
 import * as S from '../qcow2/spec';
 
 const OPTION_LISTS = [
@@ -68,6 +70,24 @@ for (const q of QEMU_BINS) {
       }
       const twice = run(q.qemuImg, ['measure', '--output=json', '-O', 'qcow2', '-o', 'cluster_size=4k', '-o', 'refcount_bits=2', 'a.qcow2'], dir);
       expect(engine(input, 'qcow2', ['cluster_size=4k', 'refcount_bits=2'], 'json', q)).toEqual(twice);
+    });
+
+    it('convertEstimate is qemu-img measure -O qcow2\'s required size on every sample qemu-img opens', async () => {
+      let compared = 0;
+      for (const name of listSamples()) {
+        const a = await analyzeSample(name);
+        const copy = join(dir, `${name}.qcow2`);
+        writeFileSync(copy, readFileSync(samplePath(name))); // dense: no host holes for block status to see
+        const theirs = run(q.qemuImg, ['measure', '--output=json', '-O', 'qcow2', copy], SAMPLES);
+        const e = convertEstimate(a);
+        if (theirs.rc !== 0 || a.structures.header.backingFileOffset !== 0n) continue; // the copy has no backing file beside it
+        expect(e, name).not.toBeNull();
+        const required = BigInt((JSON.parse(theirs.stdout) as { required: number }).required);
+        expect(e!.required, name).toBe(required);
+        expect(e!.lessThanFile, name).toBe(BigInt(a.fileSize) - required);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(15);
     });
 
     it.each([['1T', '65536', '16'], ['4T', '512', '64'], ['4T', '2M', '1'], ['1T', '16k', '8']])('a %s disk, output clusters %s, refcount_bits %s', async (size, cs, bits) => {

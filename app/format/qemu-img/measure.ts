@@ -10,6 +10,9 @@
 // and resumes there, so it counts exactly the touched clusters.
 
 import type { MapRange } from '../guest/block-status';
+import type { Finding } from '../qcow2/errors';
+import * as S from '../qcow2/spec';
+import type { Structures } from '../qcow2/model';
 import { qdictOrder, toQemuJson, type QValue } from './qemu-json';
 import type { MeasureFormat, MeasureOptions } from './measure-options';
 
@@ -143,4 +146,34 @@ export function measureText(r: MeasureResult, output: 'json' | 'human'): string 
   const o: Record<string, QValue> = { required: r.required, 'fully-allocated': r.fullyAllocated };
   if (r.bitmaps !== null) o.bitmaps = r.bitmaps;
   return toQemuJson(qdictOrder(o)) + '\n';
+}
+
+/** What measure reads of an analysis (a live one, or the worker's result). */
+export interface MeasureSource {
+  readonly fileSize: number;
+  readonly structures: Pick<Structures, 'header' | 'extensions' | 'bitmapDirectory'>;
+  readonly guestMap: readonly MapRange[];
+  readonly check: { readonly mapError: string | null; readonly mapTruncatedAt: number | null };
+  readonly qemuRefuses: readonly Finding[];
+}
+
+/** The measure input of an analysis: length, guest map, and the bitmaps QEMU loads (autoclear bit 0 set). */
+export function measureInputOf(a: MeasureSource): MeasureInput {
+  const s = a.structures;
+  const h = s.header;
+  const considered = h.version >= 3 && (h.autoclearFeatures & S.AUTOCLEAR_BITMAPS) !== 0n && (s.extensions.bitmaps?.nbBitmaps ?? 0) > 0;
+  const bitmaps = considered ? (s.bitmapDirectory?.bitmaps ?? []).map((b) => ({ nameLength: b.nameBytes.length, granularity: 2 ** b.granularityBits })) : [];
+  return { length: (h.size / 512n) * 512n, ranges: a.guestMap, blockStatusFails: a.check.mapError !== null, v3: h.version >= 3, bitmaps };
+}
+
+/**
+ * What `qemu-img convert -O qcow2` (default options, no bitmaps) would write: `qemu-img measure -O
+ * qcow2`'s required size, and how much less than the file that is (negative: more). Null where
+ * qemu-img could not measure (an image QEMU refuses, a map it cannot read, a map cut short).
+ */
+export function convertEstimate(a: MeasureSource): { readonly required: bigint; readonly lessThanFile: bigint } | null {
+  if (a.qemuRefuses.length > 0 || a.check.mapError !== null || a.check.mapTruncatedAt !== null) return null;
+  const r = measure(measureInputOf(a), 'qcow2', new Map());
+  if ('error' in r) return null;
+  return { required: r.required, lessThanFile: BigInt(a.fileSize) - r.required };
 }
