@@ -3,6 +3,8 @@
 // arguments, on every sample image and on fixed-seed random images made by qemu-img / qemu-io
 // (test-support/qemu-random.ts: cluster sizes 512 B to 2 MiB, refcount widths, v2, extended L2,
 // compression, zeroes, discards, snapshots, bitmaps, qcow2 and raw backing files), some damaged.
+// Where QEMU's block status fails on a damaged image and measure's loop would skip past the failing
+// entry (large output clusters), we cannot read on and print so (exit 1); those few are counted.
 // Every image is dense (no host holes): qemu-img measure asks block status, which counts data over
 // a hole of the host file as zero, and a File shows no holes (README ¹).
 
@@ -48,11 +50,20 @@ const SETS: readonly (readonly string[])[] = [
  */
 const withoutCorruptionEvents = (stderr: string) => stderr.replace(/^qcow2: Image is corrupt: .*; further non-fatal corruption events will be suppressed\n/gm, '');
 
+/** Comparisons given up on damaged images because we cannot read on past a failing block status. */
+let unknown = 0;
+
 async function same(q: (typeof QEMU_BINS)[number], file: string, cwd: string, what: string, damaged = false): Promise<void> {
   for (const args of SETS) {
     const ours = await cli([`--qemu-version=${q.version}`, ...args, file]);
     const theirs = run(q.qemuImg, ['measure', ...args, file], cwd);
     const label = `${what}: qemu-img measure ${args.join(' ')}`;
+    if (damaged && ours.err.startsWith('qcowscope: cannot measure')) {
+      // QEMU's block status fails inside the map and measure would read past it: we say so instead.
+      expect([ours.rc, ours.out], label).toEqual([1, '']);
+      unknown++;
+      continue;
+    }
     expect(ours.out, label).toBe(theirs.stdout);
     expect(ours.err, label).toBe(damaged ? withoutCorruptionEvents(theirs.stderr) : theirs.stderr);
     expect(ours.rc, label).toBe(theirs.rc);
@@ -65,7 +76,7 @@ function denseSamples(dir: string): void {
   for (const name of listSamples()) writeFileSync(join(dir, `${name}.qcow2`), readFileSync(samplePath(name)));
 }
 
-const SEEDS = [1, 2, 3, 5, 7, 11, 12, 19, 26];
+const SEEDS = [1, 2, 3, 5, 6, 7, 11, 12, 19, 22, 26, 44];
 
 for (const q of QEMU_BINS) {
   describe.runIf(hasQemu() && q.available)(`measure against the live qemu-img ${q.version}`, () => {
@@ -77,9 +88,13 @@ for (const q of QEMU_BINS) {
       await same(q, join(dir, `${name}.qcow2`), ROOT, name);
     });
 
+    afterAll(() => {
+      // Most comparisons on damaged images are made: give-ups stay a small minority.
+      expect(unknown).toBeLessThan(SEEDS.length);
+    });
     it.each(SEEDS)('random image, seed %i', async (seed) => {
       const img = buildRandomImage(dir, seed);
-      const damaged = seed % 4 === 2 ? damage(join(dir, img.file), seed) : [];
+      const damaged = seed % 2 === 0 ? damage(join(dir, img.file), seed) : [];
       await same(q, join(dir, img.file), dir, `${img.recipe.join('; ')}${damaged.length ? ` | damaged: ${damaged.join(', ')}` : ''}`, damaged.length > 0);
     });
   });

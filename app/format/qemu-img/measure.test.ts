@@ -8,14 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertEstimate, measure, measureText, type MeasureInput } from './measure';
+import { convertEstimate, measure, measureInputOf, measureText, type MeasureInput } from './measure';
 import { parseMeasureOptions, type MeasureFormat } from './measure-options';
 import { analyzePath } from '../../test-support/analyze-sample';
 import { QEMU_BINS } from '../../test-support/qemu-bins';
 import { hasQemu, run } from '../../test-support/qemu-random';
 import { listSamples, SAMPLES, samplePath } from '../../test-support/samples';
 import { analyzeSample } from '../../test-support/analyze-sample';
-import * as S from '../qcow2/spec';
 
 const OPTION_LISTS = [
   'foo=1', 'foo', 'nofoo', 'cluster_size=abc', 'cluster_size=1000', 'cluster_size=4M', 'cluster_size=-1', 'cluster_size=-0',
@@ -42,15 +41,7 @@ function engine(input: MeasureInput, format: MeasureFormat, lists: string[], out
   return { stdout: measureText(r, output), stderr: p.warnings, rc: 0 };
 }
 
-async function inputOf(path: string): Promise<MeasureInput> {
-  const a = await analyzePath(path);
-  const h = a.structures.header;
-  const bitmaps = (h.autoclearFeatures & S.AUTOCLEAR_BITMAPS) !== 0n ? (a.structures.bitmapDirectory?.bitmaps ?? []) : [];
-  return {
-    length: (h.size / 512n) * 512n, ranges: a.guestMap, blockStatusFails: a.check.mapError !== null, v3: h.version >= 3,
-    bitmaps: bitmaps.map((b) => ({ nameLength: b.nameBytes.length, granularity: 2 ** b.granularityBits })),
-  };
-}
+const inputOf = async (path: string): Promise<MeasureInput> => measureInputOf(await analyzePath(path));
 
 for (const q of QEMU_BINS) {
   describe.runIf(hasQemu() && q.available)(`measure engine against the live qemu-img ${q.version}`, () => {

@@ -21,8 +21,11 @@ export interface MeasureInput {
   readonly length: bigint;
   /** The guest map of the whole chain (qemu-img map's ranges). */
   readonly ranges: readonly MapRange[];
-  /** qemu-img measure would fail its block-status loop (qemu-img map fails on the same entries). */
-  readonly blockStatusFails: boolean;
+  /**
+   * Guest offset where qemu-img map's block status fails (an entry QEMU refuses): `ranges` end
+   * there. Null when the whole map was read.
+   */
+  readonly blockStatusFailsAt: number | null;
   /** Version 3 input: QEMU supports persistent bitmaps on it. */
   readonly v3: boolean;
   /** The persistent bitmaps QEMU loads: name length in bytes and granularity. */
@@ -40,6 +43,7 @@ const L1E_SIZE = 8n;
 const QCOW_MAX_L1_SIZE = 32n * 1024n * 1024n;
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 const roundUp = (a: bigint, b: bigint) => ceilDiv(a, b) * b;
+const bigMax = (a: bigint, b: bigint) => (a > b ? a : b);
 const isPow2 = (n: bigint) => n > 0n && (n & (n - 1n)) === 0n;
 const ctz = (n: bigint) => {
   let i = 0n;
@@ -106,7 +110,11 @@ export function bitmapsSize(length: bigint, bitmaps: MeasureInput['bitmaps'], cl
 }
 
 /** qemu-img measure -O FORMAT with parsed options: the result, or qemu-img's stderr text. */
-export function measure(input: MeasureInput, format: MeasureFormat, o: MeasureOptions): MeasureResult | { error: string } {
+/**
+ * `unknown` marks an error of ours (not qemu-img's): the answer depends on metadata past where
+ * QEMU's block status fails.
+ */
+export function measure(input: MeasureInput, format: MeasureFormat, o: MeasureOptions): MeasureResult | { error: string; unknown?: true } {
   const err = (m: string) => ({ error: `qemu-img: ${m}\n` });
   if (format === 'raw') return { required: input.length, fullyAllocated: input.length, bitmaps: null };
   const extendedL2 = o.get('extended_l2') === true;
@@ -130,7 +138,14 @@ export function measure(input: MeasureInput, format: MeasureFormat, o: MeasureOp
   const sizeOpt = roundUp((o.get('size') as bigint | undefined) ?? 0n, cs);
   if (ceilDiv(sizeOpt / cs, cs / l2e) * L1E_SIZE > QCOW_MAX_L1_SIZE) return err('The image size is too large (try using a larger cluster size)');
   const virtualSize = roundUp(input.length, cs);
-  if (!hasBacking && input.blockStatusFails) return err('Unable to get block status: Input/output error');
+  if (!hasBacking && input.blockStatusFailsAt !== null) {
+    // measure's loop skips to the end of each data extent's output cluster: it queries the failing
+    // offset unless a data extent's cluster reaches past it; past that offset the map is unknown.
+    const f = BigInt(input.blockStatusFailsAt);
+    const reach = input.ranges.reduce((m, r) => (r.data && !r.zero ? bigMax(m, roundUp(BigInt(r.start + r.length), cs)) : m), 0n);
+    if (reach <= f) return err('Unable to get block status: Input/output error');
+    return { error: `qcowscope: cannot measure with ${cs}-byte clusters: QEMU's block status fails at guest offset ${f}, and qemu-img measure would skip past it to ${reach} and read on, beyond what can be read here\n`, unknown: true };
+  }
   let required = hasBacking ? virtualSize : allocatedEstimate(input.ranges, cs);
   if (prealloc === 'full' || prealloc === 'falloc') required = virtualSize;
   const fullyAllocated = calcPreallocSize(virtualSize, cs, ctz(refcountBits), extendedL2);
@@ -163,7 +178,8 @@ export function measureInputOf(a: MeasureSource): MeasureInput {
   const h = s.header;
   const considered = h.version >= 3 && (h.autoclearFeatures & S.AUTOCLEAR_BITMAPS) !== 0n && (s.extensions.bitmaps?.nbBitmaps ?? 0) > 0;
   const bitmaps = considered ? (s.bitmapDirectory?.bitmaps ?? []).map((b) => ({ nameLength: b.nameBytes.length, granularity: 2 ** b.granularityBits })) : [];
-  return { length: (h.size / 512n) * 512n, ranges: a.guestMap, blockStatusFails: a.check.mapError !== null, v3: h.version >= 3, bitmaps };
+  const failsAt = a.check.mapError === null ? null : a.guestMap.reduce((e, r) => Math.max(e, r.start + r.length), 0);
+  return { length: (h.size / 512n) * 512n, ranges: a.guestMap, blockStatusFailsAt: failsAt, v3: h.version >= 3, bitmaps };
 }
 
 /**
