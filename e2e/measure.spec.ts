@@ -29,3 +29,20 @@ for (const sample of ['v3', 'bitmaps', 'cluster-2m']) {
     await page.screenshot({ path: join(test.info().project.outputDir, 'screens', `measure-overview-${sample}.png`) });
   });
 }
+
+for (const [label, opts] of [
+  ['dark-800x600', { colorScheme: 'dark', viewport: { width: 800, height: 600 } }],
+  ['zoom-200', { viewport: { width: 1400, height: 900 }, deviceScaleFactor: 2 }],
+] as const) {
+  test.describe(label, () => {
+    test.use(opts);
+    test(`the convert estimate line, ${label}`, async ({ page }) => {
+      await page.goto('/');
+      await openViaPicker(page, [samplePath('bitmaps')]);
+      await waitDone(page, 'bitmaps.qcow2');
+      await expect(page.getByTestId('convert-estimate')).toContainText('qemu-img convert would write about');
+      await page.getByTestId('convert-estimate').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(test.info().project.outputDir, 'screens', `measure-overview-${label}.png`) });
+    });
+  });
+}
