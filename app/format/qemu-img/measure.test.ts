@@ -30,7 +30,7 @@ const OPTION_LISTS = [
   'cluster_size=1.k', 'cluster_size=1.5k', 'cluster_size=64kB', 'cluster_size=65536b', 'cluster_size=0x1000', 'cluster_size=0x1k',
   'cluster_size=1e3', 'cluster_size=16E', 'cluster_size=99999999999E', 'cluster_size=1T', 'cluster_size=0', 'cluster_size=2M,refcount_bits=1',
   'cluster_size=4k,foo,cluster_size=x', 'help', '?', '=x', 'cluster_size=0x1k', 'cluster_size=0x1k,refcount_bits=3', 'cluster_size=0x10.5',
-  'cluster_size=0x', 'cluster_size=0xg', 'cluster_size=00x10', 'cluster_size=1.5', 'cluster_size=.5k', 'cluster_size=1.5e1k',
+  'id=x', 'cluster_size=0x', 'cluster_size=0xg', 'cluster_size=00x10', 'cluster_size=1.5', 'cluster_size=.5k', 'cluster_size=1.5e1k',
 ];
 
 function engine(input: MeasureInput, format: MeasureFormat, lists: string[], output: 'json' | 'human', q: (typeof QEMU_BINS)[number]) {
