@@ -88,6 +88,15 @@ for (const q of QEMU_BINS) {
       await same(q, join(dir, `${name}.qcow2`), ROOT, name);
     });
 
+    it('a missing FILE, and a missing backing file', async () => {
+      const sub = mkdtempSync(join(dir, 'missing-'));
+      expect(run('qemu-img', ['create', '-q', '-f', 'qcow2', 'gone.qcow2', '1M'], sub).rc).toBe(0);
+      expect(run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'gone.qcow2', '-F', 'qcow2', 'top.qcow2'], sub).rc).toBe(0);
+      rmSync(join(sub, 'gone.qcow2'));
+      await same(q, join(sub, 'top.qcow2'), sub, 'missing backing, absolute');
+      await same(q, join(sub, 'nothing-here.qcow2'), sub, 'missing FILE');
+    });
+
     afterAll(() => {
       // Most comparisons on damaged images are made: give-ups stay a small minority.
       expect(unknown).toBeLessThan(SEEDS.length);

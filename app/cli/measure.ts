@@ -6,6 +6,7 @@
 // Exit 2: usage (an -O other than qcow2 or raw, an unknown flag).
 
 import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import * as S from '../format/qcow2/spec';
 import type { Analysis } from '../format/analyze';
 import { measure, measureInputOf, measureText } from '../format/qemu-img/measure';
@@ -37,8 +38,13 @@ function parseArgs(args: readonly string[]): Args | { usage: string } | { error:
 }
 
 /** Why qemu-img could not open the image (its words after "Could not open 'FILE': "), or null. */
-function openFailure(a: Analysis): string | null {
+function openFailure(a: Analysis, file: string): string | null {
   const s = a.structures;
+  const backing = s.backingFile;
+  if (backing !== null && backing !== '') {
+    const path = isAbsolute(backing) ? backing : join(dirname(file), backing);
+    if (!existsSync(path)) return `Could not open backing file: Could not open '${path}': No such file or directory`;
+  }
   const dataFile = s.extensions.dataFile;
   if (dataFile !== null && s.header.incompatibleFeatures & S.INCOMPAT_DATA_FILE && !existsSync(dataFile)) return `Could not open '${dataFile}': No such file or directory`;
   const refusal = a.qemuRefuses[0];
@@ -57,10 +63,14 @@ export async function runMeasure(ctx: CommandContext): Promise<number> {
     ctx.err(args.error);
     return 1;
   }
+  if (!existsSync(ctx.file)) {
+    ctx.err(`qemu-img: Could not open '${ctx.file}': Could not open '${ctx.file}': No such file or directory\n`);
+    return 1;
+  }
   const files = await ImageFiles.open(ctx.file);
   try {
     const a = await files.analyze();
-    const failure = openFailure(a);
+    const failure = openFailure(a, ctx.file);
     if (failure !== null) {
       ctx.err(`qemu-img: Could not open '${ctx.file}': ${failure}\n`);
       return 1;
