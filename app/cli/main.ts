@@ -14,6 +14,7 @@ import { defaultQemuVersion } from './qemu-version';
 import { isQemuVersion, QEMU_VERSIONS, type QemuVersion } from '../format';
 import { runSafety } from './safety';
 import { BITMAP_VALUE_FLAGS, runBitmap } from './bitmap';
+import { MEASURE_VALUE_FLAGS, runMeasure } from './measure';
 
 export type OutputFormat = 'json' | 'human';
 
@@ -53,6 +54,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   report: { run: runReport, summary: 'the whole analysis as one JSON document' },
   safety: { run: runSafety, summary: 'safe / unsafe / refused as an untrusted image, with reasons (FILE..., exit 0 / 1 / 2)', multiFile: true },
   bitmap: { run: runBitmap, summary: 'dirty bitmaps: extents as nbdinfo --map prints them, --minus/--and/--or, --allocation, health' },
+  measure: { run: runMeasure, summary: 'the size qemu-img convert would need, as qemu-img measure [-O qcow2|raw] [-o OPTIONS]' },
   stats: { run: runStats, summary: 'time, peak memory and bytes read of a full analysis, as JSON (npm run bench)' },
 };
 
@@ -92,7 +94,7 @@ function parseArgs(argv: readonly string[]): Parsed | string {
       const v = a === '--qemu-version' ? rest[++i] ?? '' : a.slice('--qemu-version='.length);
       if (!isQemuVersion(v)) return `--qemu-version must be ${QEMU_VERSIONS.join(' or ')}, not '${v}'`;
       qemuVersion = v;
-    } else if ((a === '--backing' || (BITMAP_VALUE_FLAGS as readonly string[]).includes(a)) && i + 1 < rest.length) {
+    } else if ((a === '--backing' || ([...BITMAP_VALUE_FLAGS, ...MEASURE_VALUE_FLAGS] as readonly string[]).includes(a)) && i + 1 < rest.length) {
       args.push(`${a}=${rest[++i]!}`);
     } else if (a.startsWith('-') && a !== '-') {
       args.push(a);

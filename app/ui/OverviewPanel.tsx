@@ -1,6 +1,6 @@
 // The Overview panel: the file, its geometry and features by name, and ONE verdict line.
 
-import { entryPastEnd, featureList } from '../format';
+import { convertEstimate, entryPastEnd, featureList } from '../format';
 import type { FileEntry } from '../state/store';
 import { setTab } from '../state/actions';
 import { findingSummary, spaceRows, verdict } from './derive';
@@ -123,6 +123,7 @@ function Summary({ file }: { file: FileEntry }) {
         {rows.length > top.length ? ' … ' : ' '}
         <button type="button" className="link" onClick={() => setTab('space')}>details</button>
       </p>
+      {!file.saved && <ConvertEstimate file={file} />}
       <h3>Findings</h3>
       <p>
         {plural(n.error, 'error')}, {plural(n.warning, 'warning')}, {plural(n.info, 'note')}{' '}
@@ -144,4 +145,17 @@ function counted(entries: readonly { readonly entryOffset: number; readonly entr
   const real = entries.filter((e) => !entryPastEnd(e, fileSize)).length;
   const past = entries.length - real;
   return plural(real, noun) + (past > 0 ? ` (+ ${plural(past, 'entry', 'entries')} past the end of the file: zeros)` : '');
+}
+
+/** What `qemu-img convert -O qcow2` would write (`qemu-img measure -O qcow2`'s required size). */
+function ConvertEstimate({ file }: { file: FileEntry }) {
+  const e = convertEstimate(file.result!);
+  if (!e) return null;
+  const diff = e.lessThanFile >= 0n ? e.lessThanFile : -e.lessThanFile;
+  return (
+    <p data-testid="convert-estimate" title="qemu-img measure -O qcow2: the required size">
+      qemu-img convert would write about {formatBytes(Number(e.required))}, {formatBytes(Number(diff))}{' '}
+      {e.lessThanFile >= 0n ? 'less' : 'more'} than this file.
+    </p>
+  );
 }
