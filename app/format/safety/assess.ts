@@ -34,6 +34,12 @@ const TRUNCATION_CODES = ['L1_PAST_EOF', 'L1_TRUNCATED', 'SNAPSHOT_TABLE_PAST_EO
 
 /** The verdict for an analysed image whose first bytes and last 512 bytes gave `signatures`. */
 export function assessSafety(a: SafetyInput, signatures: readonly Signature[]): Safety {
+  // A file that ends inside its header is no image to accept: what else it says is zeros read past the end.
+  const cut = a.findings.find((f) => f.code === 'HEADER_TRUNCATED');
+  if (cut) {
+    const only = [foreignRefusal({ kind: 'qcow2-truncated', description: cut.message })];
+    return { verdict: verdictOf(only), reasons: only, notes: [] };
+  }
   const s = a.structures;
   const h = s.header;
   const reasons: SafetyReason[] = [];
