@@ -95,8 +95,11 @@ export async function diagnoseTruncation(src: ByteSource, s: Structures, st: Che
   // Structures found through tables: bitmap tables and their data (read whether or not QEMU loads them).
   let bitmapTables = 0;
   let bitmapData = 0;
+  // Each distinct table once: a hostile directory may name one table from 65535 entries.
+  const seen = new Set<bigint>();
   for (const b of s.bitmapDirectory?.bitmaps ?? []) {
-    if (entryPastEnd(b, size)) continue;
+    if (entryPastEnd(b, size) || seen.has(b.tableOffset)) continue;
+    seen.add(b.tableOffset);
     if (b.tableOffset > 1n && past(b.tableOffset, b.tableSize * 8, size)) bitmapTables++;
     for (const e of b.table ?? []) {
       const off = e & S.BME_TABLE_ENTRY_OFFSET_MASK;
