@@ -17,7 +17,11 @@ import { QEMU_BINS } from '../test-support/qemu-bins';
 import { makeRandomImage } from '../test-support/random-images';
 import { hasQemuImg as hasQemu, runTool, type ToolRun } from '../test-support/qemu-tools';
 
-const run = (cmd: string, args: string[], cwd: string): ToolRun => runTool(cmd, args, { cwd });
+/** rc, stdout and stderr only (compared whole with the engine's). */
+const run = (cmd: string, args: string[], cwd: string): Pick<ToolRun, 'rc' | 'stdout' | 'stderr'> => {
+  const { rc, stdout, stderr } = runTool(cmd, args, { cwd });
+  return { rc, stdout, stderr };
+};
 import { listSamples, ROOT, SAMPLES, samplePath } from '../test-support/samples';
 
 interface Out {

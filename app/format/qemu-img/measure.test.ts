@@ -14,7 +14,11 @@ import { analyzePath } from '../../test-support/analyze-sample';
 import { QEMU_BINS } from '../../test-support/qemu-bins';
 import { hasQemuImg as hasQemu, runTool, type ToolRun } from '../../test-support/qemu-tools';
 
-const run = (cmd: string, args: string[], cwd: string): ToolRun => runTool(cmd, args, { cwd });
+/** rc, stdout and stderr only (compared whole with the engine's). */
+const run = (cmd: string, args: string[], cwd: string): Pick<ToolRun, 'rc' | 'stdout' | 'stderr'> => {
+  const { rc, stdout, stderr } = runTool(cmd, args, { cwd });
+  return { rc, stdout, stderr };
+};
 import { listSamples, SAMPLES, samplePath } from '../../test-support/samples';
 import { analyzeSample } from '../../test-support/analyze-sample';
 
