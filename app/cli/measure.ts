@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import {
-  CRYPT_AES, CRYPT_LUKS, INCOMPAT_DATA_FILE, isValidOptionList, measure, measureInputOf, measureText, parseMeasureOptions,
+  CRYPT_AES, CRYPT_LUKS, INCOMPAT_DATA_FILE, isValidOptionList, measure, measureInputOf, measureText, parseMeasureOptions, qemuText,
   type Analysis, type MeasureFormat,
 } from '../format';
 import { ImageFiles } from './map';
@@ -48,7 +48,7 @@ function openFailure(a: Analysis, file: string): string | null {
   const dataFile = s.extensions.dataFile;
   if (dataFile !== null && s.header.incompatibleFeatures & INCOMPAT_DATA_FILE && !existsSync(dataFile)) return `Could not open '${dataFile}': No such file or directory`;
   const refusal = a.qemuRefuses[0];
-  if (refusal) return refusal.message.replace(/ \([^()]*\)$/s, '');
+  if (refusal) return qemuText(refusal.message);
   if (s.header.cryptMethod === CRYPT_LUKS || s.header.cryptMethod === CRYPT_AES) return "Parameter 'encrypt.key-secret' is required for cipher";
   return null;
 }
