@@ -10,6 +10,7 @@
 // cluster cut by the end of the file. Without such evidence, references past the end stay what
 // qemu-img calls them (corruptions, PAST_EOF).
 
+import { formatBytes } from '../text';
 import { hex, type Findings } from '../qcow2/errors';
 import type { Structures } from '../qcow2/model';
 import type { Reftable } from '../qcow2/refcounts';
@@ -33,17 +34,8 @@ export interface Truncation {
 const count = (n: number): string => n.toLocaleString('en-US');
 const many = (n: number, one: string, more = `${one}s`): string => `${count(n)} ${n === 1 ? one : more}`;
 
-/** "86.06 MiB". */
-export function sizeText(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let x = n;
-  let u = 0;
-  while (x >= 1024 && u < units.length - 1) {
-    x /= 1024;
-    u++;
-  }
-  return `${u === 0 || Number.isInteger(x) ? x.toFixed(0) : x.toFixed(2)} ${units[u]}`;
-}
+/** "86.1 MiB": the one text module's sizes. */
+export const sizeText = (n: number): string => formatBytes(n);
 
 /** Whether [offset, offset + length) reaches past the end (offsets above 2^53 are far past any file). */
 const past = (offset: bigint | number, length: bigint | number, size: number): boolean =>

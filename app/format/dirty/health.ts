@@ -4,6 +4,7 @@
 // the seed's zero-offset empty bitmap; bits that cannot be read. Each line says what a backup
 // tool should do about it.
 
+import { formatBytes } from '../text';
 import type { Finding } from '../qcow2/errors';
 import type { Header } from '../qcow2/header';
 import type { Bitmap } from '../qcow2/model';
@@ -25,17 +26,8 @@ export interface HealthLine {
   readonly advice: string;
 }
 
-/** A power-of-two (or any) byte count as people write it: 512 B, 64 KiB, 2 MiB, 1.5 GiB. */
-export function sizeText(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let u = 0;
-  let v = n;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
-}
+/** A byte count as the rest of the app writes it (the one text module): 512 B, 64 KiB, 1.5 GiB. */
+export const sizeText = (n: number): string => formatBytes(n);
 
 /**
  * Why `qemu-nbd -r -B NAME` would not export this bitmap, in one line, or null when it would.
