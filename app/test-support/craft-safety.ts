@@ -4,14 +4,17 @@
 // image's own header, never from assumed layouts; refcount patches assume qemu-img's default
 // 16-bit refcounts.
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mustRun, mustRunRetried } from './qemu-tools';
 
-/** Runs a tool in `dir`; throws with its stderr when it fails. */
+/**
+ * Runs a tool in `dir`; throws with its stderr when it fails. qemu-img is retried: making a LUKS
+ * key slot now and then fails on a busy machine ("Unable to get accurate CPU usage").
+ */
 export function run(dir: string, cmd: string, args: readonly string[]): void {
-  const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (cmd === 'qemu-img') mustRunRetried(dir, args);
+  else mustRun(cmd, args, { cwd: dir });
 }
 
 export const SECRET = ['--object', 'secret,id=s0,data=qcowscope'];
