@@ -9,7 +9,7 @@ import type { CheckResult } from '../check/check';
 import type { L2Use } from '../check/l1-tables';
 import { OWNER_UNKNOWN, type OwnerIndex } from '../check/owners';
 import type { Reftable } from '../qcow2/refcounts';
-import { fromBase64, toBase64 } from './rle';
+import { ByteSink, fromBase64, toBase64, VarintReader } from './rle';
 import { ReportError } from './codec';
 
 export const OWNERS_ENCODING = 'owners-leb128-base64';
@@ -29,24 +29,19 @@ export interface SavedOwners {
   readonly compressed: string | null;
 }
 
+/** The varint sink of rle.ts, with this part's size budget. */
 class Writer {
-  private buf = new Uint8Array(1024);
-  n = 0;
+  private readonly sink = new ByteSink();
   put(v: number): void {
-    if (this.n + 10 > this.buf.length) {
-      const b = new Uint8Array(this.buf.length * 2);
-      b.set(this.buf);
-      this.buf = b;
-    }
-    let x = v;
-    while (x >= 0x80) {
-      this.buf[this.n++] = (x % 0x80) | 0x80;
-      x = Math.floor(x / 0x80);
-    }
-    this.buf[this.n++] = x;
+    this.sink.varint(v);
+  }
+  private dropped = false;
+  /** Leaves this part out (it cannot be saved right). */
+  drop(): void {
+    this.dropped = true;
   }
   done(): string | null {
-    return this.n > MAX_OWNER_PART_BYTES ? null : toBase64(this.buf.subarray(0, this.n));
+    return this.dropped || this.sink.length > MAX_OWNER_PART_BYTES ? null : toBase64(this.sink.bytes());
   }
 }
 
@@ -54,22 +49,17 @@ class Writer {
 const zig = (v: number): number => (v >= 0 ? v * 2 : -v * 2 - 1);
 const unzig = (u: number): number => (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
 
+/** The varint reader of rle.ts, each value bounded by the caller. */
 class Reader {
-  private i = 0;
-  constructor(private readonly b: Uint8Array, private readonly path: string) {}
+  private readonly rd: VarintReader;
+  constructor(b: Uint8Array, private readonly path: string) {
+    this.rd = new VarintReader(b, path);
+  }
   get more(): boolean {
-    return this.i < this.b.length;
+    return !this.rd.done;
   }
   get(max: number): number {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = this.b[this.i++];
-      if (byte === undefined || scale > 2 ** 49) throw new ReportError('BAD_FIELD', this.path, 'truncated or oversized varint');
-      v += (byte & 0x7f) * scale;
-      if (byte < 0x80) break;
-      scale *= 0x80;
-    }
+    const v = this.rd.next();
     if (v > max) throw new ReportError('INCONSISTENT', this.path, `${v} is above ${max}`);
     return v;
   }
@@ -161,7 +151,7 @@ export function encodeOwners(c: OwnerParts & Pick<CheckResult, 'clusterSize'>, c
     const h = c.compressed.host[i]!;
     // The index is sorted by host offset; an unsorted one is not saved rather than saved wrong.
     if (h < host) {
-      z.n = MAX_OWNER_PART_BYTES + 1;
+      z.drop();
       break;
     }
     z.put(h - host);

@@ -61,7 +61,7 @@ export function fromBase64(s: string, path: string): Uint8Array {
 }
 
 /** A byte buffer that grows as varints are appended. */
-class ByteSink {
+export class ByteSink {
   private buf = new Uint8Array(1024);
   length = 0;
 
@@ -106,7 +106,7 @@ export function encodedBytes(b64: string): number {
 }
 
 /** Reads varints from decoded bytes; every failure is a ReportError at `path`. */
-class VarintReader {
+export class VarintReader {
   private p = 0;
 
   constructor(private readonly b: Uint8Array, private readonly path: string) {}
