@@ -25,7 +25,7 @@ const layerRules = (dir, ext, ...patterns) => [
 const engineNode = ['app/format/node.ts', 'app/format/qcow2/source-node.ts'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-cli/**', 'node_modules/**', 'sample-images/**', 'test-results/**', 'playwright-report/**', 'bench/out/**', '.cache/**'] },
+  { ignores: ['dist/**', 'dist-cli/**', 'node_modules/**', 'sample-images/**', 'test-results/**', 'playwright-report/**', 'tools/bench/out/**', '.cache/**'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },

@@ -36,7 +36,7 @@ export default defineConfig({
   // A classic (iife) worker: Chromium refuses module workers from blob: URLs on file:// pages.
   worker: { format: 'iife' },
   test: {
-    include: ['app/**/*.test.ts', 'tools/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['app/**/*.test.ts', 'tools/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
   },

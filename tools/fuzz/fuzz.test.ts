@@ -113,7 +113,7 @@ describe('a fixed-seed slice of npm run fuzz', () => {
     expect(listSamples().length).toBeGreaterThan(10);
     const dir = mkdtempSync(join(tmpdir(), 'qcowscope-fuzz-'));
     try {
-      const r = spawnSync(process.execPath, [join(ROOT, 'scripts/fuzz.mjs'), '--cases', '2000', '--seed', '20251125', '--budget-ms', '20000', '--bundle', join(dir, 'engine.mjs'), '--out', join(dir, 'failures')], {
+      const r = spawnSync(process.execPath, [join(ROOT, 'tools/scripts/fuzz.mjs'), '--cases', '2000', '--seed', '20251125', '--budget-ms', '20000', '--bundle', join(dir, 'engine.mjs'), '--out', join(dir, 'failures')], {
         cwd: ROOT, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024,
       });
       const result = /^fuzz result: .*$/m.exec(r.stdout)?.[0] ?? `no result line (signal ${r.signal}): ${r.stderr.slice(-2000)}`;

@@ -9,7 +9,7 @@ import type { Verdict } from './run';
 
 /** Bundles scripts/fuzz-entry.ts (the fuzz engine) for Node into `outfile`. */
 export async function buildFuzzEngine(root: string, outfile: string): Promise<void> {
-  await build({ entryPoints: [`${root}/scripts/fuzz-entry.ts`], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'error' });
+  await build({ entryPoints: [`${root}/tools/scripts/fuzz-entry.ts`], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'error' });
 }
 
 export type IsolatedVerdict = Verdict | { readonly ok: false; readonly kind: 'timeout' | 'oom' | 'exit'; readonly message: string; readonly stack: string; readonly ms: number };

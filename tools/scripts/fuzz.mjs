@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { gunzipSync } from 'node:zlib';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_BUNDLE = join(root, '.cache', 'fuzz-engine.mjs');
 const DEFAULT_OUT = join(root, '.cache', 'fuzz-failures');
 
@@ -97,7 +97,7 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const { build } = await import('esbuild');
   mkdirSync(dirname(o.bundle), { recursive: true });
-  await build({ entryPoints: [join(root, 'scripts/fuzz-entry.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: o.bundle, logLevel: 'warning' });
+  await build({ entryPoints: [join(root, 'tools/scripts/fuzz-entry.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: o.bundle, logLevel: 'warning' });
   const engine = await import(pathToFileURL(o.bundle).href);
   const raw = loadSamples(o.samples);
   if (raw.length === 0) throw new Error('no sample images in sample-images/');

@@ -4,7 +4,7 @@
 // `qemu-img map`, then our full analysis (roles + check + map) in Node (the built CLI, process start
 // included) and in headless Chromium (the built page, the real worker on a File, pick to "done"),
 // checks that our check/map JSON equals qemu-img's on each, and prints every figure against its
-// target. Results go to bench/results.json; the images live in bench/out (gitignored), and the
+// target. Results go to tools/bench/results.json; the images live in tools/bench/out (gitignored), and the
 // 1 TiB one is deleted afterwards (a naive copy of the folder would write a terabyte of zeros)
 // unless BENCH_KEEP=1.
 //
@@ -17,8 +17,8 @@ import { cpus, totalmem, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openChromium } from './bench-browser.mjs';
 
-const OUT = resolve('bench/out');
-const RESULTS = resolve('bench/results.json');
+const OUT = resolve('tools/bench/out');
+const RESULTS = resolve('tools/bench/results.json');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const CLI = 'dist-cli/qcowscope.mjs';

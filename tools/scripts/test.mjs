@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const steps = [
-  ['preflight', 'node', ['scripts/preflight.mjs']],
+  ['preflight', 'node', ['tools/scripts/preflight.mjs']],
   ['typecheck', 'npm', ['run', '-s', 'typecheck']],
   ['lint', 'npm', ['run', '-s', 'lint']],
   ['build', 'npm', ['run', '-s', 'build']],
