@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from './main';
 import { buildBitmapImage } from '../test-support/bitmap-images';
 import { hasNbdinfo, hasQemuNbd, nbdMap, overlay, type NbdExtent } from '../test-support/nbd';
-import { withTmpDir } from '../test-support/random-images';
+import { makeDense, withTmpDir } from '../test-support/random-images';
 import { hasQemuImg } from '../test-support/qemu-tools';
 import { listSamples, samplePath } from '../test-support/samples';
 import { patchFile } from '../test-support/craft';
@@ -161,6 +161,29 @@ describe.runIf(hasQemuNbd && hasNbdinfo)('bitmaps QEMU ignores, and QEMU 10', ()
   it.runIf(existsSync(qemu10))('the bitmaps sample equals QEMU 10\'s export too', async () => {
     const path = samplePath('bitmaps');
     expect(await compareImage(join(path, '..'), path, qemu10)).toBe(6);
+  }, 60_000);
+});
+
+describe.runIf(hasQemuNbd && hasNbdinfo && hasQemuImg())('--allocation and host holes', () => {
+  it('says when QEMU would report holes inside data clusters as zeros, and not for a dense copy', async () => {
+    await withTmpDir(async (dir) => {
+      const path = join(dir, 'm.qcow2');
+      const must = (cmd: string, args: string[]) => expect(spawnSync(cmd, args, { cwd: dir }).status).toBe(0);
+      must('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', path, '8M']);
+      must('qemu-img', ['bitmap', '--add', path, 'b']);
+      must('qemu-io', ['-f', 'qcow2', path, '-c', 'write -P 1 0 4k']);
+      const sparse = await cli('--output=json', '--name', 'b', '--allocation', path);
+      expect(sparse.err).toMatch(/has holes, and QEMU reports any inside a data cluster as zeros/);
+      // QEMU: the written 4 KiB are data, the rest of the 64 KiB granule a hole read as zero.
+      const base = nbdMap(path, 'base:allocation', ['b']).extents!;
+      expect(base.slice(0, 2).map((e) => [e.offset, e.type])).toEqual([[0, 0], [4096, 2]]);
+      expect(base[0]!.length).toBe(4096);
+      expect(JSON.parse(sparse.out)[0]).toMatchObject({ offset: 0, length: 65536, type: 1, description: 'dirty data' });
+      const dense = join(dir, 'd.qcow2');
+      copyFileSync(path, dense);
+      makeDense(dense);
+      expect((await cli('--output=json', '--name', 'b', '--allocation', dense)).err).toBe('');
+    });
   }, 60_000);
 });
 
