@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { compact } from '../worker/bitmap-maps';
-import { CLEAN, DIRTY, ExtentsBuilder, UNKNOWN } from '../format';
+import { CLEAN, DIRTY, ExtentPyramid, ExtentsBuilder, UNKNOWN } from '../format';
 import { extentAt, laneColumns } from './bitmap-lanes-draw';
 
 const TiB = 2 ** 40;
@@ -39,5 +39,31 @@ describe('bitmap lane level of detail', () => {
     expect(extentAt(e, 100, 200, PRIORITY)).toEqual({ start: 101, end: 102, type: DIRTY });
     // Zoomed in on [100, 101): only the unknown byte.
     expect([...laneColumns(e, 100, 101, 4, PRIORITY)]).toEqual([UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN]);
+  });
+
+  it('draws a lane of 2 million extents from its pyramid: the lone dirty extent still shows', () => {
+    const b = new ExtentsBuilder();
+    const step = TiB / 2 ** 21;
+    const at = 1234567 * step + 4096;
+    for (let i = 0; i < 2 ** 21; i++) {
+      const s = i * step;
+      const t = i % 2 ? UNKNOWN : CLEAN;
+      if (at > s && at < s + step) {
+        b.push(s, at, t);
+        b.push(at, at + 512, DIRTY);
+        b.push(at + 512, s + step, t);
+      } else b.push(s, s + step, t);
+    }
+    const e = compact(b.finish(TiB));
+    const rank = (t: number) => (t < 0 ? -1 : PRIORITY[t] ?? 0);
+    for (const [from, to] of [[0, TiB], [at - 2 ** 34, at + 2 ** 30], [at - 2 ** 28, at + 2 ** 28]] as const) {
+      const cols = laneColumns(e, from, to, 800, PRIORITY);
+      // Zoomed out: the pyramid's answer (what the drawing loop used); zoomed in past its finest
+      // level (1 MiB buckets here), the extents one by one. Either way the extent's column is dirty.
+      const fromPyramid = ExtentPyramid.build(e)!.columns(from, to, 800, rank);
+      expect(fromPyramid === null).toBe(to - from < 2 ** 29 * 2);
+      if (fromPyramid) expect([...cols]).toEqual([...fromPyramid]);
+      expect(cols[Math.floor(((at - from) / (to - from)) * 800)]).toBe(DIRTY);
+    }
   });
 });

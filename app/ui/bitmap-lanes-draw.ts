@@ -1,8 +1,11 @@
 // Level of detail for the bitmap lanes: which type each pixel column shows, and which extent the
 // pointer is over. A column shows the highest-priority type of every extent touching it, so a
-// lone dirty (or unknown) extent is never hidden however far out the view is. Work is one pass over
-// the extents in view plus one per column.
+// lone dirty (or unknown) extent is never hidden however far out the view is. With few extents in
+// view they are drawn one by one; with more than a few per column, from the lane's pyramid of
+// per-bucket summaries (format/dirty/lod.ts, built once per lane), so a redraw costs O(columns)
+// at any zoom even for millions of extents.
 
+import { ExtentPyramid } from '../format';
 import type { CompactExtents } from '../worker/bitmap-maps';
 
 export interface LaneStyle {
@@ -28,12 +31,31 @@ function find(e: CompactExtents, pos: number): number {
 
 const endOf = (e: CompactExtents, i: number) => (i + 1 < e.starts.length ? e.starts[i + 1]! : e.size);
 
+/** Extents in view per column above which a lane is drawn from its pyramid. */
+const PER_COLUMN = 4;
+/** Lanes with fewer extents are always drawn one by one (no pyramid is built). */
+const PYRAMID_MIN_EXTENTS = 1 << 14;
+const pyramids = new WeakMap<CompactExtents, ExtentPyramid | null>();
+
+function pyramidOf(e: CompactExtents): ExtentPyramid | null {
+  let p = pyramids.get(e);
+  if (p === undefined) {
+    p = ExtentPyramid.build(e);
+    pyramids.set(e, p);
+  }
+  return p;
+}
+
 /** Type shown by each of `width` columns over guest bytes [from, to); -1 where no extent is. */
 export function laneColumns(e: CompactExtents, from: number, to: number, width: number, priority: readonly number[]): Int16Array {
   const cols = new Int16Array(width).fill(-1);
   if (e.starts.length === 0 || to <= from) return cols;
   const perPx = (to - from) / width;
   const rank = (t: number) => (t < 0 ? -1 : priority[t] ?? 0);
+  if (e.starts.length >= PYRAMID_MIN_EXTENTS && find(e, Math.min(e.size, to)) - find(e, Math.max(0, from)) > PER_COLUMN * width) {
+    const fromPyramid = pyramidOf(e)?.columns(from, to, width, rank);
+    if (fromPyramid) return fromPyramid;
+  }
   for (let i = find(e, Math.max(0, from)); i < e.starts.length; i++) {
     const s = e.starts[i]!;
     if (s >= to) break;

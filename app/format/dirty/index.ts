@@ -11,3 +11,4 @@ export { splitByAllocation, type GuestAllocation } from './allocation';
 export { bitmapHealth, qemuExportRefusal, sizeText, type HealthCode, type HealthLevel, type HealthLine } from './health';
 export { summarize, summarizeBitmaps, summariesJson, summariesText, type BitmapSummary } from './summary';
 export { nbdinfoChunks, nbdinfoText } from './nbdinfo-text';
+export { ExtentPyramid, MAX_BASE_BUCKETS, type ExtentArrays, type PyramidLevel } from './lod';
