@@ -7,7 +7,8 @@
 // Contract: every guest byte is CLEAN, DIRTY or UNKNOWN; UNKNOWN exactly where the bits cannot be
 // read (an invalid table entry, a table or data cluster past the end of the file, a table shorter
 // than the disk needs, a table that cannot be located) — never zeros presented as clean. Each cause
-// is one finding naming the bitmap, the file offset and how many guest bytes it leaves unknown.
+// is one finding naming the bitmap, the file offset and how many guest bytes it leaves unknown;
+// all-ones table entries (valid, never written by QEMU) are one note with the first entry's offset.
 // The seed's zero-offset empty bitmap is all clean; offset 1 ("all bits set?") is all dirty.
 
 import { Findings, Qcow2Error, hex, type Finding } from '../qcow2/errors';
@@ -118,6 +119,7 @@ export async function readBitmapExtents(src: ByteSource, h: Header, b: BitmapRef
 
   const out = new ExtentsBuilder();
   const runs = new BitRuns(out, g, len);
+  const ones = { count: 0, first: -1, bytes: 0 };
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / cs));
   for (let c0 = 0; c0 < m; c0 += perChunk) {
     if (signal?.aborted) throw new Qcow2Error('ABORTED', structure, null, 'cancelled');
@@ -145,6 +147,10 @@ export async function readBitmapExtents(src: ByteSource, h: Header, b: BitmapRef
         runs.mark(first, UNKNOWN);
       } else if (kind === 'zeros' || kind === 'ones') {
         runs.mark(first, kind === 'ones' ? DIRTY : CLEAN);
+        if (kind === 'ones') {
+          if (ones.count++ === 0) ones.first = entryAt;
+          ones.bytes += guestBytesOf(i);
+        }
       } else {
         const bytes = data.get(i) ?? new Uint8Array(0);
         const readBits = Math.min(valid, bytes.length * 8);
@@ -159,6 +165,10 @@ export async function readBitmapExtents(src: ByteSource, h: Header, b: BitmapRef
   }
   if (m < needed) runs.mark(m * bitsPerCluster, UNKNOWN);
   runs.flush(bitCount);
+  if (ones.count > 0) {
+    const which = ones.count === 1 ? 'entry' : `entries (the first at ${hex(ones.first)})`;
+    f.info('BITMAP_ALL_ONES', structure, ones.first, `${ones.count} bitmap table ${which} say "all ones": ${ones.bytes} guest bytes are dirty without a data cluster (valid; QEMU reads such entries but never writes them)`);
+  }
   unknown.report(f, structure);
   return done(out.finish(len));
 }

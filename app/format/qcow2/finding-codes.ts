@@ -36,7 +36,7 @@ export const FindingCode = codes(
   // What opening meets short of a refusal (structures.ts, extensions.ts; cli/refusal.ts).
   'HEADER_TRUNCATED', 'QEMU_NEEDS_KEY', 'DATA_FILE_OPENED',
   // Reading a bitmap's bits for its extents (dirty/).
-  'BITMAP_BITS_UNKNOWN', 'BITMAP_GRANULARITY_RANGE', 'BITMAP_TABLE_SIZE', 'DISK_TOO_LARGE', 'ABORTED',
+  'BITMAP_BITS_UNKNOWN', 'BITMAP_GRANULARITY_RANGE', 'BITMAP_TABLE_SIZE', 'BITMAP_ALL_ONES', 'DISK_TOO_LARGE', 'ABORTED',
 );
 
 export type FindingCode = (typeof FindingCode)[keyof typeof FindingCode];
