@@ -112,6 +112,14 @@ describe('bitmap bits that cannot be read', () => {
     expect(runs(g63)).toEqual([[0, 64 * M, UNKNOWN]]);
   });
 
+  it('all-ones table entries: dirty, and one note naming the bitmap and the first entry', async () => {
+    const r = await read(samplePath('seed-all-ones-bitmap'), 'fine');
+    expect(runs(r)).toEqual([[0, 64 * M, DIRTY]]);
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ code: 'BITMAP_ALL_ONES', structure: 'bitmap "fine"', offset: FINE_TABLE });
+    expect(r.findings[0]!.message).toContain(`4 bitmap table entries (the first at 0x39000) say "all ones": ${64 * M} guest bytes`);
+  });
+
   it('the seed\'s zero-offset empty bitmap is all clean, offset one all dirty', async () => {
     const empty = await read(samplePath('seed-zero-offset-bitmap'), 'empty');
     expect(runs(empty)).toEqual([[0, 64 * M, CLEAN]]);
