@@ -210,6 +210,9 @@ describe.runIf(hasQemuNbd && hasNbdinfo && hasQemuImg())('bitmap extents = qemu-
           recipe = img.recipe;
           const path = join(dir, img.file);
           expect(await compareImage(dir, path, `${bin}qemu-nbd`, `${bin}qemu-img`)).toBe(img.bitmaps.length);
+          // The writes went through the bitmaps: the first one (added before any write) is dirty.
+          const listed = JSON.parse((await cli('--output=json', path)).out) as Listed[];
+          expect(listed.find((b) => b.name === img.bitmaps[0])!['dirty-bytes']).toBeGreaterThan(0);
           if (img.bitmaps.length >= 2) {
             // FILE2:NAME names a bitmap of another image: the same answer as within one image.
             const copy = join(dir, 'copy.qcow2');
