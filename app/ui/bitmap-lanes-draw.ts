@@ -3,7 +3,7 @@
 // lone dirty (or unknown) extent is never hidden however far out the view is. With few extents in
 // view they are drawn one by one; with more than a few per column, from the lane's pyramid of
 // per-bucket summaries (format/dirty/lod.ts, built once per lane), so a redraw costs O(columns)
-// at any zoom even for millions of extents.
+// (O(columns · log extents) zoomed in past its finest buckets) even for millions of extents.
 
 import { ExtentPyramid } from '../format';
 import type { CompactExtents } from '../worker/bitmap-maps';
@@ -53,8 +53,8 @@ export function laneColumns(e: CompactExtents, from: number, to: number, width: 
   const perPx = (to - from) / width;
   const rank = (t: number) => (t < 0 ? -1 : priority[t] ?? 0);
   if (e.starts.length >= PYRAMID_MIN_EXTENTS && find(e, Math.min(e.size, to)) - find(e, Math.max(0, from)) > PER_COLUMN * width) {
-    const fromPyramid = pyramidOf(e)?.columns(from, to, width, rank);
-    if (fromPyramid) return fromPyramid;
+    const pyramid = pyramidOf(e);
+    if (pyramid) return pyramid.columns(from, to, width, rank);
   }
   for (let i = find(e, Math.max(0, from)); i < e.starts.length; i++) {
     const s = e.starts[i]!;

@@ -94,8 +94,17 @@ describe('extent pyramid (level of detail for lanes)', () => {
         expect(pyr.lastWork).toBeLessThanOrEqual(4 * width);
       }
     }
-    // Finer than level 0: the caller draws the extents themselves.
-    expect(pyr.columns(at, at + pyr.levels[0]!.width, width, rank)).toBeNull();
+    // Finer than level 0 (down to 1 byte a column): the extents of each column by index, exactly.
+    const logN = Math.ceil(Math.log2(e.count));
+    for (let span = pyr.levels[0]!.width * width / 2; span >= width; span /= 7) {
+      const from = at - span / 2;
+      const cols = pyr.columns(from, from + span, width, rank);
+      const perPx = span / width;
+      const overlapping = Array.from({ length: width }, (_, c) => from + c * perPx < at + 512 && from + (c + 1) * perPx > at).filter(Boolean).length;
+      expect(overlapping).toBeGreaterThan(0);
+      expect([...cols].filter((t) => t === DIRTY).length, `span ${span}`).toBe(overlapping);
+      expect(pyr.lastWork).toBeLessThanOrEqual(width * (4 * logN + 2));
+    }
   });
 
   for (const seed of [1, 2, 3, 4, 5]) {
@@ -115,7 +124,7 @@ describe('extent pyramid (level of detail for lanes)', () => {
         const span = Math.max(width, size * r() ** 3);
         const from = r() * (size - span);
         const got = p.columns(from, from + span, width, rank);
-        if (!got) continue;
+        const exact = p.levelFor(span / width) === null;
         // The reference with one more column each side (a column may show what lies just off-view).
         const perPx = span / width;
         const want = direct(ex, from - perPx, from + span + perPx, width + 2);
@@ -126,8 +135,11 @@ describe('extent pyramid (level of detail for lanes)', () => {
           const msg = `seed ${seed} view ${view} column ${c}: shows ${got[c]}, has mask ${own}, near ${near}`;
           expect(rank(got[c]!) >= rank(top(own)), msg).toBe(true);
           expect(got[c]! >= 0 && (near & (1 << got[c]!)) !== 0, msg).toBe(true);
+          // Finer than level 0 the answer is exact.
+          if (exact) expect(got[c], msg).toBe(top(own));
         }
-        expect(p.lastWork, `seed ${seed}`).toBeLessThanOrEqual(4 * width);
+        const logN = Math.ceil(Math.log2(ex.count));
+        expect(p.lastWork, `seed ${seed}`).toBeLessThanOrEqual(exact ? width * (4 * logN + 2) : 4 * width);
       }
     });
   }
