@@ -9,7 +9,7 @@ import type { CheckState } from './state';
 import type { CompressedIndex } from './compressed-index';
 import {
   entryOffset, hasZeroFlag, hex, HI_OFFSET_MASK, isCompressed, isCopied, Kind, l2Reserved, LO_OFFSET_MASK, readRanges, stdEntryKind,
-  type ByteSource, type FindingCode, type MappingGeometry,
+  type ByteSource, type FindingCode, type MappingGeometry, type RefcountArray,
 } from '../qcow2';
 import { RunList, tableRuns, type TableFlags } from '../guest';
 import { OWNER_UNKNOWN } from './owners';
@@ -318,7 +318,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     }
     if (oflagTimes) {
       // Refcount 1 iff COPIED: only the clusters that break it are reported (in entry order).
-      for (let k = k0; k < kEnd; k++) {
+      for (let k = firstOflagBreak(storedValues, k0, kEnd, copied); k < kEnd; k++) {
         if ((storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, lo + (k - cluster) * cs), k, u.offset + (i + k - cluster) * step);
       }
     }
@@ -348,10 +348,49 @@ function runAfter(dv: DataView, i: number, n: number, hi: number, lo: number, cs
   let m = 0;
   let q = (i + 1) * 8;
   let want = lo + cs;
-  while (m < limit && dv.getUint32(q) === hi && dv.getUint32(q + 4) === want && roles[cluster + 1 + m] === 0) {
+  while (m < limit && dv.getUint32(q) === hi && dv.getUint32(q + 4) === want) {
     m++;
     q += 8;
     want += cs;
   }
-  return m;
+  return m === 0 ? 0 : firstNonZero(roles, cluster + 1, cluster + 1 + m) - (cluster + 1);
+}
+
+/** The first index in [from, to) whose byte is not 0, else `to` (four bytes at a time where aligned). */
+function firstNonZero(a: Uint8Array, from: number, to: number): number {
+  let k = from;
+  while (k < to && (k & 3) !== 0) {
+    if (a[k] !== 0) return k;
+    k++;
+  }
+  if (a.byteOffset % 4 === 0 && to - k >= 4) {
+    const words = new Uint32Array(a.buffer, a.byteOffset + k, (to - k) >> 2);
+    let w = 0;
+    while (w < words.length && words[w] === 0) w++;
+    k += w * 4;
+  }
+  while (k < to && a[k] === 0) k++;
+  return k;
+}
+
+/**
+ * The first cluster in [from, to) whose stored refcount breaks check_oflag_copied for entries with
+ * COPIED = `copied` (refcount 1 iff COPIED), else `to`. Two 16-bit refcounts at a time for COPIED.
+ */
+function firstOflagBreak(values: RefcountArray, from: number, to: number, copied: boolean): number {
+  let k = from;
+  if (copied && values instanceof Uint16Array && values.byteOffset % 4 === 0) {
+    if (k < to && (k & 1) !== 0) {
+      if (values[k] !== 1) return k;
+      k++;
+    }
+    if (to - k >= 2) {
+      const words = new Uint32Array(values.buffer, values.byteOffset + k * 2, (to - k) >> 1);
+      let w = 0;
+      while (w < words.length && words[w] === 0x0001_0001) w++;
+      k += w * 2;
+    }
+  }
+  while (k < to && (values[k] === 1) === copied) k++;
+  return k;
 }
