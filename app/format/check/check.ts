@@ -16,6 +16,7 @@ import { settleRole } from './cluster-roles';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
+import { clusterUsage, type ClusterUsage } from './usage';
 import * as S from '../qcow2/spec';
 
 
@@ -31,6 +32,8 @@ export interface CheckOptions {
   readonly openBacking?: OpenBacking;
   /** The name qemu-img would print as "filename" (default: the source's name). */
   readonly filename?: string;
+  /** Told which clusters are in use as soon as the refcount blocks are read (before any L2 table). */
+  readonly onUsage?: (usage: ClusterUsage) => void;
 }
 
 export interface CheckResult {
@@ -89,6 +92,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const geo = refcountGeometry(h);
   const reftable = await readReftable(src, h);
   const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1);
+  opts.onUsage?.(clusterUsage(stored.values, nb));
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 
   if (snapshotsUnreadable) {

@@ -100,9 +100,7 @@ export function encodeRuns(values: Uint8Array | Uint16Array | Uint32Array): stri
     while (j < values.length && j % per !== 0 && values[j] === v) j++;
     if (words && j % per === 0 && j < wordEnd && values[j] === v) {
       const pattern = per === 4 ? Math.imul(v, 0x01010101) >>> 0 : per === 2 ? (v | (v << 16)) >>> 0 : v;
-      let w = j / per;
-      while (w < words.length && words[w] === pattern) w++;
-      j = w * per;
+      j = skipWords(words, j / per, pattern) * per;
     }
     while (j < values.length && values[j] === v) j++;
     sink.varint(v);
@@ -110,6 +108,13 @@ export function encodeRuns(values: Uint8Array | Uint16Array | Uint32Array): stri
     k = j;
   }
   return toBase64(sink.bytes());
+}
+
+/** The first word at or after `w` that is not `pattern` (words.length when none). */
+function skipWords(words: Uint32Array, w: number, pattern: number): number {
+  let i = w;
+  while (i < words.length && words[i] === pattern) i++;
+  return i;
 }
 
 /** Bytes of encoded runs, from their base64 text (for size reports). */
