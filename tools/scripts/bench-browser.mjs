@@ -4,7 +4,7 @@
 // qcowscope:done), the long tasks of the page's main thread while the image loads and while the
 // cluster map is panned and zoomed, and the frame times of that panning and zooming.
 import { chromium } from '@playwright/test';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
@@ -40,20 +40,68 @@ async function chromiumRun(browser, imagePath) {
     await page.waitForTimeout(1000);
     const marks = await page.evaluate(() => {
       const t = (n) => performance.getEntriesByName(n).at(-1)?.startTime ?? NaN;
-      return { file: t('qcowscope:file'), header: t('qcowscope:header'), done: t('qcowscope:done'), now: performance.now() };
+      return { file: t('qcowscope:file'), header: t('qcowscope:header'), usage: t('qcowscope:usage'), done: t('qcowscope:done'), now: performance.now() };
     });
+    const rendererPeakMiB = rendererPeak();
     const frames = await panAndZoom(page);
     const longest = (from, to) => page.evaluate(([a, b]) => Math.max(0, ...window.__longTasks.filter((x) => x.start >= a && x.start < b).map((x) => x.duration)), [from, to]);
     return {
       state,
       headerMs: marks.header - marks.file,
+      // Every cluster drawn at least as in use or free (the early map; NaN when the full map came first).
+      usageSeconds: (marks.usage - marks.file) / 1000,
       doneSeconds: (marks.done - marks.file) / 1000,
+      rendererPeakMiB,
       longestTaskLoadingMs: await longest(marks.file, marks.now),
       longestTaskPanZoomMs: await longest(marks.now, Infinity),
       ...frames,
     };
   } finally {
     await page.close();
+  }
+}
+
+/**
+ * Peak resident memory (VmHWM) of the renderer processes this browser started, in MiB: the page
+ * and its analysis worker live in one renderer process. The largest of them (each run opens a new
+ * page, and Chromium may reuse a renderer: then it is the peak over the runs so far). Null where
+ * /proc is not readable.
+ */
+function rendererPeak() {
+  // Chromium is a child of this process (Playwright launched it); its renderers descend from it.
+  const pid = process.pid;
+  try {
+    const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    const parent = (p) => {
+      try {
+        return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        return 0;
+      }
+    };
+    const isOurs = (p) => {
+      for (let q = Number(p), i = 0; q > 1 && i < 8; q = parent(q), i++) if (q === pid) return true;
+      return false;
+    };
+    let peak = 0;
+    for (const p of all) {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!cmd.includes('--type=renderer') || !isOurs(p)) continue;
+      try {
+        const kib = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+        peak = Math.max(peak, kib / 1024);
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    return peak || null;
+  } catch {
+    return null;
   }
 }
 

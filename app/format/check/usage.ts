@@ -24,6 +24,22 @@ export function clusterUsage(values: RefcountArray, clusters: number): ClusterUs
   const perBucket = Math.max(1, Math.ceil(clusters / MAX_USAGE_BUCKETS));
   const n = Math.ceil(clusters / perBucket);
   const used = new Uint32Array(n);
+  // 16-bit refcounts two at a time where the buckets hold whole words (the common case).
+  if (values instanceof Uint16Array && values.byteOffset % 4 === 0 && perBucket % 2 === 0) {
+    const words = new Uint32Array(values.buffer, values.byteOffset, values.length >> 1);
+    const full = Math.floor(clusters / perBucket);
+    const half = perBucket >> 1;
+    for (let b = 0; b < full; b++) {
+      let k = 0;
+      for (let w = b * half, end = w + half; w < end; w++) {
+        const x = words[w]!;
+        if (x !== 0) k += ((x & 0xffff) !== 0 ? 1 : 0) + (x >>> 16 !== 0 ? 1 : 0);
+      }
+      used[b] = k;
+    }
+    for (let b = full; b < n; b++) used[b] = countInUse(values, b * perBucket, clusters);
+    return { clusters, perBucket, used };
+  }
   for (let b = 0; b < n; b++) {
     const end = Math.min(clusters, (b + 1) * perBucket);
     let k = 0;
@@ -31,4 +47,10 @@ export function clusterUsage(values: RefcountArray, clusters: number): ClusterUs
     used[b] = k;
   }
   return { clusters, perBucket, used };
+}
+
+function countInUse(values: RefcountArray, from: number, to: number): number {
+  let k = 0;
+  for (let i = from; i < to; i++) if (values[i] !== 0) k++;
+  return k;
 }
