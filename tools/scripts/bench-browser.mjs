@@ -33,6 +33,7 @@ async function chromiumRun(browser, imagePath) {
       }).observe({ type: 'longtask', buffered: true });
     });
     await page.goto('file://' + resolve('dist/qcowscope.html'));
+    const rendererBeforeMiB = rendererMemory('VmRSS');
     await page.locator('input[type=file]').first().setInputFiles(imagePath);
     await page.waitForSelector('[data-state="done"], [data-state="error"]', { timeout: 15 * 60_000 });
     const state = await page.locator('[data-state]').first().getAttribute('data-state');
@@ -42,7 +43,7 @@ async function chromiumRun(browser, imagePath) {
       const t = (n) => performance.getEntriesByName(n).at(-1)?.startTime ?? NaN;
       return { file: t('qcowscope:file'), header: t('qcowscope:header'), usage: t('qcowscope:usage'), done: t('qcowscope:done'), now: performance.now() };
     });
-    const rendererPeakMiB = rendererPeak();
+    const rendererPeakMiB = rendererMemory('VmHWM');
     const frames = await panAndZoom(page);
     const longest = (from, to) => page.evaluate(([a, b]) => Math.max(0, ...window.__longTasks.filter((x) => x.start >= a && x.start < b).map((x) => x.duration)), [from, to]);
     return {
@@ -52,6 +53,8 @@ async function chromiumRun(browser, imagePath) {
       usageSeconds: (marks.usage - marks.file) / 1000,
       doneSeconds: (marks.done - marks.file) / 1000,
       rendererPeakMiB,
+      // What the image added: the peak over the page as it was before the pick.
+      rendererGrowthMiB: rendererPeakMiB !== null && rendererBeforeMiB !== null ? rendererPeakMiB - rendererBeforeMiB : null,
       longestTaskLoadingMs: await longest(marks.file, marks.now),
       longestTaskPanZoomMs: await longest(marks.now, Infinity),
       ...frames,
@@ -62,12 +65,12 @@ async function chromiumRun(browser, imagePath) {
 }
 
 /**
- * Peak resident memory (VmHWM) of the renderer processes this browser started, in MiB: the page
- * and its analysis worker live in one renderer process. The largest of them (each run opens a new
- * page, and Chromium may reuse a renderer: then it is the peak over the runs so far). Null where
- * /proc is not readable.
+ * Resident memory (`field`: VmRSS now, VmHWM peak) of the renderer processes this browser started,
+ * in MiB: the page and its analysis worker live in one renderer process. The largest of them (each
+ * run opens a new page, and Chromium may reuse a renderer: then a peak covers the runs so far).
+ * Null where /proc is not readable.
  */
-function rendererPeak() {
+function rendererMemory(field) {
   // Chromium is a child of this process (Playwright launched it); its renderers descend from it.
   const pid = process.pid;
   try {
@@ -93,7 +96,7 @@ function rendererPeak() {
       }
       if (!cmd.includes('--type=renderer') || !isOurs(p)) continue;
       try {
-        const kib = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+        const kib = Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
         peak = Math.max(peak, kib / 1024);
       } catch {
         // The process ended meanwhile.
@@ -150,7 +153,7 @@ async function panAndZoom(page) {
  * File offsets of the active L2 tables and the refcount blocks of a qcow2 image (the clusters a
  * check must read, snapshots aside), sorted.
  */
-function metadataClusters(imagePath) {
+export function metadataClusters(imagePath) {
   const fd = openSync(imagePath, 'r');
   try {
     const read = (offset, length) => {
