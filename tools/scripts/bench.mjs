@@ -8,7 +8,7 @@
 // 1 TiB one is deleted afterwards (a naive copy of the folder would write a terabyte of zeros)
 // unless BENCH_KEEP=1.
 //
-// Environment: BENCH_RUNS (timed runs per tool, default 3, after one warm-up), BENCH_KEEP=1,
+// Environment: BENCH_RUNS (timed runs per tool, default 3, after one warm-up; the tools take turns), BENCH_KEEP=1,
 // BENCH_BROWSER=0 (skip Chromium), BENCH_ONLY=big,scattered,compressed (a subset).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -46,8 +46,20 @@ t=time.perf_counter(); r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,s
 u=resource.getrusage(resource.RUSAGE_CHILDREN)
 print(t, u.ru_utime+u.ru_stime, u.ru_maxrss, r.returncode)`;
 
-/** One warm-up run, then RUNS timed runs: median wall and CPU seconds, peak RSS (MiB), exit code. */
-function measure(cmd, args) {
+/**
+ * Several commands measured in turns (a, b, c, a, b, c, …) so that a shared machine's load falls on
+ * each alike: one warm-up round, then RUNS timed rounds. Per command: median wall and CPU seconds,
+ * peak RSS (MiB), exit code.
+ */
+function measureInTurns(commands) {
+  const each = commands.map(([cmd, args]) => measureRuns(cmd, args));
+  for (const m of each) m.once();
+  for (let i = 0; i < RUNS; i++) for (const m of each) m.runs.push(m.once());
+  return each.map((m) => m.result());
+}
+
+/** One command's runs: `once()` runs it (wall and CPU seconds, peak RSS in MiB, exit code); `result()` their medians. */
+function measureRuns(cmd, args) {
   const once = () => {
     if (has('python3')) {
       const [wall, cpu, rssKiB, rc] = sh('python3', ['-c', RUSAGE, cmd, ...args]).toString().trim().split(/\s+/).map(Number);
@@ -57,10 +69,10 @@ function measure(cmd, args) {
     const r = spawnSync(cmd, args, { stdio: 'ignore' });
     return { wall: (performance.now() - t) / 1000, cpu: NaN, rss: NaN, rc: r.status };
   };
-  once();
-  const runs = Array.from({ length: RUNS }, once);
+  const runs = [];
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { seconds: median(runs.map((r) => r.wall)), cpuSeconds: median(runs.map((r) => r.cpu)), peakRssMiB: Math.max(...runs.map((r) => r.rss)), rc: runs[0].rc };
+  const result = () => ({ seconds: median(runs.map((r) => r.wall)), cpuSeconds: median(runs.map((r) => r.cpu)), peakRssMiB: Math.max(...runs.map((r) => r.rss)), rc: runs[0].rc });
+  return { once, runs, result };
 }
 
 /** Builds the page and the CLI when either is missing or older than a source file. */
@@ -226,9 +238,11 @@ async function main() {
       const st = statSync(img.path);
       console.log(`\n# ${img.name}: ${(st.size / 2 ** 30).toFixed(1)} GiB apparent, ${(st.blocks * 512 / 2 ** 20).toFixed(0)} MiB on disk`);
       const r = { key: img.key, name: img.name, fileBytes: st.size, diskBytes: st.blocks * 512 };
-      r.qemuCheck = measure('qemu-img', ['check', '--output=json', img.path]);
-      r.qemuMap = measure('qemu-img', ['map', '--output=json', img.path]);
-      r.node = measure('node', [CLI, 'report', '--output=json', img.path]);
+      [r.qemuCheck, r.qemuMap, r.node] = measureInTurns([
+        ['qemu-img', ['check', '--output=json', img.path]],
+        ['qemu-img', ['map', '--output=json', img.path]],
+        ['node', [CLI, 'report', '--output=json', img.path]],
+      ]);
       r.parity = { check: compareJson('check', img.path), map: compareJson('map', img.path) };
       const stats = JSON.parse(sh('node', [CLI, 'stats', img.path]).toString());
       Object.assign(r, { hostClusters: stats.hostClusters, metadataBytes: stats.metadataBytes, nodeBytesRead: stats.bytesRead, nodeReads: stats.reads, engineSeconds: stats.seconds, engineHeapMiB: stats.peakMiB });
