@@ -138,8 +138,15 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
   const entry = COMMANDS[p.command]!;
   const file = p.files[0]!;
   try {
-    const qemuVersion = p.qemuVersion ?? defaultQemuVersion();
-    return await entry.run({ file, files: p.files, output: p.output, qemuVersion, args: p.args, out: io.out, err: io.err, ...(io.outBytes ? { outBytes: io.outBytes } : {}) });
+    // Asked only by commands that print version-specific text (`qemu-img --version` costs a process).
+    const requested = p.qemuVersion;
+    const ctx: CommandContext = {
+      file, files: p.files, output: p.output, args: p.args, out: io.out, err: io.err, ...(io.outBytes ? { outBytes: io.outBytes } : {}),
+      get qemuVersion() {
+        return requested ?? defaultQemuVersion();
+      },
+    };
+    return await entry.run(ctx);
   } catch (e) {
     if (e instanceof Qcow2Error && e.code === FindingCode.NOT_QCOW2) io.err(`${file}: not a qcow2 image: ${e.message}\n`);
     else io.err(`${file}: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -7,6 +7,7 @@ import type { ByteSource } from './qcow2/source';
 import type { Structures } from './qcow2/model';
 import { loadHeaderStage, loadStructures, type HeaderStage } from './qcow2/structures';
 import { runCheck, type CheckResult } from './check/check';
+import type { ClusterUsage } from './check/usage';
 import type { MapRange } from './guest/block-status';
 import { accountSpace, type SpaceAccounting } from './check/space';
 import { qemuInfo, type QemuInfoJson } from './qemu-img/info';
@@ -19,7 +20,9 @@ export type AnalysisEvent =
   | { readonly kind: 'header'; readonly stage: HeaderStage }
   | { readonly kind: 'structures'; readonly structures: Structures }
   | { readonly kind: 'progress'; readonly phase: Phase; readonly done: number; readonly total: number }
-  | { readonly kind: 'findings'; readonly findings: readonly Finding[] };
+  | { readonly kind: 'findings'; readonly findings: readonly Finding[] }
+  /** Which clusters are in use, from the refcount blocks: before the L2 tables are scanned. */
+  | { readonly kind: 'usage'; readonly usage: ClusterUsage };
 
 export interface Analysis {
   readonly fileName: string;
@@ -71,7 +74,11 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   const structures = await loadStructures(src, stage, f, progress('structures'));
   emit({ kind: 'structures', structures });
   stop();
-  const check = await runCheck(src, structures, f, { onProgress: progress('l2'), ...(opts.openBacking ? { openBacking: opts.openBacking } : {}) });
+  const check = await runCheck(src, structures, f, {
+    onProgress: progress('l2'),
+    ...(opts.onEvent ? { onUsage: (usage: ClusterUsage) => emit({ kind: 'usage', usage }) } : {}),
+    ...(opts.openBacking ? { openBacking: opts.openBacking } : {}),
+  });
   stop();
   const space = accountSpace(structures, check);
   softenSeedRefusals(structures, f.list);

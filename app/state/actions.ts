@@ -6,7 +6,7 @@
 import { AnalysisClient, type ClientEvent, type ClusterBytes } from '../worker/client';
 import { DecompressClient, type Decompressed } from '../worker/decompress-client';
 import type { BitmapMapsMsg, BitmapRefMsg } from '../worker/bitmap-maps';
-import { dropClusterArrays, putClusterBatch } from './registry';
+import { dropClusterArrays, putClusterBatch, putUsage } from './registry';
 import { isSavedAnalysis, readSaved, type SavedEntry } from './saved';
 import { newFileEntry, useApp, type AppState, type FileEntry, type Highlight, type Tab } from './store';
 
@@ -160,6 +160,12 @@ export function applyEvent(e: ClientEvent): void {
     case 'findings':
       useApp.setState(updateFile(s, e.file, { findings: e.findings }));
       return;
+    case 'usage': {
+      putUsage(e.job, e.file, e.usage);
+      const f = s.files[e.file];
+      if (f) useApp.setState(updateFile(s, e.file, { arraysVersion: f.arraysVersion + 1 }));
+      return;
+    }
     case 'cluster-array': {
       const complete = putClusterBatch(e.job, e.file, e.name, e.start, e.total, e.chunk);
       const f = s.files[e.file];

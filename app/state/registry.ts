@@ -3,11 +3,14 @@
 // the map reads them directly.
 // The store holds only a version number per file that changes when its arrays do.
 
+import type { ClusterUsage } from '../format';
 import type { ClusterArray, ClusterArrayName } from '../worker/protocol';
 
 export interface ClusterArrays {
   roles: Uint8Array | null;
   storedRefcounts: Uint16Array | Uint32Array | null;
+  /** Clusters in use per bucket (the early map), before the roles arrive. */
+  usage?: ClusterUsage;
   /** Entries received so far per array (batches may arrive in several messages). */
   readonly filled: Record<ClusterArrayName, number>;
 }
@@ -21,17 +24,27 @@ export function getClusterArrays(job: number, file: number): ClusterArrays | und
   return arrays.get(key(job, file));
 }
 
-/**
- * Stores one batch: entries [start, start + chunk.length) of an array of `total` entries.
- * Returns true when that array is now complete.
- */
-export function putClusterBatch(job: number, file: number, name: ClusterArrayName, start: number, total: number, chunk: ClusterArray): boolean {
+function entry(job: number, file: number): ClusterArrays {
   const k = key(job, file);
   let a = arrays.get(k);
   if (!a) {
     a = { roles: null, storedRefcounts: null, filled: { roles: 0, storedRefcounts: 0 } };
     arrays.set(k, a);
   }
+  return a;
+}
+
+/** Stores the usage summary of a file (the early map). */
+export function putUsage(job: number, file: number, usage: ClusterUsage): void {
+  entry(job, file).usage = usage;
+}
+
+/**
+ * Stores one batch: entries [start, start + chunk.length) of an array of `total` entries.
+ * Returns true when that array is now complete.
+ */
+export function putClusterBatch(job: number, file: number, name: ClusterArrayName, start: number, total: number, chunk: ClusterArray): boolean {
+  const a = entry(job, file);
   if (start === 0 && chunk.length === total) {
     // The common case: the whole array in one transferred message, kept as is.
     if (name === 'roles' && chunk instanceof Uint8Array) a.roles = chunk;

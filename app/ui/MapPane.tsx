@@ -12,6 +12,13 @@ import { useApp, type FileEntry } from '../state/store';
 import { entryPastEnd } from '../format';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
+import { UsageMap } from '../map/UsageMap';
+
+/** The bench's mark: every cluster is on screen, at least as in use or free. */
+const markUsageDrawn = () => {
+  const last = (name: string) => performance.getEntriesByName(name).at(-1)?.startTime ?? -1;
+  if (last('qcowscope:usage') < last('qcowscope:file')) performance.mark('qcowscope:usage');
+};
 
 /** Zero-offset empty bitmaps named one by one in the legend. */
 const MAX_EMPTY_BITMAP_ROWS = 8;
@@ -47,9 +54,13 @@ export function MapPane({ file }: { file: FileEntry }) {
     return () => cancelAnimationFrame(id);
   }, [ready, job, file.index]);
   if (!arrays?.roles || !file.rolesReady || !result || cs === 0) {
+    // Before the owners are known: every cluster as in use or free, from the refcount blocks.
+    const usage = arrays?.usage ?? null;
     return (
-      <div className="map-pane" data-testid="map-pane">
-        <div className="map-placeholder">{file.stage ? 'The cluster map appears once every table has been scanned…' : 'Reading…'}</div>
+      <div className="map-pane" data-testid="map-pane" {...(usage ? { 'data-map-stage': 'usage' } : {})}>
+        {usage ? <UsageMap usage={usage} onDrawn={markUsageDrawn} /> : (
+          <div className="map-placeholder">{file.stage ? 'The cluster map appears once every table has been scanned…' : 'Reading…'}</div>
+        )}
       </div>
     );
   }
@@ -60,7 +71,7 @@ export function MapPane({ file }: { file: FileEntry }) {
     </div>
   );
   return (
-    <div className="map-pane" data-testid="map-pane" data-view={pane}>
+    <div className="map-pane" data-testid="map-pane" data-view={pane} data-map-stage="owners">
       {pane === 'guest' ? <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} /> : null}
       <div className="map-view-host" hidden={pane !== 'host'}>
         <ClusterMapPanel

@@ -1,6 +1,6 @@
 // The analysis worker: runs the engine (app/format) on dropped Files and streams what it finds to
-// the page as FromWorker messages (protocol.ts). Header first, then structures, progress (at most
-// every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result.
+// the page as FromWorker messages (protocol.ts). Header first, then structures, which clusters are in
+// use (from the refcount blocks, before any L2 table), progress (at most every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result.
 // One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
 // for read-cluster requests.
 
@@ -69,6 +69,9 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
           }
           case 'findings':
             post({ type: 'findings', ...ref, findings: e.findings });
+            break;
+          case 'usage':
+            post({ type: 'usage', ...ref, usage: e.usage }, [e.usage.used.buffer as ArrayBuffer]);
             break;
         }
       },

@@ -9,6 +9,7 @@ describe('isFromWorker', () => {
       { type: 'structures', job: 1, file: 0, structures: { header: {} } },
       { type: 'progress', job: 1, file: 0, phase: 'l2', done: 3, total: 10 },
       { type: 'findings', job: 1, file: 0, findings: [{ code: 'LEAK', message: 'Leaked cluster 13 refcount=1 reference=0' }] },
+      { type: 'usage', job: 1, file: 0, usage: { clusters: 10, perBucket: 3, used: new Uint32Array(4) } },
       { type: 'cluster-array', job: 1, file: 0, name: 'roles', start: 0, total: 4, chunk: new Uint8Array(4) },
       { type: 'cluster-array', job: 1, file: 0, name: 'storedRefcounts', start: 2, total: 4, chunk: new Uint32Array(2) },
       { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, ms: 12.5 },
@@ -33,6 +34,9 @@ describe('isFromWorker', () => {
       { type: 'cluster-array', job: 1, file: 0, name: 'roles', start: 2, total: 4, chunk: new Uint8Array(4) },
       { type: 'cluster-array', job: 1, file: 0, name: 'owners', start: 0, total: 4, chunk: new Uint8Array(4) },
       { type: 'failed', job: 1, file: 0, code: 'X', message: 'm' },
+      { type: 'usage', job: 1, file: 0, usage: { clusters: 10, perBucket: 3, used: new Uint32Array(3) } },
+      { type: 'usage', job: 1, file: 0, usage: { clusters: 10, perBucket: 0, used: new Uint32Array(0) } },
+      { type: 'usage', job: 1, file: 0, usage: { clusters: 4, perBucket: 1, used: [0, 1, 1, 0] } },
       { type: 'cluster-bytes', request: 1, offset: 0, bytes: 'AAAA' },
       { type: 'job-done', job: Number.NaN },
     ];

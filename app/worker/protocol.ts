@@ -6,7 +6,7 @@
 // backing chain first. Every message about a file carries (job, file) so that late messages of a
 // cancelled job are recognised and ignored.
 
-import type { Analysis, AnalysisEvent, Finding, Phase } from '../format';
+import type { Analysis, AnalysisEvent, ClusterUsage, Finding, Phase } from '../format';
 import { isBitmapMapsMsg, type BitmapMapsMsg, type BitmapRefMsg } from './bitmap-maps';
 
 /** Typed arrays with one entry per host cluster: sent apart from the analysis, transferred. */
@@ -46,6 +46,8 @@ export type FromWorker =
   | (FileRef & { readonly type: 'structures'; readonly structures: StructuresPayload })
   | (FileRef & { readonly type: 'progress'; readonly phase: Phase; readonly done: number; readonly total: number })
   | (FileRef & { readonly type: 'findings'; readonly findings: readonly Finding[] })
+  /** Clusters in use per bucket, from the refcount blocks: sent before any L2 table is scanned. */
+  | (FileRef & { readonly type: 'usage'; readonly usage: ClusterUsage })
   /** A batch of a per-cluster array: `chunk` holds entries [start, start + chunk.length) of `total`. */
   | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: ClusterArray })
   | (FileRef & { readonly type: 'result'; readonly analysis: AnalysisResult; readonly ms: number })
@@ -76,6 +78,10 @@ const PHASES: ReadonlySet<string> = new Set<Phase>(['header', 'structures', 'l2'
 const isClusterChunk = (name: unknown, chunk: unknown): chunk is ClusterArray =>
   name === 'roles' ? chunk instanceof Uint8Array : name === 'storedRefcounts' && (chunk instanceof Uint16Array || chunk instanceof Uint32Array);
 
+/** A usage summary whose buckets cover exactly its clusters. */
+const isUsage = (u: unknown): u is ClusterUsage =>
+  isObj(u) && isNum(u.clusters) && isNum(u.perBucket) && u.perBucket >= 1 && u.used instanceof Uint32Array && u.used.length === Math.ceil(u.clusters / u.perBucket);
+
 /** True when `x` is a well-formed message from the worker. */
 export function isFromWorker(x: unknown): x is FromWorker {
   if (!isObj(x) || !isStr(x.type)) return false;
@@ -91,6 +97,8 @@ export function isFromWorker(x: unknown): x is FromWorker {
       return hasFileRef(m) && isStr(m.phase) && PHASES.has(m.phase) && isNum(m.done) && isNum(m.total);
     case 'findings':
       return hasFileRef(m) && isArr(m.findings) && m.findings.every((f) => isObj(f) && isStr(f.code) && isStr(f.message));
+    case 'usage':
+      return hasFileRef(m) && isUsage(m.usage);
     case 'cluster-array':
       return hasFileRef(m) && isNum(m.start) && isNum(m.total) && isClusterChunk(m.name, m.chunk) && m.start + m.chunk.length <= m.total;
     case 'result':

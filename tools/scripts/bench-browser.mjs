@@ -4,7 +4,7 @@
 // qcowscope:done), the long tasks of the page's main thread while the image loads and while the
 // cluster map is panned and zoomed, and the frame times of that panning and zooming.
 import { chromium } from '@playwright/test';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
@@ -33,6 +33,7 @@ async function chromiumRun(browser, imagePath) {
       }).observe({ type: 'longtask', buffered: true });
     });
     await page.goto('file://' + resolve('dist/qcowscope.html'));
+    const rendererBeforeMiB = rendererMemory('VmRSS');
     await page.locator('input[type=file]').first().setInputFiles(imagePath);
     await page.waitForSelector('[data-state="done"], [data-state="error"]', { timeout: 15 * 60_000 });
     const state = await page.locator('[data-state]').first().getAttribute('data-state');
@@ -40,20 +41,70 @@ async function chromiumRun(browser, imagePath) {
     await page.waitForTimeout(1000);
     const marks = await page.evaluate(() => {
       const t = (n) => performance.getEntriesByName(n).at(-1)?.startTime ?? NaN;
-      return { file: t('qcowscope:file'), header: t('qcowscope:header'), done: t('qcowscope:done'), now: performance.now() };
+      return { file: t('qcowscope:file'), header: t('qcowscope:header'), usage: t('qcowscope:usage'), done: t('qcowscope:done'), now: performance.now() };
     });
+    const rendererPeakMiB = rendererMemory('VmHWM');
     const frames = await panAndZoom(page);
     const longest = (from, to) => page.evaluate(([a, b]) => Math.max(0, ...window.__longTasks.filter((x) => x.start >= a && x.start < b).map((x) => x.duration)), [from, to]);
     return {
       state,
       headerMs: marks.header - marks.file,
+      // Every cluster drawn at least as in use or free (the early map; NaN when the full map came first).
+      usageSeconds: (marks.usage - marks.file) / 1000,
       doneSeconds: (marks.done - marks.file) / 1000,
+      rendererPeakMiB,
+      // What the image added: the peak over the page as it was before the pick.
+      rendererGrowthMiB: rendererPeakMiB !== null && rendererBeforeMiB !== null ? rendererPeakMiB - rendererBeforeMiB : null,
       longestTaskLoadingMs: await longest(marks.file, marks.now),
       longestTaskPanZoomMs: await longest(marks.now, Infinity),
       ...frames,
     };
   } finally {
     await page.close();
+  }
+}
+
+/**
+ * Resident memory (`field`: VmRSS now, VmHWM peak) of the renderer processes this browser started,
+ * in MiB: the page and its analysis worker live in one renderer process. The largest of them (each
+ * run opens a new page, and Chromium may reuse a renderer: then a peak covers the runs so far).
+ * Null where /proc is not readable.
+ */
+function rendererMemory(field) {
+  // Chromium is a child of this process (Playwright launched it); its renderers descend from it.
+  const pid = process.pid;
+  try {
+    const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    const parent = (p) => {
+      try {
+        return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        return 0;
+      }
+    };
+    const isOurs = (p) => {
+      for (let q = Number(p), i = 0; q > 1 && i < 8; q = parent(q), i++) if (q === pid) return true;
+      return false;
+    };
+    let peak = 0;
+    for (const p of all) {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!cmd.includes('--type=renderer') || !isOurs(p)) continue;
+      try {
+        const kib = Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+        peak = Math.max(peak, kib / 1024);
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    return peak || null;
+  } catch {
+    return null;
   }
 }
 
@@ -102,7 +153,7 @@ async function panAndZoom(page) {
  * File offsets of the active L2 tables and the refcount blocks of a qcow2 image (the clusters a
  * check must read, snapshots aside), sorted.
  */
-function metadataClusters(imagePath) {
+export function metadataClusters(imagePath) {
   const fd = openSync(imagePath, 'r');
   try {
     const read = (offset, length) => {

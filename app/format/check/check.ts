@@ -16,6 +16,7 @@ import { settleRole } from './cluster-roles';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
+import { clusterUsage, type ClusterUsage } from './usage';
 import * as S from '../qcow2/spec';
 
 
@@ -31,6 +32,8 @@ export interface CheckOptions {
   readonly openBacking?: OpenBacking;
   /** The name qemu-img would print as "filename" (default: the source's name). */
   readonly filename?: string;
+  /** Told which clusters are in use as soon as the refcount blocks are read (before any L2 table). */
+  readonly onUsage?: (usage: ClusterUsage) => void;
 }
 
 export interface CheckResult {
@@ -89,6 +92,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const geo = refcountGeometry(h);
   const reftable = await readReftable(src, h);
   const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1);
+  opts.onUsage?.(clusterUsage(stored.values, nb));
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 
   if (snapshotsUnreadable) {
@@ -201,7 +205,16 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   const leaks: number[] = [];
   const errors: number[] = [];
   const unreadable: number[] = [];
+  const skip = hasBad ? null : PairSkipper.over(values, counts, roles, Math.min(n, nRoles));
   for (let i = 0; i < n; i++) {
+    if (skip && (i & 1) === 0) {
+      const to = skip.from(i);
+      if (to > i) {
+        if (skip.lastUsed >= i) highest = skip.lastUsed;
+        i = to - 1;
+        continue;
+      }
+    }
     const sv = hasBad ? st.stored.get(i) : values[i]!;
     if (sv < 0) {
       if (nUnreadable++ < cap) unreadable.push(i);
@@ -233,6 +246,46 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   report(errors, nErrors, 'REFCOUNT_MISMATCH', 'corruption', (k) => `ERROR cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   report(leaks, nLeaks, 'LEAK', 'leak', (k) => `Leaked cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   return highest;
+}
+
+/**
+ * For 16-bit stored and expected refcounts: skips the pairs of clusters (two refcounts per 32-bit
+ * word) that compareRefcounts would leave as they are — stored equal to expected and either both 0,
+ * or both 1 on clusters already claimed (settleRole keeps those).
+ */
+class PairSkipper {
+  /** The last cluster with a refcount that the latest from() skipped, or -1. */
+  lastUsed = -1;
+  private readonly v: Uint32Array;
+  private readonly c: Uint32Array;
+
+  private constructor(values: Uint16Array, counts: Uint16Array, private readonly roles: Uint8Array, private readonly words: number) {
+    this.v = new Uint32Array(values.buffer, values.byteOffset, words);
+    this.c = new Uint32Array(counts.buffer, counts.byteOffset, words);
+  }
+
+  /** A skipper over clusters [0, end), or null where the arrays are not 16-bit and word-aligned. */
+  static over(values: RefcountArray, counts: Uint16Array | Uint32Array, roles: Uint8Array, end: number): PairSkipper | null {
+    if (!(values instanceof Uint16Array && counts instanceof Uint16Array) || values.byteOffset % 4 !== 0 || counts.byteOffset % 4 !== 0) return null;
+    return end >= 2 ? new PairSkipper(values, counts, roles, end >> 1) : null;
+  }
+
+  /** From an even cluster index: the first index not skipped (from itself when none is). */
+  from(start: number): number {
+    const { v, c, roles, words } = this;
+    this.lastUsed = -1;
+    let w = start >> 1;
+    while (w < words) {
+      const x = v[w]!;
+      if (x !== c[w]) break;
+      if (x !== 0) {
+        if (!(x === 0x0001_0001 && roles[2 * w] !== 0 && roles[2 * w + 1] !== 0)) break;
+        this.lastUsed = 2 * w + 1;
+      }
+      w++;
+    }
+    return 2 * w;
+  }
 }
 
 /** The L1 half of check_oflag_copied: COPIED on an active L1 entry iff its L2 table's refcount is 1. */

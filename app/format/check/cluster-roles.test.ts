@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Analysis } from '../analyze';
-import { clusterOwners, describeCluster, roleCounts, roleRuns } from './cluster-roles';
+import { clusterOwners, describeCluster, roleCounts, roleRuns, settleRole } from './cluster-roles';
 import { guestOwner } from './owners';
 import { Role, ROLE_COUNT } from './roles';
 import { analyzeSample, referenceText } from '../../test-support/analyze-sample';
@@ -144,6 +144,19 @@ describe('describing clusters', () => {
       const zeroEntries = (a.structures.bitmapDirectory?.bitmaps ?? []).some((b) => b.table?.some((e) => (e & 0x00ff_ffff_ffff_fe00n) === 0n));
       expect(zeroEntries, name).toBe(true);
       expect(clusterOwners({ structures: a.structures, check: a.check }, 0), name).toEqual(['header and header extensions']);
+    }
+  });
+});
+
+describe('what compareRefcounts may skip (check.ts PairSkipper)', () => {
+  // The skipper leaves a cluster's role as claimed when stored = expected = 0, and when stored =
+  // expected = 1 on a claimed cluster; settleRole must agree, or the skipper must change with it.
+  it('settleRole keeps the claimed role for refcount 0/0 and 1/1', () => {
+    for (let r = 0; r < ROLE_COUNT; r++) {
+      for (const missing of [false, true]) {
+        expect(settleRole(r, 0, 0, missing)).toBe(r);
+        if (r !== Role.FREE) expect(settleRole(r, 1, 1, missing)).toBe(r);
+      }
     }
   });
 });

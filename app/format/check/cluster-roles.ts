@@ -56,8 +56,12 @@ export function roleCounts(roles: Uint8Array, clusterSize: number, fileSize: num
     for (let j = 0; j < words.length; j++) {
       const w = words[j]!;
       const b = w & 0xff;
-      if (w === Math.imul(b, 0x01010101) >>> 0) clusters[b]! += 4;
-      else {
+      if (w === Math.imul(b, 0x01010101) >>> 0) {
+        let e = j + 1;
+        while (e < words.length && words[e] === w) e++;
+        clusters[b]! += 4 * (e - j);
+        j = e - 1;
+      } else {
         clusters[b]!++;
         clusters[(w >>> 8) & 0xff]!++;
         clusters[(w >>> 16) & 0xff]!++;

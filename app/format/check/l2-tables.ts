@@ -9,7 +9,7 @@ import type { CheckState } from './state';
 import type { CompressedIndex } from './compressed-index';
 import {
   entryOffset, hasZeroFlag, hex, HI_OFFSET_MASK, isCompressed, isCopied, Kind, l2Reserved, LO_OFFSET_MASK, readRanges, stdEntryKind,
-  type ByteSource, type FindingCode, type MappingGeometry,
+  type ByteSource, type FindingCode, type MappingGeometry, type RefcountArray,
 } from '../qcow2';
 import { RunList, tableRuns, type TableFlags } from '../guest';
 import { OWNER_UNKNOWN } from './owners';
@@ -299,32 +299,33 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     }
     if (!fastRuns || !aligned || reserved) continue;
     // The entries that follow with the same flags and the next host cluster each (a preallocated
-    // or sequentially written range): only their per-cluster counts, roles and refcounts differ,
-    // so they are applied here until one needs anything else, which the loop above handles.
-    let k = cluster;
-    let kLo = lo;
-    while (i + 1 < n && k + 1 < fileClusters && kLo + cs <= 0xffff_ffff) {
-      const q = (i + 1) * 8;
-      if (dv.getUint32(q) !== hi || dv.getUint32(q + 4) !== kLo + cs) break;
-      const next = k + 1;
-      if (roles[next] !== 0 || times > max - counts[next]! || i + 1 > guestCap) break;
-      i++;
-      k = next;
-      kLo += cs;
-      counts[k] = counts[k]! + times;
-      roles[k] = role;
-      if (snapOwner !== null) snapOwner[k] = snap;
-      if (k === runHost + runLen && i === runEntry + runLen) runLen++;
-      else {
-        if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
-        runHost = k;
-        runEntry = i;
-        runLen = 1;
-      }
-      if (oflagTimes && (storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, kLo), k, u.offset + i * step);
-      allocated++;
-      mLen += cs;
+    // or sequentially written range), onto clusters never claimed before: found first, then applied
+    // in bulk. A cluster never claimed has no expected reference yet (state.ts claims every cluster
+    // it counts), so its count becomes `times`. The loop above handles whatever breaks the run.
+    const m = times <= max ? runAfter(dv, i, n, hi, lo, cs, roles, cluster, Math.min(fileClusters - 1 - cluster, guestCap - i)) : 0;
+    if (m === 0) continue;
+    const k0 = cluster + 1;
+    const kEnd = cluster + 1 + m;
+    counts.fill(times, k0, kEnd);
+    roles.fill(role, k0, kEnd);
+    if (snapOwner !== null) snapOwner.fill(snap, k0, kEnd);
+    if (k0 === runHost + runLen && i + 1 === runEntry + runLen) runLen += m;
+    else {
+      if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+      runHost = k0;
+      runEntry = i + 1;
+      runLen = m;
     }
+    if (oflagTimes) {
+      // Refcount 1 iff COPIED: only the clusters that break it are reported (in entry order).
+      for (let k = firstOflagBreak(storedValues, k0, kEnd, copied); k < kEnd; k++) {
+        if ((storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, lo + (k - cluster) * cs), k, u.offset + (i + k - cluster) * step);
+      }
+    }
+    allocated += m;
+    mLen += m * cs;
+    i += m;
+    const kLo = lo + m * cs;
     nextContig = entryOffset(hi, kLo) + cs;
   }
   if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
@@ -336,4 +337,60 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   st.frag.allocated += allocated * fragTimes;
   st.frag.fragmented += fragmented * fragTimes;
   st.frag.compressed += compressedN * fragTimes;
+}
+
+/**
+ * How many entries after entry `i` (standard, 8 bytes each) continue its run: the same high word,
+ * the next host cluster each, low word below 2^32, host clusters not claimed yet, at most `cap`.
+ */
+function runAfter(dv: DataView, i: number, n: number, hi: number, lo: number, cs: number, roles: Uint8Array, cluster: number, cap: number): number {
+  const limit = Math.min(n - 1 - i, cap, Math.floor((0xffff_ffff - lo) / cs));
+  let m = 0;
+  let q = (i + 1) * 8;
+  let want = lo + cs;
+  while (m < limit && dv.getUint32(q) === hi && dv.getUint32(q + 4) === want) {
+    m++;
+    q += 8;
+    want += cs;
+  }
+  return m === 0 ? 0 : firstNonZero(roles, cluster + 1, cluster + 1 + m) - (cluster + 1);
+}
+
+/** The first index in [from, to) whose byte is not 0, else `to` (four bytes at a time where aligned). */
+function firstNonZero(a: Uint8Array, from: number, to: number): number {
+  let k = from;
+  while (k < to && (k & 3) !== 0) {
+    if (a[k] !== 0) return k;
+    k++;
+  }
+  if (a.byteOffset % 4 === 0 && to - k >= 4) {
+    const words = new Uint32Array(a.buffer, a.byteOffset + k, (to - k) >> 2);
+    let w = 0;
+    while (w < words.length && words[w] === 0) w++;
+    k += w * 4;
+  }
+  while (k < to && a[k] === 0) k++;
+  return k;
+}
+
+/**
+ * The first cluster in [from, to) whose stored refcount breaks check_oflag_copied for entries with
+ * COPIED = `copied` (refcount 1 iff COPIED), else `to`. Two 16-bit refcounts at a time for COPIED.
+ */
+function firstOflagBreak(values: RefcountArray, from: number, to: number, copied: boolean): number {
+  let k = from;
+  if (copied && values instanceof Uint16Array && values.byteOffset % 4 === 0) {
+    if (k < to && (k & 1) !== 0) {
+      if (values[k] !== 1) return k;
+      k++;
+    }
+    if (to - k >= 2) {
+      const words = new Uint32Array(values.buffer, values.byteOffset + k * 2, (to - k) >> 1);
+      let w = 0;
+      while (w < words.length && words[w] === 0x0001_0001) w++;
+      k += w * 2;
+    }
+  }
+  while (k < to && (values[k] === 1) === copied) k++;
+  return k;
 }

@@ -70,7 +70,7 @@ export async function diagnoseTruncation(src: ByteSource, s: Structures, st: Che
   const snaps = s.snapshotTable;
   if (h.nbSnapshots > 0 && snaps) note(past(snaps.offset, snaps.byteLength, size), 'the snapshot table', snaps.offset + snaps.byteLength, true, snaps.offset);
   const snapL1 = (snaps?.snapshots ?? []).filter((sn) => sn.l1Size > 0 && past(sn.l1TableOffset, sn.l1Size * 8, size));
-  note(snapL1.length > 0, many(snapL1.length, 'snapshot L1 table'), 0, true, snapL1.reduce((m, sn) => (sn.l1TableOffset < m ? sn.l1TableOffset : m), 1n << 64n));
+  note(snapL1.length > 0, snapL1.length > 0 ? many(snapL1.length, 'snapshot L1 table') : '', 0, true, snapL1.reduce((m, sn) => (sn.l1TableOffset < m ? sn.l1TableOffset : m), 1n << 64n));
   const bx = s.extensions.bitmaps;
   if (bx) note(past(bx.directoryOffset, bx.directorySize, size), 'the bitmap directory', bx.directoryOffset + bx.directorySize, true, bx.directoryOffset);
   const crypt = s.extensions.cryptoHeader;
@@ -82,7 +82,7 @@ export async function diagnoseTruncation(src: ByteSource, s: Structures, st: Che
     if (reftable.flags[i] === 1 && off % cs === 0 && off + cs > size && off < Number.MAX_SAFE_INTEGER) refblocks++;
   }
   // QEMU places new refcount blocks at the end of the file as it grows: one past the end is evidence.
-  note(refblocks > 0, many(refblocks, 'refcount block'), 0);
+  note(refblocks > 0, refblocks > 0 ? many(refblocks, 'refcount block') : '', 0);
 
   // Structures found through tables: bitmap tables and their data (read whether or not QEMU loads them).
   let bitmapTables = 0;

@@ -1,0 +1,60 @@
+// The early cluster map: every host cluster drawn as in use or free from the refcount blocks alone,
+// shown while the L2 tables are still being read (the full map, with owners, replaces it). One
+// canvas, drawn once per size; a caption and a two-row legend with exact counts.
+
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { ClusterUsage } from '../format';
+import { formatCount } from '../format';
+import { ROLE_COLOR } from './palette';
+import { rasterUsage } from './usage-raster';
+
+const rgb = (hex: string): number[] => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+const FREE = rgb(ROLE_COLOR[0] ?? '#f7f7f7');
+/** In use, owner not known yet: a neutral slate, apart from every owner's hue. */
+export const IN_USE_COLOR = '#5d6b7a';
+const USED = rgb(IN_USE_COLOR);
+const BG = rgb('#1b1f24');
+
+export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage; onDrawn?: () => void }) {
+  const boxRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [size, setSize] = useState<{ w: number; h: number } | null>(null);
+  const inUse = useMemo(() => usage.used.reduce((a, b) => a + b, 0), [usage]);
+  useEffect(() => {
+    const box = boxRef.current;
+    if (!box) return;
+    const measure = () => setSize({ w: Math.max(1, Math.floor(box.clientWidth)), h: Math.max(1, Math.floor(box.clientHeight)) });
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(box);
+    return () => ro.disconnect();
+  }, []);
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || !size) return;
+    canvas.width = size.w;
+    canvas.height = size.h;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    const img = ctx.createImageData(size.w, size.h);
+    const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, size.w * size.h);
+    const { clustersDrawn } = rasterUsage(usage, pixels, size.w, size.h, FREE, USED, BG);
+    ctx.putImageData(img, 0, 0);
+    canvas.dataset.clustersDrawn = String(clustersDrawn);
+    onDrawn?.();
+  }, [usage, size, onDrawn]);
+  return (
+    <div className="usage-map" data-testid="usage-map">
+      <div className="usage-map-caption" role="status">
+        In use or free, from the refcount blocks; owners follow once every L2 table has been read…
+      </div>
+      <div className="usage-map-box" ref={boxRef}>
+        <canvas ref={canvasRef} data-testid="usage-canvas" aria-label={`Early cluster map: ${formatCount(inUse)} of ${formatCount(usage.clusters)} clusters in use`} />
+      </div>
+      <ul className="usage-map-legend">
+        <li><span className="swatch" style={{ background: IN_USE_COLOR }} />in use (owner being read): {formatCount(inUse)}</li>
+        <li><span className="swatch" style={{ background: ROLE_COLOR[0] }} />free (refcount 0): {formatCount(usage.clusters - inUse)}</li>
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+// The early map: before the L2 tables are scanned the map pane draws every host cluster as in use
+// or free from the refcount blocks, then the full map with owners replaces it. Checked on an image
+// made by qemu-img (metadata preallocated, two ranges discarded so that some clusters are free):
+// the order the page shows the two maps in (recorded by a MutationObserver, not by time), the
+// early map's counts against the refcounts read independently here, and that it covers every cluster.
+
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { mustRun } from '../app/test-support/qemu-tools';
+import { openViaPicker, waitDone } from './helpers';
+
+function discardedImage(): string {
+  const dir = join(tmpdir(), 'qcowscope-e2e');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'early-map-128G.qcow2');
+  if (existsSync(path)) return path;
+  const part = `${path}.${process.pid}.part`;
+  rmSync(part, { force: true });
+  mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'preallocation=metadata', part, '128G']);
+  mustRun('qemu-io', ['-f', 'qcow2', '-c', 'discard 1G 1G', '-c', 'discard 64G 512M', part]);
+  renameSync(part, path);
+  return path;
+}
+
+/** Host clusters and those with a stored refcount other than 0, read with pread (16-bit refcounts). */
+function inUse(path: string, fileSize: number): { clusters: number; used: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const read = (offset: number, length: number) => {
+      const b = Buffer.alloc(length);
+      readSync(fd, b, 0, length, offset);
+      return b;
+    };
+    const h = read(0, 104);
+    const cs = 2 ** h.readUInt32BE(20);
+    if (h.readUInt32BE(96) !== 4) throw new Error('this reader handles 16-bit refcounts only');
+    const clusters = Math.ceil(fileSize / cs);
+    const table = read(Number(h.readBigUInt64BE(48)), h.readUInt32BE(56) * cs);
+    const perBlock = cs / 2;
+    let used = 0;
+    for (let i = 0; i * perBlock < clusters && i * 8 < table.length; i++) {
+      const block = Number(table.readBigUInt64BE(i * 8) & ~0x1ffn);
+      if (block === 0) continue;
+      const b = read(block, cs);
+      for (let j = 0; j < perBlock && i * perBlock + j < clusters; j++) if (b.readUInt16BE(j * 2) !== 0) used++;
+    }
+    return { clusters, used };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const count = (text: string, label: string): number => Number(new RegExp(`${label}[^:]*: ([\\d,]+)`).exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
+
+test('every cluster is drawn as in use or free before the map with owners', async ({ page }) => {
+  const path = discardedImage();
+  await page.addInitScript(() => {
+    const w = window as unknown as { __mapStages: { stage: string; legend: string; drawn: string | null }[] };
+    w.__mapStages = [];
+    new MutationObserver(() => {
+      const pane = document.querySelector('[data-map-stage]');
+      const stage = pane?.getAttribute('data-map-stage');
+      if (!stage) return;
+      const legend = document.querySelector('.usage-map-legend')?.textContent ?? '';
+      const drawn = document.querySelector('[data-testid="usage-canvas"]')?.getAttribute('data-clusters-drawn') ?? null;
+      const last = w.__mapStages.at(-1);
+      if (!last || last.stage !== stage || (drawn !== null && last.drawn === null)) w.__mapStages.push({ stage, legend, drawn });
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-map-stage', 'data-clusters-drawn'] });
+  });
+  await page.goto('/');
+  await openViaPicker(page, [path]);
+  await waitDone(page, 'early-map-128G.qcow2');
+  await expect(page.getByTestId('map-pane')).toHaveAttribute('data-map-stage', 'owners');
+  const stages = await page.evaluate(() => (window as unknown as { __mapStages: { stage: string; legend: string; drawn: string | null }[] }).__mapStages);
+  // The early map came first, was drawn, and gave way to the map with owners.
+  expect(stages.map((s) => s.stage).filter((s, i, a) => s !== a[i - 1])).toEqual(['usage', 'owners']);
+  const early = stages.filter((s) => s.stage === 'usage' && s.drawn !== null).at(-1);
+  expect(early).toBeDefined();
+  const want = inUse(path, statSync(path).size);
+  expect(want.clusters - want.used).toBeGreaterThan(0); // the discards freed clusters
+  expect(count(early!.legend, 'in use')).toBe(want.used);
+  expect(count(early!.legend, 'free')).toBe(want.clusters - want.used);
+  expect(Number(early!.drawn)).toBe(want.clusters);
+});
