@@ -1,0 +1,266 @@
+// What each free cluster (refcount 0) held: its bytes tested against every qcow2 structure
+// (content.ts), then the stale structures found among the free clusters followed as QEMU left them
+// (a stale snapshot table names a deleted snapshot's L1, a stale L1 its L2 tables, a stale L2 its
+// data, a stale bitmap directory its bitmap tables, a stale bitmap table its data clusters) — so a
+// cluster QEMU discarded (zeros) can still be named by what pointed at it, and what freed it.
+// Work is bounded: at most MAX_FREED_BYTES of free clusters are read, in file order, batched.
+
+import { Role } from '../check/roles';
+import type { ByteSource } from '../qcow2/source';
+import { readRanges } from '../qcow2/source';
+import type { Structures } from '../qcow2/model';
+import * as S from '../qcow2/spec';
+import { formatBytes, formatCount, hex, plural } from '../text';
+import {
+  allZero, bitmapDirectory, pointerTable, snapshotTable, startsCompressed, T_BITMAP_TABLE, T_L1, T_L2, T_REFTABLE,
+  type ContentContext, type PointerTable, type StaleBitmapEntry, type StaleSnapshotEntry,
+} from './content';
+import { MAX_FREED_BYTES, MAX_FREED_CLUSTERS, MAX_STALE_REFERENCES, type FreedKind, type FreedResult, type FreedRun } from './types';
+
+export interface FreedInput {
+  readonly structures: Structures;
+  /** One role per host cluster (check/roles.ts). */
+  readonly roles: Uint8Array;
+  readonly clusterSize: number;
+}
+
+/** What a selected free cluster's bytes are. */
+type Content =
+  | { readonly c: 'zeros' }
+  | { readonly c: 'other' }
+  | { readonly c: 'compressed' }
+  | { readonly c: 'table'; readonly t: PointerTable }
+  | { readonly c: 'dir'; readonly entries: readonly StaleBitmapEntry[] }
+  | { readonly c: 'snap'; readonly entries: readonly StaleSnapshotEntry[] };
+
+/** What freed a cluster: a snapshot that was deleted, a bitmap that was removed, or a rewrite of a live one. */
+interface Cause {
+  readonly of: 'snapshot' | 'bitmap';
+  readonly name: string;
+  readonly gone: boolean;
+}
+
+interface Verdict {
+  was: FreedKind;
+  evidence: string;
+  cause?: Cause;
+}
+
+const WHAT: Partial<Record<FreedKind, string>> = {
+  'l1-table': 'L1', 'l2-table': 'L2 table', data: 'data', 'compressed-data': 'compressed data', 'bitmap-table': 'table', 'bitmap-data': 'data',
+};
+
+/** "L1 of deleted snapshot 'old'", "table of removed bitmap 'big'", "old table of bitmap 'b' (rewritten)". */
+function freedBy(was: FreedKind, c: Cause): string {
+  const what = WHAT[was] ?? was;
+  if (c.of === 'snapshot') return c.gone ? `${what} of deleted snapshot '${c.name}'` : `old ${what} of snapshot '${c.name}'`;
+  return c.gone ? `${what} of removed bitmap '${c.name}'` : `old ${what} of bitmap '${c.name}' (rewritten)`;
+}
+
+const L2_ROLES: readonly number[] = [Role.L2_ACTIVE, Role.L2_SNAPSHOT, Role.L2_SHARED];
+const DATA_ROLES: readonly number[] = [Role.DATA, Role.DATA_SHARED, Role.DATA_SNAPSHOT, Role.COMPRESSED];
+
+const TABLE_WORDS: Readonly<Record<number, string>> = { [T_L1]: 'L1', [T_L2]: 'L2', [T_BITMAP_TABLE]: 'bitmap table', [T_REFTABLE]: 'refcount table' };
+const TABLE_KIND: Readonly<Record<number, FreedKind>> = { [T_L1]: 'l1-table', [T_L2]: 'l2-table', [T_BITMAP_TABLE]: 'bitmap-table', [T_REFTABLE]: 'refcount-table' };
+
+export async function classifyFreed(src: ByteSource, input: FreedInput): Promise<FreedResult> {
+  const { structures: s, roles, clusterSize: cs } = input;
+  const h = s.header;
+  const fileSize = src.size;
+  const ctx: ContentContext = {
+    clusterSize: cs, clusterBits: h.clusterBits, fileSize,
+    extendedL2: (h.incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0n, compressionType: h.compressionType,
+  };
+  const budget = Math.max(1, Math.min(MAX_FREED_CLUSTERS, Math.floor(MAX_FREED_BYTES / cs)));
+  const picked: number[] = [];
+  let total = 0;
+  for (let k = 0; k < roles.length; k++) {
+    if (roles[k] !== Role.FREE) continue;
+    total++;
+    if (picked.length < budget) picked.push(k);
+  }
+  if (total === 0) return { runs: [], classified: 0, total: 0, note: null };
+  const at = new Map<number, number>(picked.map((k, i) => [k, i]));
+  const content: Content[] = new Array<Content>(picked.length);
+  let refsKept = 0;
+  await readRanges(src, picked.map((k, i) => ({ offset: k * cs, length: cs, key: i })), (i, bytes) => {
+    let c: Content;
+    if (allZero(bytes)) c = { c: 'zeros' };
+    else {
+      const snap = snapshotTable(bytes, ctx);
+      const dir = snap ? null : bitmapDirectory(bytes, ctx);
+      const t = snap || dir || refsKept > MAX_STALE_REFERENCES ? null : pointerTable(bytes, ctx);
+      if (t) refsKept += t.targets.length + t.compressedTargets.length;
+      c = snap ? { c: 'snap', entries: snap } : dir ? { c: 'dir', entries: dir } : t ? { c: 'table', t } : startsCompressed(bytes, ctx) ? { c: 'compressed' } : { c: 'other' };
+    }
+    content[i] = c;
+  }, { maxRead: 8 * 1024 * 1024 });
+
+  const verdicts: (Verdict | null)[] = new Array<Verdict | null>(picked.length).fill(null);
+  const roleOf = (k: number) => (k < roles.length ? roles[k]! : -1);
+  const contentAt = (k: number): Content | null => {
+    const i = at.get(k);
+    return i === undefined ? null : content[i] ?? null;
+  };
+
+  // Tables by their own bytes, corroborated by what their entries point at.
+  const tableKind = (t: PointerTable): { bit: number; support: number; what: string } | null => {
+    const score = (bit: number, ok: (k: number) => boolean | null): number => {
+      if (!(t.kinds & bit)) return -1;
+      let yes = 0;
+      let no = 0;
+      for (const k of bit === T_L2 ? [...t.targets, ...t.compressedTargets] : t.targets) {
+        const r = ok(k);
+        if (r === true) yes++;
+        else if (r === false) no++;
+      }
+      return yes > 0 && yes > no ? yes : 0;
+    };
+    const free = (k: number) => roleOf(k) === Role.FREE;
+    const cands: [number, number, string][] = [
+      [T_L2, score(T_L2, (k) => (DATA_ROLES.includes(roleOf(k)) ? true : free(k) ? null : false)), 'guest data in use'],
+      [T_L1, score(T_L1, (k) => {
+        if (L2_ROLES.includes(roleOf(k))) return true;
+        if (!free(k)) return false;
+        const c = contentAt(k);
+        return c?.c === 'table' && (c.t.kinds & T_L2) !== 0 ? true : null;
+      }), 'L2 tables (in use or freed)'],
+      [T_BITMAP_TABLE, score(T_BITMAP_TABLE, (k) => (roleOf(k) === Role.BITMAP_DATA ? true : free(k) ? null : false)), 'bitmap data in use'],
+      [T_REFTABLE, score(T_REFTABLE, (k) => (roleOf(k) === Role.REFCOUNT_BLOCK ? true : free(k) ? null : false)), 'refcount blocks in use'],
+    ];
+    cands.sort((a, b) => b[1] - a[1]);
+    const best = cands[0]!;
+    if (best[1] > 0 && best[1] !== cands[1]![1]) return { bit: best[0], support: best[1], what: best[2] };
+    // Only L2 entries carry the zero and compressed flags, and COPIED is never on a bitmap or refcount table entry.
+    if ((t.kinds & T_L2) && !(t.kinds & T_L1) && t.flagged > 0 && t.used >= 4) return { bit: T_L2, support: 0, what: '' };
+    return null;
+  };
+  const tableEvidence = (t: PointerTable, bit: number, support: number, what: string) =>
+    `${formatCount(t.entries)} entries, ${formatCount(t.used)} valid ${TABLE_WORDS[bit]} entries pointing inside the file` +
+    (support > 0 ? `, ${formatCount(support)} at ${what}` : `, flags only L2 entries carry`);
+
+  for (let i = 0; i < picked.length; i++) {
+    const c = content[i]!;
+    if (c.c === 'snap') verdicts[i] = { was: 'snapshot-table', evidence: `${plural(c.entries.length, 'snapshot table entry', 'snapshot table entries')}: ${names(c.entries.map((e) => `'${e.name}' (id ${e.id})`))}` };
+    else if (c.c === 'dir') verdicts[i] = { was: 'bitmap-directory', evidence: `${plural(c.entries.length, 'bitmap directory entry', 'bitmap directory entries')}: ${names(c.entries.map((e) => `'${e.name}'`))}` };
+    else if (c.c === 'compressed') verdicts[i] = { was: 'compressed-data', evidence: `a ${ctx.compressionType === 1 ? 'zstd frame' : 'raw deflate stream'} at its start decompresses to one full ${formatBytes(cs)} cluster` };
+    else if (c.c === 'table') {
+      const tk = tableKind(c.t);
+      if (tk) verdicts[i] = { was: TABLE_KIND[tk.bit]!, evidence: tableEvidence(c.t, tk.bit, tk.support, tk.what) };
+    }
+  }
+
+  // Stale references, followed breadth-first: snapshot tables and bitmap directories first, then
+  // what the L1 and bitmap tables they name point at, then the L2 tables' data.
+  const liveSnap = new Set((s.snapshotTable?.snapshots ?? []).map((x) => `${x.id}\u0000${x.name}`));
+  const liveBitmaps = new Set((s.bitmapDirectory?.bitmaps ?? []).map((b) => b.name));
+  const queue: number[] = [];
+  const name = (k: number, was: FreedKind, via: string, cause: Cause | undefined, fits: (c: Content) => boolean) => {
+    const i = at.get(k);
+    if (i === undefined || verdicts[i]) return;
+    const c = content[i]!;
+    if (!(c.c === 'zeros' || c.c === 'other' || fits(c))) return;
+    const own = c.c === 'zeros' ? 'all bytes zero (QEMU discarded them)' : c.c === 'table' ? `${formatCount(c.t.used)} valid entries` : 'its bytes';
+    verdicts[i] = { was, evidence: `${own}; named by ${via}`, ...(cause ? { cause } : {}) };
+    queue.push(i);
+  };
+  const isTable = (bit: number) => (c: Content) => c.c === 'table' && (c.t.kinds & bit) !== 0;
+  const anyData = (c: Content) => c.c === 'compressed' || c.c === 'table';
+  const clustersOf = (off: number, bytes: number) => {
+    const out: number[] = [];
+    for (let k = Math.floor(off / cs); k * cs < off + bytes && out.length < 4096; k++) out.push(k);
+    return out;
+  };
+  // A stale directory or snapshot table is followed only while every cluster it names still fits
+  // what it says (in use as that, or free with zeros or that table's bytes): one naming a cluster
+  // that now holds something else is older than that cluster's last use, and says nothing of it.
+  const fits = (k: number, live: readonly number[], bit: number): boolean => {
+    const r = roleOf(k);
+    if (live.includes(r)) return true;
+    if (r !== Role.FREE) return false;
+    const i = at.get(k);
+    if (i === undefined) return true;
+    const c = content[i]!;
+    const v = verdicts[i];
+    return c.c === 'zeros' || (c.c === 'table' && (c.t.kinds & bit) !== 0 && (!v || v.was === TABLE_KIND[bit]));
+  };
+  const current = (c: Content): boolean => {
+    if (c.c === 'dir') return c.entries.every((e) => clustersOf(e.tableOffset, e.tableSize * 8).every((k) => fits(k, [Role.BITMAP_TABLE], T_BITMAP_TABLE)));
+    if (c.c === 'snap') return c.entries.every((e) => clustersOf(e.l1Offset, e.l1Size * 8).every((k) => fits(k, [Role.L1_SNAPSHOT, Role.L1_ACTIVE], T_L1)));
+    return false;
+  };
+  for (let i = 0; i < picked.length; i++) {
+    const c = content[i]!;
+    const where = hex(picked[i]! * cs);
+    if ((c.c === 'snap' || c.c === 'dir') && !current(c)) {
+      verdicts[i]!.evidence += '; older than clusters it names (they now hold other things), so not followed';
+      continue;
+    }
+    if (c.c === 'snap') {
+      for (const e of c.entries) {
+        const by: Cause = { of: 'snapshot', name: e.name, gone: !liveSnap.has(`${e.id}\u0000${e.name}`) };
+        for (const k of clustersOf(e.l1Offset, e.l1Size * 8)) name(k, 'l1-table', `a stale snapshot table at ${where} (snapshot '${e.name}')`, by, isTable(T_L1));
+      }
+    } else if (c.c === 'dir') {
+      for (const e of c.entries) {
+        const by: Cause = { of: 'bitmap', name: e.name, gone: !liveBitmaps.has(e.name) };
+        for (const k of clustersOf(e.tableOffset, e.tableSize * 8)) name(k, 'bitmap-table', `a stale bitmap directory at ${where} (bitmap '${e.name}')`, by, isTable(T_BITMAP_TABLE));
+      }
+    }
+  }
+  for (let i = 0; i < picked.length; i++) if (verdicts[i] && content[i]!.c === 'table') queue.push(i);
+  for (let q = 0; q < queue.length; q++) {
+    const i = queue[q]!;
+    const v = verdicts[i]!;
+    const c = content[i]!;
+    if (c.c !== 'table') continue;
+    const where = `a stale ${TABLE_WORDS[kindBit(v.was)] ?? v.was} at ${hex(picked[i]! * cs)}`;
+    const by = v.cause;
+    if (v.was === 'l1-table') for (const k of c.t.targets) name(k, 'l2-table', where, by, isTable(T_L2));
+    else if (v.was === 'l2-table') {
+      for (const k of c.t.targets) name(k, 'data', where, by, anyData);
+      for (const k of c.t.compressedTargets) name(k, 'compressed-data', where, by, anyData);
+    } else if (v.was === 'bitmap-table') for (const k of c.t.targets) name(k, 'bitmap-data', where, by, anyData);
+    else if (v.was === 'refcount-table') for (const k of c.t.targets) name(k, 'refcount-block', where, undefined, anyData);
+  }
+
+  for (let i = 0; i < picked.length; i++) {
+    if (verdicts[i]) continue;
+    const c = content[i]!;
+    verdicts[i] = c.c === 'zeros'
+      ? { was: 'zeros', evidence: 'all bytes zero; no stale structure names it' }
+      : c.c === 'table'
+        ? { was: 'unknown', evidence: `${formatCount(c.t.used)} entries valid as ${kindList(c.t.kinds)} entries, pointing at freed clusters only; nothing names it, so which is not known` }
+        : { was: 'unknown', evidence: 'non-zero bytes that match no qcow2 structure; no stale structure names it (guest or bitmap data, most likely)' };
+  }
+  return { runs: toRuns(picked, verdicts, cs, fileSize), classified: picked.length, total, note: picked.length < total ? `Classified the first ${formatCount(picked.length)} of ${formatCount(total)} free clusters (${formatBytes(picked.length * cs)} read at most).` : null };
+}
+
+function kindBit(k: FreedKind): number {
+  return k === 'l1-table' ? T_L1 : k === 'l2-table' ? T_L2 : k === 'bitmap-table' ? T_BITMAP_TABLE : k === 'refcount-table' ? T_REFTABLE : 0;
+}
+
+function kindList(bits: number): string {
+  return [T_L1, T_L2, T_BITMAP_TABLE, T_REFTABLE].filter((b) => bits & b).map((b) => TABLE_WORDS[b]!).join(' or ');
+}
+
+function names(list: readonly string[]): string {
+  return list.length <= 4 ? list.join(', ') : `${list.slice(0, 4).join(', ')} and ${list.length - 4} more`;
+}
+
+function toRuns(picked: readonly number[], verdicts: readonly (Verdict | null)[], cs: number, fileSize: number): FreedRun[] {
+  const out: FreedRun[] = [];
+  let start = 0;
+  for (let i = 1; i <= picked.length; i++) {
+    const a = verdicts[start]!;
+    const b = i < picked.length ? verdicts[i]! : null;
+    const by = a.cause && freedBy(a.was, a.cause);
+    if (b && picked[i] === picked[i - 1]! + 1 && b.was === a.was && (b.cause && freedBy(b.was, b.cause)) === by) continue;
+    const first = picked[start]!;
+    const n = i - start;
+    const bytes = Math.min(n * cs, fileSize - first * cs);
+    out.push({ offset: first * cs, clusters: n, bytes, was: a.was, evidence: a.evidence, ...(by ? { freedBy: by } : {}) });
+    start = i;
+  }
+  return out;
+}
