@@ -103,6 +103,16 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     return i === undefined ? null : content[i] ?? null;
   };
 
+  const pointsAtData = (t: PointerTable): boolean => {
+    let yes = 0;
+    let no = 0;
+    for (const k of [...t.targets, ...t.compressedTargets]) {
+      const r = roleOf(k);
+      if (DATA_ROLES.includes(r)) yes++;
+      else if (r !== Role.FREE) no++;
+    }
+    return yes > 0 && yes > no;
+  };
   // Tables by their own bytes, corroborated by what their entries point at.
   const tableKind = (t: PointerTable): { bit: number; support: number; what: string } | null => {
     const score = (bit: number, ok: (k: number) => boolean | null): number => {
@@ -122,8 +132,9 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
       [T_L1, score(T_L1, (k) => {
         if (L2_ROLES.includes(roleOf(k))) return true;
         if (!free(k)) return false;
+        // A freed L2 table counts only when its own entries point at guest data in use.
         const c = contentAt(k);
-        return c?.c === 'table' && (c.t.kinds & T_L2) !== 0 ? true : null;
+        return c?.c === 'table' && (c.t.kinds & T_L2) !== 0 && pointsAtData(c.t) ? true : null;
       }), 'L2 tables (in use or freed)'],
       [T_BITMAP_TABLE, score(T_BITMAP_TABLE, (k) => (roleOf(k) === Role.BITMAP_DATA ? true : free(k) ? null : false)), 'bitmap data in use'],
       [T_REFTABLE, score(T_REFTABLE, (k) => (roleOf(k) === Role.REFCOUNT_BLOCK ? true : free(k) ? null : false)), 'refcount blocks in use'],
@@ -155,11 +166,16 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
   const liveSnap = new Set((s.snapshotTable?.snapshots ?? []).map((x) => `${x.id}\u0000${x.name}`));
   const liveBitmaps = new Set((s.bitmapDirectory?.bitmaps ?? []).map((b) => b.name));
   const queue: number[] = [];
+  const named = new Uint8Array(picked.length);
   const name = (k: number, was: FreedKind, via: string, cause: Cause | undefined, fits: (c: Content) => boolean) => {
     const i = at.get(k);
-    if (i === undefined || verdicts[i]) return;
+    if (i === undefined || named[i]) return;
     const c = content[i]!;
-    if (!(c.c === 'zeros' || c.c === 'other' || fits(c))) return;
+    // A stale structure's word beats a table guessed from its own bytes, when those bytes fit it too.
+    if (verdicts[i] && !(c.c === 'table' && fits(c))) return;
+    // QEMU frees bitmap tables without discarding them: a zeroed cluster named as one was reused since.
+    if (was === 'bitmap-table' ? c.c !== 'table' : !(c.c === 'zeros' || c.c === 'other' || fits(c))) return;
+    named[i] = 1;
     const own = c.c === 'zeros' ? 'all bytes zero (QEMU discarded them)' : c.c === 'table' ? `${formatCount(c.t.used)} valid entries` : 'its bytes';
     verdicts[i] = { was, evidence: `${own}; named by ${via}`, ...(cause ? { cause } : {}) };
     queue.push(i);
@@ -178,11 +194,8 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     const r = roleOf(k);
     if (live.includes(r)) return true;
     if (r !== Role.FREE) return false;
-    const i = at.get(k);
-    if (i === undefined) return true;
-    const c = content[i]!;
-    const v = verdicts[i];
-    return c.c === 'zeros' || (c.c === 'table' && (c.t.kinds & bit) !== 0 && (!v || v.was === TABLE_KIND[bit]));
+    const c = contentAt(k);
+    return c === null || c.c === 'zeros' || (c.c === 'table' && (c.t.kinds & bit) !== 0);
   };
   const current = (c: Content): boolean => {
     if (c.c === 'dir') return c.entries.every((e) => clustersOf(e.tableOffset, e.tableSize * 8).every((k) => fits(k, [Role.BITMAP_TABLE], T_BITMAP_TABLE)));
@@ -208,7 +221,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
       }
     }
   }
-  for (let i = 0; i < picked.length; i++) if (verdicts[i] && content[i]!.c === 'table') queue.push(i);
+  for (let i = 0; i < picked.length; i++) if (verdicts[i] && !named[i] && content[i]!.c === 'table') queue.push(i);
   for (let q = 0; q < queue.length; q++) {
     const i = queue[q]!;
     const v = verdicts[i]!;
