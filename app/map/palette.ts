@@ -63,6 +63,22 @@ const PATTERNS: Partial<Record<RoleId, readonly string[]>> = {
   [Role.OVERCOUNTED]: ['........', '...#....', '..###...', '...#....', '........', '.......#', '......##', '.......#'],
 };
 
+/** Share of the former role's colour in a freed cluster's pale base (the rest white). */
+export const FREED_KEEP = 0.35;
+
+/** The hatch of a freed cluster (1 = the former role's colour): diagonal stripes, 2 px of 4. */
+export const FREED_HATCH: Uint8Array = (() => {
+  const t = new Uint8Array(64);
+  for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) t[y * 8 + x] = (x + y) % 4 < 2 ? 1 : 0;
+  return t;
+})();
+
+/** CSS for a legend swatch of clusters freed from `role`: the same hatch. */
+export function freedSwatchCss(role: number): string {
+  const color = ROLE_COLOR[role] ?? '#ff00ff';
+  return `repeating-linear-gradient(45deg, ${color} 0 2px, #ffffff 2px 4px)`;
+}
+
 /** The pattern colour drawn over a damage role's colour. */
 export const PATTERN_INK = '#000000';
 

@@ -1,6 +1,8 @@
 // What a free cluster (refcount 0, check/roles.ts FREE) held before it was freed: the kinds the
 // classifier (classify.ts) names, and the runs it returns (one per stretch of equal kind and cause).
 
+import { Role } from '../check/roles';
+
 /** What a free cluster held, by its bytes and by what stale structures say of it. */
 export type FreedKind =
   | 'l1-table'
@@ -54,3 +56,33 @@ export const MAX_FREED_BYTES = 64 * 1024 * 1024;
 export const MAX_FREED_CLUSTERS = 65536;
 /** Stale references followed at most (a stale L2 table of 2 MiB clusters names 262144 clusters). */
 export const MAX_STALE_REFERENCES = 1 << 20;
+
+/** The role whose colour a freed cluster takes on the map ("what freed clusters held"); null for zeros and unknown. */
+export const FREED_ROLE: Readonly<Record<FreedKind, number | null>> = {
+  'l1-table': Role.L1_SNAPSHOT,
+  'l2-table': Role.L2_SNAPSHOT,
+  'refcount-block': Role.REFCOUNT_BLOCK,
+  'refcount-table': Role.REFCOUNT_TABLE,
+  'snapshot-table': Role.SNAPSHOT_TABLE,
+  'bitmap-directory': Role.BITMAP_DIRECTORY,
+  'bitmap-table': Role.BITMAP_TABLE,
+  'bitmap-data': Role.BITMAP_DATA,
+  'compressed-data': Role.COMPRESSED,
+  data: Role.DATA_SNAPSHOT,
+  zeros: null,
+  unknown: null,
+};
+
+/** The run holding file offset `offset`, or null (binary search over runs in file order). */
+export function freedRunAt(runs: readonly FreedRun[], offset: number): FreedRun | null {
+  let lo = 0;
+  let hi = runs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = runs[mid]!;
+    if (offset < r.offset) hi = mid - 1;
+    else if (offset >= r.offset + r.bytes) lo = mid + 1;
+    else return r;
+  }
+  return null;
+}
