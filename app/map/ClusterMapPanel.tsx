@@ -151,8 +151,8 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
         <ZoomButtons map={mapRef} fitTitle="Whole file (0)" />
         <button type="button" onClick={exportPng} data-testid="export-png">Export PNG</button>
         {freedView ? (
-          <label className="cmap-freed" title="Draw each free cluster hatched in the colour of what it held before it was freed">
-            <input type="checkbox" data-testid="freed-toggle" checked={freedView.on} onChange={(e) => freedView.onChange(e.target.checked)} /> what freed clusters held
+          <label className="cmap-freed" title="What freed clusters held: each free cluster hatched in the colour of what it held before it was freed">
+            <input type="checkbox" data-testid="freed-toggle" aria-label="what freed clusters held" checked={freedView.on} onChange={(e) => freedView.onChange(e.target.checked)} /> what freed held
           </label>
         ) : null}
         <span className="cmap-status muted" aria-live="polite" data-testid="map-status" title={statusText}>

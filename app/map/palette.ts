@@ -6,6 +6,7 @@
 // pattern at high zoom and in the legend, so they never rely on colour alone.
 
 import { Role, ROLE_COUNT, type RoleId } from '../format';
+import { FREED_BASE } from './lod';
 
 /** CSS colour of each role, indexed by role id. */
 export const ROLE_COLOR: readonly string[] = (() => {
@@ -113,6 +114,7 @@ export function mix(css: string, toward: string, keep: number): [number, number,
 
 /** CSS background for a legend swatch: the role colour, with its damage pattern when it has one. */
 export function swatchCss(role: number): string {
+  if (role >= FREED_BASE && role < FREED_BASE + ROLE_COUNT) return freedSwatchCss(role - FREED_BASE);
   const color = ROLE_COLOR[role] ?? '#ff00ff';
   switch (role) {
     case Role.LEAKED:

@@ -16,3 +16,10 @@ export function freedDisplayRoles(roles: Uint8Array, runs: readonly FreedRun[], 
   }
   return out;
 }
+
+/** Clusters drawn hatched (free, with a known former role). */
+export function countFreed(display: Uint8Array): number {
+  let n = 0;
+  for (let k = 0; k < display.length; k++) if (display[k]! >= FREED_BASE) n++;
+  return n;
+}

@@ -147,7 +147,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     return null;
   };
   const tableEvidence = (t: PointerTable, bit: number, support: number, what: string) =>
-    `${formatCount(t.entries)} entries, ${formatCount(t.used)} valid ${TABLE_WORDS[bit]} entries pointing inside the file` +
+    `${formatCount(t.entries)} entries, ${plural(t.used, `valid ${TABLE_WORDS[bit]!} entry`, `valid ${TABLE_WORDS[bit]!} entries`)} pointing inside the file` +
     (support > 0 ? `, ${formatCount(support)} at ${what}` : `, flags only L2 entries carry`);
 
   for (let i = 0; i < picked.length; i++) {
@@ -176,7 +176,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     // QEMU frees bitmap tables without discarding them: a zeroed cluster named as one was reused since.
     if (was === 'bitmap-table' ? c.c !== 'table' : !(c.c === 'zeros' || c.c === 'other' || fits(c))) return;
     named[i] = 1;
-    const own = c.c === 'zeros' ? 'all bytes zero (QEMU discarded them)' : c.c === 'table' ? `${formatCount(c.t.used)} valid entries` : 'its bytes';
+    const own = c.c === 'zeros' ? 'all bytes zero (QEMU discarded them)' : c.c === 'table' ? plural(c.t.used, 'valid entry', 'valid entries') : 'its bytes';
     verdicts[i] = { was, evidence: `${own}; named by ${via}`, ...(cause ? { cause } : {}) };
     queue.push(i);
   };
