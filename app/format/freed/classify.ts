@@ -171,6 +171,14 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     const i = at.get(k);
     if (i === undefined || named[i]) return;
     const c = content[i]!;
+    const v = verdicts[i];
+    // Bytes that already say what the stale structure says: the structure adds the cause.
+    if (v && v.was === was) {
+      named[i] = 1;
+      verdicts[i] = { was, evidence: `${v.evidence}; named by ${via}`, ...(cause ? { cause } : {}) };
+      queue.push(i);
+      return;
+    }
     // A stale structure's word beats a table guessed from its own bytes, when those bytes fit it too.
     if (verdicts[i] && !(c.c === 'table' && fits(c))) return;
     // QEMU frees bitmap tables without discarding them: a zeroed cluster named as one was reused since.

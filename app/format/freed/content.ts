@@ -100,7 +100,8 @@ export function pointerTable(b: Uint8Array, ctx: ContentContext): PointerTable |
       if (!ok) kinds &= ~T_L2;
       if ((hi & S.HI_OFLAG_COPIED) !== 0 || zeroFlag) flagged++;
     }
-    if (off !== 0) {
+    // A compressed entry's bits 9..55 are no cluster offset (they were counted in compressedTargets).
+    if (off !== 0 && !(hi & S.HI_OFLAG_COMPRESSED)) {
       const k = Math.floor(off / ctx.clusterSize);
       if (seen.has(k)) dup = true;
       seen.add(k);

@@ -80,6 +80,38 @@ function history(dir: string, seed: number, op: Op, qemuImg: string, qemuIo: str
   return { before: join(dir, 'before.qcow2'), after: join(dir, 'i.qcow2'), recipe };
 }
 
+/**
+ * Every cluster whose stored refcount went from > 0 (before) to 0 (after) is FREE after and named
+ * with what the before image's role says it was, or zeros, or unknown for data kinds nothing names.
+ */
+async function checkFreed(beforePath: string, afterPath: string, ctx: string): Promise<{ freed: number; named: number }> {
+  const before = await analyzePath(beforePath);
+  const after = await analyzePath(afterPath);
+  expect(after.freed, ctx).toBeDefined();
+  expect(after.freed!.note).toBeNull();
+  const b = before.check.storedRefcounts;
+  const a = after.check.storedRefcounts;
+  let freed = 0;
+  let named = 0;
+  for (let k = 0; k < Math.min(before.check.roles.length, after.check.roles.length); k++) {
+    if (!(b[k]! > 0 && a[k] === 0)) continue;
+    freed++;
+    const role = before.check.roles[k]!;
+    expect(after.check.roles[k], `${ctx}cluster ${k} is free`).toBe(Role.FREE);
+    const got = kindAt(after, k);
+    expect(got, `${ctx}cluster ${k} classified`).not.toBeNull();
+    const want = WAS[role];
+    if (got!.was === want) named++;
+    const ok = got!.was === want || got!.was === 'zeros' || (got!.was === 'unknown' && want !== undefined && CONTENTLESS.includes(want));
+    expect(ok, `${ctx}cluster ${k} was ${want ?? role} (role ${role}); classified ${got!.was}: ${got!.evidence}`).toBe(true);
+    if (got!.was === 'zeros') expect(got!.evidence).toMatch(/zero/);
+  }
+  // Every free cluster is classified once, whatever freed it.
+  const total = after.freed!.runs.reduce((n, x) => n + x.clusters, 0);
+  expect(total).toBe([...after.check.roles].filter((x) => x === Role.FREE).length);
+  return { freed, named };
+}
+
 const OPS: readonly Op[] = ['bitmap-remove', 'snapshot-delete', 'snapshot-delete-kept', 'resize', 'rewrite'];
 
 describe.runIf(hasQemuImg())('freed clusters of a known history are free and named with what they held', () => {
@@ -89,33 +121,51 @@ describe.runIf(hasQemuImg())('freed clusters of a known history are free and nam
       it.each(OPS.flatMap((op, i) => [1, 2, 3, 4].map((s) => [op, 100 * i + s + (bin.version === '7.2' ? 0 : 50)] as const)))('%s, seed %i', async (op, seed) => {
         await withTmpDir(async (dir) => {
           const h = history(dir, seed, op, bin.qemuImg, qemuIo);
-          const before = await analyzePath(h.before);
-          const after = await analyzePath(h.after);
-          const ctx = `${h.recipe.join('\n')}\n`;
-          expect(after.freed, ctx).toBeDefined();
-          expect(after.freed!.note).toBeNull();
-          const b = before.check.storedRefcounts;
-          const a = after.check.storedRefcounts;
-          let freed = 0;
-          let named = 0;
-          for (let k = 0; k < Math.min(before.check.roles.length, after.check.roles.length); k++) {
-            if (!(b[k]! > 0 && a[k] === 0)) continue;
-            freed++;
-            const role = before.check.roles[k]!;
-            expect(after.check.roles[k], `${ctx}cluster ${k} is free`).toBe(Role.FREE);
-            const got = kindAt(after, k);
-            expect(got, `${ctx}cluster ${k} classified`).not.toBeNull();
-            const want = WAS[role];
-            if (got!.was === want) named++;
-            const ok = got!.was === want || got!.was === 'zeros' || (got!.was === 'unknown' && want !== undefined && CONTENTLESS.includes(want));
-            expect(ok, `${ctx}cluster ${k} was ${want ?? role} (role ${role}); classified ${got!.was}: ${got!.evidence}`).toBe(true);
-            if (got!.was === 'zeros') expect(got!.evidence).toMatch(/zero/);
-          }
-          // Every free cluster is classified once, whatever freed it.
-          const total = after.freed!.runs.reduce((n, x) => n + x.clusters, 0);
-          expect(total).toBe([...after.check.roles].filter((x) => x === Role.FREE).length);
+          const { freed, named } = await checkFreed(h.before, h.after, `${h.recipe.join('\n')}\n`);
+          const ctx = h.recipe.join('\n');
           if (op === 'bitmap-remove' || op.startsWith('snapshot-delete')) expect(freed, ctx).toBeGreaterThan(0);
-          return named;
+          // Removing a bitmap frees its table, whose bytes QEMU keeps: named, not merely zeros.
+          if (op === 'bitmap-remove') expect(named, ctx).toBeGreaterThan(0);
+        });
+      });
+    });
+  }
+});
+
+describe.runIf(hasQemuImg())('freed refcount tables and compressed clusters', () => {
+  for (const bin of QEMU_BINS) {
+    const qemuIo = bin.qemuImg === 'qemu-img' ? 'qemu-io' : join(dirname(bin.qemuImg), 'qemu-io');
+    describe.runIf(bin.available)(`qemu-img ${bin.version}`, () => {
+      it('the refcount table grows: the old one is freed and named', async () => {
+        await withTmpDir(async (dir) => {
+          const run = (cmd: string, args: string[]) => expect(runTool(cmd, args, { cwd: dir }).rc).toBe(0);
+          run(bin.qemuImg, ['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=512', 'r.qcow2', '64M']);
+          copyFileSync(join(dir, 'r.qcow2'), join(dir, 'before.qcow2'));
+          // The first write allocates everything in the "before" image's place: compare after a small one.
+          run(qemuIo, ['-f', 'qcow2', '-c', 'write -P 1 0 64k', 'r.qcow2']);
+          copyFileSync(join(dir, 'r.qcow2'), join(dir, 'before.qcow2'));
+          run(qemuIo, ['-f', 'qcow2', '-c', 'write -P 2 64k 12M', 'r.qcow2']);
+          const { freed, named } = await checkFreed(join(dir, 'before.qcow2'), join(dir, 'r.qcow2'), 'refcount table growth\n');
+          expect(freed).toBeGreaterThan(0);
+          expect(named).toBeGreaterThan(0);
+          const a = await analyzePath(join(dir, 'r.qcow2'));
+          expect(a.freed!.runs.some((r) => r.was === 'refcount-table')).toBe(true);
+        });
+      });
+      it('compressed clusters of a deleted snapshot, bytes kept', async () => {
+        await withTmpDir(async (dir) => {
+          const run = (cmd: string, args: string[]) => expect(runTool(cmd, args, { cwd: dir }).rc).toBe(0);
+          run(bin.qemuImg, ['create', '-q', '-f', 'qcow2', 'c.qcow2', '32M']);
+          run(qemuIo, ['-f', 'qcow2', '-c', 'write -c -P 7 0 4M', 'c.qcow2']);
+          run(bin.qemuImg, ['snapshot', '-c', 'old', 'c.qcow2']);
+          run(qemuIo, ['-f', 'qcow2', '-c', 'write -P 3 0 4M', 'c.qcow2']);
+          makeDense(join(dir, 'c.qcow2'));
+          copyFileSync(join(dir, 'c.qcow2'), join(dir, 'before.qcow2'));
+          run(bin.qemuImg, ['snapshot', '--image-opts', '-d', 'old', 'driver=qcow2,pass-discard-snapshot=off,file.filename=c.qcow2']);
+          const { freed } = await checkFreed(join(dir, 'before.qcow2'), join(dir, 'c.qcow2'), 'compressed, snapshot deleted\n');
+          expect(freed).toBeGreaterThan(0);
+          const a = await analyzePath(join(dir, 'c.qcow2'));
+          expect(a.freed!.runs.filter((r) => r.was === 'compressed-data').reduce((n, r) => n + r.clusters, 0)).toBeGreaterThan(0);
         });
       });
     });
