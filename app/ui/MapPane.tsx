@@ -10,7 +10,7 @@ import { noteZoom } from '../state/hash';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
 import { entryPastEnd } from '../format';
-import { countFreed, freedDisplayRoles } from './freed-view';
+import { countFreed, freedDisplayRoles } from '../map/freed-view';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 

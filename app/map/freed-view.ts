@@ -1,8 +1,8 @@
-// The "what freed clusters held" view of the cluster map: the roles with each classified free
+// The "what freed clusters held" view of the cluster map (ClusterMapPanel's toggle): the roles with each classified free
 // cluster replaced by FREED_BASE + the role of what it held (app/map/lod.ts), for drawing only.
 
 import { FREED_ROLE, Role, type FreedRun } from '../format';
-import { FREED_BASE } from '../map/lod';
+import { FREED_BASE } from './lod';
 
 export function freedDisplayRoles(roles: Uint8Array, runs: readonly FreedRun[], clusterSize: number): Uint8Array {
   const out = roles.slice();
