@@ -2,7 +2,7 @@
 // then the disk grown so the old L1 is freed) has free clusters the engine classifies (the CLI's
 // report JSON `freed` runs say which). The map's "what freed clusters held" toggle repaints a freed
 // bitmap table away from the free colour; clicking the stale L1 shows the "stale — freed" banner
-// and decodes it as an L1. Screenshots (1400×900 light, 800×600 dark, 200 %) go to the output folder.
+// and decodes it as an L1; a dropped saved analysis shows them again. Screenshots (1400×900 light, 800×600 dark, 200 %) go to the output folder.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { Role } from '../app/format/check/roles';
 import { ROLE_COLOR, rgb } from '../app/map/palette';
-import { openViaPicker, waitDone } from './helpers';
+import { dropFiles, openViaPicker, waitDone } from './helpers';
 
 interface Run { offset: number; clusters: number; was: string; evidence: string; freedBy?: string }
 
@@ -97,6 +97,23 @@ test('the toggle repaints a freed bitmap table; a stale L1 decodes under the ban
   // Off again: the free colour is back.
   await page.getByTestId('freed-toggle').uncheck();
   expect(await cellColors(hostMap(page), t)).toEqual([free]);
+});
+
+test("a dropped saved analysis (the app's download) shows the freed clusters again", async ({ page }) => {
+  const runs = await openFreed(page);
+  const table = runs.find((r) => r.was === 'bitmap-table' && r.freedBy === "table of removed bitmap 'big'")!;
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-analysis').click()]);
+  const doc = (await download.path())!;
+  await page.goto('/');
+  await dropFiles(page, [doc]);
+  await expect(page.getByTestId('saved-badge')).toBeVisible();
+  await expect(page.locator('.app')).toHaveAttribute('data-state', 'done');
+  await expect(hostMap(page)).toHaveAttribute('data-cols', /^\d+$/);
+  const free = rgb(ROLE_COLOR[Role.FREE]!).join(',');
+  await page.getByTestId('freed-toggle').check();
+  expect(await cellColors(hostMap(page), table.offset / CS)).not.toContain(free);
+  await page.mouse.click(...Object.values(await cellCentre(hostMap(page), table.offset / CS)) as [number, number]);
+  await expect(page.getByTestId('stale-banner')).toContainText("table of removed bitmap 'big'");
 });
 
 for (const [label, opts] of [
