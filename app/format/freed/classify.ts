@@ -22,6 +22,8 @@ export interface FreedInput {
   /** One role per host cluster (check/roles.ts). */
   readonly roles: Uint8Array;
   readonly clusterSize: number;
+  /** Bytes of free clusters read at most (default MAX_FREED_BYTES; tests pass less). */
+  readonly maxBytes?: number;
 }
 
 /** What a selected free cluster's bytes are. */
@@ -71,7 +73,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     clusterSize: cs, clusterBits: h.clusterBits, fileSize,
     extendedL2: (h.incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0n, compressionType: h.compressionType,
   };
-  const budget = Math.max(1, Math.min(MAX_FREED_CLUSTERS, Math.floor(MAX_FREED_BYTES / cs)));
+  const budget = Math.max(1, Math.min(MAX_FREED_CLUSTERS, Math.floor((input.maxBytes ?? MAX_FREED_BYTES) / cs)));
   const picked: number[] = [];
   let total = 0;
   for (let k = 0; k < roles.length; k++) {
@@ -83,14 +85,16 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
   const at = new Map<number, number>(picked.map((k, i) => [k, i]));
   const content: Content[] = new Array<Content>(picked.length);
   let refsKept = 0;
+  let tablesCapped = false;
   await readRanges(src, picked.map((k, i) => ({ offset: k * cs, length: cs, key: i })), (i, bytes) => {
     let c: Content;
     if (allZero(bytes)) c = { c: 'zeros' };
     else {
       const snap = snapshotTable(bytes, ctx);
       const dir = snap ? null : bitmapDirectory(bytes, ctx);
+      if (!snap && !dir && refsKept > MAX_STALE_REFERENCES) tablesCapped = true;
       const t = snap || dir || refsKept > MAX_STALE_REFERENCES ? null : pointerTable(bytes, ctx);
-      if (t) refsKept += t.targets.length + t.compressedTargets.length;
+      if (t) refsKept += t.targets.length + (t.l2Targets?.length ?? 0) + t.compressedTargets.length;
       c = snap ? { c: 'snap', entries: snap } : dir ? { c: 'dir', entries: dir } : t ? { c: 'table', t } : startsCompressed(bytes, ctx) ? { c: 'compressed' } : { c: 'other' };
     }
     content[i] = c;
@@ -106,7 +110,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
   const pointsAtData = (t: PointerTable): boolean => {
     let yes = 0;
     let no = 0;
-    for (const k of [...t.targets, ...t.compressedTargets]) {
+    for (const k of [...(t.l2Targets ?? t.targets), ...t.compressedTargets]) {
       const r = roleOf(k);
       if (DATA_ROLES.includes(r)) yes++;
       else if (r !== Role.FREE) no++;
@@ -119,7 +123,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
       if (!(t.kinds & bit)) return -1;
       let yes = 0;
       let no = 0;
-      for (const k of bit === T_L2 ? [...t.targets, ...t.compressedTargets] : t.targets) {
+      for (const k of bit === T_L2 ? [...(t.l2Targets ?? t.targets), ...t.compressedTargets] : t.targets) {
         const r = ok(k);
         if (r === true) yes++;
         else if (r === false) no++;
@@ -144,11 +148,18 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     if (best[1] > 0 && best[1] !== cands[1]![1]) return { bit: best[0], support: best[1], what: best[2] };
     // Only L2 entries carry the zero and compressed flags, and COPIED is never on a bitmap or refcount table entry.
     if ((t.kinds & T_L2) && !(t.kinds & T_L1) && t.flagged > 0 && t.used >= 4) return { bit: T_L2, support: 0, what: '' };
+    // All targets freed: only an L2 table points at clusters holding bytes that are no table (an L1
+    // points at L2 tables; QEMU zeroes the bitmap data it frees; a refcount table points at blocks in use).
+    if ((t.kinds & T_L2) && t.used >= 2) {
+      const all = [...(t.l2Targets ?? t.targets)];
+      const kinds = all.map((k) => contentAt(k)?.c ?? null);
+      if (all.every((k) => roleOf(k) === Role.FREE) && kinds.includes('other') && kinds.every((c) => c === 'other' || c === 'zeros')) return { bit: T_L2, support: -1, what: '' };
+    }
     return null;
   };
   const tableEvidence = (t: PointerTable, bit: number, support: number, what: string) =>
     `${formatCount(t.entries)} entries, ${plural(t.used, `valid ${TABLE_WORDS[bit]!} entry`, `valid ${TABLE_WORDS[bit]!} entries`)} pointing inside the file` +
-    (support > 0 ? `, ${formatCount(support)} at ${what}` : `, flags only L2 entries carry`);
+    (support > 0 ? `, ${formatCount(support)} at ${what}` : support < 0 ? ', all at freed clusters holding bytes no table holds (guest data)' : ', flags only L2 entries carry');
 
   for (let i = 0; i < picked.length; i++) {
     const c = content[i]!;
@@ -167,6 +178,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
   const liveBitmaps = new Set((s.bitmapDirectory?.bitmaps ?? []).map((b) => b.name));
   const queue: number[] = [];
   const named = new Uint8Array(picked.length);
+  const hints = new Map<number, string>();
   const name = (k: number, was: FreedKind, via: string, cause: Cause | undefined, fits: (c: Content) => boolean) => {
     const i = at.get(k);
     if (i === undefined || named[i]) return;
@@ -183,6 +195,13 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     if (verdicts[i] && !(c.c === 'table' && fits(c))) return;
     // QEMU frees bitmap tables without discarding them: a zeroed cluster named as one was reused since.
     if (was === 'bitmap-table' ? c.c !== 'table' : !(c.c === 'zeros' || c.c === 'other' || fits(c))) return;
+    // Zeros say nothing themselves: they take the name only from a chain that starts at a stale
+    // snapshot table or bitmap directory; a table found by its bytes alone may be older than the
+    // cluster's last use, so its word is kept as a hint.
+    if (c.c === 'zeros' && !cause) {
+      hints.set(i, `named as ${was} by ${via}, which may be older than the cluster's last use`);
+      return;
+    }
     named[i] = 1;
     const own = c.c === 'zeros' ? 'all bytes zero (QEMU discarded them)' : c.c === 'table' ? plural(c.t.used, 'valid entry', 'valid entries') : 'its bytes';
     verdicts[i] = { was, evidence: `${own}; named by ${via}`, ...(cause ? { cause } : {}) };
@@ -230,16 +249,33 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     }
   }
   for (let i = 0; i < picked.length; i++) if (verdicts[i] && !named[i] && content[i]!.c === 'table') queue.push(i);
+  const fresh = (was: FreedKind, t: PointerTable): boolean => {
+    const ok = (list: Int32Array, live: readonly number[]) => list.every((k) => {
+      const r = roleOf(k);
+      return r === Role.FREE || live.includes(r);
+    });
+    if (was === 'l1-table') return ok(t.targets, L2_ROLES);
+    if (was === 'l2-table') return ok(t.l2Targets ?? t.targets, DATA_ROLES) && ok(t.compressedTargets, DATA_ROLES);
+    if (was === 'bitmap-table') return ok(t.targets, [Role.BITMAP_DATA]);
+    if (was === 'refcount-table') return ok(t.targets, [Role.REFCOUNT_BLOCK]);
+    return true;
+  };
   for (let q = 0; q < queue.length; q++) {
     const i = queue[q]!;
     const v = verdicts[i]!;
     const c = content[i]!;
     if (c.c !== 'table') continue;
     const where = `a stale ${TABLE_WORDS[kindBit(v.was)] ?? v.was} at ${hex(picked[i]! * cs)}`;
+    // A stale table naming a cluster now in use as something else is older than that use: its word
+    // on the clusters it names is not taken (a zeroed one may have been reused and freed since).
+    if (!fresh(v.was, c.t)) {
+      v.evidence += '; it names clusters now in use as something else, so it is not followed';
+      continue;
+    }
     const by = v.cause;
     if (v.was === 'l1-table') for (const k of c.t.targets) name(k, 'l2-table', where, by, isTable(T_L2));
     else if (v.was === 'l2-table') {
-      for (const k of c.t.targets) name(k, 'data', where, by, anyData);
+      for (const k of c.t.l2Targets ?? c.t.targets) name(k, 'data', where, by, anyData);
       for (const k of c.t.compressedTargets) name(k, 'compressed-data', where, by, anyData);
     } else if (v.was === 'bitmap-table') for (const k of c.t.targets) name(k, 'bitmap-data', where, by, anyData);
     else if (v.was === 'refcount-table') for (const k of c.t.targets) name(k, 'refcount-block', where, undefined, anyData);
@@ -249,12 +285,15 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     if (verdicts[i]) continue;
     const c = content[i]!;
     verdicts[i] = c.c === 'zeros'
-      ? { was: 'zeros', evidence: 'all bytes zero; no stale structure names it' }
+      ? { was: 'zeros', evidence: hints.has(i) ? `all bytes zero; ${hints.get(i)!}` : 'all bytes zero; no stale structure names it' }
       : c.c === 'table'
         ? { was: 'unknown', evidence: `${formatCount(c.t.used)} entries valid as ${kindList(c.t.kinds)} entries, pointing at freed clusters only; nothing names it, so which is not known` }
         : { was: 'unknown', evidence: 'non-zero bytes that match no qcow2 structure; no stale structure names it (guest or bitmap data, most likely)' };
   }
-  return { runs: toRuns(picked, verdicts, cs, fileSize), classified: picked.length, total, note: picked.length < total ? `Classified the first ${formatCount(picked.length)} of ${formatCount(total)} free clusters (${formatBytes(picked.length * cs)} read at most).` : null };
+  const notes: string[] = [];
+  if (picked.length < total) notes.push(`Classified the first ${formatCount(picked.length)} of ${formatCount(total)} free clusters (${formatBytes(picked.length * cs)} read at most).`);
+  if (tablesCapped) notes.push(`Past ${formatCount(MAX_STALE_REFERENCES)} table entries, further free clusters were not tested as tables.`);
+  return { runs: toRuns(picked, verdicts, cs, fileSize), classified: picked.length, total, note: notes.length > 0 ? notes.join(' ') : null };
 }
 
 function kindBit(k: FreedKind): number {

@@ -28,10 +28,12 @@ export interface PointerTable {
   /** Entries (of 8 bytes; 16 with extended L2 for the L2 reading) that are not zero. */
   readonly used: number;
   readonly entries: number;
-  /** Host clusters the non-zero entries point at (standard offsets), in entry order. */
-  readonly targets: readonly number[];
+  /** Host clusters the non-zero entries point at, read as L1, refcount or bitmap table entries. */
+  readonly targets: Int32Array;
+  /** With extended L2, the clusters the entries point at read as L2 descriptors; null: the same as `targets`. */
+  readonly l2Targets: Int32Array | null;
   /** Host clusters compressed L2 entries touch (when T_L2). */
-  readonly compressedTargets: readonly number[];
+  readonly compressedTargets: Int32Array;
   /** Entries with the COPIED, compressed or zero flag: only L2 (or L1 for COPIED) entries have them. */
   readonly flagged: number;
 }
@@ -62,56 +64,65 @@ export function pointerTable(b: Uint8Array, ctx: ContentContext): PointerTable |
   let used = 0;
   let flagged = 0;
   const targets: number[] = [];
+  const l2Targets: number[] = [];
   const compressed: number[] = [];
   const seen = new Set<number>();
-  let dup = false;
+  const seenL2 = new Set<number>();
   const csizeShift = 62 - (ctx.clusterBits - 8);
+  const dropKinds = (bits: number) => {
+    kinds &= ~bits;
+  };
   for (let i = 0; i < n && kinds !== 0; i++) {
     const hi = dv.getUint32(i * 8);
     const lo = dv.getUint32(i * 8 + 4);
     if (hi === 0 && lo === 0) continue;
-    // With extended L2, odd entries are subcluster bitmaps: valid when no bit is both allocated and zero.
-    if (ctx.extendedL2 && i % 2 === 1) {
-      if ((hi & lo) !== 0) kinds &= ~T_L2;
-      kinds &= ~(T_L1 | T_BITMAP_TABLE | T_REFTABLE);
-      continue;
-    }
     used++;
     const off = (hi & S.HI_OFFSET_MASK) * 0x1_0000_0000 + ((lo & S.LO_OFFSET_MASK) >>> 0);
     const aligned = (lo & alignLo) === 0;
     const ptr = off !== 0 && aligned && inside(off);
     // L1: bits 0..8 and 56..62 reserved.
-    if ((lo & 0x1ff) !== 0 || (hi & 0x7f00_0000) !== 0 || !ptr) kinds &= ~T_L1;
+    if ((lo & 0x1ff) !== 0 || (hi & 0x7f00_0000) !== 0 || !ptr) dropKinds(T_L1);
     // Refcount table: bits 0..8 reserved; offsets above the file are invalid anyway.
-    if ((lo & 0x1ff) !== 0 || (hi & 0xff00_0000) !== 0 || !ptr) kinds &= ~T_REFTABLE;
+    if ((lo & 0x1ff) !== 0 || (hi & 0xff00_0000) !== 0 || !ptr) dropKinds(T_REFTABLE);
     // Bitmap table: bits 1..8 and 56..63 reserved; bit 0 (all ones) only without an offset.
-    if ((hi & 0xff00_0000) !== 0 || (lo & 0x1fe) !== 0 || (off === 0 ? (lo & 1) === 0 : (lo & 1) !== 0 || !ptr)) kinds &= ~T_BITMAP_TABLE;
+    if ((hi & 0xff00_0000) !== 0 || (lo & 0x1fe) !== 0 || (off === 0 ? (lo & 1) === 0 : (lo & 1) !== 0 || !ptr)) dropKinds(T_BITMAP_TABLE);
+    if (off !== 0 && !(hi & S.HI_OFLAG_COMPRESSED)) {
+      const k = Math.floor(off / ctx.clusterSize);
+      // No real L1, refcount or bitmap table names one host cluster twice.
+      if (seen.has(k)) dropKinds(T_L1 | T_REFTABLE | T_BITMAP_TABLE);
+      seen.add(k);
+      targets.push(k);
+    }
+    // Read as L2: with extended L2, odd entries are subcluster bitmaps (no bit both allocated and zero).
+    if (ctx.extendedL2 && i % 2 === 1) {
+      if ((hi & lo) !== 0) dropKinds(T_L2);
+      continue;
+    }
     if (hi & S.HI_OFLAG_COMPRESSED) {
       // Compressed: never COPIED; the stream starts inside the file.
       const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
       const host = Number(v & ((1n << BigInt(csizeShift)) - 1n));
-      if ((hi & S.HI_OFLAG_COPIED) !== 0 || !inside(host)) kinds &= ~T_L2;
+      if ((hi & S.HI_OFLAG_COPIED) !== 0 || !inside(host)) dropKinds(T_L2);
       else compressed.push(Math.floor(host / ctx.clusterSize));
       flagged++;
-    } else {
-      const zeroFlag = !ctx.extendedL2 && (lo & 1) !== 0;
-      const reserved = (hi & 0x3f00_0000) !== 0 || (lo & (ctx.extendedL2 ? 0x1ff : 0x1fe)) !== 0;
-      const ok = !reserved && (off === 0 ? zeroFlag && (hi & S.HI_OFLAG_COPIED) === 0 : ptr);
-      if (!ok) kinds &= ~T_L2;
-      if ((hi & S.HI_OFLAG_COPIED) !== 0 || zeroFlag) flagged++;
+      continue;
     }
-    // A compressed entry's bits 9..55 are no cluster offset (they were counted in compressedTargets).
-    if (off !== 0 && !(hi & S.HI_OFLAG_COMPRESSED)) {
+    const zeroFlag = !ctx.extendedL2 && (lo & 1) !== 0;
+    const reserved = (hi & 0x3f00_0000) !== 0 || (lo & (ctx.extendedL2 ? 0x1ff : 0x1fe)) !== 0;
+    const ok = !reserved && (off === 0 ? zeroFlag && (hi & S.HI_OFLAG_COPIED) === 0 : ptr);
+    if (!ok) dropKinds(T_L2);
+    if ((hi & S.HI_OFLAG_COPIED) !== 0 || zeroFlag) flagged++;
+    if (off !== 0) {
       const k = Math.floor(off / ctx.clusterSize);
-      if (seen.has(k)) dup = true;
-      seen.add(k);
-      targets.push(k);
+      // No real L2 table maps two guest clusters to one host cluster (compressed ones aside).
+      if (seenL2.has(k)) dropKinds(T_L2);
+      seenL2.add(k);
+      if (ctx.extendedL2) l2Targets.push(k);
     }
   }
-  // No real table names one host cluster twice (compressed clusters aside).
-  if (dup) kinds &= ~(T_L1 | T_L2 | T_BITMAP_TABLE | T_REFTABLE);
   if (kinds === 0 || used === 0) return null;
-  return { kinds, used, entries: n, targets, compressedTargets: compressed, flagged };
+  // Without extended L2 every entry is a descriptor: the L2 reading names the same clusters.
+  return { kinds, used, entries: n, targets: Int32Array.from(targets), l2Targets: ctx.extendedL2 ? Int32Array.from(l2Targets) : null, compressedTargets: Int32Array.from(compressed), flagged };
 }
 
 const printable = (b: Uint8Array): boolean => {

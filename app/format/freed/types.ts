@@ -54,8 +54,11 @@ export const EMPTY_FREED: FreedResult = { runs: [], classified: 0, total: 0, not
 export const MAX_FREED_BYTES = 64 * 1024 * 1024;
 /** Free clusters read at most (small clusters: evidence strings stay bounded). */
 export const MAX_FREED_CLUSTERS = 65536;
-/** Stale references followed at most (a stale L2 table of 2 MiB clusters names 262144 clusters). */
-export const MAX_STALE_REFERENCES = 1 << 20;
+/**
+ * Entries of candidate tables kept at most (4 bytes each): 64 MiB of free clusters read as tables
+ * hold up to 8 M; past this, further clusters are not tested as tables.
+ */
+export const MAX_STALE_REFERENCES = 1 << 22;
 
 /** The role whose colour a freed cluster takes on the map ("what freed clusters held"); null for zeros and unknown. */
 export const FREED_ROLE: Readonly<Record<FreedKind, number | null>> = {
