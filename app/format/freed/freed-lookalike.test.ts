@@ -13,6 +13,8 @@ import { hasQemuImg, mustRun } from '../../test-support/qemu-tools';
 import { withTmpDir } from '../../test-support/random-images';
 import { Role } from '../check/roles';
 import { bitmapDirectory, pointerTable, T_L2, type ContentContext } from './content';
+import { classifyFreed } from './classify';
+import { NodeFileSource } from '../node';
 
 const CS = 65536;
 
@@ -61,6 +63,17 @@ describe.runIf(hasQemuImg())('look-alikes in free clusters are not tables', () =
         kinds.push(run.was);
       }
       expect(kinds).toEqual(['unknown', 'unknown', 'unknown', 'compressed-data', 'unknown', 'unknown']);
+      // A budget of two clusters reads two and says so; the runs cover exactly those.
+      const src = await NodeFileSource.open(path);
+      try {
+        const few = await classifyFreed(src, { structures: a.structures, roles: a.check.roles, clusterSize: CS, maxBytes: 2 * CS });
+        expect(few.classified).toBe(2);
+        expect(few.total).toBe(a.freed!.total);
+        expect(few.note).toBe(`Classified the first 2 of ${a.freed!.total} free clusters (128 KiB read at most).`);
+        expect(few.runs.reduce((n, r) => n + r.clusters, 0)).toBe(2);
+      } finally {
+        await src.close();
+      }
     });
   });
 });
