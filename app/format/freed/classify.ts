@@ -12,10 +12,10 @@ import type { Structures } from '../qcow2/model';
 import * as S from '../qcow2/spec';
 import { formatBytes, formatCount, hex, plural } from '../text';
 import {
-  allZero, bitmapDirectory, pointerTable, snapshotTable, startsCompressed, T_BITMAP_TABLE, T_L1, T_L2, T_REFTABLE,
+  allZero, bitmapDirectory, pointerTable, snapshotTable, startsCompressed, varied, T_BITMAP_TABLE, T_L1, T_L2, T_REFTABLE,
   type ContentContext, type PointerTable, type StaleBitmapEntry, type StaleSnapshotEntry,
 } from './content';
-import { MAX_FREED_BYTES, MAX_FREED_CLUSTERS, MAX_STALE_REFERENCES, type FreedKind, type FreedResult, type FreedRun } from './types';
+import { MAX_FREED_BYTES, MAX_FREED_CLUSTERS, MAX_INFLATE_BYTES, MAX_STALE_REFERENCES, type FreedKind, type FreedResult, type FreedRun } from './types';
 
 export interface FreedInput {
   readonly structures: Structures;
@@ -47,6 +47,9 @@ interface Verdict {
   evidence: string;
   cause?: Cause;
 }
+
+/** What a verdict rests on, so that a run never mixes clusters known by different evidence. */
+const basis = (v: Verdict): string => v.evidence.replace(/[\d,]+/g, '#').replace(/0x[0-9a-f]+/g, '#');
 
 const WHAT: Partial<Record<FreedKind, string>> = {
   'l1-table': 'L1', 'l2-table': 'L2 table', data: 'data', 'compressed-data': 'compressed data', 'bitmap-table': 'table', 'bitmap-data': 'data',
@@ -86,6 +89,8 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
   const content: Content[] = new Array<Content>(picked.length);
   let refsKept = 0;
   let tablesCapped = false;
+  let inflated = 0;
+  let inflateCapped = false;
   await readRanges(src, picked.map((k, i) => ({ offset: k * cs, length: cs, key: i })), (i, bytes) => {
     let c: Content;
     if (allZero(bytes)) c = { c: 'zeros' };
@@ -95,7 +100,15 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
       if (!snap && !dir && refsKept > MAX_STALE_REFERENCES) tablesCapped = true;
       const t = snap || dir || refsKept > MAX_STALE_REFERENCES ? null : pointerTable(bytes, ctx);
       if (t) refsKept += t.targets.length + (t.l2Targets?.length ?? 0) + t.compressedTargets.length;
-      c = snap ? { c: 'snap', entries: snap } : dir ? { c: 'dir', entries: dir } : t ? { c: 'table', t } : startsCompressed(bytes, ctx) ? { c: 'compressed' } : { c: 'other' };
+      let comp = false;
+      if (!snap && !dir && !t && varied(bytes)) {
+        // Each attempt inflates up to a cluster: attempts are bounded by MAX_INFLATE_BYTES in all.
+        if (inflated + cs <= MAX_INFLATE_BYTES) {
+          inflated += cs;
+          comp = startsCompressed(bytes, ctx);
+        } else inflateCapped = true;
+      }
+      c = snap ? { c: 'snap', entries: snap } : dir ? { c: 'dir', entries: dir } : t ? { c: 'table', t } : comp ? { c: 'compressed' } : { c: 'other' };
     }
     content[i] = c;
   }, { maxRead: 8 * 1024 * 1024 });
@@ -153,7 +166,8 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     if ((t.kinds & T_L2) && t.used >= 2) {
       const all = [...(t.l2Targets ?? t.targets)];
       const kinds = all.map((k) => contentAt(k)?.c ?? null);
-      if (all.every((k) => roleOf(k) === Role.FREE) && kinds.includes('other') && kinds.every((c) => c === 'other' || c === 'zeros')) return { bit: T_L2, support: -1, what: '' };
+      // (Freed clusters past the read budget are not known either way.)
+      if (all.every((k) => roleOf(k) === Role.FREE) && kinds.includes('other') && kinds.every((c) => c === 'other' || c === 'zeros' || c === null)) return { bit: T_L2, support: -1, what: '' };
     }
     return null;
   };
@@ -292,6 +306,7 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
   }
   const notes: string[] = [];
   if (picked.length < total) notes.push(`Classified the first ${formatCount(picked.length)} of ${formatCount(total)} free clusters (${formatBytes(picked.length * cs)} read at most).`);
+  if (inflateCapped) notes.push(`Past ${formatBytes(MAX_INFLATE_BYTES)} of decompression attempts, further free clusters were not tested for compressed data.`);
   if (tablesCapped) notes.push(`Past ${formatCount(MAX_STALE_REFERENCES)} table entries, further free clusters were not tested as tables.`);
   return { runs: toRuns(picked, verdicts, cs, fileSize), classified: picked.length, total, note: notes.length > 0 ? notes.join(' ') : null };
 }
@@ -315,7 +330,7 @@ function toRuns(picked: readonly number[], verdicts: readonly (Verdict | null)[]
     const a = verdicts[start]!;
     const b = i < picked.length ? verdicts[i]! : null;
     const by = a.cause && freedBy(a.was, a.cause);
-    if (b && picked[i] === picked[i - 1]! + 1 && b.was === a.was && (b.cause && freedBy(b.was, b.cause)) === by) continue;
+    if (b && picked[i] === picked[i - 1]! + 1 && b.was === a.was && (b.cause && freedBy(b.was, b.cause)) === by && basis(b) === basis(a)) continue;
     const first = picked[start]!;
     const n = i - start;
     const bytes = Math.min(n * cs, fileSize - first * cs);

@@ -215,10 +215,21 @@ export function snapshotTable(b: Uint8Array, ctx: ContentContext): StaleSnapshot
 }
 
 /**
+ * Whether the first 32 bytes hold at least 8 distinct values: a deflate stream's Huffman codes or a
+ * zstd frame header do; a cluster of one repeated pattern, which no compressed cluster starts with, does not.
+ */
+export function varied(b: Uint8Array): boolean {
+  const seen = new Set<number>();
+  for (let i = 0; i < Math.min(32, b.length); i++) seen.add(b[i]!);
+  return seen.size >= 8;
+}
+
+/**
  * Whether the cluster starts with a compressed cluster as QEMU writes them: a raw deflate stream
  * (or a zstd frame with compression_type 1) that decompresses to exactly one full cluster.
  */
 export function startsCompressed(b: Uint8Array, ctx: ContentContext): boolean {
+  if (!varied(b)) return false;
   if (ctx.compressionType === 1) {
     if (b.length < 4 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) return false;
     const z = zstdCluster(b, ctx.clusterSize);

@@ -54,6 +54,9 @@ export const EMPTY_FREED: FreedResult = { runs: [], classified: 0, total: 0, not
 export const MAX_FREED_BYTES = 64 * 1024 * 1024;
 /** Free clusters read at most (small clusters: evidence strings stay bounded). */
 export const MAX_FREED_CLUSTERS = 65536;
+/** Free clusters tested for a compressed stream, in bytes of output at most (each test inflates up to a cluster). */
+export const MAX_INFLATE_BYTES = 16 * 1024 * 1024;
+
 /**
  * Entries of candidate tables kept at most (4 bytes each): 64 MiB of free clusters read as tables
  * hold up to 8 M; past this, further clusters are not tested as tables.
