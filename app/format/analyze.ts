@@ -13,6 +13,7 @@ import { accountSpace, type SpaceAccounting } from './check/space';
 import { qemuInfo, type QemuInfoJson } from './qemu-img/info';
 import { imageSafety, type Safety } from './safety';
 import { softenSeedRefusals } from './qcow2/seed';
+import { classifyFreed, type FreedResult } from './freed';
 
 export type Phase = 'header' | 'structures' | 'l2' | 'refcounts' | 'check' | 'map' | 'space' | 'done';
 
@@ -39,6 +40,8 @@ export interface Analysis {
   readonly qemuRefuses: readonly Finding[];
   /** Whether to accept it from a stranger (absent in saved analyses written before it existed). */
   readonly safety?: Safety;
+  /** What the free clusters held (absent in saved analyses written before it existed). */
+  readonly freed?: FreedResult;
 }
 
 export interface AnalyzeOptions {
@@ -81,6 +84,8 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   });
   stop();
   const space = accountSpace(structures, check);
+  const freed = await classifyFreed(src, { structures, roles: check.roles, clusterSize: check.clusterSize });
+  stop();
   softenSeedRefusals(structures, f.list);
   const findings = f.list;
   emit({ kind: 'findings', findings });
@@ -98,5 +103,6 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
     findingTotals: Object.fromEntries(f.totals),
     qemuRefuses: findings.filter((x) => x.code === 'QEMU_REFUSES'),
     safety,
+    freed,
   };
 }

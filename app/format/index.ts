@@ -55,6 +55,9 @@ export * from './dirty';
 // Compressed clusters.
 export { assembleStored, decompressCluster, storedSpan, type Decompressed } from './compress';
 
+// What free clusters held (the map's "what freed clusters held" view, the inspector's stale tables).
+export { FREED_ROLE, freedRunAt, stalePlace, type FreedKind, type FreedResult, type FreedRun } from './freed';
+
 // The inspector's decoding of one host cluster.
 export {
   bitmapEntryBlocks, compressedIn, decodeTable, headerRows, isTablePlace, placeOf, snapshotEntryBlocks,

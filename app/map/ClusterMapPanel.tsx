@@ -40,10 +40,16 @@ interface ClusterMapPanelProps {
   readonly viewRequest?: { readonly zoom: number | null; readonly cluster: number | null; readonly seq: number } | null;
   /** Told the zoom (CSS px per cluster cell) whenever the view changes. */
   readonly onZoomChange?: (k: number) => void;
+  /**
+   * The "what freed clusters held" toggle (shown when given): while `on`, the map draws `roles`
+   * (FREED_BASE + former role on free clusters, lod.ts) instead of the panel's roles.
+   */
+  readonly freedView?: { readonly on: boolean; readonly onChange: (on: boolean) => void; readonly roles: Uint8Array | null };
 }
 
 export function ClusterMapPanel(props: ClusterMapPanelProps) {
-  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange } = props;
+  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange, freedView } = props;
+  const drawn = freedView?.on && freedView.roles ? freedView.roles : roles;
   const mapRef = useRef<ClusterMapHandle>(null);
   const [filter, setFilter] = useState<ReadonlySet<number>>(new Set());
   const [viewState, setViewState] = useState<MapViewState | null>(null);
@@ -144,6 +150,11 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
         </form>
         <ZoomButtons map={mapRef} fitTitle="Whole file (0)" />
         <button type="button" onClick={exportPng} data-testid="export-png">Export PNG</button>
+        {freedView ? (
+          <label className="cmap-freed" title="What freed clusters held: each free cluster hatched in the colour of what it held before it was freed">
+            <input type="checkbox" data-testid="freed-toggle" aria-label="what freed clusters held" checked={freedView.on} onChange={(e) => freedView.onChange(e.target.checked)} /> what freed held
+          </label>
+        ) : null}
         <span className="cmap-status muted" aria-live="polite" data-testid="map-status" title={statusText}>
           {gotoError ? <span id="cmap-goto-error" className="warn-text">{gotoError}</span> : statusText}
         </span>
@@ -153,7 +164,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
         <div className="cmap-main">
           <ClusterMap
             ref={mapRef}
-            roles={roles}
+            roles={drawn}
             clusterSize={clusterSize}
             refcounts={refcounts}
             highlight={highlight}

@@ -20,6 +20,12 @@ export const PRIORITY: readonly RoleId[] = [
 ];
 
 /**
+ * Display bytes of the "what freed clusters held" view, never saved or sent: FREED_BASE + r marks a
+ * FREE cluster that once held role r (drawn hatched in r's colour; counted, filtered, picked as FREE).
+ */
+export const FREED_BASE = 64;
+
+/**
  * Presence bit of every possible role byte. A byte that is no known role (a newer producer, a
  * corrupted saved analysis) is drawn as CORRUPT, so it is never hidden.
  */
@@ -29,9 +35,12 @@ export const ROLE_BIT: Uint32Array = (() => {
   bits.fill(1 << corrupt);
   PRIORITY.forEach((role, rank) => {
     bits[role] = 1 << rank;
+    // The map's own bytes for "free, once held `role`" (FREED_BASE + role) are free for every purpose but colour.
+    if (role !== Role.FREE) bits[FREED_BASE + role] = 1 << PRIORITY.indexOf(Role.FREE);
   });
   return bits;
 })();
+
 
 /** The role shown for a presence mask: its highest-priority member, or null for an empty mask. */
 export function topRole(mask: number): RoleId | null {

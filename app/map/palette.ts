@@ -6,6 +6,7 @@
 // pattern at high zoom and in the legend, so they never rely on colour alone.
 
 import { Role, ROLE_COUNT, type RoleId } from '../format';
+import { FREED_BASE } from './lod';
 
 /** CSS colour of each role, indexed by role id. */
 export const ROLE_COLOR: readonly string[] = (() => {
@@ -63,6 +64,22 @@ const PATTERNS: Partial<Record<RoleId, readonly string[]>> = {
   [Role.OVERCOUNTED]: ['........', '...#....', '..###...', '...#....', '........', '.......#', '......##', '.......#'],
 };
 
+/** Share of the former role's colour in a freed cluster's pale base (the rest white). */
+export const FREED_KEEP = 0.35;
+
+/** The hatch of a freed cluster (1 = the former role's colour): diagonal stripes, 2 px of 4. */
+export const FREED_HATCH: Uint8Array = (() => {
+  const t = new Uint8Array(64);
+  for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) t[y * 8 + x] = (x + y) % 4 < 2 ? 1 : 0;
+  return t;
+})();
+
+/** CSS for a legend swatch of clusters freed from `role`: the same hatch. */
+export function freedSwatchCss(role: number): string {
+  const color = ROLE_COLOR[role] ?? '#ff00ff';
+  return `repeating-linear-gradient(45deg, ${color} 0 2px, #ffffff 2px 4px)`;
+}
+
 /** The pattern colour drawn over a damage role's colour. */
 export const PATTERN_INK = '#000000';
 
@@ -97,6 +114,7 @@ export function mix(css: string, toward: string, keep: number): [number, number,
 
 /** CSS background for a legend swatch: the role colour, with its damage pattern when it has one. */
 export function swatchCss(role: number): string {
+  if (role >= FREED_BASE && role < FREED_BASE + ROLE_COUNT) return freedSwatchCss(role - FREED_BASE);
   const color = ROLE_COLOR[role] ?? '#ff00ff';
   switch (role) {
     case Role.LEAKED:

@@ -6,8 +6,8 @@
 
 import { levelFor, type View } from './layout';
 import { ROLE_INFO } from '../format';
-import { PRIORITY, ROLE_BIT, type Pyramid } from './lod';
-import { BACKGROUND, DIM_KEEP, GAP, PATTERN_INK, ROLE_COLOR, mix, packRgba, patternTile, rgb } from './palette';
+import { FREED_BASE, PRIORITY, ROLE_BIT, type Pyramid } from './lod';
+import { BACKGROUND, DIM_KEEP, FREED_HATCH, FREED_KEEP, GAP, PATTERN_INK, ROLE_COLOR, mix, packRgba, patternTile, rgb } from './palette';
 
 /**
  * Colours by priority rank (the bit of lod.ts) for pyramid buckets, and by role byte for single
@@ -21,6 +21,8 @@ export interface Paint {
   /** 1 where a role byte is shown in full colour under the filter. */
   readonly shownByRole: Uint8Array;
   readonly patternByRole: readonly (Uint8Array | null)[];
+  /** Colour of each role byte's pattern (the ink, or a freed cluster's former role colour). */
+  readonly inkByRole: Uint32Array;
   /** 1 where a role byte is a damage role (drawn as an enlarged mark when zoomed out). */
   readonly damageByRole: Uint8Array;
   /** Lowest priority rank of a damage role: ranks from here up are damage. */
@@ -61,6 +63,15 @@ export function makePaint(filterMask = 0, littleEndian = LITTLE_ENDIAN): Paint {
     patternByRole.push(tiles[rank] ?? null);
     damageByRole[b] = rank >= damageFrom ? 1 : 0;
   }
+  const inkByRole = new Uint32Array(256).fill(pack(rgb(PATTERN_INK)));
+  // Free clusters by what they once held: a pale tint of the former role, hatched in its colour.
+  ROLE_COLOR.forEach((css, role) => {
+    const b = FREED_BASE + role;
+    byRole[b] = pack(mix(css, '#ffffff', FREED_KEEP));
+    dimByRole[b] = pack(mix(css, BACKGROUND, DIM_KEEP * FREED_KEEP));
+    inkByRole[b] = pack(rgb(css));
+    patternByRole[b] = FREED_HATCH;
+  });
   return {
     colors,
     dimmed,
@@ -68,6 +79,7 @@ export function makePaint(filterMask = 0, littleEndian = LITTLE_ENDIAN): Paint {
     dimByRole,
     shownByRole,
     patternByRole,
+    inkByRole,
     damageByRole,
     damageFrom,
     background: pack(rgb(BACKGROUND)),
@@ -212,7 +224,7 @@ interface RowSpec {
 /** One pixel row at level 0: each pixel is one cluster, coloured by its role byte. */
 function drawClusterRow(r: RowSpec, pyr: Pyramid, highlight: Pyramid | null): void {
   const { pixels, width, colB, inX, start, base, gapW, gapRow, shift, tileRow } = r;
-  const { byRole, dimByRole, shownByRole, patternByRole, background, gap, ink } = r.paint;
+  const { byRole, dimByRole, shownByRole, patternByRole, inkByRole, background, gap } = r.paint;
   const roles = pyr.roles;
   const keep = highlight?.keep ?? null;
   const n = Math.min(pyr.grid.clusters, roles.length);
@@ -230,7 +242,7 @@ function drawClusterRow(r: RowSpec, pyr: Pyramid, highlight: Pyramid | null): vo
       } else {
         if (r.marking && r.paint.damageByRole[role] === 1) r.marks.push(x, byRole[role] as number);
         const tile = r.patterned ? patternByRole[role] : null;
-        pixels[start + x] = tile && tile[tileRow | (((inX[x] as number) >> shift) & 7)] === 1 ? ink : (byRole[role] as number);
+        pixels[start + x] = tile && tile[tileRow | (((inX[x] as number) >> shift) & 7)] === 1 ? (inkByRole[role] as number) : (byRole[role] as number);
       }
     }
   }

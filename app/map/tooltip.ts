@@ -4,7 +4,7 @@
 // these lines out.
 
 import { ROLE_INFO } from '../format';
-import { PRIORITY, bucketExtent, countBucket } from './lod';
+import { FREED_BASE, PRIORITY, bucketExtent, countBucket } from './lod';
 import { formatBytes, hex } from '../format';
 import type { Grid } from './layout';
 
@@ -32,6 +32,8 @@ export interface TooltipModel {
 
 /** Label of a role byte, including bytes that are no known role. */
 export function roleLabel(role: number): string {
+  const was = role >= FREED_BASE ? ROLE_INFO[role - FREED_BASE] : undefined;
+  if (was) return `${ROLE_INFO[0]!.label}, once ${was.label}`;
   return ROLE_INFO[role]?.label ?? `unknown role ${role}`;
 }
 

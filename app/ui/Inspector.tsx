@@ -6,7 +6,7 @@
 // it beside the map.
 
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { INCOMPAT_EXTL2, ROLE_INFO, decodeTable, isTablePlace, bitmapEntryBlocks, headerRows, snapshotEntryBlocks, compressedIn, placeOf, type Place } from '../format';
+import { INCOMPAT_EXTL2, ROLE_INFO, Role, decodeTable, freedRunAt, isTablePlace, bitmapEntryBlocks, headerRows, snapshotEntryBlocks, compressedIn, placeOf, stalePlace, type Place } from '../format';
 import { readCluster, selectCluster } from '../state/actions';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
@@ -60,10 +60,15 @@ export function Inspector({ file }: { file: FileEntry }) {
     };
   }, [selection, file.index, file.stage, job]);
   const result = file.result;
-  const place = useMemo<Place | null>(
+  const live = useMemo<Place | null>(
     () => (selection === null ? null : result ? placeOf(result, selection) : selection === 0 ? { kind: 'header' } : null),
     [result, selection],
   );
+  const arraysNow = job === null ? undefined : getClusterArrays(job, file.index);
+  const cs0 = file.stage?.header.clusterSize ?? 0;
+  // A free cluster that held a table: decoded as that table, under the "stale — freed" banner.
+  const stale = selection !== null && result?.freed && arraysNow?.roles?.[selection] === Role.FREE ? freedRunAt(result.freed.runs, selection * cs0) : null;
+  const place = live ?? (stale && result ? stalePlace(stale, result.structures, cs0) : null);
 
   const stage = file.stage;
   if (!stage) return <aside className="inspector" aria-label="Inspector" />;
@@ -98,6 +103,12 @@ export function Inspector({ file }: { file: FileEntry }) {
         </div>
         <button type="button" className="btn small" aria-label="Clear the selection" onClick={() => selectCluster(null)}>×</button>
       </div>
+      {stale ? (
+        <p className="stale-banner" data-testid="stale-banner" role="note">
+          <strong>stale — freed</strong> (refcount 0): held <span className="mono">{stale.was}</span>
+          {stale.freedBy ? <>, {stale.freedBy}</> : null}. {stale.evidence}.
+        </p>
+      ) : null}
       {!current ? (
         <p className="muted">Reading {formatBytes(cs)}…</p>
       ) : 'error' in current && file.saved ? (

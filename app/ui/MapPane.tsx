@@ -10,6 +10,7 @@ import { noteZoom } from '../state/hash';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
 import { entryPastEnd } from '../format';
+import { countFreed, freedDisplayRoles } from '../map/freed-view';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
@@ -32,6 +33,9 @@ export function MapPane({ file }: { file: FileEntry }) {
   const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
   const result = file.result;
   const [pane, setPane] = useState<'host' | 'guest'>('host');
+  const [showFreed, setShowFreed] = useState(false);
+  // Built only while the toggle is on: a copy of the roles with each classified free cluster marked.
+  const freedRoles = useMemo(() => (showFreed && arrays?.roles && result?.freed ? freedDisplayRoles(arrays.roles, result.freed.runs, file.stage?.header.clusterSize ?? 0) : null), [showFreed, arrays, result, file.stage]);
   const describe = useCallback((k: number) => (result ? ownerPhrase(result, arrays, k) ?? '' : ''), [result, arrays]);
   const extras = useMemo(() => {
     const size = file.structures?.fileSize ?? 0;
@@ -84,12 +88,13 @@ export function MapPane({ file }: { file: FileEntry }) {
           describe={describe}
           highlightRanges={highlight?.ranges ?? null}
           {...(highlight ? { highlightLabel: highlight.label } : {})}
-          extras={extras}
+          extras={showFreed && freedRoles ? [...extras, { label: 'hatched: free now, in the colour of what it held', clusters: countFreed(freedRoles), note: 'the "what freed held" toggle; hover or click one for the evidence' }] : extras}
           fileName={file.name}
           fileSize={file.size}
           toolbarEnd={views}
           viewRequest={viewRequest}
           onZoomChange={noteZoom}
+          {...(result.freed && result.freed.runs.length > 0 ? { freedView: { on: showFreed, onChange: setShowFreed, roles: freedRoles } } : {})}
         />
       </div>
     </div>

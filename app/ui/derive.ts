@@ -111,9 +111,24 @@ export function spaceRows(r: AnalysisResult): SpaceRow[] {
 /** Sentences under the space table: what compression saved. */
 export function spaceNotes(r: AnalysisResult): string[] {
   const c = r.space.compressed;
-  if (c.guestClusters === 0) return [];
-  const saved = c.savedBytes >= 0 ? `saving ${formatBytes(c.savedBytes)}` : `costing ${formatBytes(-c.savedBytes)} more`;
-  return [`${plural(c.guestClusters, 'compressed guest cluster')} (${formatBytes(c.guestBytes)}) stored in ${formatBytes(c.hostBytes)}, ${saved}.`];
+  const out: string[] = [];
+  if (c.guestClusters > 0) {
+    const saved = c.savedBytes >= 0 ? `saving ${formatBytes(c.savedBytes)}` : `costing ${formatBytes(-c.savedBytes)} more`;
+    out.push(`${plural(c.guestClusters, 'compressed guest cluster')} (${formatBytes(c.guestBytes)}) stored in ${formatBytes(c.hostBytes)}, ${saved}.`);
+  }
+  const freed = freedSummary(r);
+  if (freed) out.push(freed);
+  return out;
+}
+
+/** "What the free clusters held: 15 zeros, 2 bitmap-table, 1 l1-table" (the report lists the runs). */
+export function freedSummary(r: AnalysisResult): string | null {
+  const f = r.freed;
+  if (!f || f.runs.length === 0) return null;
+  const by = new Map<string, number>();
+  for (const x of f.runs) by.set(x.was, (by.get(x.was) ?? 0) + x.clusters);
+  const parts = [...by].sort((a, b) => b[1] - a[1]).map(([was, n]) => `${n} ${was}`);
+  return `What the free clusters held: ${parts.join(', ')}${f.note ? ` (${f.note})` : ''}; "Copy report" lists them.`;
 }
 
 /** The host clusters a bitmap owns (its table and data clusters), as ranges for the map. */

@@ -186,8 +186,8 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
 
 /**
  * compare_refcounts: stored vs expected for every cluster QEMU knows, and in the same pass the
- * settled role of every host cluster (cluster-roles.ts settleRole; the tail once the highest cluster in
- * use is known). `tablesMissing`: tables that reference clusters lie past the end of the file, so an
+ * settled role of every host cluster (cluster-roles.ts settleRole; the tail — past the highest cluster in
+ * use and covered by no refcount block — once that cluster is known). `tablesMissing`: tables that reference clusters lie past the end of the file, so an
  * unreferenced cluster with a refcount has an unknown owner rather than none. Returns that highest cluster.
  */
 function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
@@ -232,8 +232,13 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
       if (nErrors++ < cap) errors.push(i);
     } else if (nLeaks++ < cap) leaks.push(i);
   }
-  // Unreferenced clusters without a refcount after the highest one in use are the tail.
-  for (let k = highest + 1; k < nRoles; k++) if (roles[k] === Role.FREE) roles[k] = Role.TAIL;
+  // After the highest cluster in use, a cluster no refcount block covers (its refcount table entry
+  // is missing or 0) is the tail; one a block covers with refcount 0 stays FREE, wherever it lies.
+  const perBlock = st.stored.geo.entriesPerBlock;
+  const blocks = st.stored.reftable.offsets;
+  for (let k = highest + 1; k < nRoles; k++) {
+    if (roles[k] === Role.FREE && !((blocks[Math.floor(k / perBlock)] ?? 0) > 0)) roles[k] = Role.TAIL;
+  }
   st.checkErrors += nUnreadable;
   st.corruptions += nErrors;
   st.leaks += nLeaks;

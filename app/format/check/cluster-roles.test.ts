@@ -56,9 +56,13 @@ describe('roles agree with qemu-img check', () => {
     expect(indices(Role.LEAKED)).toEqual(listed(/Leaked cluster (\d+) refcount=\d+ reference=0\b/g));
     expect(indices(Role.OVERCOUNTED)).toEqual(listed(/Leaked cluster (\d+) refcount=\d+ reference=[1-9]/g));
     expect(indices(Role.CORRUPT)).toEqual(listed(/ERROR cluster (\d+)/g));
+    // Past image-end-offset every cluster is free: FREE where a refcount block covers it, else the TAIL.
     const tail = indices(Role.TAIL);
-    expect(tail.length).toBe(Math.max(0, c.roles.length - end / c.clusterSize));
-    if (tail.length) expect(tail[0]).toBe(end / c.clusterSize);
+    const past = [...c.roles.keys()].filter((k) => k >= end / c.clusterSize);
+    expect(past.every((k) => c.roles[k] === Role.TAIL || c.roles[k] === Role.FREE)).toBe(true);
+    if (tail.length) expect(tail[0]).toBeGreaterThanOrEqual(end / c.clusterSize);
+    const perBlock = (c.clusterSize * 8) / 2 ** a.structures.header.refcountOrder;
+    for (const k of past) expect(c.roles[k] === Role.FREE, `cluster ${k}`).toBe((c.reftable.offsets[Math.floor(k / perBlock)] ?? 0) > 0);
   });
 });
 

@@ -27,7 +27,7 @@ export function claimRole(a: number, b: RoleId): RoleId {
  * often than their refcount says are CORRUPT, clusters in use with a refcount above their
  * references OVERCOUNTED (kept as claimed when tables are missing: those may hold the other
  * references); data with refcount > 1 is shared. Unreferenced clusters without a refcount stay FREE
- * (check.ts turns those after the highest cluster in use into the TAIL).
+ * (check.ts turns those after the highest cluster in use that no refcount block covers into the TAIL).
  */
 export function settleRole(r: number, s: number, e: number, tablesMissing = false): number {
   if (r === Role.FREE) return s > 0 ? (tablesMissing ? Role.ORPHANED : Role.LEAKED) : Role.FREE;

@@ -6,5 +6,5 @@ export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './roles
 export { clusterOwners, describeCluster, roleCounts } from './cluster-roles';
 export { NO_OWNERS } from './owners';
 export { compressedTouching, type CompressedIndexView } from './compressed-index';
-export { accountSpace, type BitmapSpace, type SnapshotSpace, type SpaceAccounting, type SpaceCategory } from './space';
+export { accountSpace, freeAtEnd, type BitmapSpace, type SnapshotSpace, type SpaceAccounting, type SpaceCategory } from './space';
 export { clusterUsage, MAX_USAGE_BUCKETS, type ClusterUsage } from './usage';

@@ -3,7 +3,10 @@
 // format: append new roles, never renumber.
 
 export const Role = {
-  /** Refcount 0 and referenced by nothing: free space inside the file (a freed hole). */
+  /**
+   * Refcount 0 (a refcount block covers it) and referenced by nothing, wherever it lies: a freed hole
+   * inside the file, or free at the end (after the highest cluster in use: a truncation would drop it).
+   */
   FREE: 0,
   HEADER: 1,
   L1_ACTIVE: 2,
@@ -35,7 +38,7 @@ export const Role = {
   CORRUPT: 19,
   /** Claimed by two structures that must not share a cluster (e.g. an L2 table that is also data). */
   MULTI_OWNED: 20,
-  /** Past image-end-offset: a tail of the file nothing references and no refcount covers. */
+  /** Past image-end-offset and covered by no refcount block (no refcount entry describes it); nothing references it. */
   TAIL: 21,
   /** The last, partial cluster of a file cut short while something references all of it. */
   PAST_END: 22,
@@ -79,7 +82,7 @@ export const ROLE_INFO: readonly RoleInfo[] = [
   { id: Role.LEAKED, key: 'LEAKED', label: 'leaked (nothing references it: a repair frees it)', damage: true },
   { id: Role.CORRUPT, key: 'CORRUPT', label: 'corrupt / damaged', damage: true },
   { id: Role.MULTI_OWNED, key: 'MULTI_OWNED', label: 'multiply owned', damage: true },
-  { id: Role.TAIL, key: 'TAIL', label: 'tail past image end', damage: false },
+  { id: Role.TAIL, key: 'TAIL', label: 'tail: past image end, no refcount entry covers it', damage: false },
   { id: Role.PAST_END, key: 'PAST_END', label: 'cut by the end of the file (referenced past it)', damage: true },
   { id: Role.ORPHANED, key: 'ORPHANED', label: 'allocated, owner unknown: its table is past the end', damage: true },
   { id: Role.OVERCOUNTED, key: 'OVERCOUNTED', label: 'refcount too high on a cluster in use (a repair frees nothing)', damage: true },

@@ -71,8 +71,8 @@ const CATEGORIES: readonly { key: string; label: string; roles: readonly RoleId[
   { key: 'overcounted', label: 'refcount too high on clusters in use (a repair frees nothing)', roles: [Role.OVERCOUNTED] },
   { key: 'orphaned', label: 'allocated, owner unknown (their tables lie past the end of the file)', roles: [Role.ORPHANED] },
   { key: 'damaged', label: 'corrupt, multiply owned or cut by the end of the file', roles: [Role.CORRUPT, Role.MULTI_OWNED, Role.PAST_END] },
-  { key: 'free', label: 'free clusters inside the file', roles: [Role.FREE] },
-  { key: 'tail', label: 'tail after image-end-offset', roles: [Role.TAIL] },
+  { key: 'free', label: 'free clusters (refcount 0)', roles: [Role.FREE] },
+  { key: 'tail', label: 'tail after image-end-offset that no refcount entry covers', roles: [Role.TAIL] },
 ];
 
 export function accountSpace(s: Structures, check: CheckResult): SpaceAccounting {
@@ -122,4 +122,19 @@ export function accountSpace(s: Structures, check: CheckResult): SpaceAccounting
     snapshots,
     bitmaps,
   };
+}
+
+/**
+ * The free clusters after the highest cluster in use (a sub-kind of free, not a role of its own):
+ * what truncating the file at image-end-offset would drop. Bytes count the partial last cluster's real bytes.
+ */
+export function freeAtEnd(roles: Uint8Array, highestCluster: number, clusterSize: number, fileSize: number): { clusters: number; bytes: number } {
+  let clusters = 0;
+  let bytes = 0;
+  for (let k = highestCluster + 1; k < roles.length; k++) {
+    if (roles[k] !== Role.FREE) continue;
+    clusters++;
+    bytes += Math.min(clusterSize, fileSize - k * clusterSize);
+  }
+  return { clusters, bytes };
 }

@@ -9,6 +9,7 @@ import { entryPastEnd } from '../qcow2/zero-fill';
 import type { ReportInput } from './saved-analysis';
 import { analysisVerdict } from './verdict';
 import { safetyMarkdown } from '../safety/markdown';
+import { freedMarkdown } from './freed-markdown';
 import { formatBytes, formatCount, formatDate, percent, plural } from '../text';
 
 export { analysisVerdict, type Verdict, type VerdictKind, type VerdictSeverity } from './verdict';
@@ -106,6 +107,7 @@ export function reportMarkdown(a: ReportInput & { readonly qemuRefuses: readonly
 
   const space = a.space.categories.filter((x) => x.bytes > 0).sort((x, y) => y.bytes - x.bytes);
   out.push('### Where the bytes go', '', ...table(['kind', 'bytes', 'clusters', 'share'], space.map((x) => [x.label, formatBytes(x.bytes), formatCount(x.clusters), percent(x.bytes, a.fileSize)])), '');
+  out.push(...freedMarkdown(a, mdText));
   out.push(`_Made by qcowscope from ${source}; the image itself is not attached._`, '');
   return out.join('\n');
 }

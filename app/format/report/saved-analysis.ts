@@ -29,6 +29,8 @@ import type { HeaderStage } from '../qcow2/structures';
 import * as S from '../qcow2/spec';
 import type { Safety } from '../safety/types';
 import { safetyCodec } from './safety-codec';
+import { freedCodec, freedRuns } from './freed-codec';
+import type { FreedResult } from '../freed/types';
 
 export const REPORT_FORMAT = 'qcowscope-analysis';
 export const REPORT_VERSION = 1;
@@ -64,6 +66,8 @@ export interface ReportInput {
   readonly findingTotals: Readonly<Record<string, number>>;
   /** The safety verdict (saved when present; older documents have none). */
   readonly safety?: Safety;
+  /** What the free clusters held (saved as the top-level `freed` runs when present). */
+  readonly freed?: FreedResult;
 }
 
 /** A saved analysis read back: everything the app shows, in the engine's own shapes. */
@@ -229,6 +233,7 @@ export function buildReport(a: ReportInput, generator: string): Json {
     findingTotals: totalsCodec.enc(a.findingTotals),
     ...(a.safety ? { safety: safetyCodec.enc(a.safety) } : {}),
     ...(owners ? { owners: ownersCodec.enc(owners.owners) } : {}),
+    ...(a.freed ? freedCodec.enc(a.freed) : {}),
   };
 }
 
@@ -303,6 +308,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
   const findings = field(doc, 'findings', findingsCodec);
   const findingTotals = field(doc, 'findingTotals', totalsCodec);
   const safety = Object.prototype.hasOwnProperty.call(doc, 'safety') ? field(doc, 'safety', safetyCodec) : null;
+  const freed = freedRuns(doc, fileSize);
 
   const structures: Structures = { ...saved, l1: new BigUint64Array(0), snapshotL1: [] };
   // Owners are optional (documents written before them have none): absent, clusters have no owner.
@@ -338,6 +344,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
     findingTotals,
     qemuRefuses: findings.filter((x) => x.code === 'QEMU_REFUSES'),
     ...(safety ? { safety } : {}),
+    ...(freed ? { freed } : {}),
   };
   const stage: HeaderStage = {
     fileSize, header: saved.header, cluster0: new Uint8Array(0), extensions: saved.extensions, backingFile: saved.backingFile, luks: saved.luks, foreign: null,

@@ -1,0 +1,25 @@
+// The "what freed clusters held" view of the cluster map (ClusterMapPanel's toggle): the roles with each classified free
+// cluster replaced by FREED_BASE + the role of what it held (app/map/lod.ts), for drawing only.
+
+import { FREED_ROLE, Role, type FreedRun } from '../format';
+import { FREED_BASE } from './lod';
+
+export function freedDisplayRoles(roles: Uint8Array, runs: readonly FreedRun[], clusterSize: number): Uint8Array {
+  const out = roles.slice();
+  if (clusterSize <= 0) return out;
+  for (const r of runs) {
+    const former = FREED_ROLE[r.was];
+    if (former === null) continue;
+    const first = Math.floor(r.offset / clusterSize);
+    const end = Math.min(out.length, first + r.clusters);
+    for (let k = first; k < end; k++) if (out[k] === Role.FREE) out[k] = FREED_BASE + former;
+  }
+  return out;
+}
+
+/** Clusters drawn hatched (free, with a known former role). */
+export function countFreed(display: Uint8Array): number {
+  let n = 0;
+  for (let k = 0; k < display.length; k++) if (display[k]! >= FREED_BASE) n++;
+  return n;
+}
