@@ -63,8 +63,8 @@ describe('alignGrid and describeRange', () => {
 
   it("says where a range's bytes live: host cluster, backing file, data file", () => {
     const [overlay0, overlay1] = reference<MapRange[]>('overlay', 'map.json')!;
-    expect(describeRange(overlay0!, plain, 65536)).toBe('0x0–0xffff: data from the backing file at 0x50000 of backing file 1');
-    expect(describeRange(overlay0!, { ...plain, backingNames: ['base.qcow2'] }, 65536)).toBe('0x0–0xffff: data from the backing file at 0x50000 of base.qcow2 (backing file)');
+    expect(describeRange(overlay0!, plain, 65536)).toBe('0x0–0xffff: data from the backing file at 0x50000');
+    expect(describeRange(overlay0!, { ...plain, backingNames: ['base.qcow2'] }, 65536)).toBe('0x0–0xffff: data from base.qcow2 at 0x50000');
     expect(describeRange(overlay1!, plain, 65536)).toBe('0x10000–0x1ffff: data in this file → host 0x50000 (cluster 5)');
     expect(describeRange({ ...overlay1!, zero: true }, plain, 65536)).toBe('0x10000–0x1ffff: data in this file, reading as zeros → host 0x50000 (cluster 5)');
     expect(describeRange({ ...overlay1!, depth: 0 }, { encrypted: false, externalData: true }, 65536)).toBe('0x10000–0x1ffff: data in the external data file at 0x50000 of the data file');

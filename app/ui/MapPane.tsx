@@ -3,9 +3,10 @@
 // the tooltip, a highlighted set of clusters, and legend rows for bitmaps that own no cluster. A
 // toggle switches to the guest map (GuestPane); the host map stays mounted, hidden, meanwhile.
 
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo } from 'react';
 import { ClusterMapPanel } from '../map/ClusterMapPanel';
 import { markMapShown, selectCluster } from '../state/actions';
+import { setMapView, useGuestView } from '../state/guest-view';
 import { noteZoom } from '../state/hash';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
@@ -24,7 +25,7 @@ export function MapPane({ file }: { file: FileEntry }) {
   // arraysVersion changes whenever a batch lands: re-read the registry then.
   const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
   const result = file.result;
-  const [pane, setPane] = useState<'host' | 'guest'>('host');
+  const pane = useGuestView((s) => s.pane);
   const describe = useCallback((k: number) => (result ? ownerPhrase(result, arrays, k) ?? '' : ''), [result, arrays]);
   const extras = useMemo(() => {
     const size = file.structures?.fileSize ?? 0;
@@ -55,8 +56,8 @@ export function MapPane({ file }: { file: FileEntry }) {
   }
   const views = (
     <div className="map-views seg" role="group" aria-label="Map view">
-      <button type="button" aria-pressed={pane === 'host'} onClick={() => setPane('host')} data-testid="view-host">Host file</button>
-      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setPane('guest')} data-testid="view-guest">Guest disk</button>
+      <button type="button" aria-pressed={pane === 'host'} onClick={() => setMapView('host')} data-testid="view-host">Host file</button>
+      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setMapView('guest')} data-testid="view-guest">Guest disk</button>
     </div>
   );
   return (
