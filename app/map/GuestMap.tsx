@@ -15,7 +15,7 @@ import { blockCodes, rasterGuest, spanCells } from './guest-raster';
 import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
 import { ZOOM_KEYS_HINT, useGridZoom } from './grid-zoom';
 import { formatBytes, hex } from '../format';
-import { cellAtPoint, MAX_CELL_PX, type View } from './layout';
+import { cellAtPoint, fitScale, MAX_CELL_PX, type View } from './layout';
 import { cellLevel, guestGridFor, pickAt, pixelOf, spanView, visibleSpan, type GuestGrid } from './guest-grid';
 import { BACKGROUND, GAP, SELECTION } from './palette';
 
@@ -63,6 +63,8 @@ export function GuestMap(props: GuestMapProps) {
   const box = usePaneSize(boxRef);
   const [basis, setBasis] = useState<{ w: number; h: number } | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
+  // The cells of a range set from outside (the lanes' view), outlined until the person moves the map.
+  const [band, setBand] = useState<{ first: number; last: number } | null>(null);
 
   useEffect(() => {
     if (!basis && box.w > 0 && box.h > 0) setBasis(box);
@@ -100,12 +102,12 @@ export function GuestMap(props: GuestMapProps) {
   }, [model, grid, marked, pos, blocks]);
 
   // What the next frame draws: updated after each render that changes it.
-  const state = useRef({ images, grid, model, selected, hover });
+  const state = useRef({ images, grid, model, selected, hover, band });
 
   const drawNow = useCallback(() => {
     const canvas = canvasRef.current;
     const ctx = canvas?.getContext('2d', { alpha: false });
-    const { images: img, grid: g, model: m, selected: sel, hover: hv } = state.current;
+    const { images: img, grid: g, model: m, selected: sel, hover: hv, band: bd } = state.current;
     if (!canvas || !ctx) return;
     const dpr = window.devicePixelRatio || 1;
     const v = viewRef.current;
@@ -122,6 +124,11 @@ export function GuestMap(props: GuestMapProps) {
     // Gaps between cells once they are large enough, and between blocks.
     if (cells && v.k >= 6) gridLines(ctx, g, v, v.k, w, h, GAP, 1);
     if (g.block > 1 && v.k * g.block >= 6) gridLines(ctx, g, v, v.k * g.block, w, h, GAP, cells ? 2 : 1);
+    if (bd) {
+      ctx.setLineDash([4, 3]);
+      outlineSpan(ctx, g, v, bd.first, bd.last, 'rgba(255,255,255,0.75)', 1, w, h);
+      ctx.setLineDash([]);
+    }
     if (hv) outlineSpan(ctx, g, v, hv.first, hv.last, 'rgba(255,255,255,0.9)', 1, w, h);
     if (sel) {
       for (const s of spanCells([sel], m.unit, m.cells.length)) {
@@ -137,9 +144,9 @@ export function GuestMap(props: GuestMapProps) {
   }, []);
   const requestDraw = useFrameRequest(drawNow);
   useEffect(() => {
-    state.current = { images, grid, model, selected, hover };
+    state.current = { images, grid, model, selected, hover, band };
     requestDraw();
-  }, [images, grid, model, selected, hover, requestDraw]);
+  }, [images, grid, model, selected, hover, band, requestDraw]);
 
   // The canvas's backing store follows the pane; the zoom below is rebuilt over it.
   useEffect(() => {
@@ -153,6 +160,7 @@ export function GuestMap(props: GuestMapProps) {
   // The guest range in view, reported once per frame while the person moves the view.
   const report = useRef<number | null>(null);
   const onUserView = useCallback(() => {
+    setBand(null);
     if (report.current !== null || !onViewSpan) return;
     report.current = requestAnimationFrame(() => {
       report.current = null;
@@ -169,13 +177,13 @@ export function GuestMap(props: GuestMapProps) {
     if (report.current !== null) cancelAnimationFrame(report.current);
   }, []);
   const { zoomBy, fit, setView, onKeyDown } = useGridZoom({
-    canvasRef, viewRef, grid, width: box.w, height: box.h, onZoom: requestDraw, onSelectAt: (sx, sy) => selectAt(sx, sy), onUserView,
+    canvasRef, viewRef, grid, width: box.w, height: box.h, onZoom: requestDraw, keepViewOnResize: true, onSelectAt: (sx, sy) => selectAt(sx, sy), onUserView,
   });
   const showSpan = useCallback((span: GuestSpan, maxCell = MAX_CELL_PX) => {
     if (!grid || box.w === 0) return;
     const first = Math.max(0, Math.floor(span.start / model.unit));
     const last = Math.min(grid.clusters, Math.max(first + 1, Math.ceil(span.end / model.unit)));
-    setView(spanView(grid, box.w, box.h, first, last, maxCell));
+    setView(spanView(grid, box.w, box.h, first, last, maxCell, fitScale(grid, box.w, box.h)));
   }, [grid, box.w, box.h, model.unit, setView]);
   useImperativeHandle(ref, () => ({ zoomBy, reset: fit, showSpan, unit: () => model.unit }), [zoomBy, fit, showSpan, model.unit]);
 
@@ -185,7 +193,10 @@ export function GuestMap(props: GuestMapProps) {
     if (!viewSpan || shown.current === viewSpan.seq || !grid || box.w === 0) return;
     shown.current = viewSpan.seq;
     showSpan(viewSpan.span);
-  }, [viewSpan, grid, box.w, showSpan]);
+    const u = model.unit;
+    const whole = viewSpan.span.start <= 0 && viewSpan.span.end >= size;
+    setBand(whole ? null : { first: Math.floor(viewSpan.span.start / u), last: Math.max(Math.floor(viewSpan.span.start / u) + 1, Math.ceil(viewSpan.span.end / u)) });
+  }, [viewSpan, grid, box.w, showSpan, model.unit, size]);
 
   const pickAtPoint = (sx: number, sy: number): { first: number; last: number } | null => {
     if (!grid) return null;

@@ -20,6 +20,8 @@ interface GuestMapPanelProps extends Omit<GuestMapProps, 'onUnit' | 'ref'> {
   readonly note?: ReactNode;
   /** Controls placed at the end of the toolbar (e.g. the host / guest view switch). */
   readonly toolbarEnd?: ReactNode;
+  /** "Go to guest offset": selects the cell there (default: as a click does). */
+  readonly onGoto?: (span: { start: number; end: number }) => void;
   /** A picked span to bring into view, changed with `seq`. */
   readonly showPick?: { readonly span: { readonly start: number; readonly end: number }; readonly seq: number } | null;
 }
@@ -28,7 +30,7 @@ interface GuestMapPanelProps extends Omit<GuestMapProps, 'onUnit' | 'ref'> {
 const GOTO_CELL_PX = 16;
 
 export function GuestMapPanel(props: GuestMapPanelProps) {
-  const { markedLabel, note, toolbarEnd, showPick = null, ...mapProps } = props;
+  const { markedLabel, note, toolbarEnd, showPick = null, onGoto, ...mapProps } = props;
   const { ranges, size, flags, onSelect, selected } = mapProps;
   const mapRef = useRef<GuestMapHandle>(null);
   const [unit, setUnit] = useState<number | null>(null);
@@ -61,7 +63,7 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
     const start = Math.floor(off / u) * u;
     const span = { start, end: Math.min(size, start + u) };
     mapRef.current?.showSpan(span, GOTO_CELL_PX);
-    onSelect(span);
+    (onGoto ?? onSelect)(span);
     setGotoError(null);
   };
 

@@ -115,11 +115,15 @@ export function spanBox(g: GuestGrid, first: number, last: number): { c0: number
   return { c0: 0, c1: g.cols, r0: brA * g.block, r1: (brB + 1) * g.block };
 }
 
-/** The view showing cells [first, last) as large as fits (up to maxCell px per cell), with a margin. Not clamped. */
-export function spanView(g: GuestGrid, width: number, height: number, first: number, last: number, maxCell: number): View {
+/**
+ * The view showing cells [first, last) as large as fits, with a margin, at a cell side between
+ * minCell and maxCell (the zoom limits: the span is centred at that side). A span over several
+ * block rows shows whole rows, so it cannot be larger than the grid's width allows.
+ */
+export function spanView(g: GuestGrid, width: number, height: number, first: number, last: number, maxCell: number, minCell = 0): View {
   const { c0, c1, r0, r1 } = spanBox(g, first, last);
   const margin = Math.max(1, Math.ceil((c1 - c0) / 40));
-  const k = Math.min(maxCell, width / (c1 - c0 + 2 * margin), height / (r1 - r0 + 2 * margin));
+  const k = Math.max(minCell, Math.min(maxCell, width / (c1 - c0 + 2 * margin), height / (r1 - r0 + 2 * margin)));
   return { k, x: width / 2 - ((c0 + c1) / 2) * k, y: height / 2 - ((r0 + r1) / 2) * k };
 }
 

@@ -126,13 +126,17 @@ export function layerName(depth: number, f: GuestImageFlags): string {
   return depth === 1 ? 'the backing file' : `the backing file ${depth} levels down`;
 }
 
+/** " (N levels down)" after a named layer deeper than the backing file itself; '' otherwise. */
+function levelsNote(depth: number, f: GuestImageFlags, plus = ''): string {
+  return depth > 1 && f.backingNames?.[depth - 1] !== undefined ? ` (${depth}${plus} levels down)` : '';
+}
+
 /** Legend words for a code, with the backing file's name for backing codes. */
 export function codeLabel(code: number, f: GuestImageFlags): string {
   const depth = depthOfCode(code);
   if (depth === 0) return GUEST_KIND_LABEL[code] ?? 'not mapped';
   const what = kindOfCode(code) === GuestKind.BACKING_DATA ? 'data' : 'zeros';
-  const deep = depth === MAX_CODED_DEPTH ? ` (${depth}+ levels down)` : depth > 1 ? ` (${depth} levels down)` : '';
-  return `${what} from ${layerName(depth, f)}${deep}`;
+  return `${what} from ${layerName(depth, f)}${levelsNote(depth, f, depth === MAX_CODED_DEPTH ? '+' : '')}`;
 }
 
 /** Bytes per code over the ranges, and the bytes of a `size`-byte disk no range covers. */
@@ -192,7 +196,7 @@ export function describeRange(r: MapRange, f: GuestImageFlags, clusterSize: numb
   const where = `${hex(r.start)}–${hex(r.start + r.length - 1)}`;
   if (r.depth > 0 && r.present) {
     const what = r.data ? 'data' : 'zeros';
-    const levels = r.depth > 1 ? ` (${r.depth} levels down)` : '';
+    const levels = levelsNote(r.depth, f);
     return `${where}: ${what} from ${layerName(r.depth, f)}${r.offset !== undefined ? ` at ${hex(r.offset)}` : ''}${levels}`;
   }
   // qemu-img map says data and zero together where the host file has a hole (preallocated clusters).

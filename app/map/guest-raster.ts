@@ -34,7 +34,9 @@ const DEEP_COLOR: readonly (readonly [string, string])[] = [
 export function guestKindCss(code: number): string {
   if (code === NOT_MAPPED) return NOT_MAPPED_COLOR;
   if (code >= DEEP_BASE) {
-    const pair = DEEP_COLOR[Math.min(DEEP_COLOR.length - 1, depthOfCode(code) - 2)]!;
+    const depth = depthOfCode(code);
+    if (depth < 2) return NOT_MAPPED_COLOR;
+    const pair = DEEP_COLOR[Math.min(DEEP_COLOR.length - 1, depth - 2)]!;
     return kindOfCode(code) === GuestKind.BACKING_DATA ? pair[0] : pair[1];
   }
   return GUEST_KIND_COLOR[code] ?? NOT_MAPPED_COLOR;

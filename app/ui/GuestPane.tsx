@@ -69,6 +69,7 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
       markedLabel={markedLabel}
       selected={ownPick ? mine.span : null}
       onSelect={onSelect}
+      onGoto={pick}
       viewSpan={viewSpan}
       onViewSpan={onViewSpan}
       showPick={mine && mine.source !== 'guest-map' ? { span: mine.span, seq: mine.seq } : null}
