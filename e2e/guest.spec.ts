@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mustRun, runTool } from '../app/test-support/qemu-tools';
-import { reference } from '../app/test-support/samples';
 import { openTab, openViaPicker, samplePath, waitDone } from './helpers';
 
 interface MapRange { start: number; length: number; depth: number; data: boolean; offset?: number }
