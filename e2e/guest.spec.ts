@@ -134,11 +134,14 @@ test('guest go-to, layers named and coloured by depth, a click on a backing rang
   const at8 = await cellCentre(page, 128);
   await page.mouse.move(at8.x, at8.y);
   await expect(page.getByTestId('guest-tooltip')).toContainText('0x800000–0x8fffff: data from mid.qcow2 at 0x');
+  const midCluster = hostClusterOf(mid, 8 * 2 ** 20);
+  await expect(page.getByTestId('guest-tip-hint')).toHaveText(`Click to open mid.qcow2 at its cluster ${midCluster}`);
+  await expect(page.locator('.gmap-note')).toContainText(`read from mid.qcow2, cluster ${midCluster}`);
   await shot(page, 'guest-chain-top');
   await page.mouse.click(at8.x, at8.y);
   await expect(page.locator('.app')).toHaveAttribute('data-file', 'mid.qcow2');
   await expect(page.getByTestId('map-pane')).toHaveAttribute('data-view', 'host');
-  await expect(inspector(page)).toHaveAttribute('data-cluster', String(hostClusterOf(mid, 8 * 2 ** 20)));
+  await expect(inspector(page)).toHaveAttribute('data-cluster', String(midCluster));
   await shot(page, 'guest-chain-mid-opened');
 
   // Back on top, guest 0 lives two levels down: the click opens base.qcow2.
@@ -242,3 +245,35 @@ test('hex dump offsets are 0x-prefixed hex, decimal on hover', async ({ page }) 
   await expect(first).toHaveAttribute('title', '65,536 (decimal)');
   await expect(inspector(page).locator('.hex-off').nth(1)).toHaveText('0x00010010');
 });
+
+// Screenshots of both map views with a three-file chain open (the top bar's file tabs, both
+// toolbars) at 1400×900, 800×600 and a 1400×900 window at 200 % (700×450 CSS px at 2×). The top bar
+// and each map toolbar stay one line inside the window, and the map keeps most of the height.
+for (const scheme of ['light', 'dark'] as const) {
+  for (const [w, h, dpr] of [[1400, 900, 1], [800, 600, 1], [700, 450, 2]] as const) {
+    test.describe(`${scheme} ${w}x${h}@${dpr}`, () => {
+      test.use({ viewport: { width: w, height: h }, deviceScaleFactor: dpr, colorScheme: scheme });
+      test('toolbars fit one line; screenshots of both views', async ({ page }) => {
+        const { top, mid, base } = chain();
+        await page.goto('/');
+        await openViaPicker(page, [top, mid, base]);
+        await waitDone(page, 'top.qcow2');
+        for (const view of ['host', 'guest'] as const) {
+          await showView(page, view);
+          const bar = page.locator(view === 'host' ? '.map-view-host .cmap-toolbar' : '.gmap-panel .cmap-toolbar');
+          for (const el of [page.locator('.topbar'), bar]) {
+            const b = (await el.boundingBox())!;
+            // One line: no taller than two rows of buttons would make it; inside the window.
+            expect(b.height).toBeLessThan(60);
+            expect(b.x + b.width).toBeLessThanOrEqual(w + 0.5);
+            // Nothing in it is cut by the window's right edge unless the bar scrolls to it.
+            const overflow = await el.evaluate((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible');
+            expect(overflow).toBe(false);
+          }
+          const name = `guest-shot-${view}-${scheme}-${w}x${h}@${dpr}`;
+          await shot(page, name);
+        }
+      });
+    });
+  }
+}

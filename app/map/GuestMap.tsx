@@ -45,6 +45,8 @@ export interface GuestMapProps {
   readonly onUnit?: (unit: number) => void;
   /** A guest range to bring into view, changed with `seq` (e.g. the bitmap lanes' view). */
   readonly viewSpan?: { readonly span: GuestSpan; readonly seq: number } | null;
+  /** A line for the tooltip saying what a click on `span` does beyond selecting it, or null. */
+  readonly clickHint?: (span: GuestSpan) => string | null;
   /** The guest range in view after the person moved the view. */
   readonly onViewSpan?: (span: GuestSpan) => void;
   readonly ref?: Ref<GuestMapHandle>;
@@ -56,7 +58,7 @@ const MAX_CELLS = 1 << 20;
 interface Hover { readonly first: number; readonly last: number; readonly sx: number; readonly sy: number }
 
 export function GuestMap(props: GuestMapProps) {
-  const { ranges, size, granule, clusterSize, flags, marked, selected, onSelect, onUnit, viewSpan = null, onViewSpan, ref } = props;
+  const { ranges, size, granule, clusterSize, flags, marked, selected, onSelect, onUnit, viewSpan = null, onViewSpan, clickHint, ref } = props;
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const viewRef = useRef<View>({ k: 1, x: 0, y: 0 });
@@ -233,7 +235,7 @@ export function GuestMap(props: GuestMapProps) {
         onClick={onClick}
         onKeyDown={onKeyDown}
       />
-      {hover ? <GuestTooltip ranges={ranges} span={spanOf(hover)} flags={flags} clusterSize={clusterSize} x={hover.sx} y={hover.sy} width={box.w} height={box.h} /> : null}
+      {hover ? <GuestTooltip ranges={ranges} span={spanOf(hover)} flags={flags} clusterSize={clusterSize} hint={clickHint?.(spanOf(hover)) ?? null} x={hover.sx} y={hover.sy} width={box.w} height={box.h} /> : null}
     </div>
   );
 }
@@ -310,7 +312,7 @@ function outlineRows(ctx: CanvasRenderingContext2D, cols: number, k: number, ox:
 
 const TIP_WIDTH = 360;
 
-function GuestTooltip(p: { ranges: readonly MapRange[]; span: GuestSpan; flags: GuestImageFlags; clusterSize: number; x: number; y: number; width: number; height: number }) {
+function GuestTooltip(p: { ranges: readonly MapRange[]; span: GuestSpan; flags: GuestImageFlags; clusterSize: number; hint: string | null; x: number; y: number; width: number; height: number }) {
   const { list, total } = rangesIn(p.ranges, p.span.start, p.span.end, 6);
   const left = p.x + 16 + TIP_WIDTH > p.width ? Math.max(4, p.x - 16 - TIP_WIDTH) : p.x + 16;
   const top = p.y + 16 + 150 > p.height ? Math.max(4, p.y - 16 - Math.min(150, 40 + 18 * list.length)) : p.y + 16;
@@ -323,6 +325,7 @@ function GuestTooltip(p: { ranges: readonly MapRange[]; span: GuestSpan; flags: 
         {total === 0 ? <li>not mapped (the map stopped before here)</li> : null}
       </ul>
       {total > list.length ? <div className="cmap-tip-meta">and {total - list.length} more</div> : null}
+      {p.hint ? <div className="cmap-tip-meta" data-testid="guest-tip-hint">{p.hint}</div> : null}
     </div>
   );
 }

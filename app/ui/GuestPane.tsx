@@ -13,7 +13,7 @@ import { setGuestRange, useGuestView } from '../state/guest-view';
 import { useApp, type FileEntry } from '../state/store';
 import type { AnalysisResult } from '../worker/protocol';
 import { formatBytes, hex } from './format';
-import { spanText, useGuestLink } from './guest-pick';
+import { backingTarget, spanText, useGuestLink } from './guest-pick';
 
 export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; result: AnalysisResult; toolbarEnd: ReactNode }) {
   const selection = useApp((s) => s.selection);
@@ -22,7 +22,7 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
   const range = useGuestView((s) => s.range);
   const h = result.structures.header;
   const cs = h.clusterSize;
-  const { scope, flags, pick, openLayer } = useGuestLink(file, result);
+  const { scope, flags, layers, pick, openLayer } = useGuestLink(file, result);
   const granule = (h.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n ? cs / 32 : cs;
   const ranges = result.guestMap;
   const mine = picked && picked.scope === scope ? picked : null;
@@ -30,6 +30,10 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
   const onSelect = useCallback((span: GuestSpan) => {
     if (!openLayer(span)) pick(span);
   }, [pick, openLayer]);
+  const clickHint = useCallback((span: GuestSpan) => {
+    const t = backingTarget(ranges, span, layers);
+    return t ? `Click to open ${t.file.name} at its cluster ${t.cluster}` : null;
+  }, [ranges, layers]);
   const onViewSpan = useCallback((span: GuestSpan) => setGuestRange(scope, span, 'guest-map'), [scope]);
   const viewSpan = useMemo(
     () => (range && range.scope === scope && range.source !== 'guest-map' ? { span: range.span, seq: range.seq } : null),
@@ -48,7 +52,10 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
 
   let note: ReactNode = null;
   if (ownPick) {
-    note = mine.host === null
+    const layer = mine.host === null ? backingTarget(ranges, mine.span, layers) : null;
+    note = layer
+      ? <>{spanText(mine.span)}: read from {layer.file.name}, cluster {layer.cluster}; click it to open that file there.</>
+      : mine.host === null
       ? <>{spanText(mine.span)}: no bytes stored in this file (unallocated, zeros, the backing file{flags.externalData ? ' or the external data file' : ''}).</>
       : <>{spanText(mine.span)}: stored in {mine.clusters} host cluster{mine.clusters === 1 ? '' : 's'} from {mine.host} ({hex(mine.host * cs)}){highlight?.label === spanText(mine.span) ? ', highlighted on the host map' : ''}.</>;
   } else if (selection !== null) {
@@ -69,6 +76,7 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
       markedLabel={markedLabel}
       selected={ownPick ? mine.span : null}
       onSelect={onSelect}
+      clickHint={clickHint}
       onGoto={pick}
       viewSpan={viewSpan}
       onViewSpan={onViewSpan}
