@@ -16,7 +16,7 @@ import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
 import { ZOOM_KEYS_HINT, useGridZoom } from './grid-zoom';
 import { formatBytes, hex } from '../format';
 import { cellAtPoint, fitScale, MAX_CELL_PX, type View } from './layout';
-import { cellLevel, guestGridFor, pickAt, pixelOf, spanView, visibleSpan, type GuestGrid } from './guest-grid';
+import { cellLevel, guestGridFor, pickAt, pixelOf, spanBox, spanView, visibleSpan, type GuestGrid } from './guest-grid';
 import { BACKGROUND, GAP, SELECTION } from './palette';
 
 export interface GuestMapHandle {
@@ -127,8 +127,12 @@ export function GuestMap(props: GuestMapProps) {
     if (cells && v.k >= 6) gridLines(ctx, g, v, v.k, w, h, GAP, 1);
     if (g.block > 1 && v.k * g.block >= 6) gridLines(ctx, g, v, v.k * g.block, w, h, GAP, cells ? 2 : 1);
     if (bd) {
-      ctx.setLineDash([4, 3]);
-      outlineSpan(ctx, g, v, bd.first, bd.last, 'rgba(255,255,255,0.75)', 1, w, h);
+      // The lanes' range: one dashed box around its cells (whole rows when it spans several).
+      const b = spanBox(g, bd.first, bd.last);
+      ctx.setLineDash([5, 4]);
+      ctx.strokeStyle = 'rgba(255,255,255,0.85)';
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(v.x + b.c0 * v.k - 1, v.y + b.r0 * v.k - 1, (b.c1 - b.c0) * v.k + 2, (b.r1 - b.r0) * v.k + 2);
       ctx.setLineDash([]);
     }
     if (hv) outlineSpan(ctx, g, v, hv.first, hv.last, 'rgba(255,255,255,0.9)', 1, w, h);

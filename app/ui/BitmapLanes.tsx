@@ -116,7 +116,10 @@ export function BitmapLanes({ lanes, size, link }: { lanes: readonly Lane[]; siz
     ctx.strokeStyle = muted;
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'top';
-    for (const t of binaryTicks(view[0], view[1], Math.max(2, Math.floor(width / 110)))) {
+    const ticks = binaryTicks(view[0], view[1], Math.max(2, Math.floor(width / 110)));
+    // Zoomed far in, sizes round to the same words ("2 GiB" twice): offsets are shown in hex then.
+    const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : view[1] - view[0];
+    for (const t of ticks) {
       const px = Math.round(x(t)) + 0.5;
       ctx.globalAlpha = 0.35;
       ctx.beginPath();
@@ -124,7 +127,7 @@ export function BitmapLanes({ lanes, size, link }: { lanes: readonly Lane[]; siz
       ctx.lineTo(px, height);
       ctx.stroke();
       ctx.globalAlpha = 1;
-      const label = formatBytes(t);
+      const label = step * 64 < t ? hex(t) : formatBytes(t);
       ctx.fillText(label, Math.min(Math.max(0, px - ctx.measureText(label).width / 2), width - ctx.measureText(label).width), 2);
     }
     lanes.forEach((lane, row) => {
@@ -236,7 +239,7 @@ export function BitmapLanes({ lanes, size, link }: { lanes: readonly Lane[]; siz
           <button type="button" className="btn small" onClick={() => zoomAtCentre(0.5)}>Zoom in</button>
           <button type="button" className="btn small" onClick={() => zoomAtCentre(2)}>Zoom out</button>
           <button type="button" className="btn small" onClick={() => setView([0, size])}>Whole disk</button>
-          <span className="muted lane-range" data-testid="lane-range">{formatBytes(view[0])} – {formatBytes(view[1])}{link ? ' · click an extent to select it on the guest disk' : ''}</span>
+          <span className="muted lane-range" data-testid="lane-range">{hex(view[0])} – {hex(view[1])} ({formatBytes(view[1] - view[0])}){link ? ' · click an extent to select it on the guest disk' : ''}</span>
         </div>
       </div>
     </div>
