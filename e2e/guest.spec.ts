@@ -121,7 +121,13 @@ test('guest go-to, layers named and coloured by depth, a click on a backing rang
   await gotoGuest(page, '16M');
   await expect(page.getByTestId('guest-map-status')).toContainText('highlighting guest 0x1000000–0x100ffff');
   await expect(inspector(page)).toHaveAttribute('data-cluster', String(hostClusterOf(top, 16 * 2 ** 20)));
-  expect(Number(await guestMap(page).getAttribute('data-cell-size'))).toBeGreaterThanOrEqual(16);
+  // The cell gone to is in view (the whole 64 MiB disk fits, so the map stays at Fit).
+  const at16 = await cellCentre(page, 256);
+  const mb = (await guestMap(page).boundingBox())!;
+  expect(at16.x).toBeGreaterThan(mb.x);
+  expect(at16.x).toBeLessThan(mb.x + mb.width);
+  expect(at16.y).toBeGreaterThan(mb.y);
+  expect(at16.y).toBeLessThan(mb.y + mb.height);
   // Bad input says what to type and keeps the view.
   await gotoGuest(page, 'sixteen');
   await expect(page.getByTestId('guest-map-status')).toContainText('Type a guest offset');
@@ -211,6 +217,15 @@ test('bitmap lanes and the guest map follow each other; a lane click selects its
     const [a, b] = (await lanes.getAttribute('data-view'))!.split(',').map(Number);
     return b! - a! < G && a! <= 2 * G && 2 * G <= b!;
   }).toBe(true);
+  // Switching the map view and the panel tab keeps the range on both.
+  const zoomed = Number(await g.getAttribute('data-cell-size'));
+  const laneView = await lanes.getAttribute('data-view');
+  await showView(page, 'host');
+  await openTab(page, 'Overview');
+  await showView(page, 'guest');
+  await expect.poll(async () => Number(await g.getAttribute('data-cell-size'))).toBeCloseTo(zoomed, 3);
+  await openTab(page, 'Bitmaps');
+  await expect(lanes).toHaveAttribute('data-view', laneView!);
   await page.getByTestId('guest-map-panel').getByRole('button', { name: 'Fit' }).click();
   await expect(lanes).toHaveAttribute('data-view', `0,${4 * G}`);
   // The wheel on the lanes zooms too.
@@ -230,7 +245,7 @@ test('bitmap lanes and the guest map follow each other; a lane click selects its
   await expect(inspector(page)).toHaveAttribute('data-cluster', String(hostClusterOf(path, 0)));
   await shot(page, 'lanes-pick-guest');
   await showView(page, 'host');
-  await expect(page.locator('.cmap-status')).toContainText('highlighting guest 0x0–0x3fffff');
+  await expect(page.getByTestId('map-status')).toContainText('highlighting guest 0x0–0x3fffff');
 });
 
 test('hex dump offsets are 0x-prefixed hex, decimal on hover', async ({ page }) => {
@@ -260,7 +275,7 @@ for (const scheme of ['light', 'dark'] as const) {
         await waitDone(page, 'top.qcow2');
         for (const view of ['host', 'guest'] as const) {
           await showView(page, view);
-          const bar = page.locator(view === 'host' ? '.map-view-host .cmap-toolbar' : '.gmap-panel .cmap-toolbar');
+          const bar = page.locator(view === 'host' ? '.map-view-host .cmap-toolbar' : '.map-view-guest .cmap-toolbar');
           for (const el of [page.locator('.topbar'), bar]) {
             const b = (await el.boundingBox())!;
             // One line: no taller than two rows of buttons would make it; inside the window.

@@ -170,7 +170,7 @@ test('guest map: a guest range highlights its host clusters, and a host data clu
 
   // On the host map the cluster holding guest 5 MiB keeps its colour; another data cluster is dimmed.
   await showView(page, 'host');
-  await expect(page.locator('.cmap-status')).toContainText('highlighting guest 0x500000–0x50ffff');
+  await expect(page.getByTestId('map-status')).toContainText('highlighting guest 0x500000–0x50ffff');
   const other = reference<MapRange[]>('v3', 'map.json')!.find((r) => r.start === 0)!.offset! / cs;
   await expect.poll(() => cellColor(hostMap(page), hostCluster)).toEqual(rgb(ROLE_COLOR[Role.DATA]!));
   expect(await cellColor(hostMap(page), other)).not.toEqual(rgb(ROLE_COLOR[Role.DATA]!));

@@ -43,8 +43,8 @@ export interface GuestMapProps {
   readonly onSelect: (span: GuestSpan) => void;
   /** Reports guest bytes per cell once the cells are laid out. */
   readonly onUnit?: (unit: number) => void;
-  /** A guest range to bring into view, changed with `seq` (e.g. the bitmap lanes' view). */
-  readonly viewSpan?: { readonly span: GuestSpan; readonly seq: number } | null;
+  /** A guest range to bring into view, changed with `seq` (e.g. the bitmap lanes' view); outlined when `mark`. */
+  readonly viewSpan?: { readonly span: GuestSpan; readonly seq: number; readonly mark: boolean } | null;
   /** A line for the tooltip saying what a click on `span` does beyond selecting it, or null. */
   readonly clickHint?: (span: GuestSpan) => string | null;
   /** The guest range in view after the person moved the view. */
@@ -161,7 +161,9 @@ export function GuestMap(props: GuestMapProps) {
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(box.w * dpr);
     canvas.height = Math.round(box.h * dpr);
-  }, [grid, box.w, box.h]);
+    // Resizing clears the canvas (also when it is shown again at the same size).
+    requestDraw();
+  }, [grid, box.w, box.h, requestDraw]);
 
   // The guest range in view, reported once per frame while the person moves the view.
   const report = useRef<number | null>(null);
@@ -200,7 +202,7 @@ export function GuestMap(props: GuestMapProps) {
     shown.current = viewSpan.seq;
     showSpan(viewSpan.span);
     const u = model.unit;
-    const whole = viewSpan.span.start <= 0 && viewSpan.span.end >= size;
+    const whole = !viewSpan.mark || (viewSpan.span.start <= 0 && viewSpan.span.end >= size);
     setBand(whole ? null : { first: Math.floor(viewSpan.span.start / u), last: Math.max(Math.floor(viewSpan.span.start / u) + 1, Math.ceil(viewSpan.span.end / u)) });
   }, [viewSpan, grid, box.w, showSpan, model.unit, size]);
 

@@ -20,6 +20,8 @@ interface GuestMapPanelProps extends Omit<GuestMapProps, 'onUnit' | 'ref'> {
   readonly note?: ReactNode;
   /** Controls placed at the end of the toolbar (e.g. the host / guest view switch). */
   readonly toolbarEnd?: ReactNode;
+  /** False while the panel is mounted but hidden: nothing is laid out until it is first shown. */
+  readonly shown?: boolean;
   /** "Go to guest offset": selects the cell there (default: as a click does). */
   readonly onGoto?: (span: { start: number; end: number }) => void;
   /** A picked span to bring into view, changed with `seq`. */
@@ -30,7 +32,7 @@ interface GuestMapPanelProps extends Omit<GuestMapProps, 'onUnit' | 'ref'> {
 const GOTO_CELL_PX = 16;
 
 export function GuestMapPanel(props: GuestMapPanelProps) {
-  const { markedLabel, note, toolbarEnd, showPick = null, onGoto, ...mapProps } = props;
+  const { markedLabel, note, toolbarEnd, showPick = null, onGoto, shown = true, ...mapProps } = props;
   const { ranges, size, flags, onSelect, selected } = mapProps;
   const mapRef = useRef<GuestMapHandle>(null);
   const [unit, setUnit] = useState<number | null>(null);
@@ -98,7 +100,7 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
       {note ? <div className="gmap-note">{note}</div> : null}
       <div className="cmap-body">
         <div className="cmap-main">
-          <GuestMap ref={mapRef} {...mapProps} onUnit={onUnit} />
+          {shown || unit !== null ? <GuestMap ref={mapRef} {...mapProps} onUnit={onUnit} /> : null}
         </div>
         <div className="cmap-legend" aria-label="Guest map legend">
           <div className="cmap-legend-head"><span>Guest bytes ({formatBytes(size)})</span></div>

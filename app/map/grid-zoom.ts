@@ -132,7 +132,10 @@ export function useGridZoom(options: GridZoomOptions): GridZoom {
     const was = paneSize.current;
     const v = viewRef.current;
     const kept = { k: v.k, x: v.x + (width - was.w) / 2, y: v.y + (height - was.h) / 2 };
-    const start = keepViewOnResize && fittedGrid.current === grid ? clampView(kept, grid, width, height) : fitView(grid, width, height);
+    // A view that showed the whole grid (at the old size's fit) fits again: "whole file" stays whole.
+    const wasFit = was.w > 0 && was.h > 0 && Math.abs(v.k - scaleExtent(grid, was.w, was.h)[0]) < 1e-6 * v.k;
+    const keep = keepViewOnResize && fittedGrid.current === grid && !wasFit;
+    const start = keep ? clampView(kept, grid, width, height) : fitView(grid, width, height);
     fittedGrid.current = grid;
     paneSize.current = { w: width, h: height };
     sel.call(z.transform, transformOf(start));

@@ -15,7 +15,7 @@ import type { AnalysisResult } from '../worker/protocol';
 import { formatBytes, hex } from './format';
 import { backingTarget, spanText, useGuestLink } from './guest-pick';
 
-export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; result: AnalysisResult; toolbarEnd: ReactNode }) {
+export function GuestPane({ file, result, toolbarEnd, shown }: { file: FileEntry; result: AnalysisResult; toolbarEnd: ReactNode; shown: boolean }) {
   const selection = useApp((s) => s.selection);
   const highlight = useApp((s) => s.highlight);
   const picked = useGuestView((s) => s.picked);
@@ -35,8 +35,9 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
     return t ? `Click to open ${t.file.name} at its cluster ${t.cluster}` : null;
   }, [ranges, layers]);
   const onViewSpan = useCallback((span: GuestSpan) => setGuestRange(scope, span, 'guest-map'), [scope]);
+  // The range the lanes set (the map keeps its own view while hidden).
   const viewSpan = useMemo(
-    () => (range && range.scope === scope && range.source !== 'guest-map' ? { span: range.span, seq: range.seq } : null),
+    () => (range && range.scope === scope && range.source !== 'guest-map' ? { span: range.span, seq: range.seq, mark: true } : null),
     [range, scope],
   );
 
@@ -83,6 +84,7 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
       showPick={mine && mine.source !== 'guest-map' ? { span: mine.span, seq: mine.seq } : null}
       note={note}
       toolbarEnd={toolbarEnd}
+      shown={shown}
     />
   );
 }

@@ -1,9 +1,10 @@
 // The central slot: the cluster map (app/map) of the file on screen, fed with the per-cluster
 // arrays from the registry (never from React state), the selection, the owner of each cluster for
 // the tooltip, a highlighted set of clusters, and legend rows for bitmaps that own no cluster. A
-// toggle switches to the guest map (GuestPane); the host map stays mounted, hidden, meanwhile.
+// toggle switches to the guest map (GuestPane); each map, once shown, stays mounted (hidden) while the
+// other shows.
 
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ClusterMapPanel } from '../map/ClusterMapPanel';
 import { markMapShown, selectCluster } from '../state/actions';
 import { setMapView, useGuestView } from '../state/guest-view';
@@ -26,6 +27,11 @@ export function MapPane({ file }: { file: FileEntry }) {
   const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
   const result = file.result;
   const pane = useGuestView((s) => s.pane);
+  // The guest map is made when first shown for a file, then kept (hidden) so it keeps its view.
+  const [guestSeen, setGuestSeen] = useState<string | null>(null);
+  useEffect(() => {
+    if (pane === 'guest') setGuestSeen(`${job}:${file.index}`);
+  }, [pane, job, file.index]);
   const describe = useCallback((k: number) => (result ? ownerPhrase(result, arrays, k) ?? '' : ''), [result, arrays]);
   const extras = useMemo(() => {
     const size = file.structures?.fileSize ?? 0;
@@ -62,7 +68,11 @@ export function MapPane({ file }: { file: FileEntry }) {
   );
   return (
     <div className="map-pane" data-testid="map-pane" data-view={pane}>
-      {pane === 'guest' ? <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} /> : null}
+      {guestSeen === `${job}:${file.index}` || pane === 'guest' ? (
+        <div className="map-view-guest" hidden={pane !== 'guest'}>
+          <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} shown={pane === 'guest'} />
+        </div>
+      ) : null}
       <div className="map-view-host" hidden={pane !== 'host'}>
         <ClusterMapPanel
           key={`${job}:${file.index}`}
