@@ -243,6 +243,8 @@ test('bitmap lanes and the guest map follow each other; a lane click selects its
   await expect(page.getByTestId('map-pane')).toHaveAttribute('data-view', 'guest');
   await expect(page.getByTestId('guest-map-status')).toContainText('highlighting guest 0x0–0x3fffff');
   await expect(inspector(page)).toHaveAttribute('data-cluster', String(hostClusterOf(path, 0)));
+  // The picked 4 MiB are brought into view as single clusters.
+  await expect(g).toHaveAttribute('data-level', 'cell');
   await shot(page, 'lanes-pick-guest');
   await showView(page, 'host');
   await expect(page.getByTestId('map-status')).toContainText('highlighting guest 0x0–0x3fffff');

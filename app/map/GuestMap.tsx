@@ -47,10 +47,15 @@ export interface GuestMapProps {
   readonly viewSpan?: { readonly span: GuestSpan; readonly seq: number; readonly mark: boolean } | null;
   /** A line for the tooltip saying what a click on `span` does beyond selecting it, or null. */
   readonly clickHint?: (span: GuestSpan) => string | null;
+  /** A picked span to bring into view at a readable size, changed with `seq` (e.g. a lane click). */
+  readonly focusSpan?: { readonly span: GuestSpan; readonly seq: number } | null;
   /** The guest range in view after the person moved the view. */
   readonly onViewSpan?: (span: GuestSpan) => void;
   readonly ref?: Ref<GuestMapHandle>;
 }
+
+/** Cell side a picked span is shown at, at most. */
+const FOCUS_CELL_PX = 16;
 
 /** Most cells laid out (one pixel each in the cell image); larger disks get coarser cells. */
 const MAX_CELLS = 1 << 20;
@@ -58,7 +63,7 @@ const MAX_CELLS = 1 << 20;
 interface Hover { readonly first: number; readonly last: number; readonly sx: number; readonly sy: number }
 
 export function GuestMap(props: GuestMapProps) {
-  const { ranges, size, granule, clusterSize, flags, marked, selected, onSelect, onUnit, viewSpan = null, onViewSpan, clickHint, ref } = props;
+  const { ranges, size, granule, clusterSize, flags, marked, selected, onSelect, onUnit, viewSpan = null, focusSpan = null, onViewSpan, clickHint, ref } = props;
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const viewRef = useRef<View>({ k: 1, x: 0, y: 0 });
@@ -205,6 +210,14 @@ export function GuestMap(props: GuestMapProps) {
     const whole = !viewSpan.mark || (viewSpan.span.start <= 0 && viewSpan.span.end >= size);
     setBand(whole ? null : { first: Math.floor(viewSpan.span.start / u), last: Math.max(Math.floor(viewSpan.span.start / u) + 1, Math.ceil(viewSpan.span.end / u)) });
   }, [viewSpan, grid, box.w, showSpan, model.unit, size]);
+
+  // A picked span, likewise (also when the map was hidden when it was picked).
+  const focused = useRef<number | null>(null);
+  useEffect(() => {
+    if (!focusSpan || focused.current === focusSpan.seq || !grid || box.w === 0) return;
+    focused.current = focusSpan.seq;
+    showSpan(focusSpan.span, FOCUS_CELL_PX);
+  }, [focusSpan, grid, box.w, showSpan]);
 
   const pickAtPoint = (sx: number, sy: number): { first: number; last: number } | null => {
     if (!grid) return null;

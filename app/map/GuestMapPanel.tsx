@@ -43,12 +43,6 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
   useEffect(() => {
     setGotoError(null);
   }, [selected]);
-  const shownPick = useRef<number | null>(null);
-  useEffect(() => {
-    if (!showPick || shownPick.current === showPick.seq || unit === null) return;
-    shownPick.current = showPick.seq;
-    mapRef.current?.showSpan(showPick.span, GOTO_CELL_PX);
-  }, [showPick, unit]);
 
   const goto = (e: FormEvent) => {
     e.preventDefault();
@@ -100,7 +94,7 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
       {note ? <div className="gmap-note">{note}</div> : null}
       <div className="cmap-body">
         <div className="cmap-main">
-          {shown || unit !== null ? <GuestMap ref={mapRef} {...mapProps} onUnit={onUnit} /> : null}
+          {shown || unit !== null ? <GuestMap ref={mapRef} {...mapProps} focusSpan={showPick} onUnit={onUnit} /> : null}
         </div>
         <div className="cmap-legend" aria-label="Guest map legend">
           <div className="cmap-legend-head"><span>Guest bytes ({formatBytes(size)})</span></div>
