@@ -301,7 +301,12 @@ function outlineSpan(ctx: CanvasRenderingContext2D, g: GuestGrid, v: View, first
       const b0 = (br * g.blockCols + bc) * per;
       const a = Math.max(first, b0) - b0;
       const z = Math.min(last, b0 + per) - b0;
-      if (z > a) outlineRows(ctx, B, v.k, v.x + bc * bk, v.y + br * bk, a, z, color, width, h);
+      if (a === 0 && z === per) {
+        // A whole block: one box.
+        ctx.strokeStyle = color;
+        ctx.lineWidth = width;
+        ctx.strokeRect(v.x + bc * bk - width / 2, v.y + br * bk - width / 2, bk + width, bk + width);
+      } else if (z > a) outlineRows(ctx, B, v.k, v.x + bc * bk, v.y + br * bk, a, z, color, width, h);
     }
   }
 }
