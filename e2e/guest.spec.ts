@@ -182,6 +182,7 @@ for (const scheme of ['light', 'dark'] as const) {
     const per = Number(d.block) ** 2;
     await page.mouse.move(box.x + Number(d.offsetX) + blockPx / 2, box.y + Number(d.offsetY) + blockPx / 2);
     await expect(page.getByTestId('guest-tooltip')).toContainText(`guest 0x0 – 0x${(per * 65536 - 1).toString(16)}`);
+    await expect(page.getByTestId('guest-map-status')).toContainText(`1 block = ${per / 16} MiB (${per} cells of 64 KiB)`);
     await shot(page, `guest-4g-fit-${scheme}`);
     // Zoomed in, single clusters are drawn and picked.
     await gotoGuest(page, '2G');

@@ -43,6 +43,8 @@ export interface GuestMapProps {
   readonly onSelect: (span: GuestSpan) => void;
   /** Reports guest bytes per cell once the cells are laid out. */
   readonly onUnit?: (unit: number) => void;
+  /** Reports the guest bytes a pick takes whenever that changes: a block's at block level, else null (one cell). */
+  readonly onBlockBytes?: (bytes: number | null) => void;
   /** A guest range to bring into view, changed with `seq` (e.g. the bitmap lanes' view); outlined when `mark`. */
   readonly viewSpan?: { readonly span: GuestSpan; readonly seq: number; readonly mark: boolean } | null;
   /** A line for the tooltip saying what a click on `span` does beyond selecting it, or null. */
@@ -63,7 +65,7 @@ const MAX_CELLS = 1 << 20;
 interface Hover { readonly first: number; readonly last: number; readonly sx: number; readonly sy: number }
 
 export function GuestMap(props: GuestMapProps) {
-  const { ranges, size, granule, clusterSize, flags, marked, selected, onSelect, onUnit, viewSpan = null, focusSpan = null, onViewSpan, clickHint, ref } = props;
+  const { ranges, size, granule, clusterSize, flags, marked, selected, onSelect, onUnit, onBlockBytes, viewSpan = null, focusSpan = null, onViewSpan, clickHint, ref } = props;
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const viewRef = useRef<View>({ k: 1, x: 0, y: 0 });
@@ -110,6 +112,11 @@ export function GuestMap(props: GuestMapProps) {
 
   // What the next frame draws: updated after each render that changes it.
   const state = useRef({ images, grid, model, selected, hover, band });
+  const levelSeen = useRef<number | null | undefined>(undefined);
+  const blockBytesCb = useRef(onBlockBytes);
+  useEffect(() => {
+    blockBytesCb.current = onBlockBytes;
+  }, [onBlockBytes]);
 
   const drawNow = useCallback(() => {
     const canvas = canvasRef.current;
@@ -146,6 +153,11 @@ export function GuestMap(props: GuestMapProps) {
         outlineSpan(ctx, g, v, s.first, s.last, '#000000', 3, w, h);
         outlineSpan(ctx, g, v, s.first, s.last, SELECTION, 1.5, w, h);
       }
+    }
+    const pickBytes = cells ? null : m.unit * g.block * g.block;
+    if (levelSeen.current !== pickBytes) {
+      levelSeen.current = pickBytes;
+      blockBytesCb.current?.(pickBytes);
     }
     const ds = canvas.dataset;
     Object.assign(ds, {

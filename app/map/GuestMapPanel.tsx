@@ -36,6 +36,7 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
   const { ranges, size, flags, onSelect, selected } = mapProps;
   const mapRef = useRef<GuestMapHandle>(null);
   const [unit, setUnit] = useState<number | null>(null);
+  const [blockBytes, setBlockBytes] = useState<number | null>(null);
   const [target, setTarget] = useState('');
   const [gotoError, setGotoError] = useState<string | null>(null);
   const onUnit = useCallback((u: number) => setUnit(u), []);
@@ -63,7 +64,10 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
     setGotoError(null);
   };
 
-  const status = [unit !== null ? `1 cell = ${formatBytes(unit)} of the ${formatBytes(size)} guest disk` : '', markedLabel ? `highlighting ${markedLabel}` : ''].filter(Boolean).join(' · ');
+  const scale = unit === null ? '' : blockBytes !== null
+    ? `1 block = ${formatBytes(blockBytes)} (${blockBytes / unit} cells of ${formatBytes(unit)}) of the ${formatBytes(size)} guest disk; zoom in for cells`
+    : `1 cell = ${formatBytes(unit)} of the ${formatBytes(size)} guest disk`;
+  const status = [scale, markedLabel ? `highlighting ${markedLabel}` : ''].filter(Boolean).join(' · ');
   return (
     <div className="cmap-panel gmap-panel" data-testid="guest-map-panel">
       <div className="cmap-toolbar">
@@ -94,7 +98,7 @@ export function GuestMapPanel(props: GuestMapPanelProps) {
       {note ? <div className="gmap-note">{note}</div> : null}
       <div className="cmap-body">
         <div className="cmap-main">
-          {shown || unit !== null ? <GuestMap ref={mapRef} {...mapProps} focusSpan={showPick} onUnit={onUnit} /> : null}
+          {shown || unit !== null ? <GuestMap ref={mapRef} {...mapProps} focusSpan={showPick} onUnit={onUnit} onBlockBytes={setBlockBytes} /> : null}
         </div>
         <div className="cmap-legend" aria-label="Guest map legend">
           <div className="cmap-legend-head"><span>Guest bytes ({formatBytes(size)})</span></div>
