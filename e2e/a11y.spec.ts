@@ -51,3 +51,32 @@ for (const scheme of ['light', 'dark'] as const) {
     }
   });
 }
+
+// The guest disk view (go-to, legend, note) with a chain of two dropped files, wide (file tabs) and
+// narrow (the file select), and the bitmap lanes beside it.
+for (const [w, h] of [[1400, 900], [800, 600]] as const) {
+  test(`the guest disk view of a chain at ${w}×${h} has no axe violations`, async ({ page }) => {
+    await page.setViewportSize({ width: w, height: h });
+    await page.goto('/');
+    await openViaPicker(page, [samplePath('overlay'), samplePath('base')]);
+    await waitDone(page, 'overlay.qcow2');
+    await page.getByTestId('view-guest').filter({ visible: true }).click();
+    await page.getByTestId('guest-goto').fill('0');
+    await page.getByTestId('guest-goto').press('Enter');
+    await expect(page.locator('.gmap-note')).toBeVisible();
+    const v = await violations(page);
+    expect(v, describe(v)).toEqual([]);
+  });
+}
+
+test('the bitmap lanes beside the guest disk view have no axe violations', async ({ page }) => {
+  await page.goto('/');
+  await openViaPicker(page, [samplePath('bitmaps')]);
+  await waitDone(page, 'bitmaps.qcow2');
+  await openTab(page, 'Bitmaps');
+  await expect(page.locator('.bitmap-lanes canvas')).toBeVisible();
+  await page.getByTestId('view-guest').filter({ visible: true }).click();
+  await page.locator('.lane-zoom').getByRole('button', { name: 'Zoom in' }).click();
+  const v = await violations(page);
+  expect(v, describe(v)).toEqual([]);
+});

@@ -39,13 +39,21 @@ async function open(page: Page, name: string): Promise<void> {
   await expect(hostMap(page)).toHaveAttribute('data-cols', /^\d+$/);
 }
 
-/** Page coordinates of the centre of cell n of a map canvas (host: cluster n; guest: cell n). */
+/**
+ * Page coordinates of the centre of cell n of a map canvas (host: cluster n; guest: cell n, laid
+ * out in blocks of B × B cells when data-block is B > 1).
+ */
 async function cellCentre(canvas: Locator, n: number): Promise<{ x: number; y: number }> {
   const d = await canvas.evaluate((e) => ({ ...(e as HTMLElement).dataset }));
-  const cols = Number(d.cols);
   const k = Number(d.cellSize);
+  const B = Number(d.block ?? 1);
+  const bcols = Number(d.blockCols ?? d.cols);
+  const b = Math.floor(n / (B * B));
+  const w = n - b * B * B;
+  const row = Math.floor(b / bcols) * B + Math.floor(w / B);
+  const col = (b % bcols) * B + (w % B);
   const box = (await canvas.boundingBox())!;
-  return { x: box.x + Number(d.offsetX) + ((n % cols) + 0.5) * k, y: box.y + Number(d.offsetY) + (Math.floor(n / cols) + 0.5) * k };
+  return { x: box.x + Number(d.offsetX) + (col + 0.5) * k, y: box.y + Number(d.offsetY) + (row + 0.5) * k };
 }
 
 /** The colour at the centre of cell n of a map canvas. */
@@ -162,7 +170,7 @@ test('guest map: a guest range highlights its host clusters, and a host data clu
 
   // On the host map the cluster holding guest 5 MiB keeps its colour; another data cluster is dimmed.
   await showView(page, 'host');
-  await expect(page.locator('.cmap-status')).toContainText('highlighting guest 0x500000–0x50ffff');
+  await expect(page.getByTestId('map-status')).toContainText('highlighting guest 0x500000–0x50ffff');
   const other = reference<MapRange[]>('v3', 'map.json')!.find((r) => r.start === 0)!.offset! / cs;
   await expect.poll(() => cellColor(hostMap(page), hostCluster)).toEqual(rgb(ROLE_COLOR[Role.DATA]!));
   expect(await cellColor(hostMap(page), other)).not.toEqual(rgb(ROLE_COLOR[Role.DATA]!));
@@ -261,7 +269,7 @@ test('snapshots: the snapshot table cluster lists each snapshot entry as qemu-im
   await shot(page, 'inspector-snapshot-table');
 });
 
-test('a 1 TiB image: the guest map coarsens its cells to fit the pane and still links to the host map', async ({ page }) => {
+test('a 1 TiB image: the guest map coarsens its cells, shows blocks at Fit, and still links to the host map', async ({ page }) => {
   test.setTimeout(120_000);
   const path = bigImage('1T');
   await page.goto('/');
@@ -269,21 +277,27 @@ test('a 1 TiB image: the guest map coarsens its cells to fit the pane and still 
   await waitDone(page, 'big-1T.qcow2');
   await showView(page, 'guest');
   const g = guestMap(page);
-  await expect(g).toHaveAttribute('data-unit', /^\d+$/);
-  const unit = Number(await g.getAttribute('data-unit'));
-  const cells = Number(await g.getAttribute('data-cells'));
-  const box = (await g.boundingBox())!;
-  // At most one cell per CSS pixel of the pane, and the cells cover the whole disk.
-  expect(cells).toBeLessThanOrEqual(box.width * box.height);
+  await expect(g).toHaveAttribute('data-level', 'block');
+  const d = await g.evaluate((e) => ({ ...(e as HTMLElement).dataset }));
+  const unit = Number(d.unit);
+  const cells = Number(d.cells);
+  const per = Number(d.block) ** 2;
+  // At most 2^20 cells, covering the whole disk; blocks of at least 10 px at Fit.
+  expect(cells).toBeLessThanOrEqual(2 ** 20);
   expect(cells * unit).toBeGreaterThanOrEqual(2 ** 40);
   expect(unit).toBeGreaterThan(65536);
-  // preallocation=metadata: every guest cluster is allocated in this file.
-  expect(await cellColor(g, 0)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.DATA]!));
-  const c = await cellCentre(g, 0);
+  expect(Number(d.cellSize) * Number(d.block)).toBeGreaterThanOrEqual(10);
+  // preallocation=metadata: every guest cluster is allocated in this file. The middle cell of the
+  // first block is at the block's centre, away from the lines between blocks.
+  const B = Number(d.block);
+  const mid = (B / 2) * B + B / 2;
+  expect(await cellColor(g, mid)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.DATA]!));
+  const c = await cellCentre(g, mid);
   await page.mouse.move(c.x, c.y);
-  await expect(page.getByTestId('guest-tooltip')).toContainText(/0x0–0x1fffffff: data in this file → host 0x[0-9a-f]+ \(cluster \d+\)/);
-  await clickCell(page, g, 0);
-  await expect(page.getByTestId('guest-map-status')).toContainText(`highlighting guest 0x0–0x${(unit - 1).toString(16)}`);
+  await expect(page.getByTestId('guest-tooltip')).toContainText(/0x0–0x[0-9a-f]+: data in this file → host 0x[0-9a-f]+ \(cluster \d+\)/);
+  // At Fit a click picks the whole block.
+  await clickCell(page, g, mid);
+  await expect(page.getByTestId('guest-map-status')).toContainText(`highlighting guest 0x0–0x${(unit * per - 1).toString(16)}`);
   await expect(inspector(page)).toHaveAttribute('data-cluster', /^\d+$/);
   await shot(page, 'guest-map-1T');
 });

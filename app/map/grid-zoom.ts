@@ -53,6 +53,16 @@ export function zoomKeyAction(key: string, shiftKey: boolean, width: number, hei
   }
 }
 
+/** Runs `f` with `flag` set: the zoom events it causes count as the person's. */
+function asUser(flag: { current: boolean }, f: () => void): void {
+  flag.current = true;
+  try {
+    f();
+  } finally {
+    flag.current = false;
+  }
+}
+
 /** The d3 transform of a view. */
 export function transformOf(view: View): ZoomTransform {
   return zoomIdentity.translate(view.x, view.y).scale(view.k);
@@ -73,6 +83,8 @@ interface GridZoomOptions {
   readonly keepViewOnResize?: boolean;
   /** Enter or Space: select what is at the pane's point (x, y), its centre. */
   readonly onSelectAt: (x: number, y: number) => void;
+  /** Called after a change of the view made by the person (wheel, drag, keys, zoomBy, fit), not by setView. */
+  readonly onUserView?: () => void;
 }
 
 interface GridZoom {
@@ -90,8 +102,14 @@ interface GridZoom {
  * starts fitted). Call it after any effect that sizes the canvas, so that effect runs first.
  */
 export function useGridZoom(options: GridZoomOptions): GridZoom {
-  const { canvasRef, viewRef, grid, width, height, onZoom, keepViewOnResize = false, onSelectAt } = options;
+  const { canvasRef, viewRef, grid, width, height, onZoom, keepViewOnResize = false, onSelectAt, onUserView } = options;
   const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
+  // Set while a change the person asked for (a button or a key) is applied.
+  const byUser = useRef(false);
+  const userView = useRef(onUserView);
+  useEffect(() => {
+    userView.current = onUserView;
+  }, [onUserView]);
   const fittedGrid = useRef<Grid | null>(null);
   const paneSize = useRef({ w: width, h: height });
 
@@ -105,6 +123,7 @@ export function useGridZoom(options: GridZoomOptions): GridZoom {
       .on('zoom', (e: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
         viewRef.current = { k: e.transform.k, x: e.transform.x, y: e.transform.y };
         onZoom();
+        if (e.sourceEvent || byUser.current) userView.current?.();
       });
     const sel = select(canvas);
     sel.call(z);
@@ -113,7 +132,10 @@ export function useGridZoom(options: GridZoomOptions): GridZoom {
     const was = paneSize.current;
     const v = viewRef.current;
     const kept = { k: v.k, x: v.x + (width - was.w) / 2, y: v.y + (height - was.h) / 2 };
-    const start = keepViewOnResize && fittedGrid.current === grid ? clampView(kept, grid, width, height) : fitView(grid, width, height);
+    // A view that showed the whole grid (at the old size's fit) fits again: "whole file" stays whole.
+    const wasFit = was.w > 0 && was.h > 0 && Math.abs(v.k - scaleExtent(grid, was.w, was.h)[0]) < 1e-6 * v.k;
+    const keep = keepViewOnResize && fittedGrid.current === grid && !wasFit;
+    const start = keep ? clampView(kept, grid, width, height) : fitView(grid, width, height);
     fittedGrid.current = grid;
     paneSize.current = { w: width, h: height };
     sel.call(z.transform, transformOf(start));
@@ -130,13 +152,13 @@ export function useGridZoom(options: GridZoomOptions): GridZoom {
   }, [canvasRef, grid, width, height]);
 
   const fit = useCallback(() => {
-    if (grid) setView(fitView(grid, width, height));
+    if (grid) asUser(byUser, () => setView(fitView(grid, width, height)));
   }, [setView, grid, width, height]);
 
   const zoomBy = useCallback((factor: number) => {
     const canvas = canvasRef.current;
     const z = zoomRef.current;
-    if (canvas && z) select(canvas).call(z.scaleBy, factor);
+    if (canvas && z) asUser(byUser, () => select(canvas).call(z.scaleBy, factor));
   }, [canvasRef]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
@@ -148,8 +170,8 @@ export function useGridZoom(options: GridZoomOptions): GridZoom {
     const sel = select(canvas);
     if (action.kind === 'pan') {
       const k = viewRef.current.k;
-      sel.call(z.translateBy, action.dx / k, action.dy / k);
-    } else if (action.kind === 'zoom') sel.call(z.scaleBy, action.factor);
+      asUser(byUser, () => sel.call(z.translateBy, action.dx / k, action.dy / k));
+    } else if (action.kind === 'zoom') asUser(byUser, () => sel.call(z.scaleBy, action.factor));
     else if (action.kind === 'fit') fit();
     else onSelectAt(width / 2, height / 2);
     e.preventDefault();

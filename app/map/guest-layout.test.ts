@@ -63,8 +63,8 @@ describe('alignGrid and describeRange', () => {
 
   it("says where a range's bytes live: host cluster, backing file, data file", () => {
     const [overlay0, overlay1] = reference<MapRange[]>('overlay', 'map.json')!;
-    expect(describeRange(overlay0!, plain, 65536)).toBe('0x0–0xffff: data from the backing file at 0x50000 of backing file 1');
-    expect(describeRange(overlay0!, { ...plain, backingNames: ['base.qcow2'] }, 65536)).toBe('0x0–0xffff: data from the backing file at 0x50000 of base.qcow2 (backing file)');
+    expect(describeRange(overlay0!, plain, 65536)).toBe('0x0–0xffff: data from the backing file at 0x50000');
+    expect(describeRange(overlay0!, { ...plain, backingNames: ['base.qcow2'] }, 65536)).toBe('0x0–0xffff: data from base.qcow2 at 0x50000');
     expect(describeRange(overlay1!, plain, 65536)).toBe('0x10000–0x1ffff: data in this file → host 0x50000 (cluster 5)');
     expect(describeRange({ ...overlay1!, zero: true }, plain, 65536)).toBe('0x10000–0x1ffff: data in this file, reading as zeros → host 0x50000 (cluster 5)');
     expect(describeRange({ ...overlay1!, depth: 0 }, { encrypted: false, externalData: true }, 65536)).toBe('0x10000–0x1ffff: data in the external data file at 0x50000 of the data file');
@@ -111,5 +111,27 @@ describe('guest ↔ host links', () => {
       checked++;
     }
     expect(checked).toBe(a.check.counts.compressedClusters);
+  });
+});
+
+describe('codes per backing layer', () => {
+  it('gives each depth its code, colour and name, and a shallower layer wins a mixed cell', async () => {
+    const { codeOf, codeLabel, depthOfCode, CODE_PRIORITY, DEEP_BASE } = await import('./guest-layout');
+    const { guestKindCss } = await import('./guest-raster');
+    const f = { encrypted: false, externalData: false, backingNames: ['mid.qcow2', 'base.qcow2'] };
+    const r = (depth: number, data: boolean) => ({ start: 0, length: 65536, depth, present: true, zero: !data, data, ...(data ? { offset: 0 } : {}) });
+    expect(codeOf(r(1, true), f)).toBe(GuestKind.BACKING_DATA);
+    expect(codeOf(r(2, true), f)).toBe(DEEP_BASE + 1);
+    expect(codeOf(r(3, false), f)).toBe(DEEP_BASE + 2);
+    expect(depthOfCode(DEEP_BASE + 2)).toBe(3);
+    expect(codeLabel(GuestKind.BACKING_DATA, f)).toBe('data from mid.qcow2');
+    expect(codeLabel(DEEP_BASE + 1, f)).toBe('data from base.qcow2 (2 levels down)');
+    expect(codeLabel(DEEP_BASE + 2, f)).toBe('zeros from the backing file 3 levels down');
+    expect(CODE_PRIORITY[GuestKind.BACKING_DATA]!).toBeGreaterThan(CODE_PRIORITY[DEEP_BASE + 1]!);
+    expect(CODE_PRIORITY[GuestKind.DATA]!).toBeGreaterThan(CODE_PRIORITY[GuestKind.BACKING_DATA]!);
+    const colours = new Set([GuestKind.BACKING_DATA, DEEP_BASE + 1, DEEP_BASE + 3, DEEP_BASE + 5].map(guestKindCss));
+    expect(colours.size).toBe(4);
+    // Every byte value has a colour (codes no range makes draw as "not mapped").
+    for (let c = 0; c < 256; c++) expect(guestKindCss(c)).toMatch(/^#[0-9a-f]{6}$/);
   });
 });

@@ -57,9 +57,9 @@ interface GuestCells {
   readonly unit: number;
   /** Virtual disk size in bytes. */
   readonly size: number;
-  /** Kind per cell (GuestKind, or NOT_MAPPED). */
+  /** Code per cell (codeOf: GuestKind with backing depth, or NOT_MAPPED). */
   readonly cells: Uint8Array;
-  /** Bytes per kind over the whole disk, exact (from the ranges). */
+  /** Bytes per code over the whole disk, exact (from the ranges). */
   readonly bytes: Float64Array;
   /** Bytes no range covers. */
   readonly unmapped: number;
@@ -72,13 +72,80 @@ export function cellUnit(size: number, granule: number, maxCells: number): numbe
   return unit;
 }
 
-/** Bytes per kind over the ranges, and the bytes of a `size`-byte disk no range covers. */
+/**
+ * A cell's code: its GuestKind, except that backing-file kinds of depth ≥ 2 get codes of their own
+ * (DEEP_BASE + 2 × (depth − 2) + data), so that each layer of a chain has its colour. Depths past
+ * MAX_CODED_DEPTH share the last code.
+ */
+export const DEEP_BASE = 16;
+export const MAX_CODED_DEPTH = 9;
+
+export function codeOf(r: MapRange, f: GuestImageFlags): number {
+  const kind = kindOf(r, f);
+  if ((kind !== GuestKind.BACKING_DATA && kind !== GuestKind.BACKING_ZERO) || r.depth < 2) return kind;
+  return DEEP_BASE + 2 * (Math.min(r.depth, MAX_CODED_DEPTH) - 2) + (kind === GuestKind.BACKING_DATA ? 1 : 0);
+}
+
+/** The backing depth (≥ 1) of a backing code, or 0 for this file's own kinds. */
+export function depthOfCode(code: number): number {
+  if (code === GuestKind.BACKING_DATA || code === GuestKind.BACKING_ZERO) return 1;
+  if (code >= DEEP_BASE && code < DEEP_BASE + 2 * (MAX_CODED_DEPTH - 1)) return 2 + ((code - DEEP_BASE) >> 1);
+  return 0;
+}
+
+/** The GuestKind of a code. */
+export function kindOfCode(code: number): number {
+  if (code >= DEEP_BASE && code !== NOT_MAPPED) return (code - DEEP_BASE) & 1 ? GuestKind.BACKING_DATA : GuestKind.BACKING_ZERO;
+  return code;
+}
+
+/** Drawing priority of each code (higher wins a mixed cell; a shallower layer wins over a deeper one). */
+export const CODE_PRIORITY: Uint16Array = (() => {
+  const p = new Uint16Array(256);
+  for (let c = 0; c < 256; c++) p[c] = kindOfCode(c) * 32 + (31 - depthOfCode(c));
+  p[NOT_MAPPED] = 0xffff;
+  return p;
+})();
+
+/** Codes in legend order: by kind, then depth. */
+export function codesInOrder(): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < GUEST_KIND_COUNT; k++) {
+    out.push(k);
+    if (k === GuestKind.BACKING_ZERO || k === GuestKind.BACKING_DATA) {
+      for (let d = 2; d <= MAX_CODED_DEPTH; d++) out.push(DEEP_BASE + 2 * (d - 2) + (k === GuestKind.BACKING_DATA ? 1 : 0));
+    }
+  }
+  return out;
+}
+
+/** The backing file at a depth, named: "base.qcow2", else "the backing file 2 levels down". */
+export function layerName(depth: number, f: GuestImageFlags): string {
+  const name = f.backingNames?.[depth - 1];
+  if (name !== undefined) return name;
+  return depth === 1 ? 'the backing file' : `the backing file ${depth} levels down`;
+}
+
+/** " (N levels down)" after a named layer deeper than the backing file itself; '' otherwise. */
+function levelsNote(depth: number, f: GuestImageFlags, plus = ''): string {
+  return depth > 1 && f.backingNames?.[depth - 1] !== undefined ? ` (${depth}${plus} levels down)` : '';
+}
+
+/** Legend words for a code, with the backing file's name for backing codes. */
+export function codeLabel(code: number, f: GuestImageFlags): string {
+  const depth = depthOfCode(code);
+  if (depth === 0) return GUEST_KIND_LABEL[code] ?? 'not mapped';
+  const what = kindOfCode(code) === GuestKind.BACKING_DATA ? 'data' : 'zeros';
+  return `${what} from ${layerName(depth, f)}${levelsNote(depth, f, depth === MAX_CODED_DEPTH ? '+' : '')}`;
+}
+
+/** Bytes per code over the ranges, and the bytes of a `size`-byte disk no range covers. */
 export function guestTotals(ranges: readonly MapRange[], size: number, f: GuestImageFlags): { bytes: Float64Array; unmapped: number } {
-  const bytes = new Float64Array(GUEST_KIND_COUNT);
+  const bytes = new Float64Array(256);
   let mapped = 0;
   for (const r of ranges) {
-    const kind = kindOf(r, f);
-    bytes[kind] = bytes[kind]! + r.length;
+    const code = codeOf(r, f);
+    bytes[code] = bytes[code]! + r.length;
     mapped += r.length;
   }
   return { bytes, unmapped: Math.max(0, size - mapped) };
@@ -90,11 +157,11 @@ export function guestCells(ranges: readonly MapRange[], size: number, granule: n
   const n = Math.ceil(size / unit);
   const cells = new Uint8Array(n).fill(NOT_MAPPED);
   for (const r of ranges) {
-    const kind = kindOf(r, f);
+    const code = codeOf(r, f);
     const end = Math.min(n, Math.ceil((r.start + r.length) / unit));
     for (let i = Math.floor(r.start / unit); i < end; i++) {
       const cur = cells[i]!;
-      if (cur === NOT_MAPPED || kind > cur) cells[i] = kind;
+      if (cur === NOT_MAPPED || CODE_PRIORITY[code]! > CODE_PRIORITY[cur]!) cells[i] = code;
     }
   }
   return { unit, size, cells, ...guestTotals(ranges, size, f) };
@@ -126,16 +193,17 @@ export function rangesIn(ranges: readonly MapRange[], start: number, end: number
 
 /** One line for a range: what it is, where, and where its bytes live. */
 export function describeRange(r: MapRange, f: GuestImageFlags, clusterSize: number): string {
+  const where = `${hex(r.start)}–${hex(r.start + r.length - 1)}`;
+  if (r.depth > 0 && r.present) {
+    const what = r.data ? 'data' : 'zeros';
+    const levels = levelsNote(r.depth, f);
+    return `${where}: ${what} from ${layerName(r.depth, f)}${r.offset !== undefined ? ` at ${hex(r.offset)}` : ''}${levels}`;
+  }
   // qemu-img map says data and zero together where the host file has a hole (preallocated clusters).
   const kind = GUEST_KIND_LABEL[kindOf(r, f)]! + (r.data && r.zero ? ', reading as zeros' : '');
-  const where = `${hex(r.start)}–${hex(r.start + r.length - 1)}`;
   let at = '';
   if (r.offset !== undefined) {
-    if (r.depth > 0) {
-      const name = f.backingNames?.[r.depth - 1];
-      at = name !== undefined ? ` at ${hex(r.offset)} of ${name} (backing file${r.depth > 1 ? `, ${r.depth} levels down` : ''})` : ` at ${hex(r.offset)} of backing file ${r.depth}`;
-    }
-    else if (f.externalData) at = ` at ${hex(r.offset)} of the data file`;
+    if (f.externalData) at = ` at ${hex(r.offset)} of the data file`;
     else at = ` → host ${hex(r.offset)} (cluster ${Math.floor(r.offset / clusterSize)}${r.data ? '' : ', preallocated'})`;
   }
   return `${where}: ${kind}${at}`;

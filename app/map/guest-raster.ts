@@ -4,7 +4,7 @@
 // Pure: fills a Uint32Array of RGBA pixels.
 
 import { Role } from '../format';
-import { NOT_MAPPED } from './guest-layout';
+import { DEEP_BASE, depthOfCode, kindOfCode, GuestKind, NOT_MAPPED } from './guest-layout';
 import type { GuestSpan } from './guest-link';
 import { BACKGROUND, DIM_KEEP, mix, packRgba, rgb, ROLE_COLOR } from './palette';
 
@@ -22,8 +22,24 @@ export const GUEST_KIND_COLOR: readonly string[] = [
 /** Cells no map range covers (the map stopped early). */
 const NOT_MAPPED_COLOR = '#7a2236';
 
-export function guestKindCss(kind: number): string {
-  return kind === NOT_MAPPED ? NOT_MAPPED_COLOR : GUEST_KIND_COLOR[kind] ?? NOT_MAPPED_COLOR;
+/** Backing layers by depth − 2 (depth 1 uses GUEST_KIND_COLOR): [data, zeros], a hue per layer. */
+const DEEP_COLOR: readonly (readonly [string, string])[] = [
+  ['#4f7fd9', '#b8ccf0'], // 2 levels down: blue
+  ['#d0607a', '#efc0cb'], // 3: rose
+  ['#3e9e9e', '#bfe0e0'], // 4: teal
+  ['#a08a5a', '#ddd2bb'], // 5 and deeper: sand
+];
+
+/** CSS colour of a cell code (codeOf): its kind's colour, backing layers one hue per depth. */
+export function guestKindCss(code: number): string {
+  if (code === NOT_MAPPED) return NOT_MAPPED_COLOR;
+  if (code >= DEEP_BASE) {
+    const depth = depthOfCode(code);
+    if (depth < 2) return NOT_MAPPED_COLOR;
+    const pair = DEEP_COLOR[Math.min(DEEP_COLOR.length - 1, depth - 2)]!;
+    return kindOfCode(code) === GuestKind.BACKING_DATA ? pair[0] : pair[1];
+  }
+  return GUEST_KIND_COLOR[code] ?? NOT_MAPPED_COLOR;
 }
 
 /** Whether the platform stores Uint32 words little-endian (ImageData byte order). */
@@ -48,10 +64,10 @@ export function spanCells(spans: readonly GuestSpan[], unit: number, cells: numb
 }
 
 /**
- * Fills `pixels` (the grid's cols × rows, row-major, so cell i is pixel i); pixels past the last
- * cell get the background. With `marked`, cells outside it are dimmed.
+ * Fills `pixels` with cell i at pixel pos[i] (row-major when `pos` is null); pixels no cell lands
+ * on get the background. With `marked`, cells outside it are dimmed.
  */
-export function rasterGuest(pixels: Uint32Array, cells: Uint8Array, marked: readonly { first: number; last: number }[] | null): void {
+export function rasterGuest(pixels: Uint32Array, cells: Uint8Array, marked: readonly { first: number; last: number }[] | null, pos: Uint32Array | null = null): void {
   const full = new Uint32Array(256);
   const dim = new Uint32Array(256);
   for (let k = 0; k < 256; k++) {
@@ -61,10 +77,24 @@ export function rasterGuest(pixels: Uint32Array, cells: Uint8Array, marked: read
   }
   const n = cells.length;
   const base = marked && marked.length > 0 ? dim : full;
-  for (let i = 0; i < n; i++) pixels[i] = base[cells[i]!]!;
+  pixels.fill(packed(BACKGROUND, false));
+  const at = (i: number) => (pos ? pos[i]! : i);
+  for (let i = 0; i < n; i++) pixels[at(i)] = base[cells[i]!]!;
   if (base === dim) {
-    for (const m of marked!) for (let i = m.first; i < m.last && i < n; i++) pixels[i] = full[cells[i]!]!;
+    for (const m of marked!) for (let i = m.first; i < m.last && i < n; i++) pixels[at(i)] = full[cells[i]!]!;
   }
-  const bg = packed(BACKGROUND, false);
-  for (let i = n; i < pixels.length; i++) pixels[i] = bg;
+}
+
+/** The code of each block of `per` cells: the highest-priority code among its cells. */
+export function blockCodes(cells: Uint8Array, per: number, priority: Uint16Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(cells.length / per));
+  for (let b = 0; b < out.length; b++) {
+    let best = cells[b * per]!;
+    for (let i = b * per + 1, end = Math.min(cells.length, (b + 1) * per); i < end; i++) {
+      const c = cells[i]!;
+      if (priority[c]! > priority[best]!) best = c;
+    }
+    out[b] = best;
+  }
+  return out;
 }

@@ -12,7 +12,8 @@ import {
 import { bitmapMaps } from '../state/actions';
 import { useApp, type FileEntry } from '../state/store';
 import type { BitmapMapsMsg, CompactExtents } from '../worker/bitmap-maps';
-import { BitmapLanes, type Lane } from './BitmapLanes';
+import type { Lane } from './BitmapLanes';
+import { LinkedLanes } from './LinkedLanes';
 import type { LaneStyle } from './bitmap-lanes-draw';
 import { formatBytes, formatCount } from './format';
 
@@ -140,7 +141,7 @@ export function BitmapAnswers({ file }: { file: FileEntry }) {
         <button type="button" className="btn small" onClick={() => void copy()} data-testid="copy-extents">Copy extents</button>
         {copied && <span className="muted" role="status" data-testid="copy-status">{copied}</span>}
       </div>
-      <BitmapLanes lanes={lanes} size={size} />
+      <LinkedLanes file={file} result={file.result} lanes={lanes} size={size} />
       <p className="lane-legend muted">
         <span className="swatch" style={{ background: PLAIN.colors[DIRTY] }} /> dirty
         <span className="swatch" style={{ background: ALLOC.colors[DIRTY_DATA] }} /> data to copy

@@ -1,11 +1,15 @@
 // Bitmap lanes on one guest-offset axis (canvas, d3-scale): one row per map of extents computed in
 // the worker. Level of detail per pixel column: the column takes the most important type of any
 // extent touching it (dirty over clean), so a lone dirty extent of one granule stays visible on a
-// 1 TiB disk. Wheel zooms around the pointer, drag pans, double-click resets; hover names the
-// extent under the pointer with its range and bytes.
+// 1 TiB disk. Wheel zooms around the pointer, drag pans, buttons zoom in, out and to the whole disk,
+// double-click resets; hover names the extent under the pointer with its range and bytes. With
+// `link`, the range in view follows and leads the guest map's (guest-view.ts), a click on an extent
+// picks its guest range (shown on the guest map, its host clusters on the host map) and the picked
+// range is outlined.
 
 import { scaleLinear } from 'd3';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { setGuestRange, useGuestView } from '../state/guest-view';
 import type { CompactExtents } from '../worker/bitmap-maps';
 import { formatBytes, formatCount, hex } from './format';
 import { laneColumns, extentAt, type LaneStyle } from './bitmap-lanes-draw';
@@ -37,13 +41,56 @@ interface Hover {
   readonly text: string;
 }
 
-export function BitmapLanes({ lanes, size }: { lanes: readonly Lane[]; size: number }) {
+/** Ties the lanes to the guest map of one file: its scope (guest-view.ts) and what a click picks. */
+export interface LaneLink {
+  readonly scope: string;
+  readonly onPick: (span: { start: number; end: number }) => void;
+}
+
+type Span = readonly [number, number];
+
+/** A view of `span` bytes around `at` (kept at `f` of the width), clamped to [0, size]. */
+function around(at: number, f: number, span: number, size: number): Span {
+  const next = Math.min(size, Math.max(MIN_SPAN, span));
+  const start = Math.min(size - next, Math.max(0, at - f * next));
+  return [start, start + next];
+}
+
+/** Pointer travel (px) under which a press and release is a click, not a drag. */
+const CLICK_SLOP = 3;
+
+export function BitmapLanes({ lanes, size, link }: { lanes: readonly Lane[]; size: number; link?: LaneLink }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(600);
-  const [view, setView] = useState<readonly [number, number]>([0, size]);
+  const scope = link?.scope ?? null;
+  // The linked guest range (set by the guest map or by these lanes), when it is this file's.
+  const linked = useGuestView((s) => (scope !== null && s.range?.scope === scope ? s.range : null));
+  const picked = useGuestView((s) => (scope !== null && s.picked?.scope === scope ? s.picked.span : null));
+  const clamp = useCallback((v: Span): Span => {
+    const a = Math.max(0, Math.min(size - MIN_SPAN, v[0]));
+    return [a, Math.min(size, Math.max(a + Math.min(size, MIN_SPAN), v[1]))];
+  }, [size]);
+  const [view, setViewState] = useState<Span>(() => (linked ? clamp([linked.span.start, linked.span.end]) : [0, size]));
   const [hover, setHover] = useState<Hover | null>(null);
-  const drag = useRef<{ x: number; view: readonly [number, number] } | null>(null);
-  useEffect(() => setView([0, size]), [size]);
+  const drag = useRef<{ x: number; moved: boolean; view: Span } | null>(null);
+  // A change the person made: shown here and told to the guest map.
+  const setView = useCallback((next: Span | ((v: Span) => Span)) => {
+    setViewState((v) => {
+      const n = clamp(typeof next === 'function' ? next(v) : next);
+      if (scope !== null) queueMicrotask(() => setGuestRange(scope, { start: n[0], end: n[1] }, 'lanes'));
+      return n;
+    });
+  }, [clamp, scope]);
+  const seenSize = useRef(size);
+  useEffect(() => {
+    if (seenSize.current === size) return;
+    seenSize.current = size;
+    setViewState([0, size]);
+  }, [size]);
+  // Follow the guest map.
+  useEffect(() => {
+    if (linked && linked.source !== 'lanes') setViewState(clamp([linked.span.start, linked.span.end]));
+  }, [linked, clamp]);
 
   useEffect(() => {
     const c = canvas.current;
@@ -69,7 +116,10 @@ export function BitmapLanes({ lanes, size }: { lanes: readonly Lane[]; size: num
     ctx.strokeStyle = muted;
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'top';
-    for (const t of binaryTicks(view[0], view[1], Math.max(2, Math.floor(width / 110)))) {
+    const ticks = binaryTicks(view[0], view[1], Math.max(2, Math.floor(width / 110)));
+    // Zoomed far in, sizes round to the same words ("2 GiB" twice): offsets are shown in hex then.
+    const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : view[1] - view[0];
+    for (const t of ticks) {
       const px = Math.round(x(t)) + 0.5;
       ctx.globalAlpha = 0.35;
       ctx.beginPath();
@@ -77,7 +127,7 @@ export function BitmapLanes({ lanes, size }: { lanes: readonly Lane[]; size: num
       ctx.lineTo(px, height);
       ctx.stroke();
       ctx.globalAlpha = 1;
-      const label = formatBytes(t);
+      const label = step * 64 < t ? hex(t) : formatBytes(t);
       ctx.fillText(label, Math.min(Math.max(0, px - ctx.measureText(label).width / 2), width - ctx.measureText(label).width), 2);
     }
     lanes.forEach((lane, row) => {
@@ -97,45 +147,66 @@ export function BitmapLanes({ lanes, size }: { lanes: readonly Lane[]; size: num
         p = q;
       }
     });
-  }, [lanes, view, width, height]);
+    if (picked && picked.end > view[0] && picked.start < view[1]) {
+      const x0 = Math.max(0, x(picked.start));
+      const x1 = Math.min(width, Math.max(x0 + 2, x(picked.end)));
+      ctx.strokeStyle = getComputedStyle(c).getPropertyValue('--text').trim() || '#000';
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(x0 + 0.75, AXIS - 1, x1 - x0 - 1.5, height - AXIS);
+    }
+  }, [lanes, view, width, height, picked]);
 
   const onWheel = useCallback((e: React.WheelEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
     const f = (e.clientX - rect.left) / rect.width;
-    setView(([a, b]) => {
-      const span = b - a;
-      const next = Math.min(size, Math.max(MIN_SPAN, span * (e.deltaY < 0 ? 0.8 : 1.25)));
-      const at = a + f * span;
-      const start = Math.min(size - next, Math.max(0, at - f * next));
-      return [start, start + next];
-    });
-  }, [size]);
+    setView(([a, b]) => around(a + f * (b - a), f, (b - a) * (e.deltaY < 0 ? 0.8 : 1.25), size));
+  }, [size, setView]);
 
   const onMove = (e: React.PointerEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
     const mx = e.clientX - rect.left;
     const d = drag.current;
-    if (d) {
+    if (d && (d.moved || Math.abs(d.x - mx) >= CLICK_SLOP)) {
+      d.moved = true;
       const span = d.view[1] - d.view[0];
       const shift = ((d.x - mx) / rect.width) * span;
       const start = Math.min(size - span, Math.max(0, d.view[0] + shift));
       setView([start, start + span]);
       return;
     }
-    const row = Math.floor((e.clientY - rect.top - AXIS) / ROW);
-    const lane = lanes[row];
-    if (!lane) return setHover(null);
-    const span = view[1] - view[0];
-    const from = view[0] + (mx / rect.width) * span;
-    const to = view[0] + ((mx + 1) / rect.width) * span;
-    const hit = extentAt(lane.extents, from, to, lane.style.priority);
-    if (!hit) return setHover(null);
+    const found = hitAt(e);
+    if (!found) return setHover(null);
+    const { lane, hit } = found;
     const what = lane.style.names[hit.type] ?? `type ${hit.type}`;
     setHover({
       x: mx, y: e.clientY - rect.top,
       text: `${lane.label}: ${what}, ${hex(hit.start)}–${hex(hit.end)} (${formatBytes(hit.end - hit.start)}, ${formatCount(hit.end - hit.start)} bytes)`,
     });
   };
+
+  /** The lane and the extent under the pointer (the most important one in its pixel column). */
+  const hitAt = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    // Pixel columns of the drawing, inside the canvas's border.
+    const c = e.currentTarget;
+    const rect = c.getBoundingClientRect();
+    const mx = Math.max(0, Math.min(c.clientWidth - 1, e.clientX - rect.left - c.clientLeft));
+    const lane = lanes[Math.floor((e.clientY - rect.top - c.clientTop - AXIS) / ROW)];
+    if (!lane) return null;
+    const span = view[1] - view[0];
+    const from = view[0] + (Math.floor(mx) / c.clientWidth) * span;
+    const to = view[0] + ((Math.floor(mx) + 1) / c.clientWidth) * span;
+    const hit = extentAt(lane.extents, from, to, lane.style.priority);
+    return hit ? { lane, hit } : null;
+  };
+  const onUp = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    const d = drag.current;
+    drag.current = null;
+    if (!d || d.moved || !link) return;
+    const found = hitAt(e);
+    // Only what the lane draws is picked (a clean stretch is the lane's background).
+    if (found && found.lane.style.colors[found.hit.type]) link.onPick({ start: found.hit.start, end: Math.min(size, found.hit.end) });
+  };
+  const zoomAtCentre = (factor: number) => setView(([a, b]) => around((a + b) / 2, 0.5, (b - a) * factor, size));
 
   return (
     <div className="bitmap-lanes">
@@ -153,10 +224,10 @@ export function BitmapLanes({ lanes, size }: { lanes: readonly Lane[]; size: num
           data-view={`${view[0]},${view[1]}`}
           onWheel={onWheel}
           onPointerDown={(e) => {
-            drag.current = { x: e.clientX - e.currentTarget.getBoundingClientRect().left, view };
+            drag.current = { x: e.clientX - e.currentTarget.getBoundingClientRect().left, moved: false, view };
             e.currentTarget.setPointerCapture(e.pointerId);
           }}
-          onPointerUp={() => (drag.current = null)}
+          onPointerUp={onUp}
           onPointerMove={onMove}
           onPointerLeave={() => setHover(null)}
           onDoubleClick={() => setView([0, size])}
@@ -165,13 +236,10 @@ export function BitmapLanes({ lanes, size }: { lanes: readonly Lane[]; size: num
           <div className="lane-tip" role="tooltip" style={{ left: Math.min(hover.x + 12, width - 260), top: hover.y + 12 }}>{hover.text}</div>
         )}
         <div className="lane-zoom">
-          <button type="button" className="btn small" onClick={() => setView(([a, b]) => {
-            const m = (a + b) / 2;
-            const s = Math.max(MIN_SPAN, (b - a) / 2);
-            const start = Math.min(size - s, Math.max(0, m - s / 2));
-            return [start, start + s];
-          })}>Zoom in</button>
+          <button type="button" className="btn small" onClick={() => zoomAtCentre(0.5)}>Zoom in</button>
+          <button type="button" className="btn small" onClick={() => zoomAtCentre(2)}>Zoom out</button>
           <button type="button" className="btn small" onClick={() => setView([0, size])}>Whole disk</button>
+          <span className="muted lane-range" data-testid="lane-range">{hex(view[0])} – {hex(view[1])} ({formatBytes(view[1] - view[0])}){link ? ' · click an extent to select it on the guest disk' : ''}</span>
         </div>
       </div>
     </div>

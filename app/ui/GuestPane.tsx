@@ -1,67 +1,45 @@
 // The map pane's "Guest disk" view: the guest map (app/map) of the file on screen, wired to the
-// store. Selecting a guest span highlights the host clusters holding its bytes on the host map and
-// selects the first of them (so the inspector shows it); selecting a host cluster (on the host map,
-// in the Check panel, …) marks the guest spans whose bytes it holds.
+// stores. Selecting a guest span highlights the host clusters holding its bytes on the host map and
+// selects the first of them (so the inspector shows it); a span whose bytes all live in a dropped
+// backing file opens that file's host map at the cluster holding them. Selecting a host cluster
+// (on the host map, in the Check panel, …) marks the guest spans whose bytes it holds. The guest
+// range in view is shared with the bitmap lanes (guest-view.ts).
 
-import { useCallback, useMemo, useState, type ReactNode } from 'react';
-import { INCOMPAT_DATA_FILE, INCOMPAT_EXTL2 } from '../format';
+import { useCallback, useMemo, type ReactNode } from 'react';
+import { INCOMPAT_EXTL2 } from '../format';
 import { GuestMapPanel } from '../map/GuestMapPanel';
-import { guestSpansOfHost, hostClustersOfGuest, type GuestSpan } from '../map/guest-link';
-import { selectCluster, setHighlight } from '../state/actions';
+import { guestSpansOfHost, type GuestSpan } from '../map/guest-link';
+import { setGuestRange, useGuestView } from '../state/guest-view';
 import { useApp, type FileEntry } from '../state/store';
 import type { AnalysisResult } from '../worker/protocol';
 import { formatBytes, hex } from './format';
+import { backingTarget, spanText, useGuestLink } from './guest-pick';
 
-/** The guest span picked here and the host cluster that was selected for it (null: none). */
-interface Picked {
-  readonly scope: string;
-  readonly span: GuestSpan;
-  readonly host: number | null;
-  readonly clusters: number;
-}
-
-const spanText = (s: GuestSpan): string => `guest ${hex(s.start)}–${hex(s.end - 1)}`;
-
-export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; result: AnalysisResult; toolbarEnd: ReactNode }) {
-  const job = useApp((s) => s.job);
+export function GuestPane({ file, result, toolbarEnd, shown }: { file: FileEntry; result: AnalysisResult; toolbarEnd: ReactNode; shown: boolean }) {
   const selection = useApp((s) => s.selection);
   const highlight = useApp((s) => s.highlight);
-  const [picked, setPicked] = useState<Picked | null>(null);
+  const picked = useGuestView((s) => s.picked);
+  const range = useGuestView((s) => s.range);
   const h = result.structures.header;
   const cs = h.clusterSize;
-  const files = useApp((s) => s.files);
-  // The backing chain's names: dropped files where the chain was followed, else the header's name.
-  const backingNames = useMemo(() => {
-    const names: string[] = [];
-    let f: FileEntry | undefined = file;
-    for (let depth = 0; f && depth < 64; depth++) {
-      const next: FileEntry | undefined = f.backing !== null ? files[f.backing] : undefined;
-      const name = next?.name ?? f.stage?.backingFile ?? f.missingBacking;
-      if (name === null || name === undefined) break;
-      names.push(name);
-      f = next;
-    }
-    return names;
-  }, [file, files]);
-  const flags = useMemo(
-    () => ({ encrypted: h.cryptMethod !== 0, externalData: (h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n, backingNames }),
-    [h.cryptMethod, h.incompatibleFeatures, backingNames],
-  );
+  const { scope, flags, layers, pick, openLayer } = useGuestLink(file, result);
   const granule = (h.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n ? cs / 32 : cs;
   const ranges = result.guestMap;
-  const scope = `${job}:${file.index}`;
   const mine = picked && picked.scope === scope ? picked : null;
 
   const onSelect = useCallback((span: GuestSpan) => {
-    const host = hostClustersOfGuest(ranges, span.start, span.end, cs, flags, result.check.compressed);
-    const first = host[0]?.start ?? null;
-    let clusters = 0;
-    for (const r of host) clusters += r.end - r.start;
-    setPicked({ scope, span, host: first, clusters });
-    setHighlight(host.length > 0 ? { label: spanText(span), ranges: host } : null);
-    // A span stored nowhere in this file has nothing to inspect on the host side.
-    selectCluster(first);
-  }, [ranges, cs, flags, result.check.compressed, scope]);
+    if (!openLayer(span)) pick(span);
+  }, [pick, openLayer]);
+  const clickHint = useCallback((span: GuestSpan) => {
+    const t = backingTarget(ranges, span, layers);
+    return t ? `Click to open ${t.file.name} at its cluster ${t.cluster}` : null;
+  }, [ranges, layers]);
+  const onViewSpan = useCallback((span: GuestSpan) => setGuestRange(scope, span, 'guest-map'), [scope]);
+  // The range the lanes set (the map keeps its own view while hidden).
+  const viewSpan = useMemo(
+    () => (range && range.scope === scope && range.source !== 'guest-map' ? { span: range.span, seq: range.seq, mark: true } : null),
+    [range, scope],
+  );
 
   // The guest side of the current host selection: the picked span while its host cluster is
   // still the one selected, else the spans stored in the selected host cluster.
@@ -75,7 +53,10 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
 
   let note: ReactNode = null;
   if (ownPick) {
-    note = mine.host === null
+    const layer = mine.host === null ? backingTarget(ranges, mine.span, layers) : null;
+    note = layer
+      ? <>{spanText(mine.span)}: read from {layer.file.name}, cluster {layer.cluster}; click it to open that file there.</>
+      : mine.host === null
       ? <>{spanText(mine.span)}: no bytes stored in this file (unallocated, zeros, the backing file{flags.externalData ? ' or the external data file' : ''}).</>
       : <>{spanText(mine.span)}: stored in {mine.clusters} host cluster{mine.clusters === 1 ? '' : 's'} from {mine.host} ({hex(mine.host * cs)}){highlight?.label === spanText(mine.span) ? ', highlighted on the host map' : ''}.</>;
   } else if (selection !== null) {
@@ -96,8 +77,14 @@ export function GuestPane({ file, result, toolbarEnd }: { file: FileEntry; resul
       markedLabel={markedLabel}
       selected={ownPick ? mine.span : null}
       onSelect={onSelect}
+      clickHint={clickHint}
+      onGoto={pick}
+      viewSpan={viewSpan}
+      onViewSpan={onViewSpan}
+      showPick={mine && mine.source !== 'guest-map' ? { span: mine.span, seq: mine.seq } : null}
       note={note}
       toolbarEnd={toolbarEnd}
+      shown={shown}
     />
   );
 }

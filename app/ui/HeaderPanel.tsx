@@ -112,7 +112,7 @@ function Backing({ stage, file }: { stage: HeaderStagePayload; file: FileEntry }
       ) : (
         <dl className="kv">
           <dt>name</dt>
-          <dd><code>{stage.backingFile}</code> (at byte {h.backingFileOffset.toString()}, {h.backingFileSize} bytes)</dd>
+          <dd><code>{stage.backingFile}</code> (at <span className="mono" title={`byte ${h.backingFileOffset.toString()}`}>{hex(h.backingFileOffset)}</span>, {h.backingFileSize} bytes)</dd>
           <dt>format</dt>
           <dd>{stage.extensions.backingFormat ?? <span className="muted">not recorded</span>}</dd>
           {file.missingBacking !== null && (
@@ -140,7 +140,7 @@ function Luks({ stage }: { stage: HeaderStagePayload }) {
         <dt>cipher</dt><dd>{l.cipherName}-{l.cipherMode}</dd>
         <dt>hash</dt><dd>{l.hashSpec}</dd>
         <dt>key bytes</dt><dd>{l.keyBytes}</dd>
-        <dt>payload offset</dt><dd>{l.payloadOffset} sectors</dd>
+        <dt>payload offset</dt><dd>{l.payloadOffset} sectors (<span className="mono" title={`${l.payloadOffset * 512} bytes`}>{hex(l.payloadOffset * 512)}</span> into the LUKS header)</dd>
         <dt>master key iterations</dt><dd>{l.masterKeyIterations}</dd>
         <dt>UUID</dt><dd className="mono">{l.uuid}</dd>
       </dl>
@@ -153,7 +153,7 @@ function Luks({ stage }: { stage: HeaderStagePayload }) {
               <td>{s.active ? 'yes' : 'no'}</td>
               <td className="num">{s.iterations}</td>
               <td className="num">{s.stripes}</td>
-              <td className="num">{s.keyMaterialOffset}</td>
+              <td className="num">{s.keyMaterialOffset} (<span className="mono" title={`${s.keyMaterialOffset * 512} bytes`}>{hex(s.keyMaterialOffset * 512)}</span>)</td>
             </tr>
           ))}
         </tbody>

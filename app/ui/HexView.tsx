@@ -1,5 +1,6 @@
 // A virtualised hex dump of one cluster (up to 2 MiB: 131072 rows): file offset, 16 bytes in hex,
-// and their ASCII. Only the visible rows are in the DOM.
+// and their ASCII. Offsets are 0x-prefixed hex like every offset on the page (decimal on hover).
+// Only the visible rows are in the DOM.
 
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef } from 'react';
@@ -35,7 +36,7 @@ export function HexView({ bytes, baseOffset, label }: { bytes: Uint8Array; baseO
           const end = Math.min(bytes.length, start + 16);
           return (
             <div key={r.key} className="hex-row" style={{ position: 'absolute', top: 0, transform: `translateY(${r.start}px)`, height: ROW_PX }}>
-              <span className="hex-off">{(baseOffset + start).toString(16).padStart(digits, '0')}</span>
+              <span className="hex-off" title={`${(baseOffset + start).toLocaleString('en-US')} (decimal)`}>0x{(baseOffset + start).toString(16).padStart(digits, '0')}</span>
               <span className="hex-bytes">{hexRow(bytes, start, end)}</span>
               <span className="hex-ascii">{ascii(bytes, start, end)}</span>
             </div>

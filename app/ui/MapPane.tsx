@@ -1,11 +1,13 @@
 // The central slot: the cluster map (app/map) of the file on screen, fed with the per-cluster
 // arrays from the registry (never from React state), the selection, the owner of each cluster for
 // the tooltip, a highlighted set of clusters, and legend rows for bitmaps that own no cluster. A
-// toggle switches to the guest map (GuestPane); the host map stays mounted, hidden, meanwhile.
+// toggle switches to the guest map (GuestPane); each map, once shown, stays mounted (hidden) while the
+// other shows.
 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ClusterMapPanel } from '../map/ClusterMapPanel';
 import { markMapShown, selectCluster } from '../state/actions';
+import { setMapView, useGuestView } from '../state/guest-view';
 import { noteZoom } from '../state/hash';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
@@ -32,7 +34,12 @@ export function MapPane({ file }: { file: FileEntry }) {
   // arraysVersion changes whenever a batch lands: re-read the registry then.
   const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
   const result = file.result;
-  const [pane, setPane] = useState<'host' | 'guest'>('host');
+  const pane = useGuestView((s) => s.pane);
+  // The guest map is made when first shown for a file, then kept (hidden) so it keeps its view.
+  const [guestSeen, setGuestSeen] = useState<string | null>(null);
+  useEffect(() => {
+    if (pane === 'guest') setGuestSeen(`${job}:${file.index}`);
+  }, [pane, job, file.index]);
   const [showFreed, setShowFreed] = useState(false);
   // Built only while the toggle is on: a copy of the roles with each classified free cluster marked.
   const freedRoles = useMemo(() => (showFreed && arrays?.roles && result?.freed ? freedDisplayRoles(arrays.roles, result.freed.runs, file.stage?.header.clusterSize ?? 0) : null), [showFreed, arrays, result, file.stage]);
@@ -70,13 +77,17 @@ export function MapPane({ file }: { file: FileEntry }) {
   }
   const views = (
     <div className="map-views seg" role="group" aria-label="Map view">
-      <button type="button" aria-pressed={pane === 'host'} onClick={() => setPane('host')} data-testid="view-host">Host file</button>
-      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setPane('guest')} data-testid="view-guest">Guest disk</button>
+      <button type="button" aria-pressed={pane === 'host'} onClick={() => setMapView('host')} data-testid="view-host">Host file</button>
+      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setMapView('guest')} data-testid="view-guest">Guest disk</button>
     </div>
   );
   return (
     <div className="map-pane" data-testid="map-pane" data-view={pane} data-map-stage="owners">
-      {pane === 'guest' ? <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} /> : null}
+      {guestSeen === `${job}:${file.index}` || pane === 'guest' ? (
+        <div className="map-view-guest" hidden={pane !== 'guest'}>
+          <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} shown={pane === 'guest'} />
+        </div>
+      ) : null}
       <div className="map-view-host" hidden={pane !== 'host'}>
         <ClusterMapPanel
           key={`${job}:${file.index}`}
