@@ -7,7 +7,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ClusterMap, type ClusterMapHandle, type MapViewState } from './ClusterMap';
-import { Legend, type LegendExtra } from './Legend';
+import { Legend, shortLastCluster, type LegendExtra } from './Legend';
 import { Minimap } from './Minimap';
 import { ZoomButtons } from './ZoomButtons';
 import { formatBytes } from '../format';
@@ -179,7 +179,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
             </div>
           ) : null}
         </div>
-        <Legend counts={counts} clusterSize={clusterSize} active={filter} onChange={setFilter} {...(extras ? { extras } : {})} />
+        <Legend counts={counts} clusterSize={clusterSize} active={filter} onChange={setFilter} {...(extras ? { extras } : {})} shortLast={fileSize === undefined ? null : shortLastCluster(roles, clusterSize, fileSize)} />
       </div>
     </div>
   );

@@ -23,6 +23,26 @@ interface LegendProps {
   readonly active: ReadonlySet<number>;
   readonly onChange: (next: ReadonlySet<number>) => void;
   readonly extras?: readonly LegendExtra[];
+  /** The file's last cluster when the file ends inside it: its role and the bytes it lacks. */
+  readonly shortLast?: ShortLast | null;
+}
+
+export interface ShortLast {
+  readonly role: number;
+  readonly missing: number;
+}
+
+/** Where a file of `fileSize` bytes ends inside its last cluster: that cluster's role and missing bytes. */
+export function shortLastCluster(roles: Uint8Array, clusterSize: number, fileSize: number): ShortLast | null {
+  const rest = clusterSize > 0 ? fileSize % clusterSize : 0;
+  const k = Math.floor(fileSize / Math.max(1, clusterSize));
+  if (rest === 0 || k >= roles.length) return null;
+  return { role: roles[k] ?? 0, missing: clusterSize - rest };
+}
+
+/** Bytes of the file a role's `n` clusters hold: the last, short cluster counts only what the file has. */
+export function roleBytes(role: number, n: number, clusterSize: number, shortLast: ShortLast | null): number {
+  return n * clusterSize - (shortLast !== null && shortLast.role === role && n > 0 ? shortLast.missing : 0);
 }
 
 /** The filter after clicking `role`: alone (or cleared when it already was), or toggled with `add`. */
@@ -36,7 +56,7 @@ function nextFilter(active: ReadonlySet<number>, role: number, add: boolean): Re
   return active.size === 1 && active.has(role) ? new Set() : new Set([role]);
 }
 
-export function Legend({ counts, clusterSize, active, onChange, extras = [] }: LegendProps) {
+export function Legend({ counts, clusterSize, active, onChange, extras = [], shortLast = null }: LegendProps) {
   // Damage first (what a reader looks for), then the roles in the order of the format.
   const present = legendRoles(counts);
   let total = 0;
@@ -70,7 +90,7 @@ export function Legend({ counts, clusterSize, active, onChange, extras = [] }: L
                 <span className="cmap-swatch" style={{ background: swatchCss(r) }} aria-hidden="true" />
                 <span className="cmap-legend-label">{roleLabel(r)}</span>
                 <span className="cmap-legend-num mono">{formatCount(n)}</span>
-                <span className="cmap-legend-bytes mono">{formatBytes(n * clusterSize)}</span>
+                <span className="cmap-legend-bytes mono">{formatBytes(roleBytes(r, n, clusterSize, shortLast))}</span>
               </button>
             </li>
           );
