@@ -136,10 +136,18 @@ test('thousands of findings: counted in full, listed virtualised, clickable', as
   expect(rows).toBeGreaterThan(3);
   expect(rows).toBeLessThan(60);
   await page.locator('.findings').evaluate((el) => el.scrollTo(0, el.scrollHeight));
-  const last = page.locator('.finding[data-cluster]').last();
-  const cluster = await last.getAttribute('data-cluster');
-  await last.click();
-  await expect(page.getByTestId('inspector')).toHaveAttribute('data-cluster', cluster!);
+  // The list re-renders its rows after the scroll: read the last row's cluster and click that same
+  // row in one step, so a re-render between the two cannot swap the row.
+  await expect(page.locator('.finding[data-cluster]').last()).toBeVisible();
+  const cluster = await page.locator('.findings').evaluate(async (el) => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const rows = el.querySelectorAll<HTMLElement>('.finding[data-cluster]');
+    const row = rows[rows.length - 1]!;
+    row.click();
+    return row.dataset.cluster ?? '';
+  });
+  expect(cluster).not.toBe('');
+  await expect(page.getByTestId('inspector')).toHaveAttribute('data-cluster', cluster);
 });
 
 test('the inspector decodes an L2 table and dumps its bytes', async ({ page }) => {
