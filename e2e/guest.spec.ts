@@ -87,7 +87,16 @@ async function gotoGuest(page: Page, text: string): Promise<void> {
 /** Page coordinates of the centre of guest cell n (blocks of B × B cells, row-major, cells row-major inside). */
 async function cellCentre(page: Page, n: number): Promise<{ x: number; y: number }> {
   const g = guestMap(page);
-  const d = await g.evaluate((e) => ({ ...(e as HTMLElement).dataset }));
+  // The view may still be moving after a go-to or a pick: read the layout once it holds still.
+  const read = () => g.evaluate((e) => JSON.stringify({ ...(e as HTMLElement).dataset }));
+  let last = await read();
+  for (let i = 0; i < 50; i++) {
+    await page.waitForTimeout(60);
+    const now = await read();
+    if (now === last) break;
+    last = now;
+  }
+  const d = JSON.parse(last) as Record<string, string>;
   const [B, bcols, k] = [Number(d.block), Number(d.blockCols), Number(d.cellSize)];
   const b = Math.floor(n / (B * B));
   const w = n - b * B * B;
