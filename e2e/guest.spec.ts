@@ -85,6 +85,18 @@ async function gotoGuest(page: Page, text: string): Promise<void> {
 }
 
 /** Page coordinates of the centre of guest cell n (blocks of B × B cells, row-major, cells row-major inside). */
+/** An attribute once it holds still (a zoom is animated: read it after the move ends). */
+async function settled(page: Page, loc: Locator, name: string): Promise<string> {
+  let last = await loc.getAttribute(name);
+  for (let i = 0; i < 50; i++) {
+    await page.waitForTimeout(80);
+    const now = await loc.getAttribute(name);
+    if (now === last) break;
+    last = now;
+  }
+  return last ?? '';
+}
+
 async function cellCentre(page: Page, n: number): Promise<{ x: number; y: number }> {
   const g = guestMap(page);
   // The view may still be moving after a go-to or a pick: read the layout once it holds still.
@@ -228,8 +240,8 @@ test('bitmap lanes and the guest map follow each other; a lane click selects its
     return b! - a! < G && a! <= 2 * G && 2 * G <= b!;
   }).toBe(true);
   // Switching the map view and the panel tab keeps the range on both.
-  const zoomed = Number(await g.getAttribute('data-cell-size'));
-  const laneView = await lanes.getAttribute('data-view');
+  const zoomed = Number(await settled(page, g, 'data-cell-size'));
+  const laneView = await settled(page, lanes, 'data-view');
   await showView(page, 'host');
   await openTab(page, 'Overview');
   await showView(page, 'guest');
