@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { Role } from '../app/format/check/roles';
 import { ROLE_COLOR, rgb } from '../app/map/palette';
-import { dropFiles, openViaPicker, waitDone } from './helpers';
+import { openViaPicker, reopenSaved, waitDone } from './helpers';
 
 interface Run { offset: number; clusters: number; was: string; evidence: string; freedBy?: string }
 
@@ -102,12 +102,7 @@ test('the toggle repaints a freed bitmap table; a stale L1 decodes under the ban
 test("a dropped saved analysis (the app's download) shows the freed clusters again", async ({ page }) => {
   const runs = await openFreed(page);
   const table = runs.find((r) => r.was === 'bitmap-table' && r.freedBy === "table of removed bitmap 'big'")!;
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-analysis').click()]);
-  const doc = (await download.path())!;
-  await page.goto('/');
-  await dropFiles(page, [doc]);
-  await expect(page.getByTestId('saved-badge')).toBeVisible();
-  await expect(page.locator('.app')).toHaveAttribute('data-state', 'done');
+  await reopenSaved(page);
   await expect(hostMap(page)).toHaveAttribute('data-cols', /^\d+$/);
   const free = rgb(ROLE_COLOR[Role.FREE]!).join(',');
   await page.getByTestId('freed-toggle').check();

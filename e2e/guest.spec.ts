@@ -6,12 +6,12 @@
 // and the host cluster; hex-dump offsets printed 0x-prefixed. Screenshots at 1400×900, 800×600 and
 // 200 %, light and dark, go to test-results/screens/.
 
-import { mkdirSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mustRun, runTool } from '../app/test-support/qemu-tools';
-import { openTab, openViaPicker, samplePath, waitDone } from './helpers';
+import { made as madeAt, openTab, openViaPicker, samplePath, waitDone } from './helpers';
 
 interface MapRange { start: number; length: number; depth: number; data: boolean; offset?: number }
 
@@ -21,16 +21,10 @@ const guestMap = (page: Page): Locator => page.getByTestId('guest-map');
 const inspector = (page: Page): Locator => page.getByTestId('inspector');
 const showView = (page: Page, view: 'host' | 'guest') => page.getByTestId(`view-${view}`).filter({ visible: true }).click();
 
-/** Makes `name` in DIR with `make` unless it exists (under a private name, then renamed). */
+/** Makes `name` in DIR with `make` unless it exists (helpers' `made`: parallel workers never see half an image). */
 function made(name: string, make: (p: string) => void): string {
   mkdirSync(DIR, { recursive: true });
-  const path = join(DIR, name);
-  if (existsSync(path)) return path;
-  const part = `${path}.${process.pid}.part`;
-  rmSync(part, { force: true });
-  make(part);
-  renameSync(part, path);
-  return path;
+  return madeAt(join(DIR, name), make);
 }
 
 const qemuIo = (path: string, cmd: string) => mustRun('qemu-io', ['-f', 'qcow2', '-c', cmd, path]);

@@ -22,7 +22,7 @@ function tmp(name: string): string {
  * Returns `path`, first making it with `make(tmpPath)` unless it exists. Made under a private name
  * and renamed, so parallel test workers never see a half-made image.
  */
-function made(path: string, make: (p: string) => void): string {
+export function made(path: string, make: (p: string) => void): string {
   if (existsSync(path)) return path;
   const part = `${path}.${process.pid}.part`;
   rmSync(part, { force: true });
@@ -124,4 +124,14 @@ export async function waitDone(page: Page, name: string): Promise<void> {
 
 export async function openTab(page: Page, name: string): Promise<void> {
   await page.getByRole('tab', { name }).click();
+}
+
+/** Downloads the open image's saved analysis and drops it back on a fresh page, waiting until it is shown. */
+export async function reopenSaved(page: Page): Promise<void> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-analysis').click()]);
+  const doc = (await download.path())!;
+  await page.goto('/');
+  await dropFiles(page, [doc]);
+  await expect(page.getByTestId('saved-badge')).toBeVisible();
+  await expect(page.locator('.app')).toHaveAttribute('data-state', 'done');
 }

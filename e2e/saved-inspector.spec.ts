@@ -4,7 +4,7 @@
 // image and with its saved analysis; the missing bytes are a neutral note, not an error.
 
 import { expect, test, type Page } from '@playwright/test';
-import { dropFiles, openViaPicker, samplePath, waitDone } from './helpers';
+import { openViaPicker, reopenSaved, samplePath, waitDone } from './helpers';
 
 interface Seen { head: string; owner: string; tip: string }
 
@@ -39,13 +39,7 @@ for (const [sample, clusterSize] of [['snapshots', 65536], ['compressed-mixed', 
     await waitDone(page, `${sample}.qcow2`);
     const live = await describeAll(page, clusterSize);
     expect(live.some((s) => s.owner.includes('guest'))).toBe(true);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-analysis').click()]);
-    const doc = (await download.path())!;
-
-    await page.goto('/');
-    await dropFiles(page, [doc]);
-    await expect(page.getByTestId('saved-badge')).toBeVisible();
-    await expect(page.locator('.app')).toHaveAttribute('data-state', 'done');
+    await reopenSaved(page);
     const saved = await describeAll(page, clusterSize);
     expect(saved).toEqual(live);
     // No bytes: said plainly, not as an error.
