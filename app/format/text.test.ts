@@ -59,6 +59,12 @@ describe('formatCount', () => {
     [2n ** 64n - 1n, '18,446,744,073,709,551,615'],
     [-1024, '-1,024'],
   ])('%s → %s', (n, s) => expect(formatCount(n)).toBe(s));
+  it('equals en-US Intl.NumberFormat on every digit count, sign and edge (integers are grouped without it)', () => {
+    const intl = new Intl.NumberFormat('en-US', { maximumFractionDigits: 20 });
+    const vals: (number | bigint)[] = [-0, 0.5, 12345.678, 1e21, 1e300, 2 ** 53 + 2, NaN, Infinity, -Infinity, 0n, -1000n, 10n ** 30n + 7n];
+    for (let d = 0; d <= 16; d++) for (const x of [10 ** d - 1, 10 ** d, 7 * 10 ** d + 3]) if (Number.isSafeInteger(x)) vals.push(x, -x);
+    for (const v of vals) expect(formatCount(v), String(v)).toBe(intl.format(v));
+  });
 });
 
 describe('hex', () => {
