@@ -84,7 +84,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   });
   stop();
   const space = accountSpace(structures, check);
-  const freed = await classifyFreed(src, { structures, roles: check.roles, clusterSize: check.clusterSize });
+  const freed = await classifyFreed(src, { structures, roles: check.roles, clusterSize: check.clusterSize, refcounts: check.storedRefcounts });
   stop();
   softenSeedRefusals(structures, f.list);
   const findings = f.list;

@@ -10,11 +10,13 @@ import type { ByteSource } from '../qcow2/source';
 import { readRanges } from '../qcow2/source';
 import type { Structures } from '../qcow2/model';
 import * as S from '../qcow2/spec';
-import { formatBytes, formatCount, hex, plural } from '../text';
+import { formatBytes, formatCount, plural } from '../text';
 import {
   allZero, bitmapDirectory, pointerTable, snapshotTable, startsCompressed, varied, T_BITMAP_TABLE, T_L1, T_L2, T_REFTABLE,
-  type ContentContext, type PointerTable, type StaleBitmapEntry, type StaleSnapshotEntry,
+  type ContentContext, type PointerTable,
 } from './content';
+import { DATA_ROLES, L2_ROLES, followStale, freedBy, names, type Content, type Verdict } from './chains';
+import { staleRefcounts } from './refcount-follow';
 import { MAX_FREED_BYTES, MAX_FREED_CLUSTERS, MAX_INFLATE_BYTES, MAX_STALE_REFERENCES, type FreedKind, type FreedResult, type FreedRun } from './types';
 
 export interface FreedInput {
@@ -24,46 +26,12 @@ export interface FreedInput {
   readonly clusterSize: number;
   /** Bytes of free clusters read at most (default MAX_FREED_BYTES; tests pass less). */
   readonly maxBytes?: number;
-}
-
-/** What a selected free cluster's bytes are. */
-type Content =
-  | { readonly c: 'zeros' }
-  | { readonly c: 'other' }
-  | { readonly c: 'compressed' }
-  | { readonly c: 'table'; readonly t: PointerTable }
-  | { readonly c: 'dir'; readonly entries: readonly StaleBitmapEntry[] }
-  | { readonly c: 'snap'; readonly entries: readonly StaleSnapshotEntry[] };
-
-/** What freed a cluster: a snapshot that was deleted, a bitmap that was removed, or a rewrite of a live one. */
-interface Cause {
-  readonly of: 'snapshot' | 'bitmap';
-  readonly name: string;
-  readonly gone: boolean;
-}
-
-interface Verdict {
-  was: FreedKind;
-  evidence: string;
-  cause?: Cause;
+  /** The image's live refcount per host cluster (check's stored refcounts): freed refcount blocks are known by agreeing with them. */
+  readonly refcounts?: ArrayLike<number>;
 }
 
 /** What a verdict rests on, so that a run never mixes clusters known by different evidence. */
 const basis = (v: Verdict): string => v.evidence.replace(/[\d,]+/g, '#').replace(/0x[0-9a-f]+/g, '#');
-
-const WHAT: Partial<Record<FreedKind, string>> = {
-  'l1-table': 'L1', 'l2-table': 'L2 table', data: 'data', 'compressed-data': 'compressed data', 'bitmap-table': 'table', 'bitmap-data': 'data',
-};
-
-/** "L1 of deleted snapshot 'old'", "table of removed bitmap 'big'", "old table of bitmap 'b' (rewritten)". */
-function freedBy(was: FreedKind, c: Cause): string {
-  const what = WHAT[was] ?? was;
-  if (c.of === 'snapshot') return c.gone ? `${what} of deleted snapshot '${c.name}'` : `old ${what} of snapshot '${c.name}'`;
-  return c.gone ? `${what} of removed bitmap '${c.name}'` : `old ${what} of bitmap '${c.name}' (rewritten)`;
-}
-
-const L2_ROLES: readonly number[] = [Role.L2_ACTIVE, Role.L2_SNAPSHOT, Role.L2_SHARED];
-const DATA_ROLES: readonly number[] = [Role.DATA, Role.DATA_SHARED, Role.DATA_SNAPSHOT, Role.COMPRESSED];
 
 const TABLE_WORDS: Readonly<Record<number, string>> = { [T_L1]: 'L1', [T_L2]: 'L2', [T_BITMAP_TABLE]: 'bitmap table', [T_REFTABLE]: 'refcount table' };
 const TABLE_KIND: Readonly<Record<number, FreedKind>> = { [T_L1]: 'l1-table', [T_L2]: 'l2-table', [T_BITMAP_TABLE]: 'bitmap-table', [T_REFTABLE]: 'refcount-table' };
@@ -175,9 +143,14 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     `${formatCount(t.entries)} entries, ${plural(t.used, `valid ${TABLE_WORDS[bit]!} entry`, `valid ${TABLE_WORDS[bit]!} entries`)} pointing inside the file` +
     (support > 0 ? `, ${formatCount(support)} at ${what}` : support < 0 ? ', all at freed clusters holding bytes no table holds (guest data)' : ', flags only L2 entries carry');
 
+  const refcountVerdicts = input.refcounts ? await staleRefcounts(src, {
+    picked, at, content, roleOf, clusterSize: cs, refcounts: input.refcounts, refcountOrder: h.refcountOrder, fileSize,
+  }) : new Map<number, Verdict>();
   for (let i = 0; i < picked.length; i++) {
     const c = content[i]!;
-    if (c.c === 'snap') verdicts[i] = { was: 'snapshot-table', evidence: `${plural(c.entries.length, 'snapshot table entry', 'snapshot table entries')}: ${names(c.entries.map((e) => `'${e.name}' (id ${e.id})`))}` };
+    const rv = refcountVerdicts.get(i);
+    if (rv) verdicts[i] = rv;
+    else if (c.c === 'snap') verdicts[i] = { was: 'snapshot-table', evidence: `${plural(c.entries.length, 'snapshot table entry', 'snapshot table entries')}: ${names(c.entries.map((e) => `'${e.name}' (id ${e.id})`))}` };
     else if (c.c === 'dir') verdicts[i] = { was: 'bitmap-directory', evidence: `${plural(c.entries.length, 'bitmap directory entry', 'bitmap directory entries')}: ${names(c.entries.map((e) => `'${e.name}'`))}` };
     else if (c.c === 'compressed') verdicts[i] = { was: 'compressed-data', evidence: `a ${ctx.compressionType === 1 ? 'zstd frame' : 'raw deflate stream'} at its start decompresses to one full ${formatBytes(cs)} cluster` };
     else if (c.c === 'table') {
@@ -186,141 +159,21 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     }
   }
 
-  // Stale references, followed breadth-first: snapshot tables and bitmap directories first, then
-  // what the L1 and bitmap tables they name point at, then the L2 tables' data.
-  const liveSnap = new Set((s.snapshotTable?.snapshots ?? []).map((x) => `${x.id}\u0000${x.name}`));
-  const liveBitmaps = new Set((s.bitmapDirectory?.bitmaps ?? []).map((b) => b.name));
-  const queue: number[] = [];
-  const named = new Uint8Array(picked.length);
-  const hints = new Map<number, string>();
-  const name = (k: number, was: FreedKind, via: string, cause: Cause | undefined, fits: (c: Content) => boolean) => {
-    const i = at.get(k);
-    if (i === undefined || named[i]) return;
-    const c = content[i]!;
-    const v = verdicts[i];
-    // Bytes that already say what the stale structure says: the structure adds the cause.
-    if (v && v.was === was) {
-      named[i] = 1;
-      verdicts[i] = { was, evidence: `${v.evidence}; named by ${via}`, ...(cause ? { cause } : {}) };
-      queue.push(i);
-      return;
-    }
-    // A stale structure's word beats a table guessed from its own bytes, when those bytes fit it too.
-    if (verdicts[i] && !(c.c === 'table' && fits(c))) return;
-    // QEMU frees bitmap tables without discarding them: a zeroed cluster named as one was reused since.
-    if (was === 'bitmap-table' ? c.c !== 'table' : !(c.c === 'zeros' || c.c === 'other' || fits(c))) return;
-    // Zeros say nothing themselves: they take the name only from a chain that starts at a stale
-    // snapshot table or bitmap directory; a table found by its bytes alone may be older than the
-    // cluster's last use, so its word is kept as a hint.
-    if (c.c === 'zeros' && !cause) {
-      hints.set(i, `named as ${was} by ${via}, which may be older than the cluster's last use`);
-      return;
-    }
-    named[i] = 1;
-    const own = c.c === 'zeros' ? 'all bytes zero (QEMU discarded them)' : c.c === 'table' ? plural(c.t.used, 'valid entry', 'valid entries') : 'its bytes';
-    verdicts[i] = { was, evidence: `${own}; named by ${via}`, ...(cause ? { cause } : {}) };
-    queue.push(i);
-  };
-  const isTable = (bit: number) => (c: Content) => c.c === 'table' && (c.t.kinds & bit) !== 0;
-  const anyData = (c: Content) => c.c === 'compressed' || c.c === 'table';
-  const clustersOf = (off: number, bytes: number) => {
-    const out: number[] = [];
-    for (let k = Math.floor(off / cs); k * cs < off + bytes && out.length < 4096; k++) out.push(k);
-    return out;
-  };
-  // A stale directory or snapshot table is followed only while every cluster it names still fits
-  // what it says (in use as that, or free with zeros or that table's bytes): one naming a cluster
-  // that now holds something else is older than that cluster's last use, and says nothing of it.
-  const fits = (k: number, live: readonly number[], bit: number): boolean => {
-    const r = roleOf(k);
-    if (live.includes(r)) return true;
-    if (r !== Role.FREE) return false;
-    const c = contentAt(k);
-    return c === null || c.c === 'zeros' || (c.c === 'table' && (c.t.kinds & bit) !== 0);
-  };
-  const current = (c: Content): boolean => {
-    if (c.c === 'dir') return c.entries.every((e) => clustersOf(e.tableOffset, e.tableSize * 8).every((k) => fits(k, [Role.BITMAP_TABLE], T_BITMAP_TABLE)));
-    if (c.c === 'snap') return c.entries.every((e) => clustersOf(e.l1Offset, e.l1Size * 8).every((k) => fits(k, [Role.L1_SNAPSHOT, Role.L1_ACTIVE], T_L1)));
-    return false;
-  };
-  for (let i = 0; i < picked.length; i++) {
-    const c = content[i]!;
-    const where = hex(picked[i]! * cs);
-    if ((c.c === 'snap' || c.c === 'dir') && !current(c)) {
-      verdicts[i]!.evidence += '; older than clusters it names (they now hold other things), so not followed';
-      continue;
-    }
-    if (c.c === 'snap') {
-      for (const e of c.entries) {
-        const by: Cause = { of: 'snapshot', name: e.name, gone: !liveSnap.has(`${e.id}\u0000${e.name}`) };
-        for (const k of clustersOf(e.l1Offset, e.l1Size * 8)) name(k, 'l1-table', `a stale snapshot table at ${where} (snapshot '${e.name}')`, by, isTable(T_L1));
-      }
-    } else if (c.c === 'dir') {
-      for (const e of c.entries) {
-        const by: Cause = { of: 'bitmap', name: e.name, gone: !liveBitmaps.has(e.name) };
-        for (const k of clustersOf(e.tableOffset, e.tableSize * 8)) name(k, 'bitmap-table', `a stale bitmap directory at ${where} (bitmap '${e.name}')`, by, isTable(T_BITMAP_TABLE));
-      }
-    }
-  }
-  for (let i = 0; i < picked.length; i++) if (verdicts[i] && !named[i] && content[i]!.c === 'table') queue.push(i);
-  const fresh = (was: FreedKind, t: PointerTable): boolean => {
-    const ok = (list: Int32Array, live: readonly number[]) => list.every((k) => {
-      const r = roleOf(k);
-      return r === Role.FREE || live.includes(r);
-    });
-    if (was === 'l1-table') return ok(t.targets, L2_ROLES);
-    if (was === 'l2-table') return ok(t.l2Targets ?? t.targets, DATA_ROLES) && ok(t.compressedTargets, DATA_ROLES);
-    if (was === 'bitmap-table') return ok(t.targets, [Role.BITMAP_DATA]);
-    if (was === 'refcount-table') return ok(t.targets, [Role.REFCOUNT_BLOCK]);
-    return true;
-  };
-  for (let q = 0; q < queue.length; q++) {
-    const i = queue[q]!;
-    const v = verdicts[i]!;
-    const c = content[i]!;
-    if (c.c !== 'table') continue;
-    const where = `a stale ${TABLE_WORDS[kindBit(v.was)] ?? v.was} at ${hex(picked[i]! * cs)}`;
-    // A stale table naming a cluster now in use as something else is older than that use: its word
-    // on the clusters it names is not taken (a zeroed one may have been reused and freed since).
-    if (!fresh(v.was, c.t)) {
-      v.evidence += '; it names clusters now in use as something else, so it is not followed';
-      continue;
-    }
-    const by = v.cause;
-    if (v.was === 'l1-table') for (const k of c.t.targets) name(k, 'l2-table', where, by, isTable(T_L2));
-    else if (v.was === 'l2-table') {
-      for (const k of c.t.l2Targets ?? c.t.targets) name(k, 'data', where, by, anyData);
-      for (const k of c.t.compressedTargets) name(k, 'compressed-data', where, by, anyData);
-    } else if (v.was === 'bitmap-table') for (const k of c.t.targets) name(k, 'bitmap-data', where, by, anyData);
-    else if (v.was === 'refcount-table') for (const k of c.t.targets) name(k, 'refcount-block', where, undefined, anyData);
-  }
-
-  for (let i = 0; i < picked.length; i++) {
-    if (verdicts[i]) continue;
-    const c = content[i]!;
-    verdicts[i] = c.c === 'zeros'
-      ? { was: 'zeros', evidence: hints.has(i) ? `all bytes zero; ${hints.get(i)!}` : 'all bytes zero; no stale structure names it' }
-      : c.c === 'table'
-        ? { was: 'unknown', evidence: `${formatCount(c.t.used)} entries valid as ${kindList(c.t.kinds)} entries, pointing at freed clusters only; nothing names it, so which is not known` }
-        : { was: 'unknown', evidence: 'non-zero bytes that match no qcow2 structure; no stale structure names it (guest or bitmap data, most likely)' };
-  }
+  const followed = followStale({
+    picked, at, content, verdicts, roleOf, clusterSize: cs, kindBit, tableWord: (b) => TABLE_WORDS[b],
+    liveSnapshots: new Set((s.snapshotTable?.snapshots ?? []).map((x) => `${x.id}\u0000${x.name}`)),
+    liveBitmaps: new Set((s.bitmapDirectory?.bitmaps ?? []).map((b) => b.name)),
+  });
   const notes: string[] = [];
   if (picked.length < total) notes.push(`Classified the first ${formatCount(picked.length)} of ${formatCount(total)} free clusters (${formatBytes(picked.length * cs)} read at most).`);
   if (inflateCapped) notes.push(`Past ${formatBytes(MAX_INFLATE_BYTES)} of decompression attempts, further free clusters were not tested for compressed data.`);
+  if (followed.notes > 0) notes.push('Past the limit of stale references followed, further ones were not followed.');
   if (tablesCapped) notes.push(`Past ${formatCount(MAX_STALE_REFERENCES)} table entries, further free clusters were not tested as tables.`);
   return { runs: toRuns(picked, verdicts, cs, fileSize), classified: picked.length, total, note: notes.length > 0 ? notes.join(' ') : null };
 }
 
 function kindBit(k: FreedKind): number {
   return k === 'l1-table' ? T_L1 : k === 'l2-table' ? T_L2 : k === 'bitmap-table' ? T_BITMAP_TABLE : k === 'refcount-table' ? T_REFTABLE : 0;
-}
-
-function kindList(bits: number): string {
-  return [T_L1, T_L2, T_BITMAP_TABLE, T_REFTABLE].filter((b) => bits & b).map((b) => TABLE_WORDS[b]!).join(' or ');
-}
-
-function names(list: readonly string[]): string {
-  return list.length <= 4 ? list.join(', ') : `${list.slice(0, 4).join(', ')} and ${list.length - 4} more`;
 }
 
 function toRuns(picked: readonly number[], verdicts: readonly (Verdict | null)[], cs: number, fileSize: number): FreedRun[] {

@@ -30,6 +30,8 @@ export interface PointerTable {
   readonly entries: number;
   /** Host clusters the non-zero entries point at, read as L1, refcount or bitmap table entries. */
   readonly targets: Int32Array;
+  /** The entry index of each of `targets` (a refcount table's entry j covers the j-th range of clusters). */
+  readonly targetEntries: Int32Array;
   /** With extended L2, the clusters the entries point at read as L2 descriptors; null: the same as `targets`. */
   readonly l2Targets: Int32Array | null;
   /** Host clusters compressed L2 entries touch (when T_L2). */
@@ -64,6 +66,7 @@ export function pointerTable(b: Uint8Array, ctx: ContentContext): PointerTable |
   let used = 0;
   let flagged = 0;
   const targets: number[] = [];
+  const targetEntries: number[] = [];
   const l2Targets: number[] = [];
   const compressed: number[] = [];
   const seen = new Set<number>();
@@ -92,6 +95,7 @@ export function pointerTable(b: Uint8Array, ctx: ContentContext): PointerTable |
       if (seen.has(k)) dropKinds(T_L1 | T_REFTABLE | T_BITMAP_TABLE);
       seen.add(k);
       targets.push(k);
+      targetEntries.push(i);
     }
     // Read as L2: with extended L2, odd entries are subcluster bitmaps (no bit both allocated and zero).
     if (ctx.extendedL2 && i % 2 === 1) {
@@ -122,7 +126,7 @@ export function pointerTable(b: Uint8Array, ctx: ContentContext): PointerTable |
   }
   if (kinds === 0 || used === 0) return null;
   // Without extended L2 every entry is a descriptor: the L2 reading names the same clusters.
-  return { kinds, used, entries: n, targets: Int32Array.from(targets), l2Targets: ctx.extendedL2 ? Int32Array.from(l2Targets) : null, compressedTargets: Int32Array.from(compressed), flagged };
+  return { kinds, used, entries: n, targets: Int32Array.from(targets), targetEntries: Int32Array.from(targetEntries), l2Targets: ctx.extendedL2 ? Int32Array.from(l2Targets) : null, compressedTargets: Int32Array.from(compressed), flagged };
 }
 
 const printable = (b: Uint8Array): boolean => {

@@ -96,7 +96,7 @@ function history(dir: string, seed: number, op: Op, qemuImg: string, qemuIo: str
  * Every cluster whose stored refcount went from > 0 (before) to 0 (after) is FREE after and named
  * with what the before image's role says it was, or zeros, or unknown for data kinds nothing names.
  */
-async function checkFreed(beforePath: string, afterPath: string, ctx: string): Promise<{ freed: number; named: number }> {
+async function checkFreed(beforePath: string, afterPath: string, ctx: string): Promise<{ freed: number; named: number; fallbacks: number }> {
   const before = await analyzePath(beforePath);
   const after = await analyzePath(afterPath);
   expect(after.freed, ctx).toBeDefined();
@@ -105,7 +105,7 @@ async function checkFreed(beforePath: string, afterPath: string, ctx: string): P
   const a = after.check.storedRefcounts;
   let freed = 0;
   let named = 0;
-  const misnamed: string[] = [];
+  let fallbacks = 0;
   for (let k = 0; k < Math.min(before.check.roles.length, after.check.roles.length); k++) {
     if (!(b[k]! > 0 && a[k] === 0)) continue;
     freed++;
@@ -115,20 +115,20 @@ async function checkFreed(beforePath: string, afterPath: string, ctx: string): P
     expect(got, `${ctx}cluster ${k} classified`).not.toBeNull();
     const want = WAS[role];
     if (got!.was === want) named++;
-    const ok = got!.was === want || got!.was === 'zeros' || (got!.was === 'unknown' && want !== undefined && CONTENTLESS.includes(want));
-    const what = `${ctx}cluster ${k} was ${want ?? role} (role ${role}); classified ${got!.was}: ${got!.evidence}`;
-    // The one ambiguity left: a zeroed cluster named by a stale chain that is older than the
-    // cluster's last use (nothing on disk dates it). Allowed rarely, and only for zeroed clusters.
-    const zeroed = after.check.roles[k] === Role.FREE && allZero(afterPath, after.check.clusterSize, k);
-    if (!ok && zeroed && /named by/.test(got!.evidence)) misnamed.push(what);
-    else expect(ok, what).toBe(true);
-    if (got!.was === 'zeros') expect(got!.evidence).toMatch(/zero/);
+    const zeroed = allZero(afterPath, after.check.clusterSize, k);
+    // Never a wrong name: the role it held, or `zeros` for a zeroed cluster (nothing names it, or the
+    // stale structures that do cannot be dated against its last use), or `unknown` for data kinds.
+    const ok = got!.was === want || (got!.was === 'zeros' && zeroed) || (got!.was === 'unknown' && want !== undefined && CONTENTLESS.includes(want));
+    expect(ok, `${ctx}cluster ${k} was ${want ?? role} (role ${role}); classified ${got!.was}: ${got!.evidence}`).toBe(true);
+    if (got!.was === 'zeros') expect(got!.evidence).toMatch(/^all bytes zero/);
+    // A stale name given up for want of a date: the evidence says so.
+    if (got!.was !== want && /last use is not known|disagree|older than the last use/.test(got!.evidence)) fallbacks++;
   }
-  expect(misnamed.length, misnamed.join('\n')).toBeLessThanOrEqual(Math.max(1, Math.floor(freed / 100)));
+  if (process.env.FREED_STATS) console.log(`FREEDSTATS freed=${freed} named=${named} fallbacks=${fallbacks}`);
   // Every free cluster is classified once, whatever freed it.
   const total = after.freed!.runs.reduce((n, x) => n + x.clusters, 0);
   expect(total).toBe([...after.check.roles].filter((x) => x === Role.FREE).length);
-  return { freed, named };
+  return { freed, named, fallbacks };
 }
 
 const OPS: readonly Op[] = ['bitmap-remove', 'snapshot-delete', 'snapshot-delete-kept', 'resize', 'rewrite'];
@@ -137,15 +137,24 @@ describe.runIf(hasQemuImg())('freed clusters of a known history are free and nam
   for (const bin of QEMU_BINS) {
     const qemuIo = bin.qemuImg === 'qemu-img' ? 'qemu-io' : join(dirname(bin.qemuImg), 'qemu-io');
     describe.runIf(bin.available)(`qemu-img ${bin.version}`, () => {
-      it.each(OPS.flatMap((op, i) => [1, 2, 3, 4].map((s) => [op, 100 * i + s + (bin.version === '7.2' ? 0 : 50)] as const)))('%s, seed %i', async (op, seed) => {
+      const totals = { freed: 0, fallbacks: 0 };
+      it.each(OPS.flatMap((op, i) => [1, 2, 3, 4].map((s) => [op, 100 * i + s + (bin.version === '7.2' ? 0 : 51)] as const)))('%s, seed %i', async (op, seed) => {
         await withTmpDir(async (dir) => {
           const h = history(dir, seed, op, bin.qemuImg, qemuIo);
-          const { freed, named } = await checkFreed(h.before, h.after, `${h.recipe.join('\n')}\n`);
+          const { freed, named, fallbacks } = await checkFreed(h.before, h.after, `${h.recipe.join('\n')}\n`);
+          totals.freed += freed;
+          totals.fallbacks += fallbacks;
           const ctx = h.recipe.join('\n');
           if (op === 'bitmap-remove' || op.startsWith('snapshot-delete')) expect(freed, ctx).toBeGreaterThan(0);
           // Removing a bitmap frees its table, whose bytes QEMU keeps: named, not merely zeros.
           if (op === 'bitmap-remove') expect(named, ctx).toBeGreaterThan(0);
         });
+      });
+      // A stale name given up for want of a date (several undated generations of bitmap directories,
+      // one of which names a zeroed cluster) is the exception over the whole history.
+      it('names given up for want of a date stay rare', () => {
+        expect(totals.freed).toBeGreaterThan(0);
+        expect(totals.fallbacks, `${totals.fallbacks} of ${totals.freed}`).toBeLessThanOrEqual(totals.freed / 10);
       });
     });
   }
@@ -169,6 +178,32 @@ describe.runIf(hasQemuImg())('freed refcount tables and compressed clusters', ()
           expect(named).toBeGreaterThan(0);
           const a = await analyzePath(join(dir, 'r.qcow2'));
           expect(a.freed!.runs.some((r) => r.was === 'refcount-table')).toBe(true);
+        });
+      });
+      it.each([[4096, 8], [512, 64], [65536, 32]] as const)('amend -o refcount_bits rewrites the refcount structures (cluster %i, to %i bits): the old ones are named', async (cs, bits) => {
+        await withTmpDir(async (dir) => {
+          const run = (cmd: string, args: string[]) => expect(runTool(cmd, args, { cwd: dir }).rc).toBe(0);
+          run(bin.qemuImg, ['create', '-q', '-f', 'qcow2', '-o', `cluster_size=${cs}`, 'a.qcow2', '64M']);
+          run(qemuIo, ['-f', 'qcow2', '-c', 'write -P 5 0 8M', '-c', 'write -P 6 32M 4M', 'a.qcow2']);
+          run(bin.qemuImg, ['snapshot', '-c', 's1', 'a.qcow2']);
+          run(qemuIo, ['-f', 'qcow2', '-c', 'write -P 7 1M 1M', 'a.qcow2']);
+          copyFileSync(join(dir, 'a.qcow2'), join(dir, 'before.qcow2'));
+          run(bin.qemuImg, ['amend', '-o', `refcount_bits=${bits}`, 'a.qcow2']);
+          const { freed } = await checkFreed(join(dir, 'before.qcow2'), join(dir, 'a.qcow2'), `amend refcount_bits=${bits}\n`);
+          expect(freed).toBeGreaterThan(0);
+          const a = await analyzePath(join(dir, 'a.qcow2'));
+          const b = await analyzePath(join(dir, 'before.qcow2'));
+          // Every old refcount block and the old table: freed, and named with what rewrote them.
+          for (const role of [Role.REFCOUNT_TABLE, Role.REFCOUNT_BLOCK]) {
+            const was = role === Role.REFCOUNT_TABLE ? 'refcount-table' : 'refcount-block';
+            const old = [...b.check.roles.keys()].filter((k) => b.check.roles[k] === role && a.check.roles[k] === Role.FREE);
+            expect(old.length, was).toBeGreaterThan(0);
+            for (const k of old) {
+              const r = a.freed!.runs.find((x) => x.offset <= k * cs && k * cs < x.offset + x.bytes)!;
+              expect(r.was, `cluster ${k}: ${r.evidence}`).toBe(was);
+              expect(r.freedBy).toBe(`old ${was.replace('-', ' ')} (refcount_bits 16, now ${bits})`);
+            }
+          }
         });
       });
       it('compressed clusters of a deleted snapshot, bytes kept', async () => {
