@@ -71,7 +71,7 @@ interface Root {
   readonly family: 'snapshot table' | 'bitmap directory';
   readonly claims: Map<number, Claim>;
   /** Why the generation is provably older than some cluster's last use (null: it may be the newest). */
-  readonly older: string | null;
+  older: string | null;
 }
 
 /** "L1 of deleted snapshot 'old'", "table of removed bitmap 'big'", "old table of bitmap 'b' (rewritten)". */
@@ -205,6 +205,17 @@ export function followStale(x: ChainInput): { notes: number } {
     }
   }
   const rootWhere = (r: Root) => `the stale ${r.family} at ${hex(picked[r.i]! * cs)}`;
+  // A cluster one generation names as data and another as a table whose bytes it holds was reused
+  // by the second after the first freed it: the first is older, and says nothing of zeroed clusters.
+  for (const [i, list] of claimsOf) {
+    const c = content[i]!;
+    if (c.c !== 'table' || list.length < 2) continue;
+    const table = list.find((l) => x.kindBit(l.claim.was) !== 0 && FITS[l.claim.was]!(c));
+    if (!table) continue;
+    for (const l of list) {
+      if (x.kindBit(l.claim.was) === 0 && l.root !== table.root) l.root.older ??= `${hex(picked[i]! * cs)}, its ${l.claim.was}, now holds ${table.claim.was} bytes that ${rootWhere(table.root)} names`;
+    }
+  }
   for (const [i, all] of [...claimsOf].sort((a, b) => a[0] - b[0])) {
     const c = content[i]!;
     // A generation provably older than some cluster's last use says nothing of zeroed clusters.
@@ -235,7 +246,7 @@ export function followStale(x: ChainInput): { notes: number } {
       if (silent.length > 0) {
         verdicts[i] = {
           was: 'zeros',
-          evidence: `all bytes zero; named as ${was} by ${first.via}, but ${plural(silent.length, `other stale ${silent[0]!.family}`, `other stale ${silent[0]!.family}s`)} ` +
+          evidence: `all bytes zero; named as ${was} by ${first.via}, but ${plural(silent.length, `other stale ${silent[0]!.family}`, `other stale ${silent[0]!.family.replace(/y$/, 'ie')}s`)} ` +
             `(${names(silent.map((r) => hex(picked[r.i]! * cs)))}) ${silent.length === 1 ? 'does' : 'do'} not name it, and nothing dates them: its last use is not known`,
         };
         continue;

@@ -14,6 +14,7 @@ import { withTmpDir } from '../../test-support/random-images';
 import { Role } from '../check/roles';
 import { bitmapDirectory, pointerTable, T_L2, type ContentContext } from './content';
 import { classifyFreed } from './classify';
+import { staleRefblock } from './refcount-stale';
 import { NodeFileSource } from '../node';
 
 const CS = 65536;
@@ -109,5 +110,39 @@ describe('content tests', () => {
       b.set(new TextEncoder().encode('big'), at + 24);
     }
     expect(bitmapDirectory(b, ctx)!.map((e) => e.name)).toEqual(['big']);
+  });
+});
+
+describe('freed refcount blocks are known by agreeing with the live refcounts', () => {
+  // 512-byte blocks: 256 16-bit entries; clusters 0..299 in the file, live refcount 1 for the first 200.
+  const live = Uint16Array.from({ length: 300 }, (_, k) => (k < 200 ? 1 : 0));
+  const block = (order: number, value: (k: number) => number, range = 0) => {
+    const b = new Uint8Array(512);
+    const n = 4096 >> order;
+    const dv = new DataView(b.buffer);
+    for (let e = 0; e < n; e++) {
+      const v = value(range * n + e);
+      if (order === 4) dv.setUint16(e * 2, v);
+      else if (order === 0) b[e >> 3]! |= (v & 1) << (e & 7);
+      else if (order === 5) dv.setUint32(e * 4, v);
+    }
+    return b;
+  };
+  it('the width and range whose entries equal the live refcounts', () => {
+    expect(staleRefblock(block(4, (k) => live[k] ?? 0), 0, live, 300)).toEqual({ order: 4, covered: 256, agree: 256 });
+    // 1-bit refcounts, least significant bit first: 4096 entries, the first 300 inside the file.
+    expect(staleRefblock(block(0, (k) => live[k] ?? 0), 0, live, 300)?.order).toBe(0);
+    expect(staleRefblock(block(5, (k) => live[k] ?? 0, 1), 1, live, 300)).toEqual({ order: 5, covered: 128, agree: 128 });
+    // The same block read for the wrong range disagrees.
+    expect(staleRefblock(block(4, (k) => live[k] ?? 0), 1, live, 300)).toBeNull();
+  });
+  it('a few entries may differ (those the rewrite changed), not many', () => {
+    expect(staleRefblock(block(4, (k) => (k === 7 || k === 250 ? 1 - live[k]! : live[k] ?? 0)), 0, live, 300)?.agree).toBe(254);
+    expect(staleRefblock(block(4, (k) => (k % 5 === 0 ? 2 : live[k] ?? 0)), 0, live, 300)).toBeNull();
+  });
+  it('guest data, random bytes and entries past the end of the file are no refcount block', () => {
+    expect(staleRefblock(new Uint8Array(512).fill(5), 0, live, 300)).toBeNull();
+    expect(staleRefblock(randomBytes(4, 512), 0, live, 300)).toBeNull();
+    expect(staleRefblock(block(4, () => 1), 0, Uint16Array.from({ length: 300 }, () => 1), 200)).toBeNull();
   });
 });
