@@ -130,7 +130,9 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
     // Only L2 entries carry the zero and compressed flags, and COPIED is never on a bitmap or refcount table entry.
     if ((t.kinds & T_L2) && !(t.kinds & T_L1) && t.flagged > 0 && t.used >= 4) return { bit: T_L2, support: 0, what: '' };
     // All targets freed: only an L2 table points at clusters holding bytes that are no table (an L1
-    // points at L2 tables; QEMU zeroes the bitmap data it frees; a refcount table points at blocks in use).
+    // points at L2 tables; QEMU zeroes the bitmap data it frees; a freed refcount table's blocks, when
+    // they agree with the live refcounts, were recognised first by refcount-follow.ts — blocks that
+    // agree with them no longer, after much rewriting, are taken as guest data here).
     if ((t.kinds & T_L2) && t.used >= 2) {
       const all = [...(t.l2Targets ?? t.targets)];
       const kinds = all.map((k) => contentAt(k)?.c ?? null);
