@@ -12,8 +12,8 @@ import type { Content, Verdict } from './chains';
 import { T_REFTABLE } from './content';
 import { MIN_AGREE, staleRefblock, type StaleRefblock } from './refcount-stale';
 
-/** Bytes of candidate refcount blocks read back at most. */
-const MAX_REFBLOCK_BYTES = 16 * 1024 * 1024;
+/** Bytes of candidate refcount blocks read back at most (past it, a table is not taken as one). */
+const MAX_REFBLOCK_BYTES = 64 * 1024 * 1024;
 
 export interface RefcountInput {
   readonly picked: readonly number[];
@@ -32,8 +32,6 @@ export async function staleRefcounts(src: ByteSource, x: RefcountInput): Promise
   const out = new Map<number, Verdict>();
   // Candidate tables: every target a free cluster holding bytes, or a refcount block in use.
   const tables: number[] = [];
-  const wanted = new Map<number, number>();
-  let bytes = 0;
   for (let i = 0; i < picked.length; i++) {
     const c = content[i]!;
     if (c.c !== 'table' || !(c.t.kinds & T_REFTABLE)) continue;
@@ -48,42 +46,53 @@ export async function staleRefcounts(src: ByteSource, x: RefcountInput): Promise
       free++;
       return cj === 'other' || cj === 'table';
     });
-    if (!ok || free === 0 || bytes + free * cs > MAX_REFBLOCK_BYTES) continue;
-    bytes += free * cs;
-    tables.push(i);
-    for (const k of c.t.targets) if (roleOf(k) === Role.FREE && content[at.get(k)!]!.c !== 'zeros') wanted.set(k, at.get(k)!);
+    if (ok && free > 0) tables.push(i);
   }
   if (tables.length === 0) return out;
-  const raw = new Map<number, Uint8Array>();
-  await readRanges(src, [...wanted.keys()].map((k) => ({ offset: k * cs, length: cs, key: k })), (k, b) => {
-    raw.set(k, b.slice());
-  });
+  const tableOf = (i: number) => (content[i] as Extract<Content, { c: 'table' }>).t;
+  const bytesFree = (k: number) => roleOf(k) === Role.FREE && content[at.get(k)!]!.c !== 'zeros';
   const inFile = Math.ceil(x.fileSize / cs);
-  for (const i of tables) {
-    const t = (content[i] as Extract<Content, { c: 'table' }>).t;
-    // A table of several clusters: which of them this one is (p) shifts the ranges its entries cover.
-    const perTable = t.entries;
-    const firstFree = [...t.targets.keys()].find((e) => raw.has(t.targets[e]!));
-    if (firstFree === undefined) continue;
-    const b0 = raw.get(t.targets[firstFree]!)!;
-    let p = -1;
-    for (let q = 0; q * perTable * 2 <= inFile && p < 0; q++) if (staleRefblock(b0, q * perTable + t.targetEntries[firstFree]!, x.refcounts, inFile)) p = q;
-    if (p < 0) continue;
-    const blocks: { j: number; r: StaleRefblock }[] = [];
-    let live = 0;
-    let ok = true;
-    for (let e = 0; e < t.targets.length && ok; e++) {
-      const k = t.targets[e]!;
-      if (roleOf(k) === Role.REFCOUNT_BLOCK) {
-        live++;
-        continue;
+  // A table of several clusters: which of them this one is (p) shifts the ranges its entries cover;
+  // the first freed block it names says. Blocks are tested as they are read, none kept.
+  const firsts = new Map<number, number>();
+  for (const i of tables) firsts.set(i, tableOf(i).targets.findIndex(bytesFree));
+  const p = new Map<number, number>();
+  await readRanges(src, tables.map((i) => ({ offset: tableOf(i).targets[firsts.get(i)!]! * cs, length: cs, key: i })), (i, b) => {
+    const t = tableOf(i);
+    const e = firsts.get(i)!;
+    for (let q = 0; q * t.entries * (cs / 8) < inFile; q++) {
+      if (staleRefblock(b, q * t.entries + t.targetEntries[e]!, x.refcounts, inFile)) {
+        p.set(i, q);
+        return;
       }
-      const b = raw.get(k);
-      if (!b) continue;
-      const r = staleRefblock(b, p * perTable + t.targetEntries[e]!, x.refcounts, inFile);
-      if (!r || (blocks.length > 0 && r.order !== blocks[0]!.r.order)) ok = false;
-      else blocks.push({ j: at.get(k)!, r });
     }
+  });
+  const wanted = new Map<number, { i: number; e: number }[]>();
+  for (const i of p.keys()) {
+    const t = tableOf(i);
+    for (let e = 0; e < t.targets.length; e++) {
+      const k = t.targets[e]!;
+      if (!bytesFree(k)) continue;
+      let list = wanted.get(k);
+      if (!list) wanted.set(k, (list = []));
+      list.push({ i, e });
+    }
+  }
+  const found = new Map<number, { blocks: { j: number; r: StaleRefblock }[]; ok: boolean }>();
+  for (const i of p.keys()) found.set(i, { blocks: [], ok: true });
+  let read = 0;
+  await readRanges(src, [...wanted.keys()].sort((a, b) => a - b).map((k) => ({ offset: k * cs, length: cs, key: k })), (k, b) => {
+    read += cs;
+    for (const { i, e } of wanted.get(k)!) {
+      const f = found.get(i)!;
+      const r = read <= MAX_REFBLOCK_BYTES ? staleRefblock(b, p.get(i)! * tableOf(i).entries + tableOf(i).targetEntries[e]!, x.refcounts, inFile) : null;
+      if (!r || (f.blocks.length > 0 && r.order !== f.blocks[0]!.r.order)) f.ok = false;
+      else f.blocks.push({ j: at.get(k)!, r });
+    }
+  });
+  for (const [i, { blocks, ok }] of found) {
+    const t = tableOf(i);
+    const live = [...t.targets].filter((k) => roleOf(k) === Role.REFCOUNT_BLOCK).length;
     const covered = blocks.reduce((n, b) => n + b.r.covered, 0);
     const agree = blocks.reduce((n, b) => n + b.r.agree, 0);
     if (!ok || blocks.length === 0 || agree < MIN_AGREE * covered || agree < 2) continue;

@@ -33,10 +33,13 @@ export function staleRefblock(b: Uint8Array, range: number, live: ArrayLike<numb
     const bits = 1 << order;
     const n = (b.length * 8) / bits;
     const first = range * n;
+    if (first >= clustersInFile) continue;
     let covered = 0;
     let agree = 0;
     let used = 0;
     let ok = true;
+    // Past this many differences no width fits: stop reading.
+    const most = Math.max(2, (1 - MIN_AGREE) * Math.min(n, clustersInFile - first));
     for (let e = 0; e < n && ok; e++) {
       const v = entry(dv, e, bits);
       const k = first + e;
@@ -47,6 +50,7 @@ export function staleRefblock(b: Uint8Array, range: number, live: ArrayLike<numb
       covered++;
       const want = k < live.length ? live[k]! : 0;
       if (v === want) agree++;
+      else if (covered - agree > most) ok = false;
       if (want > 0 && v === want) used++;
     }
     if (!ok || covered === 0 || used < 1 || covered - agree > Math.max(2, (1 - MIN_AGREE) * covered)) continue;
