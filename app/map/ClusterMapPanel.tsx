@@ -13,6 +13,7 @@ import { ZoomButtons } from './ZoomButtons';
 import { formatBytes } from '../format';
 import { levelFor, parseOffset, scaleExtent } from './layout';
 import { countRoles, type ClusterRange } from './lod';
+import { freedFormerRoles } from './freed-view';
 import './map.css';
 
 interface ClusterMapPanelProps {
@@ -50,6 +51,7 @@ interface ClusterMapPanelProps {
 export function ClusterMapPanel(props: ClusterMapPanelProps) {
   const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange, freedView } = props;
   const drawn = freedView?.on && freedView.roles ? freedView.roles : roles;
+  const former = useMemo(() => (drawn !== roles ? freedFormerRoles(drawn) : null), [drawn, roles]);
   const mapRef = useRef<ClusterMapHandle>(null);
   const [filter, setFilter] = useState<ReadonlySet<number>>(new Set());
   const [viewState, setViewState] = useState<MapViewState | null>(null);
@@ -172,6 +174,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
             onSelect={onSelect}
             {...(describe ? { describe } : {})}
             onViewChange={onViewChange}
+            freedFormer={former}
           />
           {scene && viewState && zoomedIn ? (
             <div className="cmap-minimap-box">
