@@ -83,7 +83,9 @@ export function ClusterMap(props: ClusterMapProps) {
 
   // The grid's shape is chosen once per roles array, from the pane's size when it first had one.
   useEffect(() => {
-    if (size.w > 0 && size.h > 0 && basis?.roles !== roles) setBasis({ roles, w: size.w, h: size.h });
+    if (size.w <= 0 || size.h <= 0 || basis?.roles === roles) return;
+    // New roles for the same clusters (the "what freed held" view) keep the grid: cells stay put.
+    setBasis(basis && basis.roles.length === roles.length ? { roles, w: basis.w, h: basis.h } : { roles, w: size.w, h: size.h });
   }, [roles, size, basis]);
   const grid = useMemo(() => (basis ? gridFor(basis.roles.length, basis.w, basis.h) : null), [basis]);
   const pyramid = usePyramid(basis?.roles ?? null, grid);
