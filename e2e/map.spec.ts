@@ -3,12 +3,15 @@
 // against the refcounts read independently here and qemu-img check's counts; hover, click, legend
 // filter, keyboard zoom, go-to-offset and PNG export.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mustRun } from '../app/test-support/qemu-tools';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { reference } from '../app/test-support/samples';
 import { Role } from '../app/format/check/roles';
 import { ROLE_COLOR, rgb } from '../app/map/palette';
-import { bigImage, openViaPicker, samplePath, waitDone } from './helpers';
+import { bigImage, made, openViaPicker, samplePath, waitDone } from './helpers';
 
 type RGB = [number, number, number];
 const colorOf = (role: number): RGB => rgb(ROLE_COLOR[role]!);
@@ -119,6 +122,30 @@ test('snapshots: cluster 0 is the header, free clusters (refcount 0, wherever th
   // Every cell shows some role's colour: nothing is left undrawn.
   const palette = new Set(ROLE_COLOR.map((c) => rgb(c).join()));
   for (const [k, c] of colors.entries()) expect(palette.has(c.join()), `cluster ${k}: ${c.join()}`).toBe(true);
+});
+
+test('a removed bitmap: the clusters it freed after the last used one are free ("free at the end"), not tail', async ({ page }) => {
+  mkdirSync(join(tmpdir(), 'qcowscope-e2e'), { recursive: true });
+  const path = made(join(tmpdir(), 'qcowscope-e2e', 'free-at-end.qcow2'), (p) => {
+    mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', p, '64M']);
+    mustRun('qemu-io', ['-f', 'qcow2', '-c', 'write -P 1 0 2M', p]);
+    mustRun('qemu-img', ['bitmap', '--add', p, 'gone']);
+    mustRun('qemu-io', ['-f', 'qcow2', '-c', 'write -P 2 8M 1M', p]);
+    mustRun('qemu-img', ['bitmap', '--remove', p, 'gone']);
+  });
+  const { refcounts, covered } = refcounts16(path);
+  let highest = -1;
+  refcounts.forEach((r, k) => {
+    if (r > 0) highest = k;
+  });
+  const free = refcounts.flatMap((r, k) => (r === 0 && covered[k] ? [k] : []));
+  const atEnd = free.filter((k) => k > highest);
+  // The removal left free clusters after the last used one: the old way (free only below it) would miss them.
+  expect(atEnd.length).toBeGreaterThan(0);
+  await openSample(page, path, 'free-at-end.qcow2');
+  await expect(page.getByTestId('legend-FREE')).toHaveAttribute('data-count', String(free.length));
+  const colors = await cellColors(page, atEnd);
+  for (const [i, c] of colors.entries()) expect(c, `cluster ${atEnd[i]}`).toEqual(colorOf(Role.FREE));
 });
 
 test('leak: leaked clusters drawn and counted as qemu-img check counts them; hover and click', async ({ page }) => {
