@@ -75,11 +75,15 @@ describe('freed clusters zoomed out (the freed pyramid)', () => {
     expect(s.level).toBeGreaterThan(0);
     rasterize(s.t, { k: s.k, x: 0, y: 0 }, s.pyr, makePaint(), null, true, s.freed);
     expect([ink(Role.BITMAP_TABLE), tint(Role.BITMAP_TABLE)]).toContain(s.at(s.px, s.py));
-    // The 5×5 ring in the former colour, the tint inside.
-    expect(s.at(s.px - 2, s.py - 2)).toBe(ink(Role.BITMAP_TABLE));
+    // The 7×7 mark: a 2-pixel ring in the former colour, the tint inside.
+    expect(s.at(s.px - 3, s.py - 3)).toBe(ink(Role.BITMAP_TABLE));
     expect(s.at(s.px + 2, s.py)).toBe(ink(Role.BITMAP_TABLE));
     expect(s.at(s.px + 1, s.py + 1)).toBe(tint(Role.BITMAP_TABLE));
     expect(s.at(s.px + 6, s.py)).toBe(pack(rgb(ROLE_COLOR[Role.DATA]!)));
+    // Twice as large at 200 % (device pixels per CSS pixel): the same size on screen.
+    rasterize(s.t, { k: s.k, x: 0, y: 0 }, s.pyr, makePaint(), null, true, s.freed, 2);
+    expect(s.at(s.px - 6, s.py)).toBe(ink(Role.BITMAP_TABLE));
+    expect(s.at(s.px + 2, s.py + 2)).toBe(tint(Role.BITMAP_TABLE));
     // Without the freed pyramid (the toggle off) the same pixel is plain free.
     rasterize(s.t, { k: s.k, x: 0, y: 0 }, s.pyr, makePaint(), null, true, null);
     expect(s.at(s.px, s.py)).toBe(free);

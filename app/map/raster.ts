@@ -111,7 +111,7 @@ export function makePaint(filterMask = 0, littleEndian = LITTLE_ENDIAN): Paint {
 /** Cell sizes (device px) from which gaps between cells and damage patterns are drawn. */
 export const GAP_FROM_PX = 6;
 const PATTERN_FROM_PX = 10;
-/** Below this bucket size (device px), each shown damage (or freed) bucket is drawn as a 5×5 px mark. */
+/** Below this bucket size (device px), each shown damage bucket is drawn as a 5×5 px mark (a freed one 7×7). */
 const MARK_BELOW_PX = 3;
 
 export interface RasterTarget {
@@ -130,7 +130,8 @@ const onStripe = (x: number, y: number): boolean => ((x + y) & 3) < 2;
  * to a 5×5 mark (unless `enlargeDamage` is false) so a lone one is seen, not merely present.
  * `freed`, when given, is a pyramid over the same grid of the roles freed clusters once held
  * (freed-view.ts freedFormerRoles): a shown free pixel holding one is striped in that role's colour,
- * and ringed in it while buckets are under MARK_BELOW_PX. Returns the pyramid level drawn.
+ * and ringed in it while buckets are under MARK_BELOW_PX. Marks are `dpr` times larger (device
+ * pixels per CSS pixel), so they keep their size on screen. Returns the pyramid level drawn.
  */
 export function rasterize(
   target: RasterTarget,
@@ -140,6 +141,7 @@ export function rasterize(
   highlight: Pyramid | null = null,
   enlargeDamage = true,
   freed: Pyramid | null = null,
+  dpr = 1,
 ): number {
   const { pixels, width, height } = target;
   const level = Math.min(pyr.dims.length - 1, levelFor(view.k));
@@ -225,15 +227,16 @@ export function rasterize(
     }
   }
   // Freed rings first: a damage mark over one wins.
-  if (row.freedMarking) drawFreedMarks(target, freedMarks, paint);
-  if (row.marking) drawMarks(target, marks, paint.ink);
+  const scale = Math.max(1, Math.round(dpr));
+  if (row.freedMarking) drawFreedMarks(target, freedMarks, paint, scale);
+  if (row.marking) drawMarks(target, marks, paint.ink, scale);
   return level;
 }
 
-/** Draws each (x, y, colour) as a 3×3 square of its colour inside a 1-pixel ring of ink. */
-function drawMarks(t: RasterTarget, marks: readonly number[], ink: number): void {
+/** Draws each (x, y, colour) as a 3×3 square of its colour inside a 1-pixel ring of ink (× `scale`). */
+function drawMarks(t: RasterTarget, marks: readonly number[], ink: number, scale: number): void {
   const { pixels, width, height } = t;
-  for (const [radius, inkOnly] of [[2, true], [1, false]] as const) {
+  for (const [radius, inkOnly] of [[2 * scale, true], [scale, false]] as const) {
     for (let i = 0; i < marks.length; i += 3) {
       const x = marks[i] as number;
       const y = marks[i + 1] as number;
@@ -245,15 +248,15 @@ function drawMarks(t: RasterTarget, marks: readonly number[], ink: number): void
   }
 }
 
-/** Draws each freed (x, y, rank) as a 5×5 ring of the former role's colour around its pale tint. */
-function drawFreedMarks(t: RasterTarget, marks: readonly number[], paint: Paint): void {
+/** Draws each freed (x, y, rank) as a 7×7 square: a 2-pixel ring of the former role's colour around its pale tint (× `scale`). */
+function drawFreedMarks(t: RasterTarget, marks: readonly number[], paint: Paint, scale: number): void {
   const { pixels, width, height } = t;
-  for (const radius of [2, 1]) {
+  for (const radius of [3 * scale, scale]) {
     for (let i = 0; i < marks.length; i += 3) {
       const x = marks[i] as number;
       const y = marks[i + 1] as number;
       const rank = marks[i + 2] as number;
-      const c = radius === 2 ? (paint.freedInk[rank] as number) : (paint.freedTint[rank] as number);
+      const c = radius === scale ? (paint.freedTint[rank] as number) : (paint.freedInk[rank] as number);
       for (let yy = Math.max(0, y - radius); yy <= Math.min(height - 1, y + radius); yy++) {
         pixels.fill(c, yy * width + Math.max(0, x - radius), yy * width + Math.min(width - 1, x + radius) + 1);
       }

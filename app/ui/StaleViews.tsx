@@ -61,14 +61,14 @@ function StaleBitmapTable({ file, run, runs, bytes, offset, links }: StaleBodyPr
   const ctx = { clusterBits: h.clusterBits, extendedL2: (h.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n, refcountOrder: h.refcountOrder };
   return (
     <>
-      <EntryList decoded={decodeTable(place, bytes, ctx)} links={links} />
-      <p className="note muted" data-testid="stale-granularity">
+      <p className="note muted stale-note" data-testid="stale-granularity">
         {found
           ? `Guest ranges from the stale directory entry at 0x${found.entryOffset.toString(16)}: granularity ${2 ** found.granularityBits} bytes.`
           : owner.state === 'reading'
             ? 'Looking for the stale directory entry that names this table…'
             : 'No stale directory entry names this table, so its granularity (and the guest range of each entry) is not known.'}
       </p>
+      <EntryList decoded={decodeTable(place, bytes, ctx)} links={links} />
     </>
   );
 }
