@@ -9,7 +9,8 @@
 // pixel shows its former role. Screenshots (1400×900 light, 800×600 dark, 200 %) go to the output folder.
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
@@ -22,6 +23,19 @@ interface Run { offset: number; clusters: number; was: string; evidence: string;
 const CS = 65536;
 const hostMap = (page: Page): Locator => page.getByTestId('cluster-map');
 const inspector = (page: Page): Locator => page.getByTestId('inspector');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's violations on the page (as e2e/a11y.spec.ts runs it): "id: help @ targets". */
+async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    type V = { id: string; help: string; nodes: { target: string[] }[] };
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: V[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id}: ${v.help} @ ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: join(test.info().project.outputDir, 'screens', `${name}.png`) });
 
 function freedImage(): { path: string; runs: Run[] } {
@@ -128,6 +142,8 @@ for (const [label, opts] of [
       await hostMap(page).scrollIntoViewIfNeeded();
       await page.mouse.click(...Object.values(await cellCentre(hostMap(page), table.offset / CS)) as [number, number]);
       await expect(page.getByTestId('stale-banner')).toContainText('bitmap-table');
+      await expect(page.getByTestId('freed-legend')).toBeAttached();
+      expect(await axeViolations(page)).toEqual([]);
       await shot(page, `freed-${label}`);
     });
   });
@@ -213,6 +229,10 @@ test('a stale bitmap directory shows the removed bitmap, its table offset a link
   const link = entry.locator('tr[data-field="bitmap_table_offset"]').getByTestId('pointer-link');
   await expect(link).toHaveAttribute('data-target', String(table));
   await shot(page, 'stale-directory-1400x900');
+  // The stale view and the freed legend pass the same accessibility audit as the rest of the page.
+  await page.getByTestId('freed-toggle').check();
+  await expect(page.getByTestId('freed-legend')).toBeVisible();
+  expect(await axeViolations(page)).toEqual([]);
   await link.click();
   await expect(inspector(page)).toHaveAttribute('data-cluster', String(table / CS));
   await expect(page.getByTestId('stale-banner')).toContainText(`table of removed bitmap '${REMOVED}'`);
