@@ -3,18 +3,24 @@
 // against the refcounts read independently here and qemu-img check's counts; hover, click, legend
 // filter, keyboard zoom, go-to-offset and PNG export.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mustRun } from '../app/test-support/qemu-tools';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { reference } from '../app/test-support/samples';
 import { Role } from '../app/format/check/roles';
 import { ROLE_COLOR, rgb } from '../app/map/palette';
-import { bigImage, openViaPicker, samplePath, waitDone } from './helpers';
+import { bigImage, made, openViaPicker, samplePath, waitDone } from './helpers';
 
 type RGB = [number, number, number];
 const colorOf = (role: number): RGB => rgb(ROLE_COLOR[role]!);
 
-/** Stored refcounts of a qcow2 file with 16-bit refcounts, read straight from its bytes. */
-function refcounts16(path: string): { clusterSize: number; refcounts: number[] } {
+/**
+ * Stored refcounts of a qcow2 file with 16-bit refcounts, read straight from its bytes, and which
+ * clusters a refcount block covers at all (the rest is "tail": no refcount entry says anything).
+ */
+function refcounts16(path: string): { clusterSize: number; refcounts: number[]; covered: boolean[] } {
   const buf = readFileSync(path);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const clusterSize = 2 ** dv.getUint32(20);
@@ -25,12 +31,16 @@ function refcounts16(path: string): { clusterSize: number; refcounts: number[] }
   const clusters = Math.ceil(buf.length / clusterSize);
   const perBlock = clusterSize / 2;
   const refcounts = new Array<number>(clusters).fill(0);
+  const covered = new Array<boolean>(clusters).fill(false);
   for (let i = 0; i < tableEntries; i++) {
     const block = Number(dv.getBigUint64(tableOffset + i * 8) & ~0x1ffn);
     if (block === 0) continue;
-    for (let j = 0; j < perBlock && i * perBlock + j < clusters; j++) refcounts[i * perBlock + j] = dv.getUint16(block + j * 2);
+    for (let j = 0; j < perBlock && i * perBlock + j < clusters; j++) {
+      refcounts[i * perBlock + j] = dv.getUint16(block + j * 2);
+      covered[i * perBlock + j] = true;
+    }
   }
-  return { clusterSize, refcounts };
+  return { clusterSize, refcounts, covered };
 }
 
 const map = (page: Page): Locator => page.getByTestId('cluster-map');
@@ -91,18 +101,19 @@ test.beforeEach(async ({ page }) => {
   await expect(page.locator('.app')).toHaveAttribute('data-state', 'idle');
 });
 
-test('snapshots: cluster 0 is the header, freed clusters are counted in the legend and drawn white', async ({ page }) => {
+test('snapshots: cluster 0 is the header, free clusters (refcount 0, wherever they lie) are counted in the legend and drawn white', async ({ page }) => {
   const path = samplePath('snapshots');
-  const { refcounts } = refcounts16(path);
+  const { refcounts, covered } = refcounts16(path);
   await openSample(page, path, 'snapshots.qcow2');
   await expect(map(page)).toHaveAttribute('data-clusters', String(refcounts.length));
-  let highest = -1;
-  refcounts.forEach((r, k) => {
-    if (r > 0) highest = k;
-  });
-  const free = refcounts.flatMap((r, k) => (r === 0 && k < highest ? [k] : []));
+  // Free: refcount 0 in a refcount block, inside the file or after its last used cluster ("free at
+  // the end" is free too); clusters no block covers are tail, not free.
+  const free = refcounts.flatMap((r, k) => (r === 0 && covered[k] ? [k] : []));
+  const tail = covered.flatMap((c, k) => (c ? [] : [k]));
   expect(free.length).toBeGreaterThan(0);
   await expect(page.getByTestId('legend-FREE')).toHaveAttribute('data-count', String(free.length));
+  if (tail.length > 0) await expect(page.getByTestId('legend-TAIL')).toHaveAttribute('data-count', String(tail.length));
+  else await expect(page.getByTestId('legend-TAIL')).toHaveCount(0);
 
   const colors = await cellColors(page, refcounts.map((_, k) => k));
   expect(colors[0]).toEqual(colorOf(Role.HEADER));
@@ -111,6 +122,30 @@ test('snapshots: cluster 0 is the header, freed clusters are counted in the lege
   // Every cell shows some role's colour: nothing is left undrawn.
   const palette = new Set(ROLE_COLOR.map((c) => rgb(c).join()));
   for (const [k, c] of colors.entries()) expect(palette.has(c.join()), `cluster ${k}: ${c.join()}`).toBe(true);
+});
+
+test('a removed bitmap: the clusters it freed after the last used one are free ("free at the end"), not tail', async ({ page }) => {
+  mkdirSync(join(tmpdir(), 'qcowscope-e2e'), { recursive: true });
+  const path = made(join(tmpdir(), 'qcowscope-e2e', 'free-at-end.qcow2'), (p) => {
+    mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', p, '64M']);
+    mustRun('qemu-io', ['-f', 'qcow2', '-c', 'write -P 1 0 2M', p]);
+    mustRun('qemu-img', ['bitmap', '--add', p, 'gone']);
+    mustRun('qemu-io', ['-f', 'qcow2', '-c', 'write -P 2 8M 1M', p]);
+    mustRun('qemu-img', ['bitmap', '--remove', p, 'gone']);
+  });
+  const { refcounts, covered } = refcounts16(path);
+  let highest = -1;
+  refcounts.forEach((r, k) => {
+    if (r > 0) highest = k;
+  });
+  const free = refcounts.flatMap((r, k) => (r === 0 && covered[k] ? [k] : []));
+  const atEnd = free.filter((k) => k > highest);
+  // The removal left free clusters after the last used one: the old way (free only below it) would miss them.
+  expect(atEnd.length).toBeGreaterThan(0);
+  await openSample(page, path, 'free-at-end.qcow2');
+  await expect(page.getByTestId('legend-FREE')).toHaveAttribute('data-count', String(free.length));
+  const colors = await cellColors(page, atEnd);
+  for (const [i, c] of colors.entries()) expect(c, `cluster ${atEnd[i]}`).toEqual(colorOf(Role.FREE));
 });
 
 test('leak: leaked clusters drawn and counted as qemu-img check counts them; hover and click', async ({ page }) => {

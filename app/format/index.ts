@@ -63,3 +63,4 @@ export {
   bitmapEntryBlocks, compressedIn, decodeTable, headerRows, isTablePlace, placeOf, snapshotEntryBlocks,
   type CompressedPiece, type Decoded, type EntryBlock, type FieldRow, type Place,
 } from './inspect';
+export { bitmapOwningTable, staleBitmapEntries, staleSnapshotEntries, type StaleEntries } from './inspect';

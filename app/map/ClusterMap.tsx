@@ -59,6 +59,8 @@ interface ClusterMapProps {
   readonly onViewChange?: (v: MapViewState) => void;
   readonly label?: string;
   readonly ref?: Ref<ClusterMapHandle>;
+  /** The role each freed cluster once held, 0 elsewhere (freed-view.ts freedFormerRoles), or null. */
+  readonly freedFormer?: Uint8Array | null;
 }
 
 interface Hover extends BucketRef {
@@ -67,7 +69,7 @@ interface Hover extends BucketRef {
 }
 
 export function ClusterMap(props: ClusterMapProps) {
-  const { roles, clusterSize, refcounts = null, highlight = null, selected, onSelect, describe, onViewChange, label, ref } = props;
+  const { roles, clusterSize, refcounts = null, highlight = null, selected, onSelect, describe, onViewChange, label, ref, freedFormer = null } = props;
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const rendererRef = useRef<MapRenderer | null>(null);
@@ -81,18 +83,23 @@ export function ClusterMap(props: ClusterMapProps) {
 
   // The grid's shape is chosen once per roles array, from the pane's size when it first had one.
   useEffect(() => {
-    if (size.w > 0 && size.h > 0 && basis?.roles !== roles) setBasis({ roles, w: size.w, h: size.h });
+    if (size.w <= 0 || size.h <= 0 || basis?.roles === roles) return;
+    // New roles for the same clusters (the "what freed held" view) keep the grid: cells stay put.
+    setBasis(basis && basis.roles.length === roles.length ? { roles, w: basis.w, h: basis.h } : { roles, w: size.w, h: size.h });
   }, [roles, size, basis]);
   const grid = useMemo(() => (basis ? gridFor(basis.roles.length, basis.w, basis.h) : null), [basis]);
   const pyramid = usePyramid(basis?.roles ?? null, grid);
   const ranges = highlight?.ranges ?? null;
   const keep = useMemo(() => (grid && ranges ? keepFromRanges(grid.clusters, ranges) : null), [grid, ranges]);
   const highlightPyramid = usePyramid(keep ? basis?.roles ?? null : null, grid, keep);
+  // The former roles count only where they match the roles drawn (the same display array's length).
+  const former = freedFormer && basis && freedFormer.length === basis.roles.length ? freedFormer : null;
+  const freedPyramid = usePyramid(former, grid, former);
   const filterMask = maskOf(highlight?.roles ?? []);
   const paint = useMemo(() => makePaint(filterMask), [filterMask]);
   const scene = useMemo<MapScene | null>(
-    () => (grid && pyramid ? { grid, pyramid, highlight: highlightPyramid, paint } : null),
-    [grid, pyramid, highlightPyramid, paint],
+    () => (grid && pyramid ? { grid, pyramid, highlight: highlightPyramid, paint, freed: freedPyramid } : null),
+    [grid, pyramid, highlightPyramid, paint, freedPyramid],
   );
   const sceneRef = useRef(scene);
   const selectedRef = useRef(selected);

@@ -13,6 +13,8 @@ import { ZoomButtons } from './ZoomButtons';
 import { formatBytes } from '../format';
 import { levelFor, parseOffset, scaleExtent } from './layout';
 import { countRoles, type ClusterRange } from './lod';
+import { freedFormerRoles } from './freed-view';
+import { FreedLegend } from './FreedLegend';
 import './map.css';
 
 interface ClusterMapPanelProps {
@@ -50,6 +52,8 @@ interface ClusterMapPanelProps {
 export function ClusterMapPanel(props: ClusterMapPanelProps) {
   const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange, freedView } = props;
   const drawn = freedView?.on && freedView.roles ? freedView.roles : roles;
+  const former = useMemo(() => (drawn !== roles ? freedFormerRoles(drawn) : null), [drawn, roles]);
+  const drawnCounts = useMemo(() => (drawn !== roles ? countRoles(drawn) : null), [drawn, roles]);
   const mapRef = useRef<ClusterMapHandle>(null);
   const [filter, setFilter] = useState<ReadonlySet<number>>(new Set());
   const [viewState, setViewState] = useState<MapViewState | null>(null);
@@ -151,7 +155,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
         <ZoomButtons map={mapRef} fitTitle="Whole file (0)" />
         <button type="button" onClick={exportPng} data-testid="export-png">Export PNG</button>
         {freedView ? (
-          <label className="cmap-freed" title="What freed clusters held: each free cluster hatched in the colour of what it held before it was freed">
+          <label className="cmap-freed" title="What freed clusters held: each free cluster hatched in the colour of what it held before it was freed, at every zoom">
             <input type="checkbox" data-testid="freed-toggle" aria-label="what freed clusters held" checked={freedView.on} onChange={(e) => freedView.onChange(e.target.checked)} /> what freed held
           </label>
         ) : null}
@@ -172,6 +176,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
             onSelect={onSelect}
             {...(describe ? { describe } : {})}
             onViewChange={onViewChange}
+            freedFormer={former}
           />
           {scene && viewState && zoomedIn ? (
             <div className="cmap-minimap-box">
@@ -179,7 +184,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
             </div>
           ) : null}
         </div>
-        <Legend counts={counts} clusterSize={clusterSize} active={filter} onChange={setFilter} {...(extras ? { extras } : {})} shortLast={fileSize === undefined ? null : shortLastCluster(roles, clusterSize, fileSize)} />
+        <Legend counts={counts} clusterSize={clusterSize} active={filter} onChange={setFilter} {...(extras ? { extras } : {})} shortLast={fileSize === undefined ? null : shortLastCluster(roles, clusterSize, fileSize)} after={drawnCounts ? <FreedLegend counts={drawnCounts} clusterSize={clusterSize} /> : null} />
       </div>
     </div>
   );

@@ -3,6 +3,7 @@
 // it again shows all; Ctrl/⌘/Shift-click adds or removes a role. Extra rows list things that own no
 // cluster (e.g. a zero-offset empty bitmap) so they are not silently missing.
 
+import type { ReactNode } from 'react';
 import { ROLE_INFO, formatBytes, formatCount } from '../format';
 import { legendRoles } from './export-png';
 import { swatchCss } from './palette';
@@ -25,6 +26,8 @@ interface LegendProps {
   readonly extras?: readonly LegendExtra[];
   /** The file's last cluster when the file ends inside it: its role and the bytes it lacks. */
   readonly shortLast?: ShortLast | null;
+  /** Shown after the rows, in the legend's scrolling box (e.g. the freed view's legend). */
+  readonly after?: ReactNode;
 }
 
 export interface ShortLast {
@@ -56,7 +59,7 @@ function nextFilter(active: ReadonlySet<number>, role: number, add: boolean): Re
   return active.size === 1 && active.has(role) ? new Set() : new Set([role]);
 }
 
-export function Legend({ counts, clusterSize, active, onChange, extras = [], shortLast = null }: LegendProps) {
+export function Legend({ counts, clusterSize, active, onChange, extras = [], shortLast = null, after = null }: LegendProps) {
   // Damage first (what a reader looks for), then the roles in the order of the format.
   const present = legendRoles(counts);
   let total = 0;
@@ -106,6 +109,7 @@ export function Legend({ counts, clusterSize, active, onChange, extras = [], sho
           </li>
         ))}
       </ul>
+      {after}
     </div>
   );
 }

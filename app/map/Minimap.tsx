@@ -37,7 +37,7 @@ export function Minimap({ scene, state, onNavigate, maxWidth = 168, maxHeight = 
     if (!ctx) return null;
     const img = ctx.createImageData(c.width, c.height);
     const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, c.width * c.height);
-    rasterize({ pixels, width: c.width, height: c.height }, { k: mk * dpr, x: 0, y: 0 }, scene.pyramid, scene.paint, scene.highlight);
+    rasterize({ pixels, width: c.width, height: c.height }, { k: mk * dpr, x: 0, y: 0 }, scene.pyramid, scene.paint, scene.highlight, true, scene.freed, dpr);
     ctx.putImageData(img, 0, 0);
     return c;
   }, [scene, w, h, mk]);

@@ -17,9 +17,16 @@ export function freedDisplayRoles(roles: Uint8Array, runs: readonly FreedRun[], 
   return out;
 }
 
-/** Clusters drawn hatched (free, with a known former role). */
-export function countFreed(display: Uint8Array): number {
-  let n = 0;
-  for (let k = 0; k < display.length; k++) if (display[k]! >= FREED_BASE) n++;
-  return n;
+/**
+ * The role each freed cluster once held (0 elsewhere: FREE is never a former role), from display
+ * bytes: the roles and the keep flags of the map's freed pyramid (raster.ts), which shows the
+ * former role wherever a pixel holds a freed cluster, however far the map is zoomed out.
+ */
+export function freedFormerRoles(display: Uint8Array): Uint8Array {
+  const out = new Uint8Array(display.length);
+  for (let k = 0; k < display.length; k++) {
+    const b = display[k]!;
+    if (b >= FREED_BASE) out[k] = b - FREED_BASE;
+  }
+  return out;
 }

@@ -14,6 +14,8 @@ export interface MapScene {
   readonly pyramid: Pyramid;
   readonly highlight: Pyramid | null;
   readonly paint: Paint;
+  /** The roles freed clusters once held ("what freed held" on), or null. */
+  readonly freed: Pyramid | null;
 }
 
 /** A bucket of the pyramid: (row, col) at `level`. */
@@ -60,7 +62,7 @@ export class MapRenderer {
     const start = performance.now();
     const d = this.dpr;
     const pixels = new Uint32Array(image.data.buffer, image.data.byteOffset, image.width * image.height);
-    const level = rasterize({ pixels, width: image.width, height: image.height }, { k: view.k * d, x: view.x * d, y: view.y * d }, scene.pyramid, scene.paint, scene.highlight);
+    const level = rasterize({ pixels, width: image.width, height: image.height }, { k: view.k * d, x: view.x * d, y: view.y * d }, scene.pyramid, scene.paint, scene.highlight, true, scene.freed, d);
     this.ctx.putImageData(image, 0, 0);
     if (hover) {
       this.outlineBucket(scene.grid, view, hover, 'rgba(0,0,0,0.8)', 3);

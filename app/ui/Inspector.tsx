@@ -7,11 +7,12 @@
 
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { INCOMPAT_EXTL2, ROLE_INFO, Role, decodeTable, freedRunAt, isTablePlace, bitmapEntryBlocks, headerRows, snapshotEntryBlocks, compressedIn, placeOf, stalePlace, type Place } from '../format';
-import { readCluster, selectCluster } from '../state/actions';
+import { readCluster, selectCluster, showCluster } from '../state/actions';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
 import { CompressedView } from './CompressedView';
-import { EntryBlocks, EntryList, FieldTable } from './DecodedViews';
+import { EntryBlocks, EntryList, FieldTable, type PointerLinks } from './DecodedViews';
+import { StaleBody, hasStaleBody } from './StaleViews';
 import { describeOwner } from './derive';
 import { formatBytes, hex } from './format';
 import { HexView } from './HexView';
@@ -69,6 +70,9 @@ export function Inspector({ file }: { file: FileEntry }) {
   // A free cluster that held a table: decoded as that table, under the "stale — freed" banner.
   const stale = selection !== null && result?.freed && arraysNow?.roles?.[selection] === Role.FREE ? freedRunAt(result.freed.runs, selection * cs0) : null;
   const place = live ?? (stale && result ? stalePlace(stale, result.structures, cs0) : null);
+  // Stale structures stalePlace cannot place (a directory, a snapshot table, a removed bitmap's table) decode from their bytes.
+  const staleBody = place === null && stale !== null && hasStaleBody(stale) ? stale : null;
+  const links = useMemo<PointerLinks>(() => ({ clusterSize: cs0, fileSize: file.size, show: showCluster }), [cs0, file.size]);
 
   const stage = file.stage;
   if (!stage) return <aside className="inspector" aria-label="Inspector" />;
@@ -88,7 +92,7 @@ export function Inspector({ file }: { file: FileEntry }) {
   const key = `${job}:${file.index}:${selection}`;
   const current = loaded && loaded.key === key ? loaded : null;
   return (
-    <aside ref={boxRef} className="inspector open" aria-label="Inspector" data-testid="inspector" data-cluster={selection} data-place={place?.kind ?? 'none'}>
+    <aside ref={boxRef} className="inspector open" aria-label="Inspector" data-testid="inspector" data-cluster={selection} data-place={place?.kind ?? (staleBody ? `stale-${staleBody.was}` : 'none')}>
       <div className="inspector-head">
         <h3>
           Cluster {selection} <span className="mono">at {hex(selection * cs)}</span>
@@ -118,21 +122,23 @@ export function Inspector({ file }: { file: FileEntry }) {
         </p>
       ) : 'error' in current ? (
         <p className="error-text">Could not read the cluster: {current.error}</p>
-      ) : view === 'hex' || place === null ? (
+      ) : view === 'hex' || (place === null && staleBody === null) ? (
         <HexView bytes={current.bytes} baseOffset={current.offset} label={`Bytes of cluster ${selection}`} />
-      ) : (
-        <DecodedBody file={file} place={place} bytes={current.bytes} offset={current.offset} scope={key} />
-      )}
+      ) : place === null && staleBody !== null ? (
+        <StaleBody file={file} run={staleBody} runs={result?.freed?.runs ?? []} bytes={current.bytes} offset={current.offset} links={links} />
+      ) : place !== null ? (
+        <DecodedBody file={file} place={place} bytes={current.bytes} offset={current.offset} scope={key} links={links} />
+      ) : null}
     </aside>
   );
 }
 
-function DecodedBody({ file, place, bytes, offset, scope }: { file: FileEntry; place: Place; bytes: Uint8Array; offset: number; scope: string }) {
+function DecodedBody({ file, place, bytes, offset, scope, links }: { file: FileEntry; place: Place; bytes: Uint8Array; offset: number; scope: string; links: PointerLinks }) {
   const stage = file.stage!;
   const h = stage.header;
   if (isTablePlace(place)) {
     const ctx = { clusterBits: h.clusterBits, extendedL2: (h.incompatibleFeatures & INCOMPAT_EXTL2) !== 0n, refcountOrder: h.refcountOrder };
-    return <EntryList decoded={decodeTable(place, bytes, ctx)} />;
+    return <EntryList decoded={decodeTable(place, bytes, ctx)} links={links} />;
   }
   switch (place.kind) {
     case 'header':
@@ -143,9 +149,9 @@ function DecodedBody({ file, place, bytes, offset, scope }: { file: FileEntry; p
         </div>
       );
     case 'bitmap-directory':
-      return <EntryBlocks what="Bitmap directory" blocks={bitmapEntryBlocks(place.bitmaps, bytes, offset)} />;
+      return <EntryBlocks what="Bitmap directory" blocks={bitmapEntryBlocks(place.bitmaps, bytes, offset)} links={links} />;
     case 'snapshot-table':
-      return <EntryBlocks what="Snapshot table" blocks={snapshotEntryBlocks(place.snapshots, bytes, offset)} />;
+      return <EntryBlocks what="Snapshot table" blocks={snapshotEntryBlocks(place.snapshots, bytes, offset)} links={links} />;
     case 'compressed':
       return file.result ? (
         <CompressedView pieces={compressedIn(file.result, offset / h.clusterSize)} clusterSize={h.clusterSize} compressionType={h.compressionType} scope={scope} />

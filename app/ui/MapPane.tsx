@@ -12,7 +12,7 @@ import { noteZoom } from '../state/hash';
 import { getClusterArrays } from '../state/registry';
 import { useApp, type FileEntry } from '../state/store';
 import { entryPastEnd } from '../format';
-import { countFreed, freedDisplayRoles } from '../map/freed-view';
+import { freedDisplayRoles } from '../map/freed-view';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
@@ -99,7 +99,7 @@ export function MapPane({ file }: { file: FileEntry }) {
           describe={describe}
           highlightRanges={highlight?.ranges ?? null}
           {...(highlight ? { highlightLabel: highlight.label } : {})}
-          extras={showFreed && freedRoles ? [...extras, { label: 'hatched: free now, in the colour of what it held', clusters: countFreed(freedRoles), note: 'the "what freed held" toggle; hover or click one for the evidence' }] : extras}
+          extras={extras}
           fileName={file.name}
           fileSize={file.size}
           toolbarEnd={views}

@@ -14,6 +14,8 @@ export interface FieldRow {
   /** The bytes at [at, at + size) of the cluster in hex ('' when outside the bytes read). */
   readonly raw: string;
   readonly text: string;
+  /** File offset of the cluster the field points at (a bitmap table, a snapshot's L1 table). */
+  readonly target?: number;
 }
 
 /** One entry (a bitmap or a snapshot) and its fields, for the part of it inside the cluster. */
@@ -46,13 +48,16 @@ export function headerRows(cluster0: Uint8Array, fields: readonly HeaderField[],
   return rows.sort((a, b) => a.at - b.at);
 }
 
-/** Fields of one entry at file offset `entry`: [name, offset in entry, size, text]. */
-type Field = readonly [string, number, number, string];
+/** Fields of one entry at file offset `entry`: [name, offset in entry, size, text, pointed file offset?]. */
+type Field = readonly [string, number, number, string, (number | undefined)?];
+
+/** A pointer field's target: a non-zero offset below 2^53 (else no link). */
+const pointsAt = (off: bigint): number | undefined => (off > 1n && off < 1n << 53n ? Number(off) : undefined);
 
 function block(title: string, entry: number, length: number, clusterOffset: number, bytes: Uint8Array, fields: readonly Field[]): EntryBlock {
-  const rows = fields.map(([name, off, size, text]) => {
+  const rows = fields.map(([name, off, size, text, target]) => {
     const at = entry + off - clusterOffset;
-    return { at, size, name, raw: rawHex(bytes, at, size), text };
+    return { at, size, name, raw: rawHex(bytes, at, size), text, ...(target === undefined ? {} : { target }) };
   });
   return { title, offset: entry, length, rows };
 }
@@ -64,7 +69,7 @@ export function bitmapEntryBlocks(bitmaps: readonly Bitmap[], bytes: Uint8Array,
     const table = b.zeroOffsetEmpty ? '0: no table (the 2016 proposal: an empty bitmap)' : b.offsetOneAllSet ? '1: all bits set? (the proposal\'s open question)' : hexOff(b.tableOffset);
     const nameAt = 24 + b.extraDataSize;
     return block(`bitmap '${b.name}' (directory entry ${b.index})`, b.entryOffset, b.entryLength, clusterOffset, bytes, [
-      ['bitmap_table_offset', 0, 8, table],
+      ['bitmap_table_offset', 0, 8, table, pointsAt(b.tableOffset)],
       ['bitmap_table_size', 8, 4, entries(b.tableSize)],
       ['flags', 12, 4, flags],
       ['type', 16, 1, b.type === 1 ? '1 (dirty tracking)' : `${b.type} (unknown)`],
@@ -87,7 +92,7 @@ export function snapshotEntryBlocks(snapshots: readonly Snapshot[], bytes: Uint8
     if (sn.icount !== null) extra.push(['icount', 56, 8, sn.icount === 0xffff_ffff_ffff_ffffn ? 'none (-1)' : String(sn.icount)]);
     const idAt = 40 + sn.extraDataSize;
     return block(`snapshot ${sn.id} '${sn.name}' (entry ${sn.index})`, sn.entryOffset, sn.entryLength, clusterOffset, bytes, [
-      ['l1_table_offset', 0, 8, hexOff(sn.l1TableOffset)],
+      ['l1_table_offset', 0, 8, hexOff(sn.l1TableOffset), pointsAt(sn.l1TableOffset)],
       ['l1_size', 8, 4, entries(sn.l1Size)],
       ['id_str_size', 12, 2, String(sn.idBytes.length)],
       ['name_size', 14, 2, String(sn.nameBytes.length)],

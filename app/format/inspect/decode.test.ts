@@ -68,6 +68,8 @@ describe('L1 and L2 tables', () => {
     for (const u of tables) {
       const row = d.rows.find((x) => x.index === u.firstL1)!;
       expect(row.text).toBe(`guest 0x${(u.firstL1 * l2Span).toString(16)}–0x${((u.firstL1 + 1) * l2Span - 1).toString(16)} → L2 table at 0x${u.offset.toString(16)}, COPIED`);
+      // The inspector's link: the L2 table's offset.
+      expect(row.target).toBe(u.offset);
     }
   });
 
@@ -115,6 +117,7 @@ describe('refcount structures', () => {
     const per = (l.cs * 8) / 2 ** h.refcountOrder;
     const blocks = [...l.r.check.reftable.offsets].flatMap((off, i) => (off ? [[i, off] as const] : []));
     expect(d.rows.map((r) => r.text)).toEqual(blocks.map(([i, off]) => `refcount block at 0x${off.toString(16)}: host clusters ${i * per}–${(i + 1) * per - 1}`));
+    expect(d.rows.map((r) => r.target)).toEqual(blocks.map(([, off]) => off));
   });
 });
 
@@ -132,7 +135,10 @@ describe('bitmap tables', () => {
       for (const r of data) {
         expect(r.subject).toBe(r.index * g);
         expect(r.text).toContain(`data cluster at 0x${Number(b.table![r.index]! & 0x00ff_ffff_ffff_fe00n).toString(16)}`);
+        expect(r.target).toBe(Number(b.table![r.index]! & 0x00ff_ffff_ffff_fe00n));
       }
+      // All-zeros and all-ones entries point nowhere: no link.
+      for (const r of d.rows.filter((x) => !x.text.includes('data cluster at'))) expect(r.target).toBeUndefined();
     }
   });
 

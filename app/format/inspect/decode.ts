@@ -17,6 +17,8 @@ export interface EntryRow {
   readonly text: string;
   /** The number the entry is about: a guest offset (L1, L2, bitmap tables) or a host cluster (refcount block). */
   readonly subject?: number;
+  /** File offset of the host cluster the entry points at (an L2 table, a data or refcount block cluster). */
+  readonly target?: number;
 }
 
 export interface DecodeContext {
@@ -42,6 +44,8 @@ const h32 = (x: number): string => (x >>> 0).toString(16).padStart(8, '0');
 const hexOff = (n: number): string => '0x' + n.toString(16);
 const span = (a: number, len: number): string => `${hexOff(a)}–${hexOff(a + len - 1)}`;
 const copied = (hi: number): string => (isCopied(hi) ? ', COPIED' : '');
+/** The `target` of a row pointing at file offset `off` (none for 0: no pointer). */
+const pointer = (off: number): { target?: number } => (off > 0 ? { target: off } : {});
 
 /** True when `place` is a table of 64-bit entries decodeTable reads. */
 export function isTablePlace(place: Place | null): place is TablePlace {
@@ -56,19 +60,22 @@ export function decodeTable(place: TablePlace, bytes: Uint8Array, ctx: DecodeCon
       return u64Table(`${place.owner}: entries → L2 tables`, dv, place, limit, (i, hi, lo) => ({
         text: `guest ${span(i * place.l2Span, place.l2Span)} → L2 table at ${hexOff(entryOffset(hi, lo))}${copied(hi)}`,
         subject: i * place.l2Span,
+        ...pointer(entryOffset(hi, lo)),
       }));
     case 'refcount-table': {
       const per = place.perBlock;
       return u64Table('refcount table: entries → refcount blocks', dv, place, limit, (i, hi, lo) => ({
         text: `refcount block at ${hexOff(reftEntryOffset(hi, lo))}: host clusters ${i * per}–${(i + 1) * per - 1}`,
+        ...pointer(reftEntryOffset(hi, lo)),
       }));
     }
     case 'bitmap-table': {
+      // guestPerEntry 0: the granularity is not known (a removed bitmap's table): no guest ranges.
       const g = place.guestPerEntry;
       return u64Table(`table of bitmap '${place.name}': entries → bitmap data`, dv, place, limit, (i, hi, lo) => {
         const off = entryOffset(hi, lo);
         const what = off !== 0 ? `data cluster at ${hexOff(off)}` : lo & 1 ? 'all ones (no data cluster)' : 'all zeros';
-        return { text: `guest ${span(i * g, g)}: ${what}`, subject: i * g };
+        return g > 0 ? { text: `guest ${span(i * g, g)}: ${what}`, subject: i * g, ...pointer(off) } : { text: what, ...pointer(off) };
       });
     }
     case 'l2':
@@ -169,10 +176,11 @@ function l2Table(dv: DataView, ctx: DecodeContext, guestBase: number | null, lim
     } else {
       text = `${kind === 'zero-alloc' ? 'reads as zeros, preallocated at' : 'data at'} ${hexOff(entryOffset(hi, lo))}${copied(hi)}`;
     }
+    const target = kind === 'compressed' ? compressedDescriptor(g, hi, lo).hostOffset : kind === 'unallocated' || kind === 'zero-plain' ? 0 : entryOffset(hi, lo);
     if (ctx.extendedL2) text += `; subclusters ${subclusterMap(bmLo, bmHi)}`;
     const raw = h32(hi) + h32(lo) + (ctx.extendedL2 ? ' ' + h32(bmHi) + h32(bmLo) : '');
     const where = guestBase === null ? `guest cluster +${i}` : `guest ${hexOff(guestBase + i * cs)}`;
-    rows.push({ index: i, at, raw, text: `${where}: ${text}`, ...(guestBase === null ? {} : { subject: guestBase + i * cs }) });
+    rows.push({ index: i, at, raw, text: `${where}: ${text}`, ...(guestBase === null ? {} : { subject: guestBase + i * cs }), ...pointer(target) });
   }
   const layout = ctx.extendedL2 ? 'extended, 16 bytes each: entry + subcluster bitmap' : '8 bytes each';
   const base = guestBase === null ? '' : `, guest ${span(guestBase, entries * cs)}`;

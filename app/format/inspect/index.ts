@@ -5,3 +5,4 @@
 export { compressedIn, placeOf, type CompressedPiece, type Place } from './place';
 export { decodeTable, isTablePlace, type Decoded } from './decode';
 export { bitmapEntryBlocks, headerRows, snapshotEntryBlocks, type EntryBlock, type FieldRow } from './decode-meta';
+export { bitmapOwningTable, staleBitmapEntries, staleSnapshotEntries, type StaleEntries } from './stale';
