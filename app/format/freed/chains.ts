@@ -11,7 +11,7 @@
 // it stays `zeros`, with the evidence of the disagreement.
 
 import { Role } from '../check/roles';
-import { formatCount, hex, plural } from '../text';
+import { hex, plural } from '../text';
 import { T_BITMAP_TABLE, T_L1, T_L2, type PointerTable, type StaleBitmapEntry, type StaleSnapshotEntry } from './content';
 import type { FreedKind } from './types';
 
@@ -316,7 +316,7 @@ export function followStale(x: ChainInput): { notes: number } {
     verdicts[i] = c.c === 'zeros'
       ? { was: 'zeros', evidence: hints.has(i) ? `all bytes zero; ${hints.get(i)!}` : 'all bytes zero; no stale structure names it' }
       : c.c === 'table'
-        ? { was: 'unknown', evidence: `${formatCount(c.t.used)} entries valid as ${kindList(c.t.kinds, x.tableWord)} entries, pointing at freed clusters only; nothing names it, so which is not known` }
+        ? { was: 'unknown', evidence: `${plural(c.t.used, 'entry', 'entries')} valid as ${kindList(c.t.kinds, x.tableWord)} entries, pointing at freed clusters only; nothing names it, so which is not known` }
         : { was: 'unknown', evidence: 'non-zero bytes that match no qcow2 structure; no stale structure names it (guest or bitmap data, most likely)' };
   }
   return { notes: budget <= 0 ? 1 : 0 };
