@@ -345,15 +345,25 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
  */
 function runAfter(dv: DataView, i: number, n: number, hi: number, lo: number, cs: number, roles: Uint8Array, cluster: number, cap: number): number {
   const limit = Math.min(n - 1 - i, cap, Math.floor((0xffff_ffff - lo) / cs));
+  const m = matchRun(dv, (i + 1) * 8, limit, hi, lo + cs, cs);
+  return m === 0 ? 0 : firstNonZero(roles, cluster + 1, cluster + 1 + m) - (cluster + 1);
+}
+
+/**
+ * How many of the `limit` entries from byte `q` have high word `hi` and low words want, want + cs, ...
+ * The loop is a function of its own that returns right after it: V8 optimises a long first call
+ * on the loop (on-stack replacement), and code after the loop that had not run yet would send
+ * every later call back to the interpreter (a deoptimisation per table, measured: 1167 of them on
+ * a 1 TiB image).
+ */
+function matchRun(dv: DataView, q: number, limit: number, hi: number, want: number, cs: number): number {
   let m = 0;
-  let q = (i + 1) * 8;
-  let want = lo + cs;
   while (m < limit && dv.getUint32(q) === hi && dv.getUint32(q + 4) === want) {
     m++;
     q += 8;
     want += cs;
   }
-  return m === 0 ? 0 : firstNonZero(roles, cluster + 1, cluster + 1 + m) - (cluster + 1);
+  return m;
 }
 
 /** The first index in [from, to) whose byte is not 0, else `to` (four bytes at a time where aligned). */

@@ -35,11 +35,13 @@ export interface MapRange {
  * starting in this run scans into (count_contiguous_subclusters then fails the whole query).
  */
 export class RunList {
-  start = new Float64Array(64);
-  len = new Float64Array(64);
-  host = new Float64Array(64);
-  poison = new Float64Array(64);
-  kind = new Uint8Array(64);
+  // Room for 4 runs at first (a table of one run is common: a preallocated image has thousands of
+  // such tables); arrays this small live on V8's heap rather than as separate backing stores.
+  start = new Float64Array(4);
+  len = new Float64Array(4);
+  host = new Float64Array(4);
+  poison = new Float64Array(4);
+  kind = new Uint8Array(4);
   n = 0;
 
   push(start: number, len: number, kind: number, host: number, poison = -1): void {
