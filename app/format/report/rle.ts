@@ -122,14 +122,20 @@ function skipWords(words: Uint32Array, pairs: Float64Array | null, w: number, pa
   const pair = pairs === null ? null : pairPattern(pattern);
   if (pairs !== null && pair !== null) {
     if ((i & 1) !== 0 && i < words.length && words[i] === pattern) i++;
-    if ((i & 1) === 0) {
-      let j = i >> 1;
-      while (j < pairs.length && pairs[j] === pair) j++;
-      i = j * 2;
-    }
+    if ((i & 1) === 0) i = skipPairs(pairs, i >> 1, pair) * 2;
   }
   while (i < words.length && words[i] === pattern) i++;
   return i;
+}
+
+/**
+ * The first float at or after `j` that is not `pair`. A loop alone in its function, returned from
+ * at once: code after a loop that V8 optimised during its first call (on-stack replacement) has no
+ * type feedback yet, and would send every later call back to the interpreter.
+ */
+function skipPairs(pairs: Float64Array, j: number, pair: number): number {
+  while (j < pairs.length && pairs[j] === pair) j++;
+  return j;
 }
 
 const PAIR_WORDS = new Uint32Array(2);
