@@ -59,6 +59,16 @@ describe('formatCount', () => {
     [2n ** 64n - 1n, '18,446,744,073,709,551,615'],
     [-1024, '-1,024'],
   ])('%s → %s', (n, s) => expect(formatCount(n)).toBe(s));
+
+  it("groups integers as en-US's Intl.NumberFormat does, and leaves other numbers to it", () => {
+    const intl = new Intl.NumberFormat('en-US', { maximumFractionDigits: 20 });
+    const xs: (number | bigint)[] = [-0, 0.5, -1.25, 1e21, Infinity, NaN, -(2 ** 53) + 1, 2n ** 70n, -(2n ** 70n), 0n];
+    for (let d = 1; d <= 16; d++) {
+      const v = Number('9'.repeat(d));
+      xs.push(v, -v, 10 ** (d - 1), -(10 ** (d - 1)), BigInt(v), -BigInt(v));
+    }
+    for (const x of xs) expect(formatCount(x)).toBe(intl.format(x));
+  });
 });
 
 describe('hex', () => {
