@@ -62,8 +62,10 @@ export class RunList {
   }
 
   private grow(): void {
+    // From the first 4 straight to 64 (a table of several runs usually has dozens), then doubling.
+    const m = Math.max(64, this.start.length * 2);
     const f = (a: Float64Array) => {
-      const b = new Float64Array(a.length * 2);
+      const b = new Float64Array(m);
       b.set(a);
       return b;
     };
@@ -71,7 +73,7 @@ export class RunList {
     this.len = f(this.len);
     this.host = f(this.host);
     this.poison = f(this.poison);
-    const k = new Uint8Array(this.kind.length * 2);
+    const k = new Uint8Array(m);
     k.set(this.kind);
     this.kind = k;
   }
