@@ -64,19 +64,25 @@ export function formatBytesExact(n: number | bigint): string {
 
 let counts: Intl.NumberFormat | null = null;
 
-/** Decimal digits with a comma every three from the right: "16777216" → "16,777,216". */
-const group = (digits: string): string => digits.replace(/\B(?=(\d{3})+$)/g, ',');
-
 /**
  * An exact count with thousands separators: "16,777,216". Safe integers and bigints are grouped
  * directly: in Node, the first Intl.NumberFormat loads ICU's locale data (about 7 MiB of resident
  * memory, tens of milliseconds). Other numbers go through one en-US formatter, made on first use.
  */
 export function formatCount(n: number | bigint): string {
-  if (typeof n === 'bigint') return n < 0n ? `-${group((-n).toString())}` : group(n.toString());
-  if (Number.isSafeInteger(n) && !Object.is(n, -0)) return n < 0 ? `-${group(String(-n))}` : group(String(n));
+  if (typeof n === 'bigint' || (Number.isSafeInteger(n) && !Object.is(n, -0))) return groupDigits(n.toString());
   counts ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 20 });
   return counts.format(n);
+}
+
+/** "-1234567" → "-1,234,567". */
+function groupDigits(s: string): string {
+  const sign = s.startsWith('-') ? '-' : '';
+  const d = sign ? s.slice(1) : s;
+  let i = d.length % 3 || 3;
+  let out = d.slice(0, i);
+  for (; i < d.length; i += 3) out += ',' + d.slice(i, i + 3);
+  return sign + out;
 }
 
 /** An offset or value in hex, always with its prefix: "0x30000", "0x0", "-0x10". */

@@ -263,10 +263,13 @@ class PairSkipper {
   lastUsed = -1;
   private readonly v: Uint32Array;
   private readonly c: Uint32Array;
+  /** The roles four at a time (one word per two pairs), or null where they are not word-aligned. */
+  private readonly r: Uint32Array | null;
 
   private constructor(values: Uint16Array, counts: Uint16Array, private readonly roles: Uint8Array, private readonly words: number) {
     this.v = new Uint32Array(values.buffer, values.byteOffset, words);
     this.c = new Uint32Array(counts.buffer, counts.byteOffset, words);
+    this.r = roles.byteOffset % 4 === 0 ? new Uint32Array(roles.buffer, roles.byteOffset, words >> 1) : null;
   }
 
   /** A skipper over clusters [0, end), or null where the arrays are not 16-bit and word-aligned. */
@@ -280,6 +283,24 @@ class PairSkipper {
     const { v, c, roles, words } = this;
     this.lastUsed = -1;
     let w = start >> 1;
+    const r = this.r;
+    if (r !== null && (w & 1) === 0) {
+      // Two pairs (four clusters, one word of roles) at a time while both are skipped; the loop
+      // below settles the pair where this stops.
+      const quads = words >> 1;
+      let q = w >> 1;
+      for (; q < quads; q++) {
+        const x = v[2 * q]!;
+        const y = v[2 * q + 1]!;
+        if (x !== c[2 * q] || y !== c[2 * q + 1]) break;
+        if ((x | y) === 0) continue;
+        // Both 1/1 on four claimed clusters (no role byte is 0: the has-zero-byte test).
+        const rw = r[q]!;
+        if (x !== 0x0001_0001 || y !== 0x0001_0001 || ((rw - 0x01010101) & ~rw & 0x80808080) !== 0) break;
+        this.lastUsed = 4 * q + 3;
+      }
+      w = 2 * q;
+    }
     while (w < words) {
       const x = v[w]!;
       if (x !== c[w]) break;

@@ -9,11 +9,12 @@ import type { CheckState } from './state';
 import type { CompressedIndex } from './compressed-index';
 import {
   entryOffset, hasZeroFlag, hex, HI_OFFSET_MASK, isCompressed, isCopied, Kind, l2Reserved, LO_OFFSET_MASK, readRanges, stdEntryKind,
-  type ByteSource, type FindingCode, type MappingGeometry, type RefcountArray,
+  type ByteSource, type FindingCode, type MappingGeometry,
 } from '../qcow2';
 import { RunList, tableRuns, type TableFlags } from '../guest';
 import { OWNER_UNKNOWN } from './owners';
 import { Role, type RoleId } from './roles';
+import { firstOflagBreak, runAfter, zeroRun } from './l2-runs';
 
 const NO_FLAGS: TableFlags = { dataFile: false, crypto: false, v2: false };
 
@@ -206,7 +207,25 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   let allocated = 0;
   let fragmented = 0;
   let compressedN = 0;
+  // Standard entries as raw words, for skipping runs of all-zero (unallocated) entries in bulk.
+  const zw = !ext && dv.byteOffset % 4 === 0 ? new Int32Array(dv.buffer, dv.byteOffset, n * 2) : null;
   for (let i = 0; i < n; i++) {
+    if (zw !== null && (zw[2 * i]! | zw[2 * i + 1]!) === 0) {
+      // UNALLOCATED entries reference nothing: only the guest map's run grows (as the loop below would).
+      const z = zeroRun(zw, i, n);
+      if (runs !== null) {
+        if (mKind === Kind.UNALLOCATED && mHost < 0) mLen += z * cs;
+        else {
+          if (mLen > 0) runs.push(mStart, mLen, mKind, mHost);
+          mStart = i * cs;
+          mLen = z * cs;
+          mKind = Kind.UNALLOCATED;
+          mHost = -1;
+        }
+      }
+      i += z - 1;
+      continue;
+    }
     const p = i * step;
     const hi = dv.getUint32(p);
     const lo = dv.getUint32(p + 4);
@@ -337,60 +356,4 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   st.frag.allocated += allocated * fragTimes;
   st.frag.fragmented += fragmented * fragTimes;
   st.frag.compressed += compressedN * fragTimes;
-}
-
-/**
- * How many entries after entry `i` (standard, 8 bytes each) continue its run: the same high word,
- * the next host cluster each, low word below 2^32, host clusters not claimed yet, at most `cap`.
- */
-function runAfter(dv: DataView, i: number, n: number, hi: number, lo: number, cs: number, roles: Uint8Array, cluster: number, cap: number): number {
-  const limit = Math.min(n - 1 - i, cap, Math.floor((0xffff_ffff - lo) / cs));
-  let m = 0;
-  let q = (i + 1) * 8;
-  let want = lo + cs;
-  while (m < limit && dv.getUint32(q) === hi && dv.getUint32(q + 4) === want) {
-    m++;
-    q += 8;
-    want += cs;
-  }
-  return m === 0 ? 0 : firstNonZero(roles, cluster + 1, cluster + 1 + m) - (cluster + 1);
-}
-
-/** The first index in [from, to) whose byte is not 0, else `to` (four bytes at a time where aligned). */
-function firstNonZero(a: Uint8Array, from: number, to: number): number {
-  let k = from;
-  while (k < to && (k & 3) !== 0) {
-    if (a[k] !== 0) return k;
-    k++;
-  }
-  if (a.byteOffset % 4 === 0 && to - k >= 4) {
-    const words = new Uint32Array(a.buffer, a.byteOffset + k, (to - k) >> 2);
-    let w = 0;
-    while (w < words.length && words[w] === 0) w++;
-    k += w * 4;
-  }
-  while (k < to && a[k] === 0) k++;
-  return k;
-}
-
-/**
- * The first cluster in [from, to) whose stored refcount breaks check_oflag_copied for entries with
- * COPIED = `copied` (refcount 1 iff COPIED), else `to`. Two 16-bit refcounts at a time for COPIED.
- */
-function firstOflagBreak(values: RefcountArray, from: number, to: number, copied: boolean): number {
-  let k = from;
-  if (copied && values instanceof Uint16Array && values.byteOffset % 4 === 0) {
-    if (k < to && (k & 1) !== 0) {
-      if (values[k] !== 1) return k;
-      k++;
-    }
-    if (to - k >= 2) {
-      const words = new Uint32Array(values.buffer, values.byteOffset + k * 2, (to - k) >> 1);
-      let w = 0;
-      while (w < words.length && words[w] === 0x0001_0001) w++;
-      k += w * 2;
-    }
-  }
-  while (k < to && (values[k] === 1) === copied) k++;
-  return k;
 }

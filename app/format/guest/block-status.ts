@@ -35,11 +35,13 @@ export interface MapRange {
  * starting in this run scans into (count_contiguous_subclusters then fails the whole query).
  */
 export class RunList {
-  start = new Float64Array(64);
-  len = new Float64Array(64);
-  host = new Float64Array(64);
-  poison = new Float64Array(64);
-  kind = new Uint8Array(64);
+  // Room for 4 runs at first (a table of one run is common: a preallocated image has thousands of
+  // such tables); arrays this small live on V8's heap rather than as separate backing stores.
+  start = new Float64Array(4);
+  len = new Float64Array(4);
+  host = new Float64Array(4);
+  poison = new Float64Array(4);
+  kind = new Uint8Array(4);
   n = 0;
 
   push(start: number, len: number, kind: number, host: number, poison = -1): void {
@@ -60,8 +62,10 @@ export class RunList {
   }
 
   private grow(): void {
+    // From the first 4 straight to 64 (a table of several runs usually has dozens), then doubling.
+    const m = Math.max(64, this.start.length * 2);
     const f = (a: Float64Array) => {
-      const b = new Float64Array(a.length * 2);
+      const b = new Float64Array(m);
       b.set(a);
       return b;
     };
@@ -69,7 +73,7 @@ export class RunList {
     this.len = f(this.len);
     this.host = f(this.host);
     this.poison = f(this.poison);
-    const k = new Uint8Array(this.kind.length * 2);
+    const k = new Uint8Array(m);
     k.set(this.kind);
     this.kind = k;
   }

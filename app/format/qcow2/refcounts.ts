@@ -151,13 +151,14 @@ function decodeOne(block: Uint8Array, order: number, i: number): number {
   const w = 1 << (order - 3);
   const at = i * w;
   if (at + w > block.length) return 0;
-  // Big-endian by hand: no DataView per lookup (this runs once per cluster in some loops).
-  const u32 = (p: number) => ((block[p]! << 24) | (block[p + 1]! << 16) | (block[p + 2]! << 8) | block[p + 3]!) >>> 0;
   if (order === 3) return block[at]!;
   if (order === 4) return (block[at]! << 8) | block[at + 1]!;
-  if (order === 5) return u32(at);
-  return u32(at) !== 0 ? 0xffff_ffff : u32(at + 4);
+  if (order === 5) return u32be(block, at);
+  return u32be(block, at) !== 0 ? 0xffff_ffff : u32be(block, at + 4);
 }
+
+/** Big-endian by hand: no DataView (nor closure) per lookup — this runs once per cluster in some loops. */
+const u32be = (block: Uint8Array, p: number): number => ((block[p]! << 24) | (block[p + 1]! << 16) | (block[p + 2]! << 8) | block[p + 3]!) >>> 0;
 
 /** Whether this host stores typed arrays little-endian (then 16-bit entries are swapped by words). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

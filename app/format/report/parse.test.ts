@@ -156,6 +156,31 @@ describe('compact encodings', () => {
     }
   });
 
+  it('runs round-trip where two words read as one float64 would be ±0, NaN or denormal', () => {
+    // Long runs are skipped eight bytes at a time as float64 compares: float equality must not stand
+    // for bit equality where it is not (0 = -0, NaN ≠ NaN).
+    const cases: (Uint8Array | Uint16Array | Uint32Array)[] = [];
+    for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103]) {
+      const a = new Uint16Array(200);
+      a[at] = 0x8000; // lanes 0, 0, 0, 0x8000: the float64 -0 among zeros
+      cases.push(a);
+      const b = new Uint32Array(120).fill(0x7ff8_0000);
+      b[at] = 0x7ff8_0001; // NaN patterns
+      cases.push(b);
+      const c = new Uint32Array(120).fill(1); // denormals
+      c[at] = 2;
+      cases.push(c, new Uint32Array(120).fill(0).fill(0x8000_0000, at, at + 1));
+      const d = new Uint8Array(300).fill(13);
+      d[at + 50] = 14;
+      cases.push(d, d.subarray(4), d.subarray(8));
+    }
+    for (const a of cases) {
+      const max = a instanceof Uint8Array ? 255 : a instanceof Uint16Array ? 0xffff : 0xffff_ffff;
+      const out = a instanceof Uint8Array ? new Uint8Array(a.length) : a instanceof Uint16Array ? new Uint16Array(a.length) : new Uint32Array(a.length);
+      expect(decodeRuns(encodeRuns(a), out, max, 'x')).toEqual(a);
+    }
+  });
+
   it('map ranges round-trip, offsets going back and forth, gaps and all', () => {
     const ranges = [
       { start: 0, length: 65536, depth: 0, present: true, zero: false, data: true, offset: 327680 },

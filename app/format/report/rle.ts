@@ -93,6 +93,7 @@ export function encodeRuns(values: Uint8Array | Uint16Array | Uint32Array): stri
   const per = 4 / values.BYTES_PER_ELEMENT;
   const words = values.byteOffset % 4 === 0 ? new Uint32Array(values.buffer, values.byteOffset, Math.floor(values.length / per)) : null;
   const wordEnd = words ? words.length * per : 0;
+  const pairs = words && (words.byteOffset & 7) === 0 ? new Float64Array(words.buffer, words.byteOffset, words.length >> 1) : null;
   let k = 0;
   while (k < values.length) {
     const v = values[k]!;
@@ -100,7 +101,7 @@ export function encodeRuns(values: Uint8Array | Uint16Array | Uint32Array): stri
     while (j < values.length && j % per !== 0 && values[j] === v) j++;
     if (words && j % per === 0 && j < wordEnd && values[j] === v) {
       const pattern = per === 4 ? Math.imul(v, 0x01010101) >>> 0 : per === 2 ? (v | (v << 16)) >>> 0 : v;
-      j = skipWords(words, j / per, pattern) * per;
+      j = skipWords(words, pairs, j / per, pattern) * per;
     }
     while (j < values.length && values[j] === v) j++;
     sink.varint(v);
@@ -110,11 +111,42 @@ export function encodeRuns(values: Uint8Array | Uint16Array | Uint32Array): stri
   return toBase64(sink.bytes());
 }
 
-/** The first word at or after `w` that is not `pattern` (words.length when none). */
-function skipWords(words: Uint32Array, w: number, pattern: number): number {
+/**
+ * The first word at or after `w` that is not `pattern` (words.length when none). Two words at a time
+ * through `pairs` (the same bytes as float64s, when 8-byte aligned): for a pattern whose doubled word
+ * is a non-zero number (not ±0, not NaN), float equality is bit equality, so a float equal to it is
+ * two words equal to `pattern`.
+ */
+function skipWords(words: Uint32Array, pairs: Float64Array | null, w: number, pattern: number): number {
   let i = w;
+  const pair = pairs === null ? null : pairPattern(pattern);
+  if (pairs !== null && pair !== null) {
+    if ((i & 1) !== 0 && i < words.length && words[i] === pattern) i++;
+    if ((i & 1) === 0) i = skipPairs(pairs, i >> 1, pair) * 2;
+  }
   while (i < words.length && words[i] === pattern) i++;
   return i;
+}
+
+/**
+ * The first float at or after `j` that is not `pair`. A loop alone in its function, returned from
+ * at once: code after a loop that V8 optimised during its first call (on-stack replacement) has no
+ * type feedback yet, and would send every later call back to the interpreter.
+ */
+function skipPairs(pairs: Float64Array, j: number, pair: number): number {
+  while (j < pairs.length && pairs[j] === pair) j++;
+  return j;
+}
+
+const PAIR_WORDS = new Uint32Array(2);
+const PAIR_FLOAT = new Float64Array(PAIR_WORDS.buffer);
+
+/** Two words of `pattern` read as one float64, when that number is non-zero and not NaN; else null. */
+function pairPattern(pattern: number): number | null {
+  PAIR_WORDS[0] = pattern;
+  PAIR_WORDS[1] = pattern;
+  const x = PAIR_FLOAT[0]!;
+  return x !== 0 && !Number.isNaN(x) ? x : null;
 }
 
 /** Bytes of encoded runs, from their base64 text (for size reports). */
