@@ -89,7 +89,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   softenSeedRefusals(structures, f.list);
   const findings = f.list;
   emit({ kind: 'findings', findings });
-  const safety = await imageSafety(src, { fileSize: src.size, structures, check, findings, findingTotals: Object.fromEntries(f.totals) });
+  const safety = await imageSafety(src, { fileSize: src.size, structures, check, findings, findingTotals: Object.fromEntries(f.totals) }, stage.cluster0);
   emit({ kind: 'progress', phase: 'done', done: 1, total: 1 });
   return {
     fileName: src.name,

@@ -134,6 +134,11 @@ export class StoredRefcounts {
     }
   }
 
+  /** Keeps the bytes of block `t` for `get` past the loaded range (used by the loader). */
+  keepBlock(t: number, bytes: Uint8Array): void {
+    this.extra.set(t, bytes);
+  }
+
   /** Records an exact 64-bit value (used by the loader). */
   setBig(cluster: number, v: bigint): void {
     this.big.set(cluster, v);
@@ -276,7 +281,12 @@ export async function loadStoredRefcounts(
   const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
   const big = (c: number, v: bigint) => stored.setBig(c, v);
   await readRanges(src, ranges, (off, bytes) => {
-    for (const t of byOffset.get(off)!) decodeBlock(bytes, geo.refcountOrder, values, t * E, E, big);
+    for (const t of byOffset.get(off)!) {
+      decodeBlock(bytes, geo.refcountOrder, values, t * E, E, big);
+      // A block reaching past nClusters is kept (a copy: readRanges may reuse its buffer), so that
+      // `ensure` for the clusters just past the end does not read it again.
+      if ((t + 1) * E > nClusters) stored.keepBlock(t, bytes.slice());
+    }
   }, onProgress ? { onProgress } : {});
   return stored;
 }

@@ -54,9 +54,9 @@ export function assessSafety(a: SafetyInput, signatures: readonly Signature[]): 
   return { verdict: verdictOf(reasons), reasons, notes: notes(a) };
 }
 
-/** imageSafety for an analysis of `src`: reads the signature bytes, then assesses. */
-export async function imageSafety(src: ByteSource, a: SafetyInput): Promise<Safety> {
-  return assessSafety(a, await readSignatures(src));
+/** imageSafety for an analysis of `src`: reads the signature bytes (the head from `cluster0` when given), then assesses. */
+export async function imageSafety(src: ByteSource, a: SafetyInput, cluster0?: Uint8Array): Promise<Safety> {
+  return assessSafety(a, await readSignatures(src, cluster0));
 }
 
 /**

@@ -84,9 +84,15 @@ export function findSignatures(head: Uint8Array, tail: Uint8Array, size: number)
   return out;
 }
 
-/** Reads what findSignatures needs from `src`: the first FOREIGN_HEAD_BYTES and the last 512 bytes. */
-export async function readSignatures(src: ByteSource): Promise<Signature[]> {
-  const head = await src.read(0, Math.min(src.size, FOREIGN_HEAD_BYTES));
+/**
+ * Reads what findSignatures needs from `src`: the first FOREIGN_HEAD_BYTES and the last 512 bytes.
+ * `known` is the file's first bytes already read (cluster 0): used instead of a second read when
+ * it covers the head; only its first min(size, FOREIGN_HEAD_BYTES) bytes are looked at, so bytes
+ * zero-filled past the end of a short file are never taken as the file's.
+ */
+export async function readSignatures(src: ByteSource, known?: Uint8Array): Promise<Signature[]> {
+  const headBytes = Math.min(src.size, FOREIGN_HEAD_BYTES);
+  const head = known && known.length >= headBytes ? known.subarray(0, headBytes) : await src.read(0, headBytes);
   const tail = await src.read(Math.max(0, src.size - FOREIGN_TAIL_BYTES), Math.min(src.size, FOREIGN_TAIL_BYTES));
   return findSignatures(head, tail, src.size);
 }
