@@ -9,8 +9,6 @@ import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
 import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
 import { bitmapMaps, bitmapTransferables, type BitmapFileState } from './bitmap-maps';
-import { ReaderSource } from './reader-source';
-import ReaderWorker from './reader.worker?worker&inline';
 
 interface Job {
   readonly id: number;
@@ -28,20 +26,6 @@ const PROGRESS_EVERY_MS = 50;
 
 /** A File as a ByteSource that reads scattered ranges in batches (one composite Blob per batch). */
 const fileSource = (f: File): ByteSource => new BlobSource(f, f.name, (parts) => new Blob(parts));
-
-/**
- * The analysed file's source: its batches read by a reader worker while this one parses (where
- * workers can start workers), else by this worker between parses.
- */
-function analysedSource(f: File): { src: ByteSource; close: () => void } {
-  if (typeof Worker === 'undefined') return { src: fileSource(f), close: () => {} };
-  reader ??= new ReaderWorker();
-  const src = new ReaderSource(f, reader);
-  return { src, close: () => src.close() };
-}
-
-/** The reader worker, started with this one and kept for every analysis. */
-let reader: Worker | null = typeof Worker === 'undefined' ? null : new ReaderWorker();
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, { transfer });
@@ -61,9 +45,8 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
   // image reports thousands of steps, and each message re-renders the page.
   let progressAt = -Infinity;
   let progressPhase = '';
-  const source = analysedSource(f);
   try {
-    const analysis = await analyze(source.src, {
+    const analysis = await analyze(fileSource(f), {
       signal: job.abort.signal,
       openBacking,
       onEvent: (e) => {
@@ -109,8 +92,6 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       post({ type: 'failed', ...ref, code: 'INTERNAL', message, notQcow2: false });
     }
-  } finally {
-    source.close();
   }
 }
 

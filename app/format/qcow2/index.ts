@@ -5,7 +5,7 @@
 export * from './spec';
 export { Findings, Qcow2Error, hex, QEMU_NOTE, qemuText, type CheckClass, type Finding, type Severity } from './errors';
 export { FindingCode, FINDING_CODES } from './finding-codes';
-export { BlobSource, BytesSource, readRanges, type BlobLike, type ByteRange, type ByteSource } from './source';
+export { BlobSource, BytesSource, readRanges, type BlobLike, type ByteSource } from './source';
 export { decodeUtf8 } from './reader';
 export { featureList, guestClusters, parseHeader, type Header, type HeaderField } from './header';
 export {
