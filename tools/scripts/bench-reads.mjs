@@ -16,6 +16,8 @@ const ONLY = process.env.READS_ONLY ? new RegExp(process.env.READS_ONLY) : null;
 const VARIANTS = [
   { name: 'composite Blob of 128 slices, 4 in flight (the engine)', batch: 128, lanes: 4 },
   { name: 'composite Blob of 16 slices, 4 in flight', batch: 16, lanes: 4 },
+  { name: 'composite Blob of 32 slices, 4 in flight', batch: 32, lanes: 4 },
+  { name: 'composite Blob of 32 slices, 8 in flight', batch: 32, lanes: 8 },
   { name: 'composite Blob of 64 slices, 4 in flight', batch: 64, lanes: 4 },
   { name: 'composite Blob of 512 slices, 4 in flight', batch: 512, lanes: 4 },
   { name: 'composite Blob of 128 slices, 1 in flight', batch: 128, lanes: 1 },
