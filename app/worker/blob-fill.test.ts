@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { openAsBlob, readdirSync } from 'node:fs';
+import { analyze, BlobSource } from '../format';
 import { fillFromBlob } from './blob-fill';
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
@@ -32,4 +34,17 @@ describe('fillFromBlob', () => {
     const got = await fillFromBlob(stalled, new Uint8Array(1000), 20);
     expect([...got]).toEqual([...data]);
   });
+
+  it('gives the same whole analysis of every sample image as fresh buffers per batch', async () => {
+    const dir = 'sample-images';
+    const images = readdirSync(dir).filter((f) => f.endsWith('.qcow2'));
+    expect(images.length).toBeGreaterThan(10);
+    const text = (x: unknown) => JSON.stringify(x, (_k, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v instanceof Map ? [...v] : ArrayBuffer.isView(v) ? Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)).join(',') : v);
+    for (const name of images) {
+      const blob = await openAsBlob(`${dir}/${name}`);
+      const run = (fill: boolean) => analyze(new BlobSource<Blob>(blob, name, (p) => new Blob(p), fill ? { fill: fillFromBlob, maxRead: 1 << 20 } : {})).then(text, (e: unknown) => String(e));
+      expect(await run(true), name).toBe(await run(false));
+    }
+  }, 120_000);
 });
