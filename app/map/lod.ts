@@ -210,6 +210,14 @@ export function countBucket(roles: Uint8Array, grid: Grid, e: BucketExtent): Uin
  * bytes at a time where the array is 4-byte aligned: a run of words of four equal bytes (long runs
  * of one role are the common case) counts in one step.
  */
+/** countRoles of a roles array, made once per array (role arrays are never changed once made). */
+export function countRolesOnce(roles: Uint8Array): Uint32Array {
+  let c = counted.get(roles);
+  if (!c) counted.set(roles, (c = countRoles(roles)));
+  return c;
+}
+const counted = new WeakMap<Uint8Array, Uint32Array>();
+
 export function countRoles(roles: Uint8Array): Uint32Array {
   const counts = new Uint32Array(256);
   let i = 0;
