@@ -40,8 +40,9 @@ function rereadBytes(ranges: [number, number][], size: number): number {
   let union = 0;
   let end = -1;
   for (const [a, b] of sorted) {
-    if (a > end) union += b - a, end = b;
-    else if (b > end) union += b - end, end = b;
+    if (b <= end) continue;
+    union += b - Math.max(a, end);
+    end = b;
   }
   return total - union;
 }

@@ -12,7 +12,7 @@ import { Minimap } from './Minimap';
 import { ZoomButtons } from './ZoomButtons';
 import { formatBytes } from '../format';
 import { levelFor, parseOffset, scaleExtent } from './layout';
-import { countRoles, type ClusterRange } from './lod';
+import { countRoles, countRolesOnce, type ClusterRange } from './lod';
 import { freedFormerRoles } from './freed-view';
 import { FreedLegend } from './FreedLegend';
 import './map.css';
@@ -59,7 +59,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
   const [viewState, setViewState] = useState<MapViewState | null>(null);
   const [target, setTarget] = useState('');
   const [gotoError, setGotoError] = useState<string | null>(null);
-  const counts = useMemo(() => countRoles(roles), [roles]);
+  const counts = useMemo(() => countRolesOnce(roles), [roles]);
   const highlight = useMemo(
     () => ({ roles: [...filter], ...(highlightRanges ? { ranges: highlightRanges } : {}) }),
     [filter, highlightRanges],

@@ -19,7 +19,12 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage; onDrawn?: ()
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState<{ w: number; h: number } | null>(null);
-  const inUse = useMemo(() => usage.used.reduce((a, b) => a + b, 0), [usage]);
+  const inUse = useMemo(() => {
+    // A plain loop: reduce's callback per bucket (up to 2^18) showed in the early map's task.
+    let n = 0;
+    for (let i = 0; i < usage.used.length; i++) n += usage.used[i]!;
+    return n;
+  }, [usage]);
   useEffect(() => {
     const box = boxRef.current;
     if (!box) return;

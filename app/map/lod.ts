@@ -207,9 +207,17 @@ export function countBucket(roles: Uint8Array, grid: Grid, e: BucketExtent): Uin
 
 /**
  * Exact number of clusters of each role byte over the whole array (length 256). Reads four role
- * bytes at a time where the array is 4-byte aligned: four equal bytes (long runs of one role are
- * the common case) count in one step.
+ * bytes at a time where the array is 4-byte aligned: a run of words of four equal bytes (long runs
+ * of one role are the common case) counts in one step.
  */
+/** countRoles of a roles array, made once per array (role arrays are never changed once made). */
+export function countRolesOnce(roles: Uint8Array): Uint32Array {
+  let c = counted.get(roles);
+  if (!c) counted.set(roles, (c = countRoles(roles)));
+  return c;
+}
+const counted = new WeakMap<Uint8Array, Uint32Array>();
+
 export function countRoles(roles: Uint8Array): Uint32Array {
   const counts = new Uint32Array(256);
   let i = 0;
@@ -218,8 +226,13 @@ export function countRoles(roles: Uint8Array): Uint32Array {
     for (let j = 0; j < words.length; j++) {
       const w = words[j] as number;
       const b = w & 0xff;
-      if (w === Math.imul(b, 0x01010101) >>> 0) counts[b] = (counts[b] as number) + 4;
-      else {
+      if (w === Math.imul(b, 0x01010101) >>> 0) {
+        // A run of equal words (a long run of one role: data, free) counts in one step.
+        let e = j + 1;
+        while (e < words.length && words[e] === w) e++;
+        counts[b] = (counts[b] as number) + 4 * (e - j);
+        j = e - 1;
+      } else {
         counts[b] = (counts[b] as number) + 1;
         counts[(w >>> 8) & 0xff] = (counts[(w >>> 8) & 0xff] as number) + 1;
         counts[(w >>> 16) & 0xff] = (counts[(w >>> 16) & 0xff] as number) + 1;

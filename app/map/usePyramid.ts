@@ -10,7 +10,7 @@ import type { Grid } from './layout';
 /** Longest stretch of pyramid work per task, in ms (the UI's budget for one task is 50 ms). */
 const SLICE_MS = 12;
 /** Cells per step: small enough that a step takes well under SLICE_MS. */
-const STEP_CELLS = 1 << 19;
+const STEP_CELLS = 1 << 17;
 
 /** The pyramid of `roles` over `grid` (counting only `keep`'s clusters when given), or null until built. */
 export function usePyramid(roles: Uint8Array | null, grid: Grid | null, keep: Uint8Array | null = null): Pyramid | null {

@@ -20,6 +20,11 @@ function getClient(): AnalysisClient {
   return client;
 }
 
+/** Starts the analysis worker before the first pick (called once the page is idle). */
+export function warmAnalysis(): void {
+  getClient().warm();
+}
+
 /** Analyses files dropped or picked together; whatever was running is abandoned. */
 export function openFiles(files: readonly File[]): void {
   if (files.length === 0) return;

@@ -4,7 +4,7 @@
 // error) and data-file for tests and styling. Files may be dropped anywhere on the page.
 
 import { useEffect, useRef, type DragEvent } from 'react';
-import { openFiles, setDragging } from '../state/actions';
+import { openFiles, setDragging, warmAnalysis } from '../state/actions';
 import { startHashSync } from '../state/hash';
 import { usePageState, useCurrentFile } from '../state/selectors';
 import { useApp } from '../state/store';
@@ -27,6 +27,15 @@ export function App() {
   const hasHeader = useApp((s) => s.files.some((f) => f.stage !== null));
 
   useEffect(() => startHashSync(), []);
+  // The worker is started while the page waits for a file, not after the pick.
+  useEffect(() => {
+    const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback(warmAnalysis, { timeout: 500 }) : null;
+    const timer = idle === null ? setTimeout(warmAnalysis, 100) : null;
+    return () => {
+      if (idle !== null) cancelIdleCallback(idle);
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, []);
 
   // Marks for `npm run bench`: the header on screen and the complete analysis on screen.
   useEffect(() => {

@@ -16,6 +16,7 @@ import { freedDisplayRoles } from '../map/freed-view';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
+import { countRolesOnce } from '../map/lod';
 
 /** The bench's mark: every cluster is on screen, at least as in use or free. */
 const markUsageDrawn = () => {
@@ -64,6 +65,8 @@ export function MapPane({ file }: { file: FileEntry }) {
     });
     return () => cancelAnimationFrame(id);
   }, [ready, job, file.index]);
+  // The legend's counts, made when the roles arrive: the result's arrival is the longest task already.
+  useMemo(() => (arrays?.roles && file.rolesReady ? countRolesOnce(arrays.roles) : null), [arrays?.roles, file.rolesReady]);
   if (!arrays?.roles || !file.rolesReady || !result || cs === 0) {
     // Before the owners are known: every cluster as in use or free, from the refcount blocks.
     const usage = arrays?.usage ?? null;

@@ -9,6 +9,7 @@ import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
 import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
 import { bitmapMaps, bitmapTransferables, type BitmapFileState } from './bitmap-maps';
+import { fillFromBlob } from './blob-fill';
 
 interface Job {
   readonly id: number;
@@ -24,8 +25,21 @@ let current: Job | null = null;
 
 const PROGRESS_EVERY_MS = 50;
 
-/** A File as a ByteSource that reads scattered ranges in batches (one composite Blob per batch). */
-const fileSource = (f: File): ByteSource => new BlobSource(f, f.name, (parts) => new Blob(parts));
+/**
+ * Bytes one batched read may hold. readRanges keeps about five in reused buffers, which stay a
+ * small part of the page's memory budget for the image (8 B per host cluster + 64 MiB; with 64 KiB
+ * clusters the 8 B are 1/8192 of the file): 1/16384 of the file, a power of two from 1 to 8 MiB.
+ */
+export function readBudget(fileSize: number): number {
+  return Math.min(8 << 20, Math.max(1 << 20, 2 ** Math.floor(Math.log2(Math.max(1, fileSize) / 16384))));
+}
+
+/**
+ * A File as a ByteSource that reads scattered ranges in batches (one composite Blob per batch),
+ * each into a buffer readRanges reuses.
+ */
+const fileSource = (f: File): ByteSource =>
+  new BlobSource<Blob>(f, f.name, (parts) => new Blob(parts), { fill: fillFromBlob, maxRead: readBudget(f.size) });
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, { transfer });

@@ -33,6 +33,8 @@ async function chromiumRun(browser, imagePath) {
       }).observe({ type: 'longtask', buffered: true });
     });
     await page.goto('file://' + resolve('dist/qcowscope.html'));
+    // The page at rest, waiting for a file: its analysis worker is started once the page is idle.
+    await page.waitForTimeout(1000);
     const rendererBeforeMiB = rendererMemory('VmRSS');
     await page.locator('input[type=file]').first().setInputFiles(imagePath);
     await page.waitForSelector('[data-state="done"], [data-state="error"]', { timeout: 15 * 60_000 });

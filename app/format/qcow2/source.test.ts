@@ -86,6 +86,23 @@ describe('readRanges', () => {
     expect(src.reads).toBe(Math.ceil(merged / 16));
   });
 
+  it('batched reads into reused buffers: the bytes right in every callback, at most inFlight + 1 buffers', async () => {
+    // Tables of one size, scattered (as L2 tables are), in batches of 4.
+    const ranges = Array.from({ length: 120 }, (_, i) => ({ offset: ((i * 7919) % 120) * 8192 + 512, length: 4096, key: i }));
+    const buffers = new Set<ArrayBufferLike>();
+    const fill = async (whole: Blob, into: Uint8Array) => {
+      buffers.add(into.buffer);
+      const got = new Uint8Array(await whole.arrayBuffer());
+      into.set(got);
+      return into.subarray(0, got.length);
+    };
+    const src = new BlobSource<Blob>(new Blob([FILE]), 'blob', (parts) => new Blob(parts), { fill, maxRead: 4096 });
+    expectExact(await collect(src, ranges, { batchParts: 4, inFlight: 2 }), ranges);
+    expect(src.bytesRead).toBe(coveredBytes(ranges));
+    expect(src.reads).toBeGreaterThan(3);
+    expect(buffers.size).toBeLessThanOrEqual(3);
+  });
+
   it('reads into reused buffers (a Node file), with the bytes right in every callback', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qcowscope-src-'));
     try {

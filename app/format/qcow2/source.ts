@@ -25,6 +25,19 @@ export interface ByteSource {
    * fresh one (a local file: no page faults, no garbage per read).
    */
   readInto?(offset: number, into: Uint8Array): Promise<number>;
+  /**
+   * Optional: reads several ranges (each inside the file) with one request, back to back into
+   * `into` (at least their total length): element i holds ranges[i]'s bytes, and every element
+   * views one buffer (a new ArrayBuffer over `into`'s memory where reading moved it). For sources
+   * whose fresh buffers cost more than reusing one (a browser File: each batch's fresh
+   * ArrayBuffer lives until the next garbage collection, which a small heap puts off).
+   */
+  readBatchInto?(ranges: readonly ByteRange[], into: Uint8Array): Promise<Uint8Array[]>;
+  /**
+   * Optional: the most bytes one merged read or batch should hold, for readRanges' default
+   * maxRead (readRanges holds about inFlight + 1 of them at once).
+   */
+  readonly maxRead?: number;
 }
 
 export interface ByteRange {
@@ -43,19 +56,34 @@ export interface BlobLike<P extends BlobPart = BlobPart> {
   slice(start: number, end: number): P;
 }
 
+/** How a BlobSource reads a batch into a reused buffer: fills `into` with `whole`'s bytes, returns the filled view. */
+export type FillFromBlob<C> = (whole: C, into: Uint8Array) => Promise<Uint8Array>;
+
+export interface BlobSourceOptions<C> {
+  /** With `combine`: batches are read into buffers readRanges reuses (readBatchInto), by this. */
+  readonly fill?: FillFromBlob<C>;
+  /** The source's maxRead (see ByteSource.maxRead). */
+  readonly maxRead?: number;
+}
+
 export class BlobSource<P extends BlobPart = BlobPart> implements ByteSource {
   readonly size: number;
   bytesRead = 0;
   reads = 0;
   readonly readBatch?: (ranges: readonly ByteRange[]) => Promise<Uint8Array[]>;
+  readonly readBatchInto?: (ranges: readonly ByteRange[], into: Uint8Array) => Promise<Uint8Array[]>;
+  readonly maxRead?: number;
 
   /**
    * `combine` joins slices into one blob (the browser's `parts => new Blob(parts)`): with it,
    * readBatch reads many scattered ranges in one request.
    */
-  constructor(private readonly blob: BlobLike<P>, readonly name = 'image', combine?: (parts: P[]) => BlobPart) {
+  constructor(private readonly blob: BlobLike<P>, readonly name = 'image', combine?: (parts: P[]) => P, opts: BlobSourceOptions<P> = {}) {
     this.size = blob.size;
     if (combine) this.readBatch = (ranges) => this.batch(ranges, combine);
+    const fill = opts.fill;
+    if (combine && fill) this.readBatchInto = (ranges, into) => this.batch(ranges, combine, (whole) => fill(whole, into));
+    if (opts.maxRead !== undefined) this.maxRead = opts.maxRead;
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -66,20 +94,23 @@ export class BlobSource<P extends BlobPart = BlobPart> implements ByteSource {
     return new Uint8Array(await this.blob.slice(offset, end).arrayBuffer());
   }
 
-  private async batch(ranges: readonly ByteRange[], combine: (parts: P[]) => BlobPart): Promise<Uint8Array[]> {
+  private async batch(ranges: readonly ByteRange[], combine: (parts: P[]) => P, fill?: (whole: P) => Promise<Uint8Array>): Promise<Uint8Array[]> {
     const ends = ranges.map((r) => Math.max(r.offset, Math.min(this.size, r.offset + r.length)));
     const parts: P[] = [];
     ranges.forEach((r, i) => {
       if (ends[i]! > r.offset) parts.push(this.blob.slice(r.offset, ends[i]!));
     });
-    const buf = parts.length > 0 ? await combine(parts).arrayBuffer() : new ArrayBuffer(0);
+    let got: Uint8Array;
+    if (parts.length === 0) got = new Uint8Array(0);
+    else if (fill) got = await fill(combine(parts));
+    else got = new Uint8Array(await combine(parts).arrayBuffer());
     this.reads++;
-    this.bytesRead += buf.byteLength;
+    this.bytesRead += got.length;
     let at = 0;
     return ranges.map((r, i) => {
-      const n = Math.min(ends[i]! - r.offset, buf.byteLength - at);
-      const out = new Uint8Array(buf, at, Math.max(0, n));
-      at += Math.max(0, n);
+      const n = Math.max(0, Math.min(ends[i]! - r.offset, got.length - at));
+      const out = got.subarray(at, at + n);
+      at += n;
       return out;
     });
   }
@@ -111,7 +142,7 @@ export interface ReadRangesOptions {
    * served by readBatch where the source has it).
    */
   readonly maxGap?: number;
-  /** Bytes of one merged read at most (default 8 MiB; a single longer range is read whole). */
+  /** Bytes of one merged read at most (default: the source's maxRead, else 8 MiB; a single longer range is read whole). */
   readonly maxRead?: number;
   /** Merged reads in flight at once (default 4; 1 for a source with readInto, whose reads are synchronous). */
   readonly inFlight?: number;
@@ -146,7 +177,7 @@ export async function readRanges<K>(
   opts: ReadRangesOptions = {},
 ): Promise<void> {
   const maxGap = opts.maxGap ?? 0;
-  const maxRead = opts.maxRead ?? 8 * 1024 * 1024;
+  const maxRead = opts.maxRead ?? src.maxRead ?? 8 * 1024 * 1024;
   const inFlight = Math.max(1, opts.inFlight ?? (src.readInto ? 1 : 4));
   const sorted = ranges.filter((r) => r.offset < src.size && r.length > 0).sort((a, b) => a.offset - b.offset);
   const groups: Group[] = [];
@@ -179,16 +210,27 @@ export async function readRanges<K>(
     requests.push([g, h]);
     g = h;
   }
-  // Reused buffers for sources with readInto: one per request in flight, plus the one handed out.
+  // Reused buffers for sources with readInto or readBatchInto: one per request in flight, plus the
+  // one handed out.
   const pool: Uint8Array[] = [];
+  const pooled = (bytes: number): Uint8Array => {
+    let buf = pool.pop();
+    if (!buf || buf.length < bytes) buf = new Uint8Array(Math.max(bytes, buf?.length ?? 0));
+    return buf.subarray(0, bytes);
+  };
+  const fromPool: boolean[] = [];
   const fetch = (q: number): Promise<Uint8Array[]> => {
     const [gFrom, gTo] = requests[q]!;
     if (src.readInto && gTo - gFrom === 1) {
       const { start, end } = groups[gFrom]!;
-      let buf = pool.pop();
-      if (!buf || buf.length < end - start) buf = new Uint8Array(Math.max(end - start, buf?.length ?? 0));
-      const into = buf.subarray(0, end - start);
+      const into = pooled(end - start);
+      fromPool[q] = true;
       return src.readInto(start, into).then((n) => [into.subarray(0, n)]);
+    }
+    if (src.readBatchInto) {
+      const parts = groups.slice(gFrom, gTo).map((x) => ({ offset: x.start, length: x.end - x.start }));
+      fromPool[q] = true;
+      return src.readBatchInto(parts, pooled(parts.reduce((n, x) => n + x.length, 0)));
     }
     if (src.readBatch && gTo - gFrom > 1) {
       return src.readBatch(groups.slice(gFrom, gTo).map((x) => ({ offset: x.start, length: x.end - x.start })));
@@ -217,7 +259,8 @@ export async function readRanges<K>(
         }
         opts.onProgress?.(to, sorted.length);
       }
-      if (src.readInto && bufs.length === 1) pool.push(new Uint8Array(bufs[0]!.buffer));
+      // Every view of a pooled request shares one buffer (readInto, readBatchInto).
+      if (fromPool[q] && bufs[0]) pool.push(new Uint8Array(bufs[0].buffer));
     }
   } finally {
     // Reads started ahead of a failing callback must not become unhandled rejections.
