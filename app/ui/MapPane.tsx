@@ -17,6 +17,7 @@ import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
 import { countRolesOnce } from '../map/lod';
+import { useLater } from './staged';
 
 /** The bench's mark: every cluster is on screen, at least as in use or free. */
 const markUsageDrawn = () => {
@@ -56,7 +57,9 @@ export function MapPane({ file }: { file: FileEntry }) {
     return rows;
   }, [file.structures]);
   const cs = file.stage?.header.clusterSize ?? 0;
-  const ready = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
+  // The owners' map mounts one task after the result (its layout and canvases are a task of their
+  // own; the early map stays on screen meanwhile).
+  const ready = useLater(Boolean(arrays?.roles && file.rolesReady && result && cs > 0), `${job}:${file.index}`);
   useEffect(() => {
     if (!ready || job === null) return;
     // The map draws on the next frame after it mounts; report it after the one after that.
@@ -65,9 +68,15 @@ export function MapPane({ file }: { file: FileEntry }) {
     });
     return () => cancelAnimationFrame(id);
   }, [ready, job, file.index]);
-  // The legend's counts, made when the roles arrive: the result's arrival is the longest task already.
-  useMemo(() => (arrays?.roles && file.rolesReady ? countRolesOnce(arrays.roles) : null), [arrays?.roles, file.rolesReady]);
-  if (!arrays?.roles || !file.rolesReady || !result || cs === 0) {
+  // The legend's counts, made in a task of their own once the roles arrive (not in the roles' task,
+  // nor in the result's or the map's mount).
+  const roles = arrays?.roles;
+  useEffect(() => {
+    if (!roles || !file.rolesReady) return;
+    const id = setTimeout(() => countRolesOnce(roles), 0);
+    return () => clearTimeout(id);
+  }, [roles, file.rolesReady]);
+  if (!arrays?.roles || !file.rolesReady || !result || cs === 0 || !ready) {
     // Before the owners are known: every cluster as in use or free, from the refcount blocks.
     const usage = arrays?.usage ?? null;
     return (

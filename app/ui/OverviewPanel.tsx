@@ -1,5 +1,6 @@
 // The Overview panel: the file, its geometry and features by name, and ONE verdict line.
 
+import { useMemo } from 'react';
 import { convertEstimate, entryPastEnd, featureList } from '../format';
 import type { FileEntry } from '../state/store';
 import { setTab } from '../state/actions';
@@ -7,6 +8,7 @@ import { findingSummary, spaceRows, verdict } from './derive';
 import { formatBytes, formatCount, percent, plural } from './format';
 import { StackedBar } from './SpacePanel';
 import { SafetyBadge } from './SafetyBadge';
+import { useLater } from './staged';
 
 export function OverviewPanel({ file }: { file: FileEntry }) {
   const stage = file.stage;
@@ -149,7 +151,11 @@ function counted(entries: readonly { readonly entryOffset: number; readonly entr
 
 /** What `qemu-img convert -O qcow2` would write (`qemu-img measure -O qcow2`'s required size). */
 function ConvertEstimate({ file }: { file: FileEntry }) {
-  const e = convertEstimate(file.result!);
+  // Computed over the guest map a few tasks after the result arrives: not in the result's own
+  // task, nor in the one that mounts the owners' map (MapPane).
+  const later = useLater(true, '', 3);
+  const result = file.result;
+  const e = useMemo(() => (later && result ? convertEstimate(result) : null), [later, result]);
   if (!e) return null;
   const diff = e.lessThanFile >= 0n ? e.lessThanFile : -e.lessThanFile;
   return (
