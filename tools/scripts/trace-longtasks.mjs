@@ -11,7 +11,7 @@ const image = process.argv[2];
 const runs = Number(process.argv[3] ?? 1) || 1;
 const profiler = !process.argv.includes('--no-profiler');
 if (!image) throw new Error('usage: trace-longtasks.mjs IMAGE [RUNS] [--no-profiler]');
-const LONG_MS = 50;
+const LONG_MS = Number(process.env.LONG_MS ?? 50);
 
 const browser = await chromium.launch({
   ...(existsSync('/usr/bin/chromium') ? { executablePath: '/usr/bin/chromium' } : {}),
