@@ -158,7 +158,7 @@ function ConvertEstimate({ file }: { file: FileEntry }) {
   // task, nor in the one that mounts the owners' map (MapPane). A short one is computed at once.
   const result = file.result;
   const long = (result?.guestMap.length ?? 0) > STAGED_RANGES;
-  const later = useLater(long, '', 3);
+  const later = useLater(long, file.index, 3);
   const e = useMemo(() => (result && (!long || later) ? convertEstimate(result) : null), [long, later, result]);
   if (!e) return null;
   const diff = e.lessThanFile >= 0n ? e.lessThanFile : -e.lessThanFile;
