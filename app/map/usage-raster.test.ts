@@ -30,4 +30,44 @@ describe('usage raster', () => {
       expect([px & 0xff, (px >>> 8) & 0xff, (px >>> 16) & 0xff]).not.toEqual(FREE);
     });
   }
+
+  // Every pixel against a plain painter (each cell's share mixed on its own, every pixel of the
+  // cell written): the raster's colour reuse and its 1-px cells (the last case) change nothing.
+  for (const [n, w, h, seed, size] of [[16_777_216, 1400, 900, 1, 17], [300_000, 640, 480, 2, 8], [2000, 37, 19, 3, 1]] as const) {
+    it(`${n} clusters on ${w}×${h} equal a plain painter, pixel for pixel`, () => {
+      let x = seed;
+      const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const values = new Uint16Array(n);
+      // Runs of used and free clusters with some partly used stretches.
+      for (let i = 0; i < n; ) {
+        const len = 1 + Math.floor(rnd() * Math.max(4, n / 2000));
+        const kind = rnd();
+        for (let j = i; j < Math.min(n, i + len); j++) values[j] = kind < 0.4 ? 1 : kind < 0.8 ? 0 : rnd() < 0.5 ? 1 : 0;
+        i += len;
+      }
+      const u = clusterUsage(values, n);
+      const pixels = new Uint32Array(w * h);
+      const { layout: l } = rasterUsage(u, pixels, w, h, FREE, USED, BG);
+      expect(l.size).toBe(size);
+      const word = (c: readonly number[]) => (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
+      const want = new Uint32Array(w * h).fill(word(BG));
+      for (let c = 0; c < l.cells; c++) {
+        const b0 = c * l.per;
+        const b1 = Math.min(u.used.length, b0 + l.per);
+        let inUse = 0;
+        for (let b = b0; b < b1; b++) inUse += u.used[b]!;
+        const clusters = Math.min(u.clusters, b1 * u.perBucket) - b0 * u.perBucket;
+        const t = inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters));
+        const colour = word([0, 1, 2].map((i) => Math.round(FREE[i]! + (USED[i]! - FREE[i]!) * t)));
+        const x0 = (c % l.cols) * l.size;
+        const y0 = Math.floor(c / l.cols) * l.size;
+        for (let yy = y0; yy < Math.min(h, y0 + l.size); yy++) for (let xx = x0; xx < Math.min(w, x0 + l.size); xx++) want[yy * w + xx] = colour;
+      }
+      let differing = 0;
+      for (let i = 0; i < want.length; i++) if (pixels[i] !== want[i]) differing++;
+      expect(differing).toBe(0);
+      // The case is not trivial: cells of several colours.
+      expect(new Set(want).size).toBeGreaterThan(2);
+    });
+  }
 });

@@ -46,6 +46,8 @@ export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number,
   const layout = usageLayout(u, width, height);
   pixels.fill(mix(background, background, 0));
   let drawn = 0;
+  let lastT = -1;
+  let colour = 0;
   for (let c = 0; c < layout.cells; c++) {
     const b0 = c * layout.per;
     const b1 = Math.min(u.used.length, b0 + layout.per);
@@ -55,9 +57,17 @@ export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number,
     drawn += clusters;
     // Any cluster in use shows: a cell with one used cluster in a million is not drawn as free.
     const t = inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters));
-    const colour = mix(free, used, t);
+    // Neighbouring cells mostly share a share (all free, all in use): mix only when it changes.
+    if (t !== lastT) {
+      lastT = t;
+      colour = mix(free, used, t);
+    }
     const x0 = (c % layout.cols) * layout.size;
     const y0 = Math.floor(c / layout.cols) * layout.size;
+    if (layout.size === 1) {
+      if (y0 < height && x0 < width) pixels[y0 * width + x0] = colour;
+      continue;
+    }
     for (let y = y0; y < Math.min(height, y0 + layout.size); y++) pixels.fill(colour, y * width + x0, y * width + Math.min(width, x0 + layout.size));
   }
   return { layout, clustersDrawn: drawn };

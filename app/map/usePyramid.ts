@@ -10,7 +10,7 @@ import type { Grid } from './layout';
 /** Longest stretch of pyramid work per task, in ms (the UI's budget for one task is 50 ms). */
 const SLICE_MS = 12;
 /** Cells per step: small enough that a step takes well under SLICE_MS. */
-const STEP_CELLS = 1 << 17;
+const STEP_CELLS = 1 << 16;
 
 /** The pyramid of `roles` over `grid` (counting only `keep`'s clusters when given), or null until built. */
 export function usePyramid(roles: Uint8Array | null, grid: Grid | null, keep: Uint8Array | null = null): Pyramid | null {
@@ -32,7 +32,10 @@ export function usePyramid(roles: Uint8Array | null, grid: Grid | null, keep: Ui
       }
       timer = setTimeout(run, 0);
     };
-    run();
+    // A small map is built at once; a large one starts in a task of its own, not in the task that
+    // mounts the map (that one has its layout and canvases to make).
+    if (roles.length <= STEP_CELLS) run();
+    else timer = setTimeout(run, 0);
     return () => {
       if (timer !== null) clearTimeout(timer);
     };

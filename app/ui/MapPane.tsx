@@ -17,12 +17,16 @@ import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
 import { countRolesOnce } from '../map/lod';
+import { useLater } from './staged';
 
 /** The bench's mark: every cluster is on screen, at least as in use or free. */
 const markUsageDrawn = () => {
   const last = (name: string) => performance.getEntriesByName(name).at(-1)?.startTime ?? -1;
   if (last('qcowscope:usage') < last('qcowscope:file')) performance.mark('qcowscope:usage');
 };
+
+/** From this many host clusters the owners' map mounts a task after the result (a smaller one mounts with it). */
+const STAGED_CLUSTERS = 1 << 20;
 
 /** Zero-offset empty bitmaps named one by one in the legend. */
 const MAX_EMPTY_BITMAP_ROWS = 8;
@@ -56,7 +60,13 @@ export function MapPane({ file }: { file: FileEntry }) {
     return rows;
   }, [file.structures]);
   const cs = file.stage?.header.clusterSize ?? 0;
-  const ready = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
+  // The owners' map mounts one task after the result (its layout and canvases are a task of their
+  // own; the early map stays on screen meanwhile).
+  // Small maps mount at once (no flash of the placeholder between the two).
+  const complete = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
+  const large = (arrays?.roles?.length ?? 0) > STAGED_CLUSTERS;
+  const later = useLater(complete && large, `${job}:${file.index}`);
+  const ready = complete && (!large || later);
   useEffect(() => {
     if (!ready || job === null) return;
     // The map draws on the next frame after it mounts; report it after the one after that.
@@ -65,9 +75,15 @@ export function MapPane({ file }: { file: FileEntry }) {
     });
     return () => cancelAnimationFrame(id);
   }, [ready, job, file.index]);
-  // The legend's counts, made when the roles arrive: the result's arrival is the longest task already.
-  useMemo(() => (arrays?.roles && file.rolesReady ? countRolesOnce(arrays.roles) : null), [arrays?.roles, file.rolesReady]);
-  if (!arrays?.roles || !file.rolesReady || !result || cs === 0) {
+  // The legend's counts, made in a task of their own once the roles arrive (not in the roles' task,
+  // nor in the result's or the map's mount).
+  const roles = arrays?.roles;
+  useEffect(() => {
+    if (!roles || !file.rolesReady) return;
+    const id = setTimeout(() => countRolesOnce(roles), 0);
+    return () => clearTimeout(id);
+  }, [roles, file.rolesReady]);
+  if (!arrays?.roles || !file.rolesReady || !result || cs === 0 || !ready) {
     // Before the owners are known: every cluster as in use or free, from the refcount blocks.
     const usage = arrays?.usage ?? null;
     return (
