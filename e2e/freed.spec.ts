@@ -124,7 +124,8 @@ test("a dropped saved analysis (the app's download) shows the freed clusters aga
   await expect(hostMap(page)).toHaveAttribute('data-cols', /^\d+$/);
   const free = rgb(ROLE_COLOR[Role.FREE]!).join(',');
   await page.getByTestId('freed-toggle').check();
-  expect(await cellColors(hostMap(page), table.offset / CS)).not.toContain(free);
+  // The toggle redraws in a later frame: poll until the cell shows its former role.
+  await expect.poll(async () => (await cellColors(hostMap(page), table.offset / CS)).includes(free)).toBe(false);
   await page.mouse.click(...Object.values(await cellCentre(hostMap(page), table.offset / CS)) as [number, number]);
   await expect(page.getByTestId('stale-banner')).toContainText("table of removed bitmap 'big'");
 });
