@@ -2,6 +2,7 @@
 // the browser app (app/format), run over a Node file. Commands live in a registry: adding one is
 // one line in COMMANDS (a module function taking a CommandContext and returning an exit code).
 
+import './young-generation'; // first: before any other module allocates
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { FindingCode, Qcow2Error } from '../format';

@@ -244,25 +244,44 @@ export function qcow2Layer(l1: BigUint64Array, size: number, g: MappingGeometry,
 /** Coalesces block-status answers as qemu-img map's entry_mergeable does. */
 class Emitter {
   readonly ranges: MapRange[] = [];
-  private cur: { start: number; length: number; depth: number; present: boolean; zero: boolean; data: boolean; compressed: boolean; offset: number } | null = null;
+  // The range being extended, as plain fields (one object per range, made when it is complete).
+  private has = false;
+  private start = 0;
+  private length = 0;
+  private depth = 0;
+  private present = false;
+  private zero = false;
+  private data = false;
+  private compressed = false;
+  private offset = -1;
 
   emit(start: number, length: number, depth: number, present: boolean, zero: boolean, data: boolean, offset: number, compressed = false): void {
-    const c = this.cur;
-    if (c && c.depth === depth && c.present === present && c.zero === zero && c.data === data && c.compressed === compressed &&
-      (offset < 0 ? c.offset < 0 : c.offset >= 0 && c.offset + c.length === offset)) {
-      c.length += length;
+    if (this.has && this.depth === depth && this.present === present && this.zero === zero && this.data === data && this.compressed === compressed &&
+      (offset < 0 ? this.offset < 0 : this.offset >= 0 && this.offset + this.length === offset)) {
+      this.length += length;
       return;
     }
     this.flush();
-    this.cur = { start, length, depth, present, zero, data, compressed, offset };
+    this.has = true;
+    this.start = start;
+    this.length = length;
+    this.depth = depth;
+    this.present = present;
+    this.zero = zero;
+    this.data = data;
+    this.compressed = compressed;
+    this.offset = offset;
   }
 
   flush(): void {
-    const c = this.cur;
-    if (!c) return;
-    const r: MapRange = { start: c.start, length: c.length, depth: c.depth, present: c.present, zero: c.zero, data: c.data, ...(c.compressed ? { compressed: true } : {}) };
-    this.ranges.push(c.offset >= 0 ? { ...r, offset: c.offset } : r);
-    this.cur = null;
+    if (!this.has) return;
+    const { start, length, depth, present, zero, data, offset } = this;
+    // Keys in this order (qemu-img's): start, length, depth, present, zero, data, [compressed], [offset].
+    let r: MapRange;
+    if (this.compressed) r = offset >= 0 ? { start, length, depth, present, zero, data, compressed: true, offset } : { start, length, depth, present, zero, data, compressed: true };
+    else r = offset >= 0 ? { start, length, depth, present, zero, data, offset } : { start, length, depth, present, zero, data };
+    this.ranges.push(r);
+    this.has = false;
   }
 }
 

@@ -20,20 +20,35 @@ const B64_INDEX = (() => {
   return t;
 })();
 
-/** Standard base64 (with padding) of `b`. */
+const B64_CODES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
+const ASCII = new TextDecoder();
+
+/**
+ * Standard base64 (with padding) of `b`: its ASCII bytes, decoded into one flat string (no string
+ * pieces to concatenate: a scattered image's map was megabytes of short-lived cons strings).
+ */
 export function toBase64(b: Uint8Array): string {
-  const parts: string[] = [];
-  let s = '';
-  for (let i = 0; i < b.length; i += 3) {
-    const n = (b[i]! << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
-    s += B64[n >> 18]! + B64[(n >> 12) & 63]! + (i + 1 < b.length ? B64[(n >> 6) & 63]! : '=') + (i + 2 < b.length ? B64[n & 63]! : '=');
-    if (s.length >= 65536) {
-      parts.push(s);
-      s = '';
-    }
+  const n = b.length;
+  const out = new Uint8Array(Math.ceil(n / 3) * 4);
+  let o = 0;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    out[o] = B64_CODES[v >> 18]!;
+    out[o + 1] = B64_CODES[(v >> 12) & 63]!;
+    out[o + 2] = B64_CODES[(v >> 6) & 63]!;
+    out[o + 3] = B64_CODES[v & 63]!;
+    o += 4;
   }
-  parts.push(s);
-  return parts.join('');
+  if (i < n) {
+    const two = i + 1 < n;
+    const v = (b[i]! << 16) | (two ? b[i + 1]! << 8 : 0);
+    out[o] = B64_CODES[v >> 18]!;
+    out[o + 1] = B64_CODES[(v >> 12) & 63]!;
+    out[o + 2] = two ? B64_CODES[(v >> 6) & 63]! : 61;
+    out[o + 3] = 61;
+  }
+  return ASCII.decode(out);
 }
 
 /** Decodes standard base64; throws ReportError('BAD_FIELD') at `path` on any other character. */
