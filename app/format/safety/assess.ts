@@ -5,6 +5,7 @@
 // fileSafety, which read the 40 KiB and 512 bytes the signature scan needs.
 
 import type { CheckResult } from '../check/check';
+import { roleClusterCounts } from '../check/cluster-roles';
 import { Role } from '../check/roles';
 import type { Finding, Qcow2Error } from '../qcow2/errors';
 import { FOREIGN_HEAD_BYTES, FOREIGN_TAIL_BYTES, detectForeign } from '../qcow2/foreign';
@@ -112,7 +113,7 @@ function corruptions(a: SafetyInput): SafetyReason[] {
       consequence: 'QEMU treats those clusters as free or unshared and hands them out again on a write, overwriting data or tables that still use them.',
       remedy: CONVERT }));
   }
-  const overlaps = countRole(a.check.roles, Role.MULTI_OWNED);
+  const overlaps = roleClusterCounts(a.check.roles)[Role.MULTI_OWNED]!;
   if (overlaps > 0) {
     out.push(unsafe({ code: 'overlapping-references', count: overlaps,
       message: `${n(overlaps)} host cluster${overlaps === 1 ? ' is' : 's are'} used for two different things at once (a table and guest data, or two kinds of table), with refcounts that hide it.`,
@@ -154,24 +155,6 @@ function firstOffset(a: SafetyInput, code: string): { offset?: number } {
   return f && f.offset !== null ? { offset: f.offset } : {};
 }
 
-function countRole(roles: Uint8Array, role: number): number {
-  // Four role bytes at a time where aligned: a word with no byte equal to `role` is skipped
-  // (the classic has-zero-byte test on word ^ pattern).
-  let k = 0;
-  let i = 0;
-  if (roles.byteOffset % 4 === 0) {
-    const words = new Uint32Array(roles.buffer, roles.byteOffset, roles.length >> 2);
-    const pattern = Math.imul(role, 0x01010101);
-    for (let j = 0; j < words.length; j++) {
-      const x = words[j]! ^ pattern;
-      if (((x - 0x01010101) & ~x & 0x80808080) === 0) continue;
-      for (let b = j * 4; b < j * 4 + 4; b++) if (roles[b] === role) k++;
-    }
-    i = words.length * 4;
-  }
-  for (; i < roles.length; i++) if (roles[i] === role) k++;
-  return k;
-}
 
 /** Sizes QEMU accepts that cost memory or time out of proportion (SAFETY_LIMITS). */
 function sizes(a: SafetyInput): SafetyReason[] {
