@@ -65,6 +65,21 @@ function sharedEverything(l1Entries: number, refcountOrder: 3 | 4): Crafted {
   });
 }
 
+/**
+ * One L2 table: its first 300 entries share one data cluster (the 256th reference widens the
+ * expected counters mid-table), the entries after them map clusters of their own.
+ */
+function widenMidTable(): Crafted {
+  return craftImage({
+    clusterBits: 16, refcountOrder: 4, l1Entries: 1, extraClusters: 6,
+    fill: (dv, l1, cluster) => {
+      dv.setBigUint64(l1, COPIED | BigInt(cluster(0)));
+      for (let j = 0; j < 300; j++) dv.setBigUint64(cluster(0) + 8 * j, COPIED | BigInt(cluster(1)));
+      for (let j = 0; j < 4; j++) dv.setBigUint64(cluster(0) + 8 * (300 + j), COPIED | BigInt(cluster(2 + j)));
+    },
+  });
+}
+
 /** L1 and L2 entries pointing 2^55 and more bytes into the file, and a compressed one beyond 2^53. */
 function farPastEof(): Crafted {
   return craftImage({
@@ -95,6 +110,11 @@ describe.runIf(hasQemuImg())('crafted pathological images against the live qemu-
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const cases: [string, () => Crafted][] = [
     ['two L1 entries share one L2 table whose 8192 entries share one cluster (8-bit refcounts overflow)', () => sharedEverything(2, 3)],
+    // 16-bit refcounts: the expected counters start at one byte and widen mid-table (at the 256th
+    // reference of one L2 entry each, or the first entry when two L1 entries share the table).
+    ['16-bit refcounts, one L1 entry: one L2 table whose 8192 entries share one cluster', () => sharedEverything(1, 4)],
+    ['16-bit refcounts, widened mid-table, then clusters of their own', widenMidTable],
+    ['16-bit refcounts, two L1 entries share one L2 table whose 8192 entries share one cluster', () => sharedEverything(2, 4)],
     ['references 2^55 bytes and more past the end of the file', farPastEof],
   ];
   it.each(cases)('%s', async (label, make) => {

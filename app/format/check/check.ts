@@ -13,6 +13,7 @@ import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img
 import { Findings, hex, qemuText, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
+import { refcountSkipper } from './refcount-skip';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
@@ -205,7 +206,7 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   const leaks: number[] = [];
   const errors: number[] = [];
   const unreadable: number[] = [];
-  const skip = hasBad ? null : PairSkipper.over(values, counts, roles, Math.min(n, nRoles));
+  const skip = hasBad ? null : refcountSkipper(values, counts, roles, Math.min(n, nRoles));
   for (let i = 0; i < n; i++) {
     if (skip && (i & 1) === 0) {
       const to = skip.from(i);
@@ -251,67 +252,6 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   report(errors, nErrors, 'REFCOUNT_MISMATCH', 'corruption', (k) => `ERROR cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   report(leaks, nLeaks, 'LEAK', 'leak', (k) => `Leaked cluster ${k} refcount=${st.stored.exact(k)} reference=${counts[k]}`);
   return highest;
-}
-
-/**
- * For 16-bit stored and expected refcounts: skips the pairs of clusters (two refcounts per 32-bit
- * word) that compareRefcounts would leave as they are — stored equal to expected and either both 0,
- * or both 1 on clusters already claimed (settleRole keeps those).
- */
-class PairSkipper {
-  /** The last cluster with a refcount that the latest from() skipped, or -1. */
-  lastUsed = -1;
-  private readonly v: Uint32Array;
-  private readonly c: Uint32Array;
-  /** The roles four at a time (one word per two pairs), or null where they are not word-aligned. */
-  private readonly r: Uint32Array | null;
-
-  private constructor(values: Uint16Array, counts: Uint16Array, private readonly roles: Uint8Array, private readonly words: number) {
-    this.v = new Uint32Array(values.buffer, values.byteOffset, words);
-    this.c = new Uint32Array(counts.buffer, counts.byteOffset, words);
-    this.r = roles.byteOffset % 4 === 0 ? new Uint32Array(roles.buffer, roles.byteOffset, words >> 1) : null;
-  }
-
-  /** A skipper over clusters [0, end), or null where the arrays are not 16-bit and word-aligned. */
-  static over(values: RefcountArray, counts: Uint16Array | Uint32Array, roles: Uint8Array, end: number): PairSkipper | null {
-    if (!(values instanceof Uint16Array && counts instanceof Uint16Array) || values.byteOffset % 4 !== 0 || counts.byteOffset % 4 !== 0) return null;
-    return end >= 2 ? new PairSkipper(values, counts, roles, end >> 1) : null;
-  }
-
-  /** From an even cluster index: the first index not skipped (from itself when none is). */
-  from(start: number): number {
-    const { v, c, roles, words } = this;
-    this.lastUsed = -1;
-    let w = start >> 1;
-    const r = this.r;
-    if (r !== null && (w & 1) === 0) {
-      // Two pairs (four clusters, one word of roles) at a time while both are skipped; the loop
-      // below settles the pair where this stops.
-      const quads = words >> 1;
-      let q = w >> 1;
-      for (; q < quads; q++) {
-        const x = v[2 * q]!;
-        const y = v[2 * q + 1]!;
-        if (x !== c[2 * q] || y !== c[2 * q + 1]) break;
-        if ((x | y) === 0) continue;
-        // Both 1/1 on four claimed clusters (no role byte is 0: the has-zero-byte test).
-        const rw = r[q]!;
-        if (x !== 0x0001_0001 || y !== 0x0001_0001 || ((rw - 0x01010101) & ~rw & 0x80808080) !== 0) break;
-        this.lastUsed = 4 * q + 3;
-      }
-      w = 2 * q;
-    }
-    while (w < words) {
-      const x = v[w]!;
-      if (x !== c[w]) break;
-      if (x !== 0) {
-        if (!(x === 0x0001_0001 && roles[2 * w] !== 0 && roles[2 * w + 1] !== 0)) break;
-        this.lastUsed = 2 * w + 1;
-      }
-      w++;
-    }
-    return 2 * w;
-  }
 }
 
 /** The L1 half of check_oflag_copied: COPIED on an active L1 entry iff its L2 table's refcount is 1. */

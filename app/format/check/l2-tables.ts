@@ -175,8 +175,10 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   const c: TableCtx = { st, u, o, times, role, snap, guestBase, where };
   const n = Math.min(g.l2Entries, Math.floor(dv.byteLength / g.l2EntrySize));
   const step = g.l2EntrySize;
-  const counts = st.expected.counts;
-  const max = st.expected.max;
+  // The expected counters and what they hold as they are; both change when overflowRef (through
+  // ExpectedRefcounts.add) widens the counters, and are read again after it.
+  let counts = st.expected.counts;
+  let limit = st.expected.limit;
   const roles = st.roles;
   const owner = st.owner;
   const fileClusters = st.fileClusters;
@@ -253,6 +255,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
         compressedN++;
         fragmented++;
       }
+      counts = st.expected.counts;
+      limit = st.expected.limit;
       continue;
     }
     const reserved = l2Reserved(hi, lo);
@@ -280,8 +284,12 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     const cluster = hiOff < hiLimit ? (hiOff << hiShift) | (lo >>> cb) : Math.floor(off / cs);
     if (!dataFile) {
       if (aligned && cluster < fileClusters) {
-        if (times <= max - counts[cluster]!) counts[cluster] = counts[cluster]! + times;
-        else overflowRef(c, i, cluster);
+        if (times <= limit - counts[cluster]!) counts[cluster] = counts[cluster]! + times;
+        else {
+          overflowRef(c, i, cluster);
+          counts = st.expected.counts;
+          limit = st.expected.limit;
+        }
         const r = roles[cluster]!;
         if (r === 0) {
           // Never claimed before: extend the pending run of fresh owners, or start one.
@@ -309,6 +317,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
         if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
         runLen = 0;
         slowDataRef(c, i, off);
+        counts = st.expected.counts;
+        limit = st.expected.limit;
       }
     }
     if (oflagTimes) {
@@ -321,7 +331,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     // or sequentially written range), onto clusters never claimed before: found first, then applied
     // in bulk. A cluster never claimed has no expected reference yet (state.ts claims every cluster
     // it counts), so its count becomes `times`. The loop above handles whatever breaks the run.
-    const m = times <= max ? runAfter(dv, i, n, hi, lo, cs, roles, cluster, Math.min(fileClusters - 1 - cluster, guestCap - i)) : 0;
+    const m = times <= limit ? runAfter(dv, i, n, hi, lo, cs, roles, cluster, Math.min(fileClusters - 1 - cluster, guestCap - i)) : 0;
     if (m === 0) continue;
     const k0 = cluster + 1;
     const kEnd = cluster + 1 + m;

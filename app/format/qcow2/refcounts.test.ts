@@ -117,6 +117,28 @@ describe('the in-memory refcount table', () => {
     e.add(4, 1);
     expect(e.length).toBe(5);
   });
+
+  it('keeps one byte per cluster until a count passes 255, then widens and keeps every count', () => {
+    const e = new ExpectedRefcounts(4, 0xffff);
+    expect(e.counts).toBeInstanceOf(Uint8Array);
+    e.add(1, 3);
+    for (let i = 0; i < 255; i++) e.add(2, 1);
+    expect(e.counts).toBeInstanceOf(Uint8Array);
+    expect(e.counts[2]).toBe(255);
+    expect(e.add(2, 1)).toBe(0);
+    expect(e.counts).toBeInstanceOf(Uint16Array);
+    expect(e.limit).toBe(0xffff);
+    expect([...e.counts]).toEqual([0, 3, 256, 0, 0]);
+    const wide = new ExpectedRefcounts(2, 0xffff_ffff);
+    expect(wide.add(0, 70000)).toBe(0);
+    expect(wide.counts).toBeInstanceOf(Uint32Array);
+    expect(wide.counts[0]).toBe(70000);
+    // refcount_bits 1: nothing to widen; a second reference overflows.
+    const bit = new ExpectedRefcounts(2, 1);
+    expect(bit.add(0, 2)).toBe(1);
+    expect(bit.counts).toBeInstanceOf(Uint8Array);
+    expect(bit.counts[0]).toBe(1);
+  });
 });
 
 describe('the refcount-width samples are consistent, as qemu-img check found them', () => {
