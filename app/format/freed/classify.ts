@@ -5,6 +5,7 @@
 // cluster QEMU discarded (zeros) can still be named by what pointed at it, and what freed it.
 // Work is bounded: at most MAX_FREED_BYTES of free clusters are read, in file order, batched.
 
+import { roleClusterCounts } from '../check/cluster-roles';
 import { Role } from '../check/roles';
 import type { ByteSource } from '../qcow2/source';
 import { readRanges } from '../qcow2/source';
@@ -46,7 +47,8 @@ export async function classifyFreed(src: ByteSource, input: FreedInput): Promise
   };
   const budget = Math.max(1, Math.min(MAX_FREED_CLUSTERS, Math.floor((input.maxBytes ?? MAX_FREED_BYTES) / cs)));
   const picked: number[] = [];
-  const total = freeClusters(roles, budget, picked);
+  const total = roleClusterCounts(roles)[Role.FREE]!;
+  freeClusters(roles, Math.min(budget, total), picked);
   if (total === 0) return { runs: [], classified: 0, total: 0, note: null };
   const at = new Map<number, number>(picked.map((k, i) => [k, i]));
   const content: Content[] = new Array<Content>(picked.length);
@@ -191,25 +193,29 @@ function toRuns(picked: readonly number[], verdicts: readonly (Verdict | null)[]
 }
 
 /**
- * Counts the FREE (0) roles, and appends the first `budget` of their cluster indices to `picked`.
- * Four roles at a time where aligned: a word with no zero byte (the has-zero-byte test) is skipped.
+ * Appends the indices of the first `want` FREE (0) roles to `picked`, stopping there (the role
+ * counts say how many there are). Four roles at a time where aligned: a word with no zero byte
+ * (the has-zero-byte test) is skipped.
  */
-function freeClusters(roles: Uint8Array, budget: number, picked: number[]): number {
-  let total = 0;
-  const take = (k: number) => {
-    total++;
-    if (picked.length < budget) picked.push(k);
-  };
+function freeClusters(roles: Uint8Array, want: number, picked: number[]): void {
+  if (want <= 0) return;
   let k = 0;
   if (roles.byteOffset % 4 === 0) {
     const words = new Uint32Array(roles.buffer, roles.byteOffset, roles.length >> 2);
     for (let w = 0; w < words.length; w++) {
       const x = words[w]!;
       if (((x - 0x01010101) & ~x & 0x80808080) === 0) continue;
-      for (let b = w * 4; b < w * 4 + 4; b++) if (roles[b] === Role.FREE) take(b);
+      for (let b = w * 4; b < w * 4 + 4; b++) {
+        if (roles[b] !== Role.FREE) continue;
+        picked.push(b);
+        if (picked.length === want) return;
+      }
     }
     k = words.length * 4;
   }
-  for (; k < roles.length; k++) if (roles[k] === Role.FREE) take(k);
-  return total;
+  for (; k < roles.length; k++) {
+    if (roles[k] !== Role.FREE) continue;
+    picked.push(k);
+    if (picked.length === want) return;
+  }
 }
