@@ -173,14 +173,14 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * several times faster than a DataView read per entry. Returns false when alignment forbids it.
  */
 function decode16Words(block: Uint8Array, out: Uint16Array, base: number, n: number): boolean {
-  if (!LITTLE_ENDIAN || n % 2 !== 0 || block.byteOffset % 4 !== 0 || (out.byteOffset + base * 2) % 4 !== 0) return false;
-  // Int32 views (every load a small integer in V8's terms) and four words per step: 20–30 % faster
-  // than one Uint32 word per step in a micro-benchmark of the 1 TiB image's 8.4 M words.
+  if (!LITTLE_ENDIAN || n % 8 !== 0 || block.byteOffset % 4 !== 0 || (out.byteOffset + base * 2) % 4 !== 0) return false;
+  // Int32 views and four words per step (n is a multiple of 8: no tail loop, which a first call
+  // optimised mid-loop would not have run, so every later call would deoptimise on reaching it):
+  // 20–30 % faster than one Uint32 word per step in a micro-benchmark of a 1 TiB image's words.
   const src = new Int32Array(block.buffer, block.byteOffset, n / 2);
   const dst = new Int32Array(out.buffer, out.byteOffset + base * 2, n / 2);
   const m = src.length;
-  let j = 0;
-  for (; j + 3 < m; j += 4) {
+  for (let j = 0; j < m; j += 4) {
     const a = src[j]!;
     const b = src[j + 1]!;
     const c = src[j + 2]!;
@@ -189,10 +189,6 @@ function decode16Words(block: Uint8Array, out: Uint16Array, base: number, n: num
     dst[j + 1] = ((b >> 8) & 0x00ff00ff) | ((b & 0x00ff00ff) << 8);
     dst[j + 2] = ((c >> 8) & 0x00ff00ff) | ((c & 0x00ff00ff) << 8);
     dst[j + 3] = ((d >> 8) & 0x00ff00ff) | ((d & 0x00ff00ff) << 8);
-  }
-  for (; j < m; j++) {
-    const w = src[j]!;
-    dst[j] = ((w >> 8) & 0x00ff00ff) | ((w & 0x00ff00ff) << 8);
   }
   return true;
 }
