@@ -10,6 +10,7 @@ import { splitClusterArrays, transferables } from './split';
 import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
 import { bitmapMaps, bitmapTransferables, type BitmapFileState } from './bitmap-maps';
 import { fillFromBlob } from './blob-fill';
+import { packedBuffers, toWire } from './result-wire';
 
 interface Job {
   readonly id: number;
@@ -97,7 +98,8 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
     };
     const { rest, arrays } = splitClusterArrays(analysis.check);
     for (const [name, arr] of arrays) sendArray(job.id, file, name, arr);
-    post({ type: 'result', ...ref, analysis: { ...analysis, check: rest }, ms: performance.now() - t0 }, transferables(rest));
+    const wire = toWire({ ...analysis, check: rest });
+    post({ type: 'result', ...ref, ...wire, ms: performance.now() - t0 }, [...transferables(rest), ...packedBuffers(wire.guestMap)]);
   } catch (err) {
     if (err instanceof Aborted || job.abort.signal.aborted) throw new Aborted();
     if (err instanceof Qcow2Error) {
