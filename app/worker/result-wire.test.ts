@@ -46,6 +46,24 @@ describe('the guest map packed as columns', () => {
   });
 });
 
+describe('fromWire', () => {
+  it('rebuilds the guest map when first read, once, as one array for the analysis and its check', () => {
+    const p = packGuestMap([{ start: 0, length: 512, depth: 0, present: true, zero: false, data: true, offset: 1024 }]);
+    let reads = 0;
+    const counted = { ...p, get start() { reads++; return p.start; } };
+    const a = fromWire({ analysis: { fileSize: 2048, check: { exitCode: 0 } } as never, guestMap: counted });
+    expect(reads).toBe(0);
+    expect(a.fileSize).toBe(2048);
+    const m = a.check.guestMap;
+    expect(reads).toBeGreaterThan(0);
+    const after = reads;
+    expect(a.guestMap).toBe(m);
+    expect(m).toStrictEqual([{ start: 0, length: 512, depth: 0, present: true, zero: false, data: true, offset: 1024 }]);
+    expect(reads).toBe(after);
+    expect(Object.keys(a)).toContain('guestMap');
+  });
+});
+
 describe('the result message', () => {
   it('arrives as the analysis without its per-cluster arrays, on every sample', async () => {
     let withEstimate = 0;

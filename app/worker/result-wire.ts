@@ -1,7 +1,8 @@
 // How the analysis result crosses from the worker to the page. Decoding a structured clone of
 // many small objects is slow on the page's main thread (the 100 GiB scattered bench image's 14 k
 // guest map ranges took about 25 ms in the result's task), so the guest map travels as columns of
-// typed arrays whose buffers are moved, not copied, and the page rebuilds the ranges (a few ms).
+// typed arrays whose buffers are moved, not copied, and the page rebuilds the ranges when a view
+// first reads them.
 // qemu-img measure's estimate for `qemu-img convert -O qcow2` is computed here, in the worker,
 // and sent with the result, so the page never runs it.
 
@@ -86,8 +87,15 @@ export function toWire(analysis: Omit<Analysis, 'check'> & { readonly check: Ana
   return { analysis: { ...rest, check: checkRest }, guestMap: packGuestMap(guestMap), estimate: convertEstimate(analysis) };
 }
 
-/** The analysis as the page uses it: the guest map rebuilt, one array for both places it is read. */
+/**
+ * The analysis as the page uses it. Its guest map (`guestMap` and `check.guestMap`, one array) is
+ * rebuilt when first read: the views that need it (the guest map, qemu-img map's output, a saved
+ * analysis) come later than the result's own task, which then stays short (rebuilding 14 k ranges
+ * in code not yet optimised takes about 10 ms).
+ */
 export function fromWire(w: Pick<WireResult, 'analysis' | 'guestMap'>): AnalysisResult {
-  const guestMap = unpackGuestMap(w.guestMap);
-  return { ...w.analysis, guestMap, check: { ...w.analysis.check, guestMap } };
+  let ranges: MapRange[] | null = null;
+  const guestMap: PropertyDescriptor = { get: () => (ranges ??= unpackGuestMap(w.guestMap)), enumerable: true };
+  const check = Object.defineProperty({ ...w.analysis.check }, 'guestMap', guestMap) as AnalysisResult['check'];
+  return Object.defineProperty({ ...w.analysis, check }, 'guestMap', guestMap) as AnalysisResult;
 }
