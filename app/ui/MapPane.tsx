@@ -62,14 +62,21 @@ export function MapPane({ file }: { file: FileEntry }) {
   // (the early map, or the placeholder, stays on screen meanwhile).
   const complete = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
   const ready = useLater(complete, `${job}:${file.index}`);
+  // Shown once the host map has drawn the complete roles (its size is known only after the
+  // browser's first layout of it), reported a frame later; while the guest map is on screen the
+  // host map is hidden and draws nothing, so it counts as shown two frames after it mounts.
+  const shown = file.mapShown;
+  const onDrawn = useCallback(() => {
+    if (shown || job === null) return;
+    requestAnimationFrame(() => markMapShown(job, file.index));
+  }, [shown, job, file.index]);
   useEffect(() => {
-    if (!ready || job === null) return;
-    // The map draws on the next frame after it mounts; report it after the one after that.
+    if (!ready || job === null || pane === 'host' || shown) return;
     let id = requestAnimationFrame(() => {
       id = requestAnimationFrame(() => markMapShown(job, file.index));
     });
     return () => cancelAnimationFrame(id);
-  }, [ready, job, file.index]);
+  }, [ready, job, file.index, pane, shown]);
   // The legend's counts, made in a task of their own once the roles arrive (not in the roles' task,
   // nor in the result's or the map's mount).
   const roles = arrays?.roles;
@@ -119,6 +126,7 @@ export function MapPane({ file }: { file: FileEntry }) {
           toolbarEnd={views}
           viewRequest={viewRequest}
           onZoomChange={noteZoom}
+          onDrawn={onDrawn}
           {...(result.freed && result.freed.runs.length > 0 ? { freedView: { on: showFreed, onChange: setShowFreed, roles: freedRoles } } : {})}
         />
       </div>
