@@ -1,6 +1,7 @@
 // The analysis worker: runs the engine (app/format) on dropped Files and streams what it finds to
 // the page as FromWorker messages (protocol.ts). Header first, then structures, which clusters are in
-// use (from the refcount blocks, before any L2 table), progress (at most every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result.
+// use (from the refcount blocks, before any L2 table), progress (at most every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result
+// (its guest map packed, with qemu-img measure's convert estimate: result-wire.ts).
 // One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
 // for read-cluster requests.
 
