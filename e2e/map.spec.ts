@@ -282,3 +282,25 @@ test('a 1 TiB image (16.7 million clusters): level of detail, tooltip counts, on
   const png = readFileSync((await download.path())!);
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 });
+
+test('"done" comes only once the owners\' map has drawn: its canvas already reports its grid then', async ({ page }) => {
+  // Recorded in the page at the moment the root's data-state turns "done" (not polled afterwards).
+  await page.evaluate(() => {
+    const w = window as unknown as { clustersAtDone: (string | null)[] };
+    w.clustersAtDone = [];
+    const root = document.querySelector('.app')!;
+    new MutationObserver(() => {
+      if (root.getAttribute('data-state') !== 'done') return;
+      const seen = document.querySelector<HTMLElement>('[data-testid="cluster-map"]')?.dataset.clusters ?? null;
+      if (w.clustersAtDone.at(-1) !== seen) w.clustersAtDone.push(seen);
+    }).observe(root, { attributes: true, attributeFilter: ['data-state'] });
+  });
+  for (const name of ['leak', 'snapshots', 'compressed-mixed']) {
+    const path = samplePath(name);
+    await openViaPicker(page, [path]);
+    await waitDone(page, `${name}.qcow2`);
+    const clusters = Math.ceil(readFileSync(path).length / 65536);
+    const atDone = await page.evaluate(() => (window as unknown as { clustersAtDone: (string | null)[] }).clustersAtDone);
+    expect(atDone.at(-1), name).toBe(String(clusters));
+  }
+});

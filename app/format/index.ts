@@ -38,6 +38,7 @@ export { clusterUsage, MAX_USAGE_BUCKETS, type ClusterUsage } from './check';
 export { guestMapJson, mapRangesFor, humanInfo, sizeToStr, type FileNodeFacts } from './qemu-img';
 export { DEFAULT_QEMU_VERSION, QEMU_VERSIONS, isQemuVersion, profileForBanner, type QemuVersion } from './qemu-img';
 export { convertEstimate, measure, measureInputOf, measureText } from './qemu-img/measure';
+export type { ConvertEstimate } from './qemu-img/measure';
 export { isValidOptionList, parseMeasureOptions, type MeasureFormat } from './qemu-img/measure-options';
 export { CRYPT_AES, CRYPT_LUKS } from './qcow2';
 export type { MapRange } from './guest';

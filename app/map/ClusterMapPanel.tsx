@@ -47,10 +47,12 @@ interface ClusterMapPanelProps {
    * (FREED_BASE + former role on free clusters, lod.ts) instead of the panel's roles.
    */
   readonly freedView?: { readonly on: boolean; readonly onChange: (on: boolean) => void; readonly roles: Uint8Array | null };
+  /** Called after every draw of the complete map (its size known, its pyramid built). */
+  readonly onDrawn?: () => void;
 }
 
 export function ClusterMapPanel(props: ClusterMapPanelProps) {
-  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange, freedView } = props;
+  const { roles, clusterSize, refcounts = null, selected, onSelect, describe, highlightRanges = null, highlightLabel, extras, fileName, fileSize, toolbarEnd, viewRequest = null, onZoomChange, freedView, onDrawn } = props;
   const drawn = freedView?.on && freedView.roles ? freedView.roles : roles;
   const former = useMemo(() => (drawn !== roles ? freedFormerRoles(drawn) : null), [drawn, roles]);
   const drawnCounts = useMemo(() => (drawn !== roles ? countRoles(drawn) : null), [drawn, roles]);
@@ -65,12 +67,16 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
     [filter, highlightRanges],
   );
   const zoomChange = useRef(onZoomChange);
+  const drawnRef = useRef(onDrawn);
   useEffect(() => {
     zoomChange.current = onZoomChange;
-  }, [onZoomChange]);
+    drawnRef.current = onDrawn;
+  }, [onZoomChange, onDrawn]);
+  // The map reports its view after each draw of a complete scene.
   const onViewChange = useCallback((v: MapViewState) => {
     setViewState(v);
     zoomChange.current?.(v.view.k);
+    drawnRef.current?.();
   }, []);
   // The requested view, applied once per request after the map has reported its first view.
   const applied = useRef<number | null>(null);

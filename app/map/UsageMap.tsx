@@ -7,6 +7,7 @@ import type { ClusterUsage } from '../format';
 import { formatCount } from '../format';
 import { ROLE_COLOR } from './palette';
 import { rasterUsage } from './usage-raster';
+import { observeClientSize } from './canvas-pane';
 
 const rgb = (hex: string): number[] => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 const FREE = rgb(ROLE_COLOR[0] ?? '#f7f7f7');
@@ -28,11 +29,7 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage; onDrawn?: ()
   useEffect(() => {
     const box = boxRef.current;
     if (!box) return;
-    const measure = () => setSize({ w: Math.max(1, Math.floor(box.clientWidth)), h: Math.max(1, Math.floor(box.clientHeight)) });
-    measure();
-    const ro = new ResizeObserver(measure);
-    ro.observe(box);
-    return () => ro.disconnect();
+    return observeClientSize(box, (w, h) => setSize({ w: Math.max(1, Math.floor(w)), h: Math.max(1, Math.floor(h)) }));
   }, []);
   useEffect(() => {
     const canvas = canvasRef.current;

@@ -14,13 +14,21 @@ export function usePaneSize(boxRef: RefObject<HTMLElement | null>): PaneSize {
   useEffect(() => {
     const box = boxRef.current;
     if (!box) return;
-    const measure = () => setSize({ w: box.clientWidth, h: box.clientHeight });
-    const ro = new ResizeObserver(measure);
-    ro.observe(box);
-    measure();
-    return () => ro.disconnect();
+    return observeClientSize(box, (w, h) => setSize((s) => (s.w === w && s.h === h ? s : { w, h })));
   }, [boxRef]);
   return size;
+}
+
+/**
+ * Calls `onSize` with `el`'s client size when it is first laid out and whenever it changes; returns
+ * the function that stops. The size is read only inside the ResizeObserver's callback, which the
+ * browser runs after its own layout of the frame: reading it while the element mounts (in an
+ * effect) would force a synchronous layout of the whole page inside that task.
+ */
+export function observeClientSize(el: HTMLElement, onSize: (w: number, h: number) => void): () => void {
+  const ro = new ResizeObserver(() => onSize(el.clientWidth, el.clientHeight));
+  ro.observe(el);
+  return () => ro.disconnect();
 }
 
 /** Where a mouse or pointer event is in its element (the canvas), in CSS pixels from its top left. */

@@ -24,11 +24,11 @@ describe('applyEvent', () => {
     expect(useApp.getState().files[0]!.backing).toBe(1);
     applyEvent({ type: 'progress', job: 7, file: 0, phase: 'l2', done: 1, total: 4 });
     expect(useApp.getState().files[0]!.progress).toEqual({ phase: 'l2', done: 1, total: 4 });
-    applyEvent({ type: 'result', job: 7, file: 0, analysis: result, ms: 3 });
+    applyEvent({ type: 'result', job: 7, file: 0, analysis: result, estimate: null, ms: 3 });
     // Not done while the backing file is still being analysed.
     expect(pageState(useApp.getState())).toBe('scanning');
     applyEvent({ type: 'header', job: 7, file: 1, stage });
-    applyEvent({ type: 'result', job: 7, file: 1, analysis: result, ms: 2 });
+    applyEvent({ type: 'result', job: 7, file: 1, analysis: result, estimate: null, ms: 2 });
     expect(pageState(useApp.getState())).toBe('scanning');
     applyEvent({ type: 'job-done', job: 7 });
     expect(pageState(useApp.getState())).toBe('done');
@@ -37,7 +37,7 @@ describe('applyEvent', () => {
   it('is not done before the map has drawn the roles it was sent', () => {
     applyEvent({ type: 'header', job: 7, file: 0, stage });
     applyEvent({ type: 'cluster-array', job: 7, file: 0, name: 'roles', start: 0, total: 2, chunk: new Uint8Array([1, 13]) });
-    applyEvent({ type: 'result', job: 7, file: 0, analysis: result, ms: 3 });
+    applyEvent({ type: 'result', job: 7, file: 0, analysis: result, estimate: null, ms: 3 });
     applyEvent({ type: 'failed', job: 7, file: 1, code: 'NOT_QCOW2', message: 'empty file (0 bytes)', notQcow2: true });
     applyEvent({ type: 'job-done', job: 7 });
     expect(pageState(useApp.getState())).toBe('scanning');
@@ -45,6 +45,13 @@ describe('applyEvent', () => {
     expect(pageState(useApp.getState())).toBe('scanning');
     markMapShown(7, 0);
     expect(pageState(useApp.getState())).toBe('done');
+  });
+
+  it('keeps the convert estimate the worker sent with the result', () => {
+    const estimate = { required: 196_608n, lessThanFile: 851_968n };
+    applyEvent({ type: 'result', job: 7, file: 1, analysis: result, estimate, ms: 2 });
+    expect(useApp.getState().files[1]!.estimate).toEqual(estimate);
+    expect(useApp.getState().files[0]!.estimate).toBeNull();
   });
 
   it('shows the top of the chain first', () => {

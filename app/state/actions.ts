@@ -182,7 +182,7 @@ export function applyEvent(e: ClientEvent): void {
       return;
     }
     case 'result':
-      useApp.setState(updateFile(s, e.file, { result: e.analysis, findings: e.analysis.findings, ms: e.ms, progress: null }));
+      useApp.setState(updateFile(s, e.file, { result: e.analysis, estimate: e.estimate, findings: e.analysis.findings, ms: e.ms, progress: null }));
       return;
     case 'failed':
       useApp.setState(updateFile(s, e.file, { failure: { code: e.code, message: e.message, notQcow2: e.notQcow2 }, progress: null }));

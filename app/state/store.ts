@@ -3,7 +3,7 @@
 // registry.ts. Changes go through the functions in actions.ts; views read with the selectors.
 
 import { create } from 'zustand';
-import type { Finding, Phase } from '../format';
+import type { ConvertEstimate, Finding, Phase } from '../format';
 import type { AnalysisResult, HeaderStagePayload, StructuresPayload } from '../worker/protocol';
 
 export type Tab = 'overview' | 'header' | 'snapshots' | 'bitmaps' | 'check' | 'space';
@@ -31,6 +31,8 @@ export interface FileEntry {
   readonly progress: Progress | null;
   readonly findings: readonly Finding[] | null;
   readonly result: AnalysisResult | null;
+  /** qemu-img measure -O qcow2's estimate, computed in the worker with the result (null: none). */
+  readonly estimate: ConvertEstimate | null;
   readonly failure: FileFailure | null;
   /** Index of the dropped file that backs this one. */
   readonly backing: number | null;
@@ -117,7 +119,7 @@ export const useApp = create<AppState>()(() => initialState);
 export function newFileEntry(index: number, f: { name: string; size: number }): FileEntry {
   return {
     index, name: f.name, size: f.size, stage: null, structures: null, progress: null, findings: null,
-    result: null, failure: null, backing: null, missingBacking: null, arraysVersion: 0, rolesReady: false, ms: null, headerMs: null, mapShown: false,
+    result: null, estimate: null, failure: null, backing: null, missingBacking: null, arraysVersion: 0, rolesReady: false, ms: null, headerMs: null, mapShown: false,
     saved: null,
   };
 }

@@ -25,9 +25,6 @@ const markUsageDrawn = () => {
   if (last('qcowscope:usage') < last('qcowscope:file')) performance.mark('qcowscope:usage');
 };
 
-/** From this many host clusters the owners' map mounts a task after the result (a smaller one mounts with it). */
-const STAGED_CLUSTERS = 1 << 20;
-
 /** Zero-offset empty bitmaps named one by one in the legend. */
 const MAX_EMPTY_BITMAP_ROWS = 8;
 
@@ -60,21 +57,26 @@ export function MapPane({ file }: { file: FileEntry }) {
     return rows;
   }, [file.structures]);
   const cs = file.stage?.header.clusterSize ?? 0;
-  // The owners' map mounts one task after the result (its layout and canvases are a task of their
-  // own; the early map stays on screen meanwhile).
-  // Small maps mount at once (no flash of the placeholder between the two).
+  // The owners' map mounts one task after the result, whatever the image's size: its mount, layout
+  // and canvases are a task of their own, not part of the one that renders the result's panels
+  // (the early map, or the placeholder, stays on screen meanwhile).
   const complete = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
-  const large = (arrays?.roles?.length ?? 0) > STAGED_CLUSTERS;
-  const later = useLater(complete && large, `${job}:${file.index}`);
-  const ready = complete && (!large || later);
+  const ready = useLater(complete, `${job}:${file.index}`);
+  // Shown once the host map has drawn the complete roles (its size is known only after the
+  // browser's first layout of it), reported a frame later; while the guest map is on screen the
+  // host map is hidden and draws nothing, so it counts as shown two frames after it mounts.
+  const shown = file.mapShown;
+  const onDrawn = useCallback(() => {
+    if (shown || job === null) return;
+    requestAnimationFrame(() => markMapShown(job, file.index));
+  }, [shown, job, file.index]);
   useEffect(() => {
-    if (!ready || job === null) return;
-    // The map draws on the next frame after it mounts; report it after the one after that.
+    if (!ready || job === null || pane === 'host' || shown) return;
     let id = requestAnimationFrame(() => {
       id = requestAnimationFrame(() => markMapShown(job, file.index));
     });
     return () => cancelAnimationFrame(id);
-  }, [ready, job, file.index]);
+  }, [ready, job, file.index, pane, shown]);
   // The legend's counts, made in a task of their own once the roles arrive (not in the roles' task,
   // nor in the result's or the map's mount).
   const roles = arrays?.roles;
@@ -124,6 +126,7 @@ export function MapPane({ file }: { file: FileEntry }) {
           toolbarEnd={views}
           viewRequest={viewRequest}
           onZoomChange={noteZoom}
+          onDrawn={onDrawn}
           {...(result.freed && result.freed.runs.length > 0 ? { freedView: { on: showFreed, onChange: setShowFreed, roles: freedRoles } } : {})}
         />
       </div>

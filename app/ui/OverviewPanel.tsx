@@ -1,14 +1,12 @@
 // The Overview panel: the file, its geometry and features by name, and ONE verdict line.
 
-import { useMemo } from 'react';
-import { convertEstimate, entryPastEnd, featureList } from '../format';
+import { entryPastEnd, featureList } from '../format';
 import type { FileEntry } from '../state/store';
 import { setTab } from '../state/actions';
 import { findingSummary, spaceRows, verdict } from './derive';
 import { formatBytes, formatCount, percent, plural } from './format';
 import { StackedBar } from './SpacePanel';
 import { SafetyBadge } from './SafetyBadge';
-import { useLater } from './staged';
 
 export function OverviewPanel({ file }: { file: FileEntry }) {
   const stage = file.stage;
@@ -149,17 +147,9 @@ function counted(entries: readonly { readonly entryOffset: number; readonly entr
   return plural(real, noun) + (past > 0 ? ` (+ ${plural(past, 'entry', 'entries')} past the end of the file: zeros)` : '');
 }
 
-/** Guest map ranges from which the convert estimate (bigints, about 2.5 µs a range) waits for a later task. */
-const STAGED_RANGES = 512;
-
-/** What `qemu-img convert -O qcow2` would write (`qemu-img measure -O qcow2`'s required size). */
+/** What `qemu-img convert -O qcow2` would write (`qemu-img measure -O qcow2`'s required size, computed in the worker). */
 function ConvertEstimate({ file }: { file: FileEntry }) {
-  // Over a long guest map, computed a few tasks after the result arrives: not in the result's own
-  // task, nor in the one that mounts the owners' map (MapPane). A short one is computed at once.
-  const result = file.result;
-  const long = (result?.guestMap.length ?? 0) > STAGED_RANGES;
-  const later = useLater(long, file.index, 3);
-  const e = useMemo(() => (result && (!long || later) ? convertEstimate(result) : null), [long, later, result]);
+  const e = file.estimate;
   if (!e) return null;
   const diff = e.lessThanFile >= 0n ? e.lessThanFile : -e.lessThanFile;
   return (

@@ -1,4 +1,4 @@
-// Staged reveal: a heavy part of the page (the owners' cluster map, the space estimates) mounts in
+// Staged reveal: a heavy part of the page (the owners' cluster map) mounts in
 // a task of its own after the one that brought the data, so the analysis' arrival is several short
 // main-thread tasks (the verdict first) instead of one long one. zustand's updates render
 // synchronously inside the worker's message task; this moves the follow-ups out of it.

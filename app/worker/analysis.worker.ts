@@ -1,6 +1,7 @@
 // The analysis worker: runs the engine (app/format) on dropped Files and streams what it finds to
 // the page as FromWorker messages (protocol.ts). Header first, then structures, which clusters are in
-// use (from the refcount blocks, before any L2 table), progress (at most every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result.
+// use (from the refcount blocks, before any L2 table), progress (at most every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result
+// (its guest map packed, with qemu-img measure's convert estimate: result-wire.ts).
 // One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
 // for read-cluster requests.
 
@@ -10,6 +11,7 @@ import { splitClusterArrays, transferables } from './split';
 import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
 import { bitmapMaps, bitmapTransferables, type BitmapFileState } from './bitmap-maps';
 import { fillFromBlob } from './blob-fill';
+import { packedBuffers, toWire } from './result-wire';
 
 interface Job {
   readonly id: number;
@@ -97,7 +99,8 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
     };
     const { rest, arrays } = splitClusterArrays(analysis.check);
     for (const [name, arr] of arrays) sendArray(job.id, file, name, arr);
-    post({ type: 'result', ...ref, analysis: { ...analysis, check: rest }, ms: performance.now() - t0 }, transferables(rest));
+    const wire = toWire({ ...analysis, check: rest });
+    post({ type: 'result', ...ref, ...wire, ms: performance.now() - t0 }, [...transferables(rest), ...packedBuffers(wire.guestMap)]);
   } catch (err) {
     if (err instanceof Aborted || job.abort.signal.aborted) throw new Aborted();
     if (err instanceof Qcow2Error) {

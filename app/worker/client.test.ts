@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeWorker } from './fake-worker';
 import type { ClientEvent } from './client';
+import { packGuestMap } from './result-wire';
 
 
 vi.mock('./analysis.worker?worker&inline', async () => ({ default: (await import('./fake-worker')).FakeWorker }));
@@ -27,6 +28,21 @@ describe('AnalysisClient', () => {
     w.reply({ type: 'progress', job, file: 0, phase: 'l2', done: 'one', total: 2 });
     expect(events[0]).toEqual({ type: 'progress', job, file: 0, phase: 'l2', done: 1, total: 2 });
     expect(events[1]).toEqual({ type: 'worker-error', job, message: 'malformed message from the analysis worker (type progress)' });
+  });
+
+  it('passes on a result with its guest map rebuilt, one array for the analysis and its check', () => {
+    const job = client.analyze([file()]);
+    const ranges = [
+      { start: 0, length: 65536, depth: 0, present: true, zero: false, data: true, offset: 196608 },
+      { start: 65536, length: 1 << 20, depth: 0, present: false, zero: false, data: false },
+    ];
+    const estimate = { required: 327680n, lessThanFile: 65536n };
+    FakeWorker.all[0]!.reply({ type: 'result', job, file: 0, analysis: { fileSize: 393216, structures: {}, check: { exitCode: 0 } }, guestMap: packGuestMap(ranges), estimate, ms: 4 });
+    expect(events).toHaveLength(1);
+    const e = events[0]!;
+    if (e.type !== 'result') throw new Error(`expected a result, got ${e.type}`);
+    expect(e).toStrictEqual({ type: 'result', job, file: 0, analysis: { fileSize: 393216, structures: {}, check: { exitCode: 0, guestMap: ranges }, guestMap: ranges }, estimate, ms: 4 });
+    expect(e.analysis.check.guestMap).toBe(e.analysis.guestMap);
   });
 
   it('reports a worker that dies and starts a new one for the next job', () => {

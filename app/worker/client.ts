@@ -6,11 +6,17 @@
 // exhaust memory): it is terminated and the job reported as stopped.
 
 import AnalysisWorker from './analysis.worker?worker&inline';
-import { describeBadMessage, isFromWorker, type FromWorker, type ToWorker } from './protocol';
+import { describeBadMessage, isFromWorker, type AnalysisResult, type FromWorker, type ToWorker } from './protocol';
 import type { BitmapMapsMsg, BitmapRefMsg } from './bitmap-maps';
+import { fromWire } from './result-wire';
 
-/** What listeners receive: the worker's messages plus the client's own reports. */
-export type ClientEvent = FromWorker | { readonly type: 'worker-error'; readonly job: number | null; readonly message: string };
+type ResultMsg = Extract<FromWorker, { type: 'result' }>;
+
+/** A file's result as listeners receive it: the analysis with its guest map rebuilt (result-wire.ts). */
+export type ResultEvent = Omit<ResultMsg, 'analysis' | 'guestMap'> & { readonly analysis: AnalysisResult };
+
+/** What listeners receive: the worker's messages (the result unpacked) plus the client's own reports. */
+export type ClientEvent = Exclude<FromWorker, ResultMsg> | ResultEvent | { readonly type: 'worker-error'; readonly job: number | null; readonly message: string };
 
 export interface ClusterBytes {
   readonly offset: number;
@@ -202,6 +208,11 @@ export class AnalysisClient {
         this.running = false;
         this.disarm();
         break;
+      case 'result': {
+        const { guestMap: _packed, ...rest } = data;
+        this.emit({ ...rest, analysis: fromWire(data) });
+        return;
+      }
       default:
         break;
     }

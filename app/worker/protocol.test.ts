@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFromWorker, isToWorker } from './protocol';
+import { packGuestMap } from './result-wire';
 
 describe('isFromWorker', () => {
   it('accepts well-formed messages of every kind', () => {
@@ -12,7 +13,8 @@ describe('isFromWorker', () => {
       { type: 'usage', job: 1, file: 0, usage: { clusters: 10, perBucket: 3, used: new Uint32Array(4) } },
       { type: 'cluster-array', job: 1, file: 0, name: 'roles', start: 0, total: 4, chunk: new Uint8Array(4) },
       { type: 'cluster-array', job: 1, file: 0, name: 'storedRefcounts', start: 2, total: 4, chunk: new Uint32Array(2) },
-      { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, ms: 12.5 },
+      { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, guestMap: packGuestMap([]), estimate: null, ms: 12.5 },
+      { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, guestMap: packGuestMap([]), estimate: { required: 1n, lessThanFile: -1n }, ms: 1 },
       { type: 'failed', job: 1, file: 0, code: 'NOT_QCOW2', message: 'empty file (0 bytes)', notQcow2: true },
       { type: 'job-done', job: 1 },
       { type: 'cancelled', job: 1 },
@@ -20,7 +22,7 @@ describe('isFromWorker', () => {
       { type: 'cluster-error', request: 3, message: 'gone' },
       { type: 'internal-error', message: 'bug' },
     ];
-    for (const m of good) expect(isFromWorker(m), JSON.stringify(m, (_k, v: unknown) => (ArrayBuffer.isView(v) ? 'typed' : v))).toBe(true);
+    for (const m of good) expect(isFromWorker(m), JSON.stringify(m, (_k, v: unknown) => (ArrayBuffer.isView(v) ? 'typed' : typeof v === 'bigint' ? `${v}n` : v))).toBe(true);
   });
 
   it('rejects unknown types, missing fields and wrong field types', () => {
@@ -39,6 +41,10 @@ describe('isFromWorker', () => {
       { type: 'usage', job: 1, file: 0, usage: { clusters: 4, perBucket: 1, used: [0, 1, 1, 0] } },
       { type: 'cluster-bytes', request: 1, offset: 0, bytes: 'AAAA' },
       { type: 'job-done', job: Number.NaN },
+      { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, ms: 12.5 },
+      { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, guestMap: [], estimate: null, ms: 12.5 },
+      { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, guestMap: packGuestMap([]), estimate: { required: 1, lessThanFile: 0 }, ms: 1 },
+      { type: 'result', job: 1, file: 0, analysis: { structures: {}, check: {} }, guestMap: packGuestMap([]), ms: 1 },
     ];
     for (const m of bad) expect(isFromWorker(m)).toBe(false);
   });

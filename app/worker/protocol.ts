@@ -8,6 +8,7 @@
 
 import type { Analysis, AnalysisEvent, ClusterUsage, Finding, Phase } from '../format';
 import { isBitmapMapsMsg, type BitmapMapsMsg, type BitmapRefMsg } from './bitmap-maps';
+import { isPackedGuestMap, type WireResult } from './result-wire';
 
 /** Typed arrays with one entry per host cluster: sent apart from the analysis, transferred. */
 export type ClusterArrayName = 'roles' | 'storedRefcounts';
@@ -50,7 +51,8 @@ export type FromWorker =
   | (FileRef & { readonly type: 'usage'; readonly usage: ClusterUsage })
   /** A batch of a per-cluster array: `chunk` holds entries [start, start + chunk.length) of `total`. */
   | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: ClusterArray })
-  | (FileRef & { readonly type: 'result'; readonly analysis: AnalysisResult; readonly ms: number })
+  /** The analysis with its guest map packed (result-wire.ts; the client rebuilds it) and the convert estimate. */
+  | (FileRef & WireResult & { readonly type: 'result'; readonly ms: number })
   /** The file could not be analysed; `notQcow2` when it is another format (message says which). */
   | (FileRef & { readonly type: 'failed'; readonly code: string; readonly message: string; readonly notQcow2: boolean })
   | { readonly type: 'job-done'; readonly job: number }
@@ -82,6 +84,9 @@ const isClusterChunk = (name: unknown, chunk: unknown): chunk is ClusterArray =>
 const isUsage = (u: unknown): u is ClusterUsage =>
   isObj(u) && isNum(u.clusters) && isNum(u.perBucket) && u.perBucket >= 1 && u.used instanceof Uint32Array && u.used.length === Math.ceil(u.clusters / u.perBucket);
 
+/** A convert estimate (two bigints) or null. */
+const isEstimate = (e: unknown): boolean => e === null || (isObj(e) && typeof e.required === 'bigint' && typeof e.lessThanFile === 'bigint');
+
 /** True when `x` is a well-formed message from the worker. */
 export function isFromWorker(x: unknown): x is FromWorker {
   if (!isObj(x) || !isStr(x.type)) return false;
@@ -102,7 +107,7 @@ export function isFromWorker(x: unknown): x is FromWorker {
     case 'cluster-array':
       return hasFileRef(m) && isNum(m.start) && isNum(m.total) && isClusterChunk(m.name, m.chunk) && m.start + m.chunk.length <= m.total;
     case 'result':
-      return hasFileRef(m) && isObj(m.analysis) && isObj(m.analysis.structures) && isObj(m.analysis.check) && isNum(m.ms);
+      return hasFileRef(m) && isObj(m.analysis) && isObj(m.analysis.structures) && isObj(m.analysis.check) && isNum(m.ms) && isPackedGuestMap(m.guestMap) && isEstimate(m.estimate);
     case 'failed':
       return hasFileRef(m) && isStr(m.code) && isStr(m.message) && isBool(m.notQcow2);
     case 'job-done':

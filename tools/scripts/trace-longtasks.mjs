@@ -61,6 +61,12 @@ function report(events, run, observed) {
   const fileMark = events.find((e) => e.name === 'qcowscope:file')?.ts ?? onMain[0]?.ts ?? 0;
   const tasks = onMain.filter((e) => e.ph === 'X' && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask') && e.dur >= LONG_MS * 1000);
   const samples = profileSamples(events, key);
+  // The longest task after the pick by wall time and by CPU time (every task, not only the long ones).
+  const after = onMain.filter((e) => e.ph === 'X' && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask') && e.ts >= fileMark);
+  const byWall = after.reduce((m, e) => (e.dur > (m?.dur ?? -1) ? e : m), null);
+  const byCpu = after.reduce((m, e) => ((e.tdur ?? 0) > (m?.tdur ?? -1) ? e : m), null);
+  const fmt = (e) => (e ? `${(e.dur / 1000).toFixed(1)} ms wall / ${((e.tdur ?? 0) / 1000).toFixed(1)} ms CPU at +${((e.ts - fileMark) / 1000).toFixed(0)} ms` : 'none');
+  console.log(`run ${run + 1}: longest task after the pick: ${fmt(byWall)}; most CPU: ${fmt(byCpu)}`);
   console.log(`run ${run + 1}: first shown (ms after the pick): ${JSON.stringify(observed.first)}`);
   console.log(`run ${run + 1}: PerformanceObserver long tasks after the pick: ${JSON.stringify(observed.long)}`);
   console.log(`run ${run + 1}: ${tasks.length} trace tasks >= ${LONG_MS} ms on the main thread`);

@@ -185,12 +185,18 @@ export function measureInputOf(a: MeasureSource): MeasureInput {
   return { length: (h.size / 512n) * 512n, ranges: a.guestMap, blockStatusFailsAt: failsAt, v3: h.version >= 3, bitmaps };
 }
 
+/** qemu-img measure -O qcow2's required size, and the file's size minus it. */
+export interface ConvertEstimate {
+  readonly required: bigint;
+  readonly lessThanFile: bigint;
+}
+
 /**
  * What `qemu-img convert -O qcow2` (default options, no bitmaps) would write: `qemu-img measure -O
  * qcow2`'s required size, and how much less than the file that is (negative: more). Null where
  * qemu-img could not measure (an image QEMU refuses, a map it cannot read, a map cut short).
  */
-export function convertEstimate(a: MeasureSource): { readonly required: bigint; readonly lessThanFile: bigint } | null {
+export function convertEstimate(a: MeasureSource): ConvertEstimate | null {
   if (a.qemuRefuses.length > 0 || a.check.mapError !== null || a.check.mapTruncatedAt !== null) return null;
   const r = measure(measureInputOf(a), 'qcow2', new Map());
   if ('error' in r) return null;
