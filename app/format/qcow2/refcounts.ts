@@ -247,7 +247,8 @@ export async function readReftable(src: ByteSource, h: Header): Promise<Reftable
 
 /**
  * Loads the stored refcounts of host clusters [0, nClusters): every refcount block read once, in
- * file order with coalesced reads. Blocks past the end of the file read as zeros.
+ * file order with coalesced reads. Blocks past the end of the file read as zeros. `onSettled` is
+ * called after each block is decoded with the clusters whose values it just made final.
  */
 export async function loadStoredRefcounts(
   src: ByteSource,
@@ -255,6 +256,7 @@ export async function loadStoredRefcounts(
   reftable: Reftable,
   nClusters: number,
   onProgress?: (done: number, total: number) => void,
+  onSettled?: (values: RefcountArray, from: number, to: number) => void,
 ): Promise<StoredRefcounts> {
   const values = refcountArray(geo.refcountOrder, nClusters);
   const bad = new Set<number>();
@@ -286,9 +288,21 @@ export async function loadStoredRefcounts(
       // A block reaching past nClusters is kept (a copy: readRanges may reuse its buffer), so that
       // `ensure` for the clusters just past the end does not read it again.
       if ((t + 1) * E > nClusters) stored.keepBlock(t, bytes.slice());
+      onSettled?.(values, t * E, (t + 1) * E);
     }
-  }, onProgress ? { onProgress } : {});
+  }, { inFlight: allInFlight(ranges.length, geo.clusterSize, src.maxRead), ...(onProgress ? { onProgress } : {}) });
   return stored;
+}
+
+/**
+ * Requests in flight for the refcount blocks: all of them, up to 8 (readRanges batches at most 128
+ * ranges and `maxRead` bytes per request, default 4 in flight). The early map waits for the last
+ * block, so a fifth request started only when the first has arrived would be on its path (a 1 TiB
+ * image of 64 KiB clusters has 513 blocks: four requests of 128 and one of 1).
+ */
+function allInFlight(blocks: number, clusterSize: number, maxRead = 8 << 20): number {
+  const requests = Math.max(Math.ceil(blocks / 128), Math.ceil((blocks * clusterSize) / maxRead));
+  return Math.min(8, Math.max(4, requests));
 }
 
 /**
