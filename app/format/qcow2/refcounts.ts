@@ -247,7 +247,7 @@ export async function readReftable(src: ByteSource, h: Header): Promise<Reftable
 
 /**
  * Loads the stored refcounts of host clusters [0, nClusters): every refcount block read once, in
- * file order with coalesced reads. Blocks past the end of the file read as zeros. `onSettled` is
+ * coalesced reads, each batch decoded as it arrives. Blocks past the end of the file read as zeros. `onSettled` is
  * called after each block is decoded with the clusters whose values it just made final.
  */
 export async function loadStoredRefcounts(
@@ -290,7 +290,7 @@ export async function loadStoredRefcounts(
       if ((t + 1) * E > nClusters) stored.keepBlock(t, bytes.slice());
       onSettled?.(values, t * E, (t + 1) * E);
     }
-  }, { inFlight: allInFlight(ranges.length, geo.clusterSize, src.maxRead), ...(onProgress ? { onProgress } : {}) });
+  }, { inFlight: allInFlight(ranges.length, geo.clusterSize, src.maxRead), arrivalOrder: true, ...(onProgress ? { onProgress } : {}) });
   return stored;
 }
 
