@@ -247,8 +247,9 @@ export async function readReftable(src: ByteSource, h: Header): Promise<Reftable
 
 /**
  * Loads the stored refcounts of host clusters [0, nClusters): every refcount block read once, in
- * coalesced reads, each batch decoded as it arrives. Blocks past the end of the file read as zeros. `onSettled` is
- * called after each block is decoded with the clusters whose values it just made final.
+ * coalesced reads, each batch decoded as soon as it arrives. Blocks past the end of the file read
+ * as zeros. `onSettled` is called after each block is decoded, with the clusters whose values it
+ * has just made final.
  */
 export async function loadStoredRefcounts(
   src: ByteSource,
@@ -290,19 +291,8 @@ export async function loadStoredRefcounts(
       if ((t + 1) * E > nClusters) stored.keepBlock(t, bytes.slice());
       onSettled?.(values, t * E, (t + 1) * E);
     }
-  }, { inFlight: allInFlight(ranges.length, geo.clusterSize, src.maxRead), arrivalOrder: true, ...(onProgress ? { onProgress } : {}) });
+  }, { arrivalOrder: true, ...(onProgress ? { onProgress } : {}) });
   return stored;
-}
-
-/**
- * Requests in flight for the refcount blocks: all of them, up to 8 (readRanges batches at most 128
- * ranges and `maxRead` bytes per request, default 4 in flight). The early map waits for the last
- * block, so a fifth request started only when the first has arrived would be on its path (a 1 TiB
- * image of 64 KiB clusters has 513 blocks: four requests of 128 and one of 1).
- */
-function allInFlight(blocks: number, clusterSize: number, maxRead = 8 << 20): number {
-  const requests = Math.max(Math.ceil(blocks / 128), Math.ceil((blocks * clusterSize) / maxRead));
-  return Math.min(8, Math.max(4, requests));
 }
 
 /**
