@@ -220,15 +220,22 @@ function decodeBlock(block: Uint8Array, order: number, out: RefcountArray, base:
   if (have < n) out.fill(0, base + have, base + n);
 }
 
+/** The bytes readReftable reads (length 0: none), so that a source can start that read early. */
+export function reftableRange(h: Header, fileSize: number): { offset: number; length: number } {
+  const off = Number(h.refcountTableOffset);
+  const inFile = off < fileSize && Number.isSafeInteger(off) ? Math.floor((fileSize - off) / 8) : 0;
+  const entries = Math.max(0, Math.min((h.refcountTableClusters * h.clusterSize) / 8, MAX_REFTABLE_BYTES / 8, inFile));
+  return { offset: off, length: entries * 8 };
+}
+
 /**
  * Reads the refcount table: at most QEMU's 8 MiB (it refuses larger ones at open), and only what
  * lies inside the file — past the end of the file QEMU reads zeros, which are unused entries.
  */
 export async function readReftable(src: ByteSource, h: Header): Promise<Reftable> {
-  const off = Number(h.refcountTableOffset);
-  const inFile = off < src.size && Number.isSafeInteger(off) ? Math.floor((src.size - off) / 8) : 0;
-  const entries = Math.min((h.refcountTableClusters * h.clusterSize) / 8, MAX_REFTABLE_BYTES / 8, inFile);
-  const bytes = entries > 0 ? await src.read(off, entries * 8) : new Uint8Array(0);
+  const { offset: off, length } = reftableRange(h, src.size);
+  const entries = length / 8;
+  const bytes = entries > 0 ? await src.read(off, length) : new Uint8Array(0);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const offsets = new Float64Array(entries);
   const flags = new Uint8Array(entries);
