@@ -2,7 +2,7 @@
 // shown while the L2 tables are still being read (the full map, with owners, replaces it). One
 // canvas, drawn once per size; a caption and a two-row legend with exact counts.
 
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type { ClusterUsage } from '../format';
 import { formatCount } from '../format';
 import { ROLE_COLOR } from './palette';
@@ -19,32 +19,38 @@ const BG = rgb('#1b1f24');
 export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage; onDrawn?: () => void }) {
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [size, setSize] = useState<{ w: number; h: number } | null>(null);
   const inUse = useMemo(() => {
     // A plain loop: reduce's callback per bucket (up to 2^18) showed in the early map's task.
     let n = 0;
     for (let i = 0; i < usage.used.length; i++) n += usage.used[i]!;
     return n;
   }, [usage]);
+  // The canvas is drawn in the size observer's callback itself (again on resize, once per size),
+  // not through state: no second render before the first draw.
   useEffect(() => {
     const box = boxRef.current;
-    if (!box) return;
-    return observeClientSize(box, (w, h) => setSize({ w: Math.max(1, Math.floor(w)), h: Math.max(1, Math.floor(h)) }));
-  }, []);
-  useEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas || !size) return;
-    canvas.width = size.w;
-    canvas.height = size.h;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    const img = ctx.createImageData(size.w, size.h);
-    const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, size.w * size.h);
-    const { clustersDrawn } = rasterUsage(usage, pixels, size.w, size.h, FREE, USED, BG);
-    ctx.putImageData(img, 0, 0);
-    canvas.dataset.clustersDrawn = String(clustersDrawn);
-    onDrawn?.();
-  }, [usage, size, onDrawn]);
+    if (!box || !canvas) return;
+    let drawnAt = '';
+    // Sized only inside the ResizeObserver callback (after layout): reading clientWidth here, at
+    // mount, would force a synchronous layout in the usage message's task.
+    return observeClientSize(box, (cw, ch) => {
+      const w = Math.max(1, Math.floor(cw));
+      const h = Math.max(1, Math.floor(ch));
+      if (`${w}x${h}` === drawnAt) return;
+      drawnAt = `${w}x${h}`;
+      canvas.width = w;
+      canvas.height = h;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return;
+      const img = ctx.createImageData(w, h);
+      const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h);
+      const { clustersDrawn } = rasterUsage(usage, pixels, w, h, FREE, USED, BG);
+      ctx.putImageData(img, 0, 0);
+      canvas.dataset.clustersDrawn = String(clustersDrawn);
+      onDrawn?.();
+    });
+  }, [usage, onDrawn]);
   return (
     <div className="usage-map" data-testid="usage-map">
       <div className="usage-map-caption" role="status">

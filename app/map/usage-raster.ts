@@ -45,9 +45,23 @@ function mix(free: readonly number[], used: readonly number[], t: number): numbe
 export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number, height: number, free: readonly number[], used: readonly number[], background: readonly number[]): { layout: UsageLayout; clustersDrawn: number } {
   const layout = usageLayout(u, width, height);
   pixels.fill(mix(background, background, 0));
+  const { size, cols } = layout;
   let drawn = 0;
   let lastT = -1;
   let colour = 0;
+  // Cells of one grid row that share a colour are painted as one run, a fill per pixel row: most
+  // neighbours share one (all free, all in use), and a fill per cell and pixel row (2^18 cells of
+  // 2 × 2 px) cost tens of milliseconds.
+  let runColour = 0;
+  let runFrom = 0;
+  const flush = (row: number, to: number) => {
+    if (to <= runFrom) return;
+    const y0 = row * size;
+    const x0 = runFrom * size;
+    const x1 = Math.min(width, to * size);
+    if (x0 >= x1) return;
+    for (let y = y0; y < Math.min(height, y0 + size); y++) pixels.fill(runColour, y * width + x0, y * width + x1);
+  };
   for (let c = 0; c < layout.cells; c++) {
     const b0 = c * layout.per;
     const b1 = Math.min(u.used.length, b0 + layout.per);
@@ -62,13 +76,17 @@ export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number,
       lastT = t;
       colour = mix(free, used, t);
     }
-    const x0 = (c % layout.cols) * layout.size;
-    const y0 = Math.floor(c / layout.cols) * layout.size;
-    if (layout.size === 1) {
-      if (y0 < height && x0 < width) pixels[y0 * width + x0] = colour;
-      continue;
+    const col = c % cols;
+    const row = (c - col) / cols;
+    if (col === 0) {
+      runColour = colour;
+      runFrom = 0;
+    } else if (colour !== runColour) {
+      flush(row, col);
+      runColour = colour;
+      runFrom = col;
     }
-    for (let y = y0; y < Math.min(height, y0 + layout.size); y++) pixels.fill(colour, y * width + x0, y * width + Math.min(width, x0 + layout.size));
+    if (col === cols - 1 || c === layout.cells - 1) flush(row, col + 1);
   }
   return { layout, clustersDrawn: drawn };
 }

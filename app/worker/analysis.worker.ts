@@ -5,7 +5,8 @@
 // One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
 // for read-cluster requests.
 
-import { analyze, Aborted, BlobSource, FindingCode, Qcow2Error, type ByteSource } from '../format';
+import { analyze, Aborted, BlobSource, FindingCode, Qcow2Error, reftableRange, type ByteSource } from '../format';
+import { PrefetchSource } from './prefetch-source';
 import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
 import { isToWorker, type ClusterArray, type ClusterArrayName, type FromWorker, type ToWorker } from './protocol';
@@ -43,6 +44,13 @@ export function readBudget(fileSize: number): number {
 const fileSource = (f: File): ByteSource =>
   new BlobSource<Blob>(f, f.name, (parts) => new Blob(parts), { fill: fillFromBlob, maxRead: readBudget(f.size) });
 
+/**
+ * The analysed file's source: as fileSource, and it keeps the header bytes the chain planner read
+ * and reads the L1 and refcount tables as soon as the header is known.
+ */
+const analysedSource = (f: File): PrefetchSource =>
+  new PrefetchSource(f, f.name, (parts) => new Blob(parts), { fill: fillFromBlob, maxRead: readBudget(f.size) });
+
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, { transfer });
 }
@@ -53,7 +61,7 @@ function sendArray(job: number, file: number, name: ClusterArrayName, arr: Clust
   post({ type: 'cluster-array', job, file, name, start: 0, total: whole.length, chunk: whole }, [whole.buffer as ArrayBuffer]);
 }
 
-async function runFile(job: Job, file: number, openBacking: (name: string) => Promise<ByteSource | null>): Promise<void> {
+async function runFile(job: Job, file: number, src: PrefetchSource, openBacking: (name: string) => Promise<ByteSource | null>): Promise<void> {
   const f = job.files[file]!;
   const t0 = performance.now();
   const ref = { job: job.id, file };
@@ -62,16 +70,22 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
   let progressAt = -Infinity;
   let progressPhase = '';
   try {
-    const analysis = await analyze(fileSource(f), {
+    const analysis = await analyze(src, {
       signal: job.abort.signal,
       openBacking,
       onEvent: (e) => {
         if (job.abort.signal.aborted) return;
         switch (e.kind) {
-          case 'header':
-            job.clusterSize[file] = e.stage.header.clusterSize || null;
+          case 'header': {
+            const h = e.stage.header;
+            job.clusterSize[file] = h.clusterSize || null;
             post({ type: 'header', ...ref, stage: e.stage });
+            // Read next, one after the other, on the way to the refcount blocks (the early map).
+            const rt = reftableRange(h, src.size);
+            src.prefetch(rt.offset, rt.length);
+            src.prefetch(Number(h.l1TableOffset), h.l1Size * 8);
             break;
+          }
           case 'structures':
             post({ type: 'structures', ...ref, structures: e.structures });
             break;
@@ -114,7 +128,8 @@ async function runFile(job: Job, file: number, openBacking: (name: string) => Pr
 
 async function runJob(job: Job): Promise<void> {
   try {
-    const plan = await planChain(job.files);
+    const analysed = job.files.map(analysedSource);
+    const plan = await planChain(job.files, (i) => analysed[i]!);
     if (job.abort.signal.aborted) throw new Aborted();
     post({ type: 'plan', job: job.id, order: plan.order, backing: plan.backing, missing: plan.missing });
     for (const file of plan.order) {
@@ -128,7 +143,7 @@ async function runJob(job: Job): Promise<void> {
         if (!src) sources.set(b, (src = fileSource(bf)));
         return src;
       };
-      await runFile(job, file, openBacking);
+      await runFile(job, file, analysed[file]!, openBacking);
     }
     post({ type: 'job-done', job: job.id });
   } catch (err) {

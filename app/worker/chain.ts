@@ -2,7 +2,7 @@
 // last path component of the other's backing file name (spec: "backing_file_offset"); nothing is
 // guessed: a name no dropped file matches is reported missing.
 
-import { BlobSource, Findings, loadHeaderStage, type BlobLike } from '../format';
+import { BlobSource, Findings, loadHeaderStage, type BlobLike, type ByteSource } from '../format';
 
 interface ChainPlan {
   /** Analysis order: the top of each chain first, then what it stands on. */
@@ -23,16 +23,17 @@ export interface NamedBlob extends BlobLike {
 export const baseName = (path: string): string => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
 
 /** The backing file name stored in a qcow2 header, or null (not qcow2, none, unreadable). */
-export async function readBackingName(f: NamedBlob): Promise<string | null> {
+export async function readBackingName(f: NamedBlob, src: ByteSource = new BlobSource(f, f.name)): Promise<string | null> {
   try {
-    return (await loadHeaderStage(new BlobSource(f, f.name), new Findings())).backingFile;
+    return (await loadHeaderStage(src, new Findings())).backingFile;
   } catch {
     return null;
   }
 }
 
-export async function planChain(files: readonly NamedBlob[]): Promise<ChainPlan> {
-  const names = await Promise.all(files.map(readBackingName));
+/** `open` gives the source each file's header is read from (the analysis may read it again from there). */
+export async function planChain(files: readonly NamedBlob[], open?: (file: number) => ByteSource): Promise<ChainPlan> {
+  const names = await Promise.all(files.map((f, i) => readBackingName(f, open?.(i))));
   const find = (file: number, name: string): number | null => {
     const want = baseName(name);
     const i = files.findIndex((f, j) => j !== file && f.name === want);

@@ -17,7 +17,7 @@ import { refcountSkipper } from './refcount-skip';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
-import { clusterUsage, type ClusterUsage } from './usage';
+import { UsageTally, type ClusterUsage } from './usage';
 import * as S from '../qcow2/spec';
 
 
@@ -92,8 +92,10 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
 
   const geo = refcountGeometry(h);
   const reftable = await readReftable(src, h);
-  const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1);
-  opts.onUsage?.(clusterUsage(stored.values, nb));
+  // The early map's summary is counted block by block while later blocks are still being read.
+  const tally = opts.onUsage ? new UsageTally(nb) : null;
+  const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1, undefined, tally ? (v, a, b) => tally.settle(v, a, b) : undefined);
+  if (tally) opts.onUsage?.(tally.finish(stored.values));
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 
   if (snapshotsUnreadable) {

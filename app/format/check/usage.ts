@@ -3,6 +3,8 @@
 // (512 for a 1 TiB image of 64 KiB clusters) and read before any L2 table, so this is known long
 // before the owners are. Summarised in at most MAX_USAGE_BUCKETS buckets of equal size: small enough
 // to send to the page at once, fine enough that every cluster is drawn at any map that fits a screen.
+// A UsageTally counts the buckets of each refcount block as it is decoded (while later blocks are
+// still being read), so that the summary is ready as soon as the last block has arrived.
 
 import type { RefcountArray } from '../qcow2';
 
@@ -19,34 +21,74 @@ export interface ClusterUsage {
   readonly used: Uint32Array;
 }
 
+/**
+ * The usage of clusters [0, clusters), counted bucket by bucket as their stored refcounts become
+ * final. Contract: `settle(values, from, to)` is called only once values[from, to) hold their
+ * final stored refcounts; `finish(values)` once every value does. The result equals
+ * clusterUsage(values, clusters) whatever was settled before.
+ */
+export class UsageTally {
+  readonly perBucket: number;
+  private readonly used: Uint32Array;
+  private readonly counted: Uint8Array;
+
+  constructor(readonly clusters: number) {
+    this.perBucket = Math.max(1, Math.ceil(clusters / MAX_USAGE_BUCKETS));
+    const n = Math.ceil(clusters / this.perBucket);
+    this.used = new Uint32Array(n);
+    this.counted = new Uint8Array(n);
+  }
+
+  /** Counts the buckets lying wholly inside clusters [from, to). */
+  settle(values: RefcountArray, from: number, to: number): void {
+    const end = Math.min(to, this.clusters);
+    const b0 = Math.ceil(Math.max(0, from) / this.perBucket);
+    // The last bucket may be short: it is whole once the range reaches the last cluster.
+    const b1 = end >= this.clusters ? this.used.length : Math.floor(end / this.perBucket);
+    if (b1 > b0) this.count(values, b0, b1);
+  }
+
+  /** Counts every bucket not counted yet and returns the summary. */
+  finish(values: RefcountArray): ClusterUsage {
+    const n = this.used.length;
+    for (let b = 0; b < n;) {
+      if (this.counted[b]) {
+        b++;
+        continue;
+      }
+      let e = b + 1;
+      while (e < n && !this.counted[e]) e++;
+      this.count(values, b, e);
+      b = e;
+    }
+    return { clusters: this.clusters, perBucket: this.perBucket, used: this.used };
+  }
+
+  private count(values: RefcountArray, b0: number, b1: number): void {
+    const { perBucket, used, clusters } = this;
+    this.counted.fill(1, b0, b1);
+    // 16-bit refcounts two at a time where the buckets hold whole words (the common case).
+    const full = Math.min(b1, Math.floor(clusters / perBucket));
+    let b = b0;
+    if (values instanceof Uint16Array && values.byteOffset % 4 === 0 && perBucket % 2 === 0 && full > b0) {
+      const words = new Uint32Array(values.buffer, values.byteOffset, values.length >> 1);
+      const half = perBucket >> 1;
+      for (; b < full; b++) {
+        let k = 0;
+        for (let w = b * half, end = w + half; w < end; w++) {
+          const x = words[w]!;
+          if (x !== 0) k += ((x & 0xffff) !== 0 ? 1 : 0) + (x >>> 16 !== 0 ? 1 : 0);
+        }
+        used[b] = k;
+      }
+    }
+    for (; b < b1; b++) used[b] = countInUse(values, b * perBucket, Math.min(clusters, (b + 1) * perBucket));
+  }
+}
+
 /** The usage of clusters [0, clusters) from their stored refcounts (`values`, at least that long). */
 export function clusterUsage(values: RefcountArray, clusters: number): ClusterUsage {
-  const perBucket = Math.max(1, Math.ceil(clusters / MAX_USAGE_BUCKETS));
-  const n = Math.ceil(clusters / perBucket);
-  const used = new Uint32Array(n);
-  // 16-bit refcounts two at a time where the buckets hold whole words (the common case).
-  if (values instanceof Uint16Array && values.byteOffset % 4 === 0 && perBucket % 2 === 0) {
-    const words = new Uint32Array(values.buffer, values.byteOffset, values.length >> 1);
-    const full = Math.floor(clusters / perBucket);
-    const half = perBucket >> 1;
-    for (let b = 0; b < full; b++) {
-      let k = 0;
-      for (let w = b * half, end = w + half; w < end; w++) {
-        const x = words[w]!;
-        if (x !== 0) k += ((x & 0xffff) !== 0 ? 1 : 0) + (x >>> 16 !== 0 ? 1 : 0);
-      }
-      used[b] = k;
-    }
-    for (let b = full; b < n; b++) used[b] = countInUse(values, b * perBucket, clusters);
-    return { clusters, perBucket, used };
-  }
-  for (let b = 0; b < n; b++) {
-    const end = Math.min(clusters, (b + 1) * perBucket);
-    let k = 0;
-    for (let i = b * perBucket; i < end; i++) if (values[i] !== 0) k++;
-    used[b] = k;
-  }
-  return { clusters, perBucket, used };
+  return new UsageTally(clusters).finish(values);
 }
 
 function countInUse(values: RefcountArray, from: number, to: number): number {

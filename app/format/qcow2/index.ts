@@ -5,7 +5,7 @@
 export * from './spec';
 export { Findings, Qcow2Error, hex, QEMU_NOTE, qemuText, type CheckClass, type Finding, type Severity } from './errors';
 export { FindingCode, FINDING_CODES } from './finding-codes';
-export { BlobSource, BytesSource, readRanges, type BlobLike, type ByteSource } from './source';
+export { BlobSource, BytesSource, readRanges, type BlobLike, type BlobSourceOptions, type ByteSource } from './source';
 export { decodeUtf8 } from './reader';
 export { featureList, guestClusters, parseHeader, type Header, type HeaderField } from './header';
 export {
@@ -19,7 +19,7 @@ export {
 } from './mapping';
 export {
   EMPTY_REFTABLE, ExpectedRefcounts, REFT_RESERVED, REFT_UNALIGNED, StoredRefcounts, loadStoredRefcounts,
-  readReftable, refcountArray, refcountGeometry, reftableIndexOf, type RefcountArray, type Reftable,
+  readReftable, refcountArray, refcountGeometry, reftableIndexOf, reftableRange, type RefcountArray, type Reftable,
 } from './refcounts';
 export { ICOUNT_NONE } from './snapshots';
 export { parseLuksAlgorithms } from './luks';

@@ -230,15 +230,22 @@ function decodeBlock(block: Uint8Array, order: number, out: RefcountArray, base:
   if (have < n) out.fill(0, base + have, base + n);
 }
 
+/** The bytes readReftable reads (length 0: none), so that a source can start that read early. */
+export function reftableRange(h: Header, fileSize: number): { offset: number; length: number } {
+  const off = Number(h.refcountTableOffset);
+  const inFile = off < fileSize && Number.isSafeInteger(off) ? Math.floor((fileSize - off) / 8) : 0;
+  const entries = Math.max(0, Math.min((h.refcountTableClusters * h.clusterSize) / 8, MAX_REFTABLE_BYTES / 8, inFile));
+  return { offset: off, length: entries * 8 };
+}
+
 /**
  * Reads the refcount table: at most QEMU's 8 MiB (it refuses larger ones at open), and only what
  * lies inside the file — past the end of the file QEMU reads zeros, which are unused entries.
  */
 export async function readReftable(src: ByteSource, h: Header): Promise<Reftable> {
-  const off = Number(h.refcountTableOffset);
-  const inFile = off < src.size && Number.isSafeInteger(off) ? Math.floor((src.size - off) / 8) : 0;
-  const entries = Math.min((h.refcountTableClusters * h.clusterSize) / 8, MAX_REFTABLE_BYTES / 8, inFile);
-  const bytes = entries > 0 ? await src.read(off, entries * 8) : new Uint8Array(0);
+  const { offset: off, length } = reftableRange(h, src.size);
+  const entries = length / 8;
+  const bytes = entries > 0 ? await src.read(off, length) : new Uint8Array(0);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const offsets = new Float64Array(entries);
   const flags = new Uint8Array(entries);
@@ -257,7 +264,9 @@ export async function readReftable(src: ByteSource, h: Header): Promise<Reftable
 
 /**
  * Loads the stored refcounts of host clusters [0, nClusters): every refcount block read once, in
- * file order with coalesced reads. Blocks past the end of the file read as zeros.
+ * coalesced reads, each batch decoded as soon as it arrives. Blocks past the end of the file read
+ * as zeros. `onSettled` is called after each block is decoded, with the clusters whose values it
+ * has just made final.
  */
 export async function loadStoredRefcounts(
   src: ByteSource,
@@ -265,6 +274,7 @@ export async function loadStoredRefcounts(
   reftable: Reftable,
   nClusters: number,
   onProgress?: (done: number, total: number) => void,
+  onSettled?: (values: RefcountArray, from: number, to: number) => void,
 ): Promise<StoredRefcounts> {
   const values = refcountArray(geo.refcountOrder, nClusters);
   const bad = new Set<number>();
@@ -296,8 +306,9 @@ export async function loadStoredRefcounts(
       // A block reaching past nClusters is kept (a copy: readRanges may reuse its buffer), so that
       // `ensure` for the clusters just past the end does not read it again.
       if ((t + 1) * E > nClusters) stored.keepBlock(t, bytes.slice());
+      onSettled?.(values, t * E, (t + 1) * E);
     }
-  }, onProgress ? { onProgress } : {});
+  }, { arrivalOrder: true, ...(onProgress ? { onProgress } : {}) });
   return stored;
 }
 

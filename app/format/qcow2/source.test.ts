@@ -117,6 +117,38 @@ describe('readRanges', () => {
     }
   });
 
+  it('arrivalOrder: each request handed out when it arrives, every range exact, buffers still reused', async () => {
+    // Later reads finish first: request q takes (inFlight - q % inFlight) ms.
+    const ranges = Array.from({ length: 60 }, (_, i) => ({ offset: i * 40_000 + 100, length: 4096, key: i }));
+    const order: number[] = [];
+    const progress: number[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let q = 0;
+    const slowFirst: ByteSource = {
+      size: FILE.length,
+      name: 'slow-first',
+      readInto: async (offset, into) => {
+        buffers.add(into.buffer);
+        await new Promise((r) => setTimeout(r, 4 * (4 - (q++ % 4))));
+        into.set(FILE.subarray(offset, offset + into.length));
+        return Math.min(into.length, FILE.length - offset);
+      },
+      read: async (o, l) => FILE.slice(o, o + l),
+    };
+    const got: { key: number; offset: number; bytes: Uint8Array }[] = [];
+    await readRanges(slowFirst, ranges, (key, bytes, offset) => {
+      order.push(key);
+      got.push({ key, offset, bytes: bytes.slice() });
+    }, { inFlight: 4, arrivalOrder: true, onProgress: (done) => progress.push(done) });
+    expectExact(got.sort((a, b) => a.offset - b.offset), ranges);
+    // Handed out of offset order (the fourth request of each round arrived first)…
+    expect(order.slice(0, 4)).not.toEqual([0, 1, 2, 3]);
+    expect([...order].sort((a, b) => a - b)).toEqual(ranges.map((r) => r.key));
+    // …progress counts up to every range, and at most inFlight + 1 buffers were used.
+    expect(progress).toEqual(ranges.map((_, i) => i + 1));
+    expect(buffers.size).toBeLessThanOrEqual(5);
+  });
+
   it('reads through gaps up to maxGap when asked to', async () => {
     const src = new Counting(new BytesSource(FILE));
     const ranges = [{ offset: 0, length: 100, key: 0 }, { offset: 1100, length: 100, key: 1 }];

@@ -148,6 +148,11 @@ export interface ReadRangesOptions {
   readonly inFlight?: number;
   /** Merged reads served by one readBatch request at most (default 128). */
   readonly batchParts?: number;
+  /**
+   * Hand out each request's ranges as soon as it has arrived (default false: in offset order).
+   * Ranges of one request still come in offset order; `onProgress` counts the ranges handed out.
+   */
+  readonly arrivalOrder?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -163,7 +168,8 @@ interface Group {
  * Reads many ranges with few reads: ranges are sorted and merged when the gap between them is at
  * most `maxGap` bytes and the merged read stays under `maxRead` bytes. Merged reads are fetched
  * `inFlight` at a time — several of them per request when the source has readBatch — while
- * earlier ones are handed out. Calls `onRange` for every range, in offset order, with its bytes
+ * earlier ones are handed out. Calls `onRange` for every range, in offset order (with
+ * `arrivalOrder`, request by request as they arrive), with its bytes
  * (shorter than asked at the end of the file). Memory held at once is about inFlight + 1 requests
  * of at most maxRead bytes each (batchParts merged reads of ranges when batched).
  *
@@ -237,15 +243,20 @@ export async function readRanges<K>(
     }
     return Promise.all(groups.slice(gFrom, gTo).map((x) => src.read(x.start, x.end - x.start)));
   };
-  const pending: Promise<Uint8Array[]>[] = [];
+  const pending = new Map<number, Promise<[number, Uint8Array[]]>>();
   let next = 0;
+  let handed = 0;
   const fill = () => {
-    while (next < requests.length && pending.length < inFlight) pending.push(fetch(next++));
+    while (next < requests.length && pending.size < inFlight) {
+      const q = next++;
+      pending.set(q, fetch(q).then((bufs): [number, Uint8Array[]] => [q, bufs]));
+    }
   };
   try {
     fill();
-    for (let q = 0; q < requests.length; q++) {
-      const bufs = await pending.shift()!;
+    for (let k = 0; k < requests.length; k++) {
+      const [q, bufs] = await (opts.arrivalOrder ? Promise.race(pending.values()) : pending.get(k)!);
+      pending.delete(q);
       fill();
       const [gFrom, gTo] = requests[q]!;
       for (let g = gFrom; g < gTo; g++) {
@@ -257,13 +268,14 @@ export async function readRanges<K>(
           const b = Math.min(buf.length, a + r.length);
           await onRange(r.key, buf.subarray(Math.min(a, buf.length), Math.max(a, b)), r.offset);
         }
-        opts.onProgress?.(to, sorted.length);
+        handed += to - from;
+        opts.onProgress?.(handed, sorted.length);
       }
       // Every view of a pooled request shares one buffer (readInto, readBatchInto).
       if (fromPool[q] && bufs[0]) pool.push(new Uint8Array(bufs[0].buffer));
     }
   } finally {
     // Reads started ahead of a failing callback must not become unhandled rejections.
-    for (const p of pending) p.catch(() => undefined);
+    for (const p of pending.values()) p.catch(() => undefined);
   }
 }
