@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHeader, type Header } from './header';
 import { ExpectedRefcounts, loadStoredRefcounts, readReftable, refcountGeometry, reftableIndexOf, REFT_NONZERO, REFT_RESERVED, REFT_UNALIGNED } from './refcounts';
-import { BytesSource } from './source';
+import { BytesSource, type ByteSource } from './source';
 import { analyzeSample } from '../../test-support/analyze-sample';
 import { referenceCheckRc } from '../../test-support/samples';
 
@@ -148,5 +148,35 @@ describe('the refcount-width samples are consistent, as qemu-img check found the
     expect(a.check.counts).toMatchObject({ corruptions: 0, leaks: 0, checkErrors: 0 });
     // Shared clusters (the refcount-64 sample has a snapshot) are stored with refcount 2.
     if (name === 'refcount-64') expect([...a.check.storedRefcounts].some((v) => v === 2)).toBe(true);
+  });
+});
+
+describe('refcount block requests', () => {
+  // Blocks scattered 2 GiB apart (as in a preallocated image), 64 KiB clusters, 16-bit refcounts.
+  const cs = 65536;
+  const geo = { clusterBits: 16, clusterSize: cs, refcountOrder: 4, refcountBits: 16, entriesPerBlock: 32768, refcountMax: 0xffff };
+  async function requestsFor(blocks: number): Promise<number[]> {
+    const offsets = new Float64Array(blocks).map((_, t) => (t + 1) * 2 ** 31);
+    const flags = new Uint8Array(blocks).fill(REFT_NONZERO);
+    const sizes: number[] = [];
+    const src: ByteSource = {
+      size: (blocks + 2) * 2 ** 31,
+      name: 'scattered',
+      read: async (_o, l) => new Uint8Array(l),
+      readBatch: async (ranges) => {
+        sizes.push(ranges.length);
+        return ranges.map((r) => new Uint8Array(r.length));
+      },
+      maxRead: 8 << 20,
+    };
+    await loadStoredRefcounts(src, geo, { offsets, flags }, blocks * geo.entriesPerBlock);
+    return sizes;
+  }
+
+  it('no lone last request: 513 blocks in 4 requests (1 TiB image), 512 in 4 of 128, 600 as usual', async () => {
+    expect(await requestsFor(513)).toEqual([129, 129, 129, 126]);
+    expect(await requestsFor(512)).toEqual([128, 128, 128, 128]);
+    // Four requests would hold 150 blocks each, 17 % more than a request's 128: the usual five.
+    expect(await requestsFor(600)).toEqual([128, 128, 128, 128, 88]);
   });
 });
