@@ -76,7 +76,7 @@ describe('buildPyramid', () => {
   });
 
   it('equals a cluster-by-cluster OR at every level, for ragged grids', () => {
-    for (const [n, w, h, seed] of [[1, 100, 100, 1], [37, 100, 10, 2], [5000, 300, 200, 3], [123_457, 640, 480, 4]] as const) {
+    for (const [n, w, h, seed] of [[1, 100, 100, 1], [37, 100, 10, 2], [5000, 300, 200, 3], [123_457, 640, 480, 4], [200_003, 333, 211, 5]] as const) {
       const g = gridFor(n, w, h);
       const roles = randomRoles(n, seed);
       const p = buildPyramid(roles, g);

@@ -126,6 +126,13 @@ function evenRows(cells: number, cols: number, rows: number): number {
 
 /** Level 1 buckets of grid rows [rowFrom, rowTo) (rowFrom even). */
 function level1Rows(roles: Uint8Array, keep: Uint8Array | null, n: number, gridCols: number, l1: Uint32Array, cols: number, rowFrom: number, rowTo: number): void {
+  // Without `keep`, whole pairs of rows are made a bucket at a time (one write each).
+  if (keep === null) {
+    while (rowFrom + 1 < rowTo && (rowFrom + 2) * gridCols <= n) {
+      level1Pair(roles, gridCols, l1, cols, rowFrom);
+      rowFrom += 2;
+    }
+  }
   for (let r = rowFrom, i = rowFrom * gridCols; r < rowTo && i < n; r++) {
     const base = (r >> 1) * cols;
     for (let c = 0; c < gridCols && i < n; c++, i++) {
@@ -134,6 +141,22 @@ function level1Rows(roles: Uint8Array, keep: Uint8Array | null, n: number, gridC
       l1[b] = (l1[b] as number) | (ROLE_BIT[roles[i] as number] as number);
     }
   }
+}
+
+/** Level 1 buckets of grid rows r and r + 1 (r even), both whole: each bucket written once from its four clusters. */
+function level1Pair(roles: Uint8Array, gridCols: number, l1: Uint32Array, cols: number, r: number): void {
+  const a = r * gridCols;
+  const b = a + gridCols;
+  const base = (r >> 1) * cols;
+  const pairs = gridCols >> 1;
+  for (let j = 0; j < pairs; j++) {
+    const x = roles[a + 2 * j] as number;
+    const y = roles[a + 2 * j + 1] as number;
+    const z = roles[b + 2 * j] as number;
+    const w = roles[b + 2 * j + 1] as number;
+    l1[base + j] = x === y && x === z && x === w ? (ROLE_BIT[x] as number) : (ROLE_BIT[x] as number) | (ROLE_BIT[y] as number) | (ROLE_BIT[z] as number) | (ROLE_BIT[w] as number);
+  }
+  if (gridCols & 1) l1[base + pairs] = (ROLE_BIT[roles[a + gridCols - 1] as number] as number) | (ROLE_BIT[roles[b + gridCols - 1] as number] as number);
 }
 
 /**
