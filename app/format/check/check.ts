@@ -10,7 +10,7 @@ import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
 import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img';
-import { Findings, hex, qemuText, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
+import { Findings, hex, qemuText, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, swap16, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
 import { refcountSkipper } from './refcount-skip';
@@ -132,6 +132,8 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   // The last cluster, cut by the end of the file while something references all of it.
   if (truncation && st.pastEnd.partly && src.size % cs !== 0 && st.roles.length > 0) st.roles[st.roles.length - 1] = Role.PAST_END;
   await oflagCopiedL1(src, st, activeL1, h.l1Size, l1Offset);
+  // The check's last reader of raw stored words is done: the result holds host-order refcounts.
+  stored.toHostOrder();
   const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
   if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
     f.info('DIRTY_REFCOUNTS', 'header', 72, 'The dirty bit is set (lazy refcounts): refcounts were not updated before the image was closed, so ' +
@@ -200,6 +202,7 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   const roles = st.roles;
   const nRoles = roles.length;
   const hasBad = st.stored.badBlocks.size > 0;
+  const swapped = st.stored.swapped;
   const cap = S.FINDINGS_PER_CLASS_CAP;
   let highest = 0;
   let nLeaks = 0;
@@ -208,7 +211,7 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
   const leaks: number[] = [];
   const errors: number[] = [];
   const unreadable: number[] = [];
-  const skip = hasBad ? null : refcountSkipper(values, counts, roles, Math.min(n, nRoles));
+  const skip = hasBad ? null : refcountSkipper(values, swapped, counts, roles, Math.min(n, nRoles));
   for (let i = 0; i < n; i++) {
     if (skip && (i & 1) === 0) {
       const to = skip.from(i);
@@ -218,7 +221,7 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
         continue;
       }
     }
-    const sv = hasBad ? st.stored.get(i) : values[i]!;
+    const sv = hasBad ? st.stored.get(i) : swapped ? swap16(values[i]!) : values[i]!;
     if (sv < 0) {
       if (nUnreadable++ < cap) unreadable.push(i);
       continue;

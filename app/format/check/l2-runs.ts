@@ -50,23 +50,25 @@ function firstNonZero(a: Uint8Array, from: number, to: number): number {
 
 /**
  * The first cluster in [from, to) whose stored refcount breaks check_oflag_copied for entries with
- * COPIED = `copied` (refcount 1 iff COPIED), else `to`. Two 16-bit refcounts at a time for COPIED.
+ * COPIED = `copied` (refcount 1 iff COPIED), else `to`; `one` is the entry of `values` meaning
+ * refcount 1 (StoredRefcounts.one). Two 16-bit refcounts at a time for COPIED.
  */
-export function firstOflagBreak(values: RefcountArray, from: number, to: number, copied: boolean): number {
+export function firstOflagBreak(values: RefcountArray, one: number, from: number, to: number, copied: boolean): number {
   let k = from;
   if (copied && values instanceof Uint16Array && values.byteOffset % 4 === 0) {
     if (k < to && (k & 1) !== 0) {
-      if (values[k] !== 1) return k;
+      if (values[k] !== one) return k;
       k++;
     }
     if (to - k >= 2) {
       const words = new Uint32Array(values.buffer, values.byteOffset + k * 2, (to - k) >> 1);
+      const pair = (one * 0x1_0001) >>> 0;
       let w = 0;
-      while (w < words.length && words[w] === 0x0001_0001) w++;
+      while (w < words.length && words[w] === pair) w++;
       k += w * 2;
     }
   }
-  while (k < to && (values[k] === 1) === copied) k++;
+  while (k < to && (values[k] === one) === copied) k++;
   return k;
 }
 

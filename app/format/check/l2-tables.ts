@@ -8,7 +8,7 @@ import type { L2Use } from './l1-tables';
 import type { CheckState } from './state';
 import type { CompressedIndex } from './compressed-index';
 import {
-  entryOffset, hasZeroFlag, hex, HI_OFFSET_MASK, isCompressed, isCopied, Kind, l2Reserved, LO_OFFSET_MASK, readRanges, stdEntryKind,
+  entryOffset, hasZeroFlag, hex, HI_OFFSET_MASK, isCompressed, isCopied, Kind, l2Reserved, LO_OFFSET_MASK, readRanges, stdEntryKind, swap16,
   type ByteSource, type FindingCode, type MappingGeometry,
 } from '../qcow2';
 import { RunList, tableRuns, type TableFlags } from '../guest';
@@ -185,6 +185,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   const stored = st.stored;
   const storedValues = stored.values;
   const plainLookup = stored.badBlocks.size === 0;
+  const one = stored.one;
+  const swapped = stored.swapped;
   const snapOwner = st.snapOwner;
   const guestCap = 0xffff_fffe - guestBase;
   // Runs of contiguous entries take the fast path below: standard entries in the image file whose
@@ -322,7 +324,7 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
       }
     }
     if (oflagTimes) {
-      const rc = dataFile ? 1 : plainLookup && cluster < storedValues.length ? storedValues[cluster]! : stored.get(cluster);
+      const rc = dataFile ? 1 : plainLookup && cluster < storedValues.length ? (swapped ? swap16(storedValues[cluster]!) : storedValues[cluster]!) : stored.get(cluster);
       if (rc === -2) deferred.push({ cluster, copied, times: oflagTimes, entry: bigHex(hi, lo), at: u.offset + i * step });
       else if (rc >= 0 && (rc === 1) !== copied) oflagData(st, rc, copied, oflagTimes, bigHex(hi, lo), cluster, u.offset + i * step);
     }
@@ -347,8 +349,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     }
     if (oflagTimes) {
       // Refcount 1 iff COPIED: only the clusters that break it are reported (in entry order).
-      for (let k = firstOflagBreak(storedValues, k0, kEnd, copied); k < kEnd; k++) {
-        if ((storedValues[k] === 1) !== copied) oflagData(st, storedValues[k]!, copied, oflagTimes, bigHex(hi, lo + (k - cluster) * cs), k, u.offset + (i + k - cluster) * step);
+      for (let k = firstOflagBreak(storedValues, one, k0, kEnd, copied); k < kEnd; k++) {
+        if ((storedValues[k] === one) !== copied) oflagData(st, stored.get(k), copied, oflagTimes, bigHex(hi, lo + (k - cluster) * cs), k, u.offset + (i + k - cluster) * step);
       }
     }
     allocated += m;

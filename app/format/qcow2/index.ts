@@ -21,6 +21,7 @@ export {
   EMPTY_REFTABLE, ExpectedRefcounts, REFT_RESERVED, REFT_UNALIGNED, StoredRefcounts, loadStoredRefcounts,
   readReftable, refcountArray, refcountGeometry, reftableIndexOf, reftableRange, type RefcountArray, type Reftable,
 } from './refcounts';
+export { swap16, swapPair } from './refcount-words';
 export { ICOUNT_NONE } from './snapshots';
 export { parseLuksAlgorithms } from './luks';
 export type {
