@@ -3,3 +3,4 @@
 
 export { NodeFileSource } from './qcow2/source-node';
 export { fileSafety } from './safety/file-node';
+export type { ByteRange, ByteSource, ReadAheadPlan } from './qcow2/source';
