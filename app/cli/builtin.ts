@@ -1,4 +1,4 @@
-// Node built-in modules the CLI needs only on some paths (spawning qemu-img, the reader thread),
+// Node built-in modules the CLI needs only on some paths (spawning qemu-img),
 // loaded when first used rather than at start: an `import` of node:child_process alone makes
 // Node load and compile some 30 of its own modules (streams, net, dgram …) before any work starts.
 
@@ -6,7 +6,6 @@ import { createRequire } from 'node:module';
 
 interface Builtins {
   'node:child_process': typeof import('node:child_process');
-  'node:worker_threads': typeof import('node:worker_threads');
 }
 
 /** The built-in module `id` (process.getBuiltinModule where Node has it: 20.16 and later). */

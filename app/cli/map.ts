@@ -8,24 +8,23 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { analyze, FindingCode, type Analysis, guestMapJson, mapRangesFor, type MapRange, type ByteSource } from '../format';
 import { NodeFileSource } from '../format/node';
-import { FileSource } from './read-ahead';
 import type { CommandContext } from './main';
 
 /** Opens an image and the backing files its chain names; close() closes them all. */
 export class ImageFiles {
   private readonly paths = new Map<ByteSource, string>();
-  private readonly opened: (ByteSource & { close(): Promise<void> })[] = [];
+  private readonly opened: NodeFileSource[] = [];
   /** Path of each chain level as opened (depth 0 = the image). */
   readonly chain: string[] = [];
 
-  private constructor(readonly top: FileSource, readonly file: string, private readonly backingOverride: string | null) {
+  private constructor(readonly top: NodeFileSource, readonly file: string, private readonly backingOverride: string | null) {
     this.paths.set(top, file);
     this.opened.push(top);
     this.chain.push(file);
   }
 
   static async open(file: string, backingOverride: string | null = null): Promise<ImageFiles> {
-    return new ImageFiles(await FileSource.open(file), file, backingOverride);
+    return new ImageFiles(await NodeFileSource.open(file), file, backingOverride);
   }
 
   /** The OpenBacking callback: `name` as written in `from`'s header, relative to its folder. */

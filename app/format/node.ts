@@ -3,4 +3,3 @@
 
 export { NodeFileSource } from './qcow2/source-node';
 export { fileSafety } from './safety/file-node';
-export type { ByteRange, ByteSource, ReadAheadPlan } from './qcow2/source';

@@ -38,22 +38,6 @@ export interface ByteSource {
    * maxRead (readRanges holds about inFlight + 1 of them at once).
    */
   readonly maxRead?: number;
-  /**
-   * Optional: a source that can read ahead of the engine (the CLI's reader thread). readRanges
-   * announces once the reads it is about to make, in the order it will take them; where the
-   * source returns a plan, each read is taken from it. Null: read as usual.
-   */
-  readAhead?(reads: readonly ByteRange[]): ReadAheadPlan | null;
-}
-
-/** Reads announced to a source (ByteSource.readAhead), taken in order. */
-export interface ReadAheadPlan {
-  /** The bytes of read `i` as `read` would return them, lent until `giveBack(i)`; reads are taken in order. */
-  take(i: number): Promise<Uint8Array>;
-  /** Ends the loan of read `i` (reads are given back in the order they were taken). */
-  giveBack(i: number): void;
-  /** No further read is taken; called once, also when a callback throws. */
-  end(): void;
 }
 
 export interface ByteRange {
@@ -241,11 +225,8 @@ export async function readRanges<K>(
     return buf.subarray(0, bytes);
   };
   const fromPool: boolean[] = [];
-  // One group per request (no readBatch): a source that reads ahead may serve them in this order.
-  const plan = batch === 1 && src.readAhead ? src.readAhead(groups.map((x) => ({ offset: x.start, length: x.end - x.start }))) : null;
   const fetch = (q: number): Promise<Uint8Array[]> => {
     const [gFrom, gTo] = requests[q]!;
-    if (plan) return plan.take(gFrom).then((b) => [b]);
     if (src.readInto && gTo - gFrom === 1) {
       const { start, end } = groups[gFrom]!;
       const into = pooled(end - start);
@@ -291,11 +272,9 @@ export async function readRanges<K>(
         opts.onProgress?.(handed, sorted.length);
       }
       // Every view of a pooled request shares one buffer (readInto, readBatchInto).
-      if (plan) plan.giveBack(gFrom);
-      else if (fromPool[q] && bufs[0]) pool.push(new Uint8Array(bufs[0].buffer));
+      if (fromPool[q] && bufs[0]) pool.push(new Uint8Array(bufs[0].buffer));
     }
   } finally {
-    plan?.end();
     // Reads started ahead of a failing callback must not become unhandled rejections.
     for (const p of pending.values()) p.catch(() => undefined);
   }
