@@ -1,4 +1,4 @@
-// `npm run build:cli`: builds the CLI into dist-cli/ — qcowscope.cjs (app/cli/bin.ts and everything it
+// `npm run build:cli` (`node tools/scripts/build-cli.mjs [DIR]`): builds the CLI into dist-cli/ (or DIR) — qcowscope.cjs (app/cli/bin.ts and everything it
 // imports, one CommonJS bundle), qcowscope.cache (V8's code cache for it) and qcowscope.mjs (the
 // program: a few lines that compile the bundle with that cache and run it). Node 20 has no
 // module.enableCompileCache, and compiling the 390 KB bundle on every start, then each function
@@ -16,7 +16,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const out = join(root, 'dist-cli');
 
 /** The command lines of the training run (sample images: the repository has them). */
 const samples = ['bitmap-in-use', 'compressed-mixed', 'overlay', 'extended-l2', 'corrupt-refcount'].map((n) => join(root, 'sample-images', `${n}.qcow2`));
@@ -28,7 +27,7 @@ const TRAIN = samples.flatMap((f) => [
 /** The program (dist-cli/qcowscope.mjs); BUILD is replaced by the bundle's id. */
 const PROGRAM = `// qcowscope's command line (built by tools/scripts/build-cli.mjs): compiles qcowscope.cjs with the
 // V8 code cache qcowscope.cache when that cache was made from this bundle by this V8, then runs it.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -40,8 +39,11 @@ const cacheFile = fileURLToPath(new URL('qcowscope.cache', import.meta.url));
 setFlagsFromString('--semi-space-growth-factor=1');
 let cachedData;
 try {
+  // The build id, the data's length (8 hex digits), the data: a cache from another build, or cut
+  // short, is not offered to V8 (which trusts the data as it trusts the bundle's own bytes).
   const c = readFileSync(cacheFile);
-  if (c.toString('latin1', 0, BUILD.length) === BUILD) cachedData = c.subarray(BUILD.length);
+  const head = BUILD.length + 8;
+  if (c.toString('latin1', 0, BUILD.length) === BUILD && Number.parseInt(c.toString('latin1', BUILD.length, head), 16) === c.length - head) cachedData = c.subarray(head);
 } catch {
   // No cache: compile without one.
 }
@@ -55,14 +57,18 @@ const train = process.env.QCOWSCOPE_TRAIN;
 if (train) {
   const quiet = { out() {}, outBytes() {}, err() {} };
   for (const argv of JSON.parse(train)) await module.exports.main(argv, quiet);
-  writeFileSync(cacheFile, Buffer.concat([Buffer.from(BUILD, 'latin1'), script.createCachedData()]));
+  const data = script.createCachedData();
+  // Written whole, then renamed: a reader never sees part of it.
+  writeFileSync(cacheFile + '.tmp', Buffer.concat([Buffer.from(BUILD + data.length.toString(16).padStart(8, '0'), 'latin1'), data]));
+  renameSync(cacheFile + '.tmp', cacheFile);
 } else {
   if (process.env.QCOWSCOPE_CACHE_DEBUG) process.stderr.write(\`code cache: \${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'}\\n\`);
   await module.exports.runProgram();
 }
 `;
 
-export async function buildCli() {
+/** Builds the CLI into `out` (default dist-cli/). */
+export async function buildCli(out = join(root, 'dist-cli')) {
   const { build } = await import('esbuild');
   mkdirSync(out, { recursive: true });
   const bundle = join(out, 'qcowscope.cjs');
@@ -89,4 +95,4 @@ export async function buildCli() {
   if (r.status !== 0) process.stderr.write(`build-cli: the code cache was not made (exit ${r.status}): ${r.stderr}\n`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli(process.argv[2] ?? undefined);
