@@ -3,7 +3,7 @@
 // (format/qemu-img/info-human.ts). An image QEMU refuses is refused as qemu-img refuses it
 // (refusal.ts): exit 1, qemu-img's "Could not open" line; `report` still reads it.
 
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { Findings, qemuInfo, qemuInfoText, humanInfo, loadHeaderStage, loadStructures, type FileNodeFacts } from '../format';
 import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
@@ -30,7 +30,7 @@ export async function runInfo(ctx: CommandContext): Promise<number> {
 
 /** The file's length and host bytes allocated to it (st_blocks * 512; qemu-img adds no external data file's). */
 async function fileFacts(file: string): Promise<FileNodeFacts> {
-  const st = await stat(file);
+  const st = statSync(file);
   return typeof st.blocks === 'number' ? { length: st.size, actualSize: st.blocks * 512 } : { length: st.size };
 }
 

@@ -155,8 +155,8 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
   }
 }
 
-const entryScript = process.argv[1];
-if (entryScript && import.meta.url === pathToFileURL(entryScript).href) {
+/** Runs the CLI as the program: argv from the command line, the exit code as the process's. */
+export async function runProgram(): Promise<void> {
   // A reader that stops early (`… | head`) closes the pipe: end quietly, as a Unix tool does.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -164,3 +164,7 @@ if (entryScript && import.meta.url === pathToFileURL(entryScript).href) {
   });
   process.exitCode = await main(process.argv.slice(2));
 }
+
+// The ESM bundle of this file run by node (tests); the built CLI runs bin.ts's bundle instead.
+const entryScript = process.argv[1];
+if (entryScript && import.meta.url === pathToFileURL(entryScript).href) void runProgram();

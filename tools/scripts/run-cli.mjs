@@ -1,5 +1,5 @@
 // `npm run -s cli -- <command> [--output=json|human] FILE`: runs the bundled CLI
-// (dist-cli/qcowscope.mjs), rebuilding it first with esbuild's JS API when it is missing or older
+// (dist-cli/qcowscope.mjs), rebuilding it first (build-cli.mjs) when it is missing or older
 // than any source under app/format or app/cli. Prints nothing of its own unless the build fails,
 // so `--output=json` output stays pure JSON. Exits with the CLI's exit code.
 import { spawnSync } from 'node:child_process';
@@ -21,18 +21,8 @@ function newestSource(dir) {
   return newest;
 }
 
-export async function buildCli() {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(root, 'app/cli/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    logLevel: 'warning',
-  });
-}
+export { buildCli } from './build-cli.mjs';
+import { buildCli } from './build-cli.mjs';
 
 export function cliIsStale() {
   if (!existsSync(bundle)) return true;

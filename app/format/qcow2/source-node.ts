@@ -1,20 +1,25 @@
 // ByteSource over a Node file handle, for the CLI and tests. Node only: index.ts does not export it,
 // so the browser bundle never pulls in node:fs.
 
-import { readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+// node:fs only (not node:fs/promises): the CLI's start-up loads no more of Node than it uses.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ByteSource } from './source';
 
 export class NodeFileSource implements ByteSource {
   bytesRead = 0;
   reads = 0;
-  private constructor(private readonly fh: FileHandle, readonly size: number, readonly name: string) {}
+  private closed = false;
+  private constructor(private readonly fd: number, readonly size: number, readonly name: string) {}
 
   static async open(path: string): Promise<NodeFileSource> {
-    const fh = await open(path, 'r');
-    const st = await fh.stat();
-    return new NodeFileSource(fh, st.size, basename(path));
+    const fd = openSync(path, 'r');
+    try {
+      return new NodeFileSource(fd, fstatSync(fd).size, basename(path));
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
   }
 
   /**
@@ -38,7 +43,7 @@ export class NodeFileSource implements ByteSource {
   private fill(offset: number, buf: Uint8Array): number {
     let got = 0;
     while (got < buf.length) {
-      const bytesRead = readSync(this.fh.fd, buf, got, buf.length - got, offset + got);
+      const bytesRead = readSync(this.fd, buf, got, buf.length - got, offset + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -48,6 +53,8 @@ export class NodeFileSource implements ByteSource {
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
   }
 }
