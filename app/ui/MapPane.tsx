@@ -57,10 +57,12 @@ export function MapPane({ file }: { file: FileEntry }) {
     return rows;
   }, [file.structures]);
   const cs = file.stage?.header.clusterSize ?? 0;
-  // The owners' map mounts one task after the result, whatever the image's size: its mount, layout
-  // and canvases are a task of their own, not part of the one that renders the result's panels
-  // (the early map, or the placeholder, stays on screen meanwhile).
-  const complete = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
+  // The owners' map mounts one task after the roles are in, whatever the image's size: its mount,
+  // layout and canvases are a task of their own (the early map, or the placeholder, stays on screen
+  // meanwhile). The worker sends the roles once they are final, before the rest of its analysis,
+  // so the map is usually built and drawn before the result arrives; what needs the result (owner
+  // lines in the tooltip, the freed view, the guest map) joins it then, on the same map.
+  const complete = Boolean(arrays?.roles && file.rolesReady && cs > 0);
   const ready = useLater(complete, `${job}:${file.index}`);
   // Shown once the host map has drawn the complete roles (its size is known only after the
   // browser's first layout of it), reported a frame later; while the guest map is on screen the
@@ -71,12 +73,12 @@ export function MapPane({ file }: { file: FileEntry }) {
     requestAnimationFrame(() => markMapShown(job, file.index));
   }, [shown, job, file.index]);
   useEffect(() => {
-    if (!ready || job === null || pane === 'host' || shown) return;
+    if (!ready || !result || job === null || pane === 'host' || shown) return;
     let id = requestAnimationFrame(() => {
       id = requestAnimationFrame(() => markMapShown(job, file.index));
     });
     return () => cancelAnimationFrame(id);
-  }, [ready, job, file.index, pane, shown]);
+  }, [ready, result, job, file.index, pane, shown]);
   // The legend's counts, made in a task of their own once the roles arrive (not in the roles' task,
   // nor in the result's or the map's mount).
   const roles = arrays?.roles;
@@ -85,7 +87,8 @@ export function MapPane({ file }: { file: FileEntry }) {
     const id = setTimeout(() => countRolesOnce(roles), 0);
     return () => clearTimeout(id);
   }, [roles, file.rolesReady]);
-  if (!arrays?.roles || !file.rolesReady || !result || cs === 0 || !ready) {
+  // The guest map needs the result: with it chosen, the early map stays until the result is in.
+  if (!arrays?.roles || !file.rolesReady || cs === 0 || !ready || (!result && pane === 'guest')) {
     // Before the owners are known: every cluster as in use or free, from the refcount blocks.
     const usage = arrays?.usage ?? null;
     return (
@@ -99,12 +102,12 @@ export function MapPane({ file }: { file: FileEntry }) {
   const views = (
     <div className="map-views seg" role="group" aria-label="Map view">
       <button type="button" aria-pressed={pane === 'host'} onClick={() => setMapView('host')} data-testid="view-host">Host file</button>
-      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setMapView('guest')} data-testid="view-guest">Guest disk</button>
+      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setMapView('guest')} data-testid="view-guest" disabled={!result}>Guest disk</button>
     </div>
   );
   return (
     <div className="map-pane" data-testid="map-pane" data-view={pane} data-map-stage="owners">
-      {guestSeen === `${job}:${file.index}` || pane === 'guest' ? (
+      {result && (guestSeen === `${job}:${file.index}` || pane === 'guest') ? (
         <div className="map-view-guest" hidden={pane !== 'guest'}>
           <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} shown={pane === 'guest'} />
         </div>
@@ -127,7 +130,7 @@ export function MapPane({ file }: { file: FileEntry }) {
           viewRequest={viewRequest}
           onZoomChange={noteZoom}
           onDrawn={onDrawn}
-          {...(result.freed && result.freed.runs.length > 0 ? { freedView: { on: showFreed, onChange: setShowFreed, roles: freedRoles } } : {})}
+          {...(result?.freed && result.freed.runs.length > 0 ? { freedView: { on: showFreed, onChange: setShowFreed, roles: freedRoles } } : {})}
         />
       </div>
     </div>

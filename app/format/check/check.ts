@@ -35,6 +35,12 @@ export interface CheckOptions {
   readonly filename?: string;
   /** Told which clusters are in use as soon as the refcount blocks are read (before any L2 table). */
   readonly onUsage?: (usage: ClusterUsage) => void;
+  /**
+   * Told the roles (CheckResult.roles, the same array) once they are final: nothing after this call
+   * changes them (the rest of the check and the analysis only read them), so a copy taken now is
+   * the result's roles. Called once, before the OFLAG_COPIED pass and the guest map.
+   */
+  readonly onRoles?: (roles: Uint8Array) => void;
 }
 
 export interface CheckResult {
@@ -131,6 +137,8 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const highest = compareRefcounts(st, truncation?.tablesMissing ?? false);
   // The last cluster, cut by the end of the file while something references all of it.
   if (truncation && st.pastEnd.partly && src.size % cs !== 0 && st.roles.length > 0) st.roles[st.roles.length - 1] = Role.PAST_END;
+  // The last write to the roles: from here on they are only read.
+  opts.onRoles?.(st.roles);
   await oflagCopiedL1(src, st, activeL1, h.l1Size, l1Offset);
   const exclusive = snapshotExclusive(st, s.snapshotTable?.snapshots.length ?? 0);
   if (h.incompatibleFeatures & S.INCOMPAT_DIRTY) {
