@@ -17,6 +17,7 @@ import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
 import { countRolesOnce } from '../map/lod';
+import { nextTask } from '../map/usePyramid';
 import { useLater } from './staged';
 
 /** The bench's mark: every cluster is on screen, at least as in use or free. */
@@ -64,13 +65,13 @@ export function MapPane({ file }: { file: FileEntry }) {
   // lines in the tooltip, the freed view, the guest map) joins it then, on the same map.
   const complete = Boolean(arrays?.roles && file.rolesReady && cs > 0);
   const ready = useLater(complete, `${job}:${file.index}`);
-  // Shown once the host map has drawn the complete roles (its size is known only after the
-  // browser's first layout of it), reported a frame later; while the guest map is on screen the
+  // Shown once the host map has drawn the complete roles, reported in the task after that draw's
+  // frame (a task queued in an animation frame runs once the frame is painted); while the guest map is on screen the
   // host map is hidden and draws nothing, so it counts as shown two frames after it mounts.
   const shown = file.mapShown;
   const onDrawn = useCallback(() => {
     if (shown || job === null) return;
-    requestAnimationFrame(() => markMapShown(job, file.index));
+    nextTask(() => markMapShown(job, file.index));
   }, [shown, job, file.index]);
   useEffect(() => {
     if (!ready || !result || job === null || pane === 'host' || shown) return;
