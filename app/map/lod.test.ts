@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ROLE_COUNT, ROLE_INFO, Role } from '../format';
 import { gridFor, type Grid } from './layout';
 import {
-  PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, keepFromRanges,
+  PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, countRolesOnce, keepFromRanges, knowRoleCounts,
   maskOf, pickInBucket, pyramidSteps, topRole,
 } from './lod';
 
@@ -172,6 +172,21 @@ describe('counts', () => {
     expect(pickInBucket(roles, g, e)).toBe(2);
     expect(pickInBucket(roles, g, e, maskOf([Role.L2_ACTIVE]))).toBe(9);
     expect(pickInBucket(roles, g, e, maskOf([Role.SNAPSHOT_TABLE]))).toBe(2);
+  });
+});
+
+describe('knowRoleCounts', () => {
+  it('hands countRolesOnce counts made elsewhere, and ignores counts that do not sum to the array', () => {
+    const roles = randomRoles(1001, 9);
+    const made = countRoles(roles);
+    knowRoleCounts(roles, made);
+    expect(countRolesOnce(roles)).toBe(made);
+    const other = randomRoles(1001, 10);
+    const wrong = countRoles(other);
+    wrong[Role.DATA] = wrong[Role.DATA]! + 1;
+    knowRoleCounts(other, wrong);
+    expect(countRolesOnce(other)).not.toBe(wrong);
+    expect(countRolesOnce(other)).toEqual(countRoles(other));
   });
 });
 

@@ -273,6 +273,18 @@ export function countRolesOnce(roles: Uint8Array): Uint32Array {
 }
 const counted = new WeakMap<Uint8Array, Uint32Array>();
 
+/**
+ * Gives countRolesOnce the counts of `roles` made elsewhere (the worker's, with the array), so it
+ * need not count them again. `counts` must be countRoles(roles): 256 entries summing to its length
+ * (otherwise it is ignored and they are counted here when asked).
+ */
+export function knowRoleCounts(roles: Uint8Array, counts: Uint32Array): void {
+  if (counted.has(roles) || counts.length !== 256) return;
+  let sum = 0;
+  for (let i = 0; i < 256; i++) sum += counts[i]!;
+  if (sum === roles.length) counted.set(roles, counts);
+}
+
 export function countRoles(roles: Uint8Array): Uint32Array {
   const counts = new Uint32Array(256);
   let i = 0;

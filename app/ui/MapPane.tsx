@@ -16,7 +16,7 @@ import { freedDisplayRoles } from '../map/freed-view';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
-import { countRolesOnce } from '../map/lod';
+import { countRolesOnce, knowRoleCounts } from '../map/lod';
 import { nextTask } from '../map/usePyramid';
 import { useLater } from './staged';
 
@@ -35,7 +35,11 @@ export function MapPane({ file }: { file: FileEntry }) {
   const highlight = useApp((s) => s.highlight);
   const viewRequest = useApp((s) => s.viewRequest);
   // arraysVersion changes whenever a batch lands: re-read the registry then.
-  const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
+  const arrays = useMemo(() => {
+    const a = job === null ? undefined : getClusterArrays(job, file.index);
+    if (a?.roles && a.roleCounts) knowRoleCounts(a.roles, a.roleCounts);
+    return a;
+  }, [job, file.index, file.arraysVersion]);
   const result = file.result;
   const pane = useGuestView((s) => s.pane);
   // The guest map is made when first shown for a file, then kept (hidden) so it keeps its view.

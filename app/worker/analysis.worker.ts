@@ -7,7 +7,7 @@
 // One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
 // for read-cluster requests.
 
-import { analyze, Aborted, BlobSource, FindingCode, Qcow2Error, reftableRange, type ByteSource } from '../format';
+import { analyze, Aborted, BlobSource, FindingCode, Qcow2Error, reftableRange, roleClusterCounts, type ByteSource } from '../format';
 import { PrefetchSource } from './prefetch-source';
 import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
@@ -113,7 +113,10 @@ async function runFile(job: Job, file: number, src: PrefetchSource, openBacking:
             // no first-touch page faults: 16.7 M roles copied in about 3 ms rather than 20–50).
             const copy = e.spare ? new Uint8Array(e.spare, 0, e.roles.length) : new Uint8Array(e.roles.length);
             copy.set(e.roles);
-            post({ type: 'cluster-array', ...ref, name: 'roles', start: 0, total: copy.length, chunk: copy }, [copy.buffer as ArrayBuffer]);
+            // Counted here once (the freed-cluster and safety steps read the same memoised counts),
+            // not again on the page's main thread before its map can mount.
+            const roleCounts = Uint32Array.from(roleClusterCounts(e.roles));
+            post({ type: 'cluster-array', ...ref, name: 'roles', start: 0, total: copy.length, chunk: copy, roleCounts }, [copy.buffer as ArrayBuffer]);
             rolesSent = true;
             break;
           }
