@@ -4,8 +4,8 @@
 // by a MutationObserver at the moment the renderer publishes the draw, not polled) equal those once
 // the page is "done" and at rest. And "done" means both: the verdict on screen and that map drawn.
 // Checked on samples whose roles the check settles in its last passes (leaked, overcounted, cut).
-// (The pane may grow once the progress bar goes at the end; the view of these small maps stays put,
-// and the pixels are compared where both canvases have them.)
+// (The progress bar goes once the roles are in, before the map mounts; should the pane still change
+// size, the pixels are compared where both canvases have them, over the same view.)
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
