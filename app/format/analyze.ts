@@ -23,7 +23,13 @@ export type AnalysisEvent =
   | { readonly kind: 'progress'; readonly phase: Phase; readonly done: number; readonly total: number }
   | { readonly kind: 'findings'; readonly findings: readonly Finding[] }
   /** Which clusters are in use, from the refcount blocks: before the L2 tables are scanned. */
-  | { readonly kind: 'usage'; readonly usage: ClusterUsage };
+  | { readonly kind: 'usage'; readonly usage: ClusterUsage }
+  /**
+   * The role of every host cluster, final (check/check.ts CheckOptions.onRoles): the array the
+   * analysis goes on reading, and returns as check.roles; `spare` is memory the check is done with,
+   * of at least roles.length bytes, to copy them into. Not sent when the check fails early.
+   */
+  | { readonly kind: 'roles'; readonly roles: Uint8Array; readonly spare: ArrayBuffer | null };
 
 export interface Analysis {
   readonly fileName: string;
@@ -79,7 +85,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   stop();
   const check = await runCheck(src, structures, f, {
     onProgress: progress('l2'),
-    ...(opts.onEvent ? { onUsage: (usage: ClusterUsage) => emit({ kind: 'usage', usage }) } : {}),
+    ...(opts.onEvent ? { onUsage: (usage: ClusterUsage) => emit({ kind: 'usage', usage }), onRoles: (roles: Uint8Array, spare: ArrayBuffer | null) => emit({ kind: 'roles', roles, spare }) } : {}),
     ...(opts.openBacking ? { openBacking: opts.openBacking } : {}),
   });
   stop();

@@ -28,7 +28,7 @@ export { Findings, FindingCode, Qcow2Error, QEMU_NOTE, qemuText, type Finding } 
 
 // Who owns each host cluster.
 export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './check';
-export { clusterOwners, compressedTouching, describeCluster, type CompressedIndexView } from './check';
+export { clusterOwners, compressedTouching, describeCluster, roleClusterCounts, type CompressedIndexView } from './check';
 
 // qemu-img parity: info, check (text, JSON, the refusal prefix), map.
 export { qemuInfo, qemuInfoText, qdictOrder, type QemuInfoJson, type QemuSnapshotInfo, type QValue } from './qemu-img';

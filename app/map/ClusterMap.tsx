@@ -77,7 +77,8 @@ export function ClusterMap(props: ClusterMapProps) {
   const hoverRef = useRef<Hover | null>(null);
   /** The keyboard cursor is shown (the centre cell, outlined); Enter selects it only then. */
   const cursorRef = useRef(false);
-  const size = usePaneSize(boxRef);
+  // The map mounts in a task of its own (MapPane): its size is read there, not a frame later.
+  const size = usePaneSize(boxRef, true);
   const [basis, setBasis] = useState<{ roles: Uint8Array; w: number; h: number } | null>(null);
   const [hover, setHover] = useState<Hover | null>(null);
 

@@ -1,16 +1,28 @@
 // What each map canvas (host cluster map, guest map) needs from React besides pan and zoom: the size
 // of the pane it fills, followed with a ResizeObserver, and drawing at most once per animation frame.
 
-import { useCallback, useEffect, useRef, useState, type MouseEvent, type RefObject } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type MouseEvent, type RefObject } from 'react';
 
 interface PaneSize {
   readonly w: number;
   readonly h: number;
 }
 
-/** The element's client size in CSS pixels, { w: 0, h: 0 } until it is measured after mounting. */
-export function usePaneSize(boxRef: RefObject<HTMLElement | null>): PaneSize {
+/**
+ * The element's client size in CSS pixels, { w: 0, h: 0 } until it is measured after mounting.
+ * With `atMount` it is also read once as the element mounts (a layout forced in the mounting task,
+ * which the browser's next frame then need not do): for a pane mounted in a task of its own, whose
+ * size is wanted before anything can be drawn; otherwise only the observer reads it (a frame later).
+ */
+export function usePaneSize(boxRef: RefObject<HTMLElement | null>, atMount = false): PaneSize {
   const [size, setSize] = useState<PaneSize>({ w: 0, h: 0 });
+  useLayoutEffect(() => {
+    const box = boxRef.current;
+    if (!atMount || !box) return;
+    const w = box.clientWidth;
+    const h = box.clientHeight;
+    setSize((s) => (s.w === w && s.h === h ? s : { w, h }));
+  }, [boxRef, atMount]);
   useEffect(() => {
     const box = boxRef.current;
     if (!box) return;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ROLE_COUNT, ROLE_INFO, Role } from '../format';
 import { gridFor, type Grid } from './layout';
 import {
-  PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, keepFromRanges,
+  PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, countRolesOnce, keepFromRanges, knowRoleCounts,
   maskOf, pickInBucket, pyramidSteps, topRole,
 } from './lod';
 
@@ -94,6 +94,35 @@ describe('buildPyramid', () => {
     }
   });
 
+  it('equals a cluster-by-cluster OR at level 1 over runs of one role, on word-aligned, unaligned and odd-width grids', () => {
+    // Runs of 1 to 300 clusters of one role (a preallocated image is mostly long runs): the
+    // word-at-a-time path fills runs and mixes words; a view at an odd byte offset and grids whose
+    // width is not a multiple of 4 take the byte path. Every level-1 bucket is compared.
+    const n = 70_001;
+    const backing = new Uint8Array(n + 1);
+    let s = 7;
+    for (let i = 0; i < n; ) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const len = 1 + ((s >>> 8) % 300);
+      const role = (s >>> 4) % 3 === 0 ? Role.DATA : (s >>> 16) % ROLE_COUNT;
+      backing.fill(role, i + 1, Math.min(n, i + len) + 1);
+      i += len;
+    }
+    for (const roles of [backing.subarray(1), backing.subarray(0, n), new Uint8Array(backing.subarray(1))]) {
+      for (const g of [gridFor(n, 900, 500), { clusters: n, cols: 256, rows: Math.ceil(n / 256) }, { clusters: n, cols: 254, rows: Math.ceil(n / 254) }, { clusters: n, cols: 257, rows: Math.ceil(n / 257) }]) {
+        const p = buildPyramid(roles, g);
+        const d = p.dims[1]!;
+        for (let row = 0; row < d.rows; row++) {
+          for (let col = 0; col < d.cols; col++) {
+            const got = bucketMask(p, 1, row, col);
+            if (got !== bruteMask(roles, g, 1, row, col)) expect(got, `cols ${g.cols}, offset ${roles.byteOffset}, bucket ${row},${col}`).toBe(bruteMask(roles, g, 1, row, col));
+          }
+        }
+        expect(bucketMask(p, p.dims.length - 1, 0, 0)).toBe(maskOf(roles));
+      }
+    }
+  });
+
   it('counts a highlight pyramid only over the kept clusters', () => {
     const g: Grid = { clusters: 64, cols: 8, rows: 8 };
     const roles = new Uint8Array(64).fill(Role.DATA);
@@ -143,6 +172,21 @@ describe('counts', () => {
     expect(pickInBucket(roles, g, e)).toBe(2);
     expect(pickInBucket(roles, g, e, maskOf([Role.L2_ACTIVE]))).toBe(9);
     expect(pickInBucket(roles, g, e, maskOf([Role.SNAPSHOT_TABLE]))).toBe(2);
+  });
+});
+
+describe('knowRoleCounts', () => {
+  it('hands countRolesOnce counts made elsewhere, and ignores counts that do not sum to the array', () => {
+    const roles = randomRoles(1001, 9);
+    const made = countRoles(roles);
+    knowRoleCounts(roles, made);
+    expect(countRolesOnce(roles)).toBe(made);
+    const other = randomRoles(1001, 10);
+    const wrong = countRoles(other);
+    wrong[Role.DATA] = wrong[Role.DATA]! + 1;
+    knowRoleCounts(other, wrong);
+    expect(countRolesOnce(other)).not.toBe(wrong);
+    expect(countRolesOnce(other)).toEqual(countRoles(other));
   });
 });
 

@@ -143,13 +143,19 @@ function level1Rows(roles: Uint8Array, keep: Uint8Array | null, n: number, gridC
   }
 }
 
+/** Whether a Uint32Array over bytes reads byte 0 as its low 8 bits (every browser's and Node's platform). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Level 1 buckets of grid rows r and r + 1 (r even), both whole: each bucket written once from its four clusters. */
 function level1Pair(roles: Uint8Array, gridCols: number, l1: Uint32Array, cols: number, r: number): void {
   const a = r * gridCols;
   const b = a + gridCols;
   const base = (r >> 1) * cols;
   const pairs = gridCols >> 1;
-  for (let j = 0; j < pairs; j++) {
+  // Both rows' starts on a 4-byte boundary (grids over 64 columns have a multiple of 8): four
+  // clusters of each row per word read, two buckets per pair of words.
+  const j0 = LITTLE_ENDIAN && ((roles.byteOffset + a) & 3) === 0 && (gridCols & 3) === 0 ? level1PairWords(roles, gridCols, l1, base, a, b) : 0;
+  for (let j = j0; j < pairs; j++) {
     const x = roles[a + 2 * j] as number;
     const y = roles[a + 2 * j + 1] as number;
     const z = roles[b + 2 * j] as number;
@@ -157,6 +163,32 @@ function level1Pair(roles: Uint8Array, gridCols: number, l1: Uint32Array, cols: 
     l1[base + j] = x === y && x === z && x === w ? (ROLE_BIT[x] as number) : (ROLE_BIT[x] as number) | (ROLE_BIT[y] as number) | (ROLE_BIT[z] as number) | (ROLE_BIT[w] as number);
   }
   if (gridCols & 1) l1[base + pairs] = (ROLE_BIT[roles[a + gridCols - 1] as number] as number) | (ROLE_BIT[roles[b + gridCols - 1] as number] as number);
+}
+
+/**
+ * level1Pair's buckets a word at a time (rows at byte offsets a and b of `roles`, both 4-aligned in
+ * its buffer; gridCols a multiple of 4). A run of equal words in both rows, each one role four
+ * times over, is filled with that role's bit at once. Returns the buckets made (gridCols / 2).
+ */
+function level1PairWords(roles: Uint8Array, gridCols: number, l1: Uint32Array, base: number, a: number, b: number): number {
+  const n = gridCols >> 2;
+  const wa = new Uint32Array(roles.buffer, roles.byteOffset + a, n);
+  const wb = new Uint32Array(roles.buffer, roles.byteOffset + b, n);
+  for (let k = 0; k < n; k++) {
+    const x = wa[k] as number;
+    const y = wb[k] as number;
+    const lo = x & 0xff;
+    if (x === y && x === Math.imul(lo, 0x01010101) >>> 0) {
+      let e = k + 1;
+      while (e < n && wa[e] === x && wb[e] === x) e++;
+      l1.fill(ROLE_BIT[lo] as number, base + 2 * k, base + 2 * e);
+      k = e - 1;
+      continue;
+    }
+    l1[base + 2 * k] = (ROLE_BIT[lo] as number) | (ROLE_BIT[(x >>> 8) & 0xff] as number) | (ROLE_BIT[y & 0xff] as number) | (ROLE_BIT[(y >>> 8) & 0xff] as number);
+    l1[base + 2 * k + 1] = (ROLE_BIT[(x >>> 16) & 0xff] as number) | (ROLE_BIT[x >>> 24] as number) | (ROLE_BIT[(y >>> 16) & 0xff] as number) | (ROLE_BIT[y >>> 24] as number);
+  }
+  return 2 * n;
 }
 
 /**
@@ -240,6 +272,18 @@ export function countRolesOnce(roles: Uint8Array): Uint32Array {
   return c;
 }
 const counted = new WeakMap<Uint8Array, Uint32Array>();
+
+/**
+ * Gives countRolesOnce the counts of `roles` made elsewhere (the worker's, with the array), so it
+ * need not count them again. `counts` must be countRoles(roles): 256 entries summing to its length
+ * (otherwise it is ignored and they are counted here when asked).
+ */
+export function knowRoleCounts(roles: Uint8Array, counts: Uint32Array): void {
+  if (counted.has(roles) || counts.length !== 256) return;
+  let sum = 0;
+  for (let i = 0; i < 256; i++) sum += counts[i]!;
+  if (sum === roles.length) counted.set(roles, counts);
+}
 
 export function countRoles(roles: Uint8Array): Uint32Array {
   const counts = new Uint32Array(256);

@@ -17,7 +17,7 @@ const STEP_CELLS = 1 << 16;
  * setTimeout(0): a chain of timers is clamped to 4 ms apart after five, which for a 1 TiB image's
  * dozen slices added more waiting than the slices' own work.
  */
-function nextTask(fn: () => void): () => void {
+export function nextTask(fn: () => void): () => void {
   if (typeof MessageChannel === 'undefined') {
     const t = setTimeout(fn, 0);
     return () => clearTimeout(t);

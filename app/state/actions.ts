@@ -172,7 +172,7 @@ export function applyEvent(e: ClientEvent): void {
       return;
     }
     case 'cluster-array': {
-      const complete = putClusterBatch(e.job, e.file, e.name, e.start, e.total, e.chunk);
+      const complete = putClusterBatch(e.job, e.file, e.name, e.start, e.total, e.chunk, e.roleCounts);
       const f = s.files[e.file];
       if (!f) return;
       useApp.setState(updateFile(s, e.file, {

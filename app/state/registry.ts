@@ -9,6 +9,8 @@ import type { ClusterArray, ClusterArrayName } from '../worker/protocol';
 export interface ClusterArrays {
   roles: Uint8Array | null;
   storedRefcounts: Uint16Array | Uint32Array | null;
+  /** Clusters per role byte (256 entries) as the worker counted them, when it sent them with the roles. */
+  roleCounts?: Uint32Array;
   /** Clusters in use per bucket (the early map), before the roles arrive. */
   usage?: ClusterUsage;
   /** Entries received so far per array (batches may arrive in several messages). */
@@ -43,8 +45,9 @@ export function putUsage(job: number, file: number, usage: ClusterUsage): void {
  * Stores one batch: entries [start, start + chunk.length) of an array of `total` entries.
  * Returns true when that array is now complete.
  */
-export function putClusterBatch(job: number, file: number, name: ClusterArrayName, start: number, total: number, chunk: ClusterArray): boolean {
+export function putClusterBatch(job: number, file: number, name: ClusterArrayName, start: number, total: number, chunk: ClusterArray, roleCounts?: Uint32Array): boolean {
   const a = entry(job, file);
+  if (roleCounts && name === 'roles' && start === 0 && chunk.length === total) a.roleCounts = roleCounts;
   if (start === 0 && chunk.length === total) {
     // The common case: the whole array in one transferred message, kept as is.
     if (name === 'roles' && chunk instanceof Uint8Array) a.roles = chunk;

@@ -4,13 +4,13 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { analyze, type Analysis } from '../format/analyze';
+import { analyze, type Analysis, type AnalysisEvent } from '../format/analyze';
 import type { ByteSource } from '../format/qcow2/source';
 import { NodeFileSource } from '../format/qcow2/source-node';
 import { SAMPLES, samplePath } from './samples';
 
-/** Analyses the file at `path`; backing files are looked up beside it (and beside `alsoIn`). */
-export async function analyzePath(path: string, alsoIn: string = dirname(path)): Promise<Analysis> {
+/** Analyses the file at `path`; backing files are looked up beside it (and beside `alsoIn`); `onEvent` is told the analysis's events. */
+export async function analyzePath(path: string, alsoIn: string = dirname(path), onEvent?: (e: AnalysisEvent) => void): Promise<Analysis> {
   const opened: NodeFileSource[] = [];
   const paths = new Map<ByteSource, string>();
   const top = await NodeFileSource.open(path);
@@ -18,6 +18,7 @@ export async function analyzePath(path: string, alsoIn: string = dirname(path)):
   paths.set(top, path);
   try {
     return await analyze(top, {
+      ...(onEvent ? { onEvent } : {}),
       openBacking: async (name: string, from?: ByteSource) => {
         const base = dirname((from && paths.get(from)) ?? path);
         const candidates = isAbsolute(name) ? [name] : [join(base, name), join(alsoIn, name)];

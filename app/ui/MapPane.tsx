@@ -16,7 +16,8 @@ import { freedDisplayRoles } from '../map/freed-view';
 import { ownerPhrase } from './derive';
 import { GuestPane } from './GuestPane';
 import { UsageMap } from '../map/UsageMap';
-import { countRolesOnce } from '../map/lod';
+import { countRolesOnce, knowRoleCounts } from '../map/lod';
+import { nextTask } from '../map/usePyramid';
 import { useLater } from './staged';
 
 /** The bench's mark: every cluster is on screen, at least as in use or free. */
@@ -34,7 +35,11 @@ export function MapPane({ file }: { file: FileEntry }) {
   const highlight = useApp((s) => s.highlight);
   const viewRequest = useApp((s) => s.viewRequest);
   // arraysVersion changes whenever a batch lands: re-read the registry then.
-  const arrays = useMemo(() => (job === null ? undefined : getClusterArrays(job, file.index)), [job, file.index, file.arraysVersion]);
+  const arrays = useMemo(() => {
+    const a = job === null ? undefined : getClusterArrays(job, file.index);
+    if (a?.roles && a.roleCounts) knowRoleCounts(a.roles, a.roleCounts);
+    return a;
+  }, [job, file.index, file.arraysVersion]);
   const result = file.result;
   const pane = useGuestView((s) => s.pane);
   // The guest map is made when first shown for a file, then kept (hidden) so it keeps its view.
@@ -57,26 +62,28 @@ export function MapPane({ file }: { file: FileEntry }) {
     return rows;
   }, [file.structures]);
   const cs = file.stage?.header.clusterSize ?? 0;
-  // The owners' map mounts one task after the result, whatever the image's size: its mount, layout
-  // and canvases are a task of their own, not part of the one that renders the result's panels
-  // (the early map, or the placeholder, stays on screen meanwhile).
-  const complete = Boolean(arrays?.roles && file.rolesReady && result && cs > 0);
+  // The owners' map mounts one task after the roles are in, whatever the image's size: its mount,
+  // layout and canvases are a task of their own (the early map, or the placeholder, stays on screen
+  // meanwhile). The worker sends the roles once they are final, before the rest of its analysis,
+  // so the map is usually built and drawn before the result arrives; what needs the result (owner
+  // lines in the tooltip, the freed view, the guest map) joins it then, on the same map.
+  const complete = Boolean(arrays?.roles && file.rolesReady && cs > 0);
   const ready = useLater(complete, `${job}:${file.index}`);
-  // Shown once the host map has drawn the complete roles (its size is known only after the
-  // browser's first layout of it), reported a frame later; while the guest map is on screen the
+  // Shown once the host map has drawn the complete roles, reported in the task after that draw's
+  // frame (a task queued in an animation frame runs once the frame is painted); while the guest map is on screen the
   // host map is hidden and draws nothing, so it counts as shown two frames after it mounts.
   const shown = file.mapShown;
   const onDrawn = useCallback(() => {
     if (shown || job === null) return;
-    requestAnimationFrame(() => markMapShown(job, file.index));
+    nextTask(() => markMapShown(job, file.index));
   }, [shown, job, file.index]);
   useEffect(() => {
-    if (!ready || job === null || pane === 'host' || shown) return;
+    if (!ready || !result || job === null || pane === 'host' || shown) return;
     let id = requestAnimationFrame(() => {
       id = requestAnimationFrame(() => markMapShown(job, file.index));
     });
     return () => cancelAnimationFrame(id);
-  }, [ready, job, file.index, pane, shown]);
+  }, [ready, result, job, file.index, pane, shown]);
   // The legend's counts, made in a task of their own once the roles arrive (not in the roles' task,
   // nor in the result's or the map's mount).
   const roles = arrays?.roles;
@@ -85,7 +92,8 @@ export function MapPane({ file }: { file: FileEntry }) {
     const id = setTimeout(() => countRolesOnce(roles), 0);
     return () => clearTimeout(id);
   }, [roles, file.rolesReady]);
-  if (!arrays?.roles || !file.rolesReady || !result || cs === 0 || !ready) {
+  // The guest map needs the result: with it chosen, the early map stays until the result is in.
+  if (!arrays?.roles || !file.rolesReady || cs === 0 || !ready || (!result && pane === 'guest')) {
     // Before the owners are known: every cluster as in use or free, from the refcount blocks.
     const usage = arrays?.usage ?? null;
     return (
@@ -99,12 +107,12 @@ export function MapPane({ file }: { file: FileEntry }) {
   const views = (
     <div className="map-views seg" role="group" aria-label="Map view">
       <button type="button" aria-pressed={pane === 'host'} onClick={() => setMapView('host')} data-testid="view-host">Host file</button>
-      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setMapView('guest')} data-testid="view-guest">Guest disk</button>
+      <button type="button" aria-pressed={pane === 'guest'} onClick={() => setMapView('guest')} data-testid="view-guest" disabled={!result}>Guest disk</button>
     </div>
   );
   return (
     <div className="map-pane" data-testid="map-pane" data-view={pane} data-map-stage="owners">
-      {guestSeen === `${job}:${file.index}` || pane === 'guest' ? (
+      {result && (guestSeen === `${job}:${file.index}` || pane === 'guest') ? (
         <div className="map-view-guest" hidden={pane !== 'guest'}>
           <GuestPane key={`${job}:${file.index}`} file={file} result={result} toolbarEnd={views} shown={pane === 'guest'} />
         </div>
@@ -127,7 +135,7 @@ export function MapPane({ file }: { file: FileEntry }) {
           viewRequest={viewRequest}
           onZoomChange={noteZoom}
           onDrawn={onDrawn}
-          {...(result.freed && result.freed.runs.length > 0 ? { freedView: { on: showFreed, onChange: setShowFreed, roles: freedRoles } } : {})}
+          {...(result?.freed && result.freed.runs.length > 0 ? { freedView: { on: showFreed, onChange: setShowFreed, roles: freedRoles } } : {})}
         />
       </div>
     </div>

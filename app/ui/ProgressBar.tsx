@@ -1,4 +1,5 @@
-// The progress of the running scan: which phase, how far, and a Cancel button.
+// The progress of the running scan: which phase, how far, and a Cancel button; shown until every
+// file's cluster roles are in.
 
 import { cancelAnalysis } from '../state/actions';
 import { activeProgress } from '../state/selectors';
@@ -22,7 +23,10 @@ export function ProgressBar() {
     return a ? { name: a.file.name, fraction: a.fraction, phase: a.phase } : null;
   }));
   const running = useApp((s) => s.jobStatus === 'running');
-  if (!running) return null;
+  // Gone once every file's roles are in (what is left takes a few tens of ms): the cluster map,
+  // which mounts on the roles and keeps the grid it first laid out, then gets the pane's final size.
+  const finishing = useApp((s) => s.files.length > 0 && s.files.every((f) => f.rolesReady || f.failure !== null || f.result !== null));
+  if (!running || finishing) return null;
   const label = p ? PHASE_LABEL[p.phase] ?? p.phase : 'Starting';
   const pct = p ? Math.round(p.fraction * 100) : 0;
   return (

@@ -1,11 +1,13 @@
 // The analysis worker: runs the engine (app/format) on dropped Files and streams what it finds to
 // the page as FromWorker messages (protocol.ts). Header first, then structures, which clusters are in
-// use (from the refcount blocks, before any L2 table), progress (at most every 50 ms), the per-cluster arrays (each moved whole, not copied), findings and the result
+// use (from the refcount blocks, before any L2 table), progress (at most every 50 ms), the roles
+// (copied as soon as they are final, before the rest of the analysis), the other per-cluster arrays
+// (each moved whole, not copied), findings and the result
 // (its guest map packed, with qemu-img measure's convert estimate: result-wire.ts).
 // One job at a time: a new 'analyze' aborts the running one. Files stay here after the analysis
 // for read-cluster requests.
 
-import { analyze, Aborted, BlobSource, FindingCode, Qcow2Error, reftableRange, type ByteSource } from '../format';
+import { analyze, Aborted, BlobSource, FindingCode, Qcow2Error, reftableRange, roleClusterCounts, type ByteSource } from '../format';
 import { PrefetchSource } from './prefetch-source';
 import { planChain } from './chain';
 import { splitClusterArrays, transferables } from './split';
@@ -69,6 +71,7 @@ async function runFile(job: Job, file: number, src: PrefetchSource, openBacking:
   // image reports thousands of steps, and each message re-renders the page.
   let progressAt = -Infinity;
   let progressPhase = '';
+  let rolesSent = false;
   try {
     const analysis = await analyze(src, {
       signal: job.abort.signal,
@@ -103,6 +106,20 @@ async function runFile(job: Job, file: number, src: PrefetchSource, openBacking:
           case 'usage':
             post({ type: 'usage', ...ref, usage: e.usage }, [e.usage.used.buffer as ArrayBuffer]);
             break;
+          case 'roles': {
+            // Final from here on, and still read by the rest of the analysis here: the page gets
+            // a copy now and builds and draws the owners' map while the analysis finishes. The
+            // copy goes into memory the check is done with when there is some (no new allocation,
+            // no first-touch page faults: 16.7 M roles copied in about 3 ms rather than 20–50).
+            const copy = e.spare ? new Uint8Array(e.spare, 0, e.roles.length) : new Uint8Array(e.roles.length);
+            copy.set(e.roles);
+            // Counted here once (the freed-cluster and safety steps read the same memoised counts),
+            // not again on the page's main thread before its map can mount.
+            const roleCounts = Uint32Array.from(roleClusterCounts(e.roles));
+            post({ type: 'cluster-array', ...ref, name: 'roles', start: 0, total: copy.length, chunk: copy, roleCounts }, [copy.buffer as ArrayBuffer]);
+            rolesSent = true;
+            break;
+          }
         }
       },
     });
@@ -112,7 +129,7 @@ async function runFile(job: Job, file: number, src: PrefetchSource, openBacking:
       chainComplete: !analysis.findings.some((x) => x.code === 'BACKING_UNAVAILABLE'), refusals: analysis.qemuRefuses,
     };
     const { rest, arrays } = splitClusterArrays(analysis.check);
-    for (const [name, arr] of arrays) sendArray(job.id, file, name, arr);
+    for (const [name, arr] of arrays) if (!(name === 'roles' && rolesSent)) sendArray(job.id, file, name, arr);
     const wire = toWire({ ...analysis, check: rest });
     post({ type: 'result', ...ref, ...wire, ms: performance.now() - t0 }, [...transferables(rest), ...packedBuffers(wire.guestMap)]);
   } catch (err) {

@@ -50,7 +50,8 @@ export type FromWorker =
   /** Clusters in use per bucket, from the refcount blocks: sent before any L2 table is scanned. */
   | (FileRef & { readonly type: 'usage'; readonly usage: ClusterUsage })
   /** A batch of a per-cluster array: `chunk` holds entries [start, start + chunk.length) of `total`. */
-  | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: ClusterArray })
+  /** `roleCounts` (with a whole roles array only): clusters per role byte, 256 entries, so the page need not count them. */
+  | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: ClusterArray; readonly roleCounts?: Uint32Array })
   /** The analysis with its guest map packed (result-wire.ts; the client rebuilds it) and the convert estimate. */
   | (FileRef & WireResult & { readonly type: 'result'; readonly ms: number })
   /** The file could not be analysed; `notQcow2` when it is another format (message says which). */
@@ -105,7 +106,8 @@ export function isFromWorker(x: unknown): x is FromWorker {
     case 'usage':
       return hasFileRef(m) && isUsage(m.usage);
     case 'cluster-array':
-      return hasFileRef(m) && isNum(m.start) && isNum(m.total) && isClusterChunk(m.name, m.chunk) && m.start + m.chunk.length <= m.total;
+      return hasFileRef(m) && isNum(m.start) && isNum(m.total) && isClusterChunk(m.name, m.chunk) && m.start + m.chunk.length <= m.total &&
+        (m.roleCounts === undefined || (m.name === 'roles' && m.start === 0 && m.chunk.length === m.total && m.roleCounts instanceof Uint32Array && m.roleCounts.length === 256));
     case 'result':
       return hasFileRef(m) && isObj(m.analysis) && isObj(m.analysis.structures) && isObj(m.analysis.check) && isNum(m.ms) && isPackedGuestMap(m.guestMap) && isEstimate(m.estimate);
     case 'failed':

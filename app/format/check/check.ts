@@ -35,6 +35,15 @@ export interface CheckOptions {
   readonly filename?: string;
   /** Told which clusters are in use as soon as the refcount blocks are read (before any L2 table). */
   readonly onUsage?: (usage: ClusterUsage) => void;
+  /**
+   * Told the roles (CheckResult.roles, the same array) once they are final: nothing after this call
+   * changes them (the rest of the check and the analysis only read them), so a copy taken now is
+   * the result's roles. Called once, before the OFLAG_COPIED pass and the guest map. `spare`, when
+   * not null, is memory the check is done with (the expected refcounts' counters, already written
+   * to, so free of first-touch page faults) of at least roles.length bytes: the callee may copy
+   * the roles into it and move it elsewhere; nothing reads it after this call.
+   */
+  readonly onRoles?: (roles: Uint8Array, spare: ArrayBuffer | null) => void;
 }
 
 export interface CheckResult {
@@ -131,6 +140,12 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const highest = compareRefcounts(st, truncation?.tablesMissing ?? false);
   // The last cluster, cut by the end of the file while something references all of it.
   if (truncation && st.pastEnd.partly && src.size % cs !== 0 && st.roles.length > 0) st.roles[st.roles.length - 1] = Role.PAST_END;
+  // The last write to the roles: from here on they are only read. The expected refcounts were
+  // last read by compareRefcounts.
+  if (opts.onRoles) {
+    const spare = st.expected.counts.buffer;
+    opts.onRoles(st.roles, spare instanceof ArrayBuffer && spare.byteLength >= st.roles.length && spare.byteLength <= st.roles.length + 4096 ? spare : null);
+  }
   await oflagCopiedL1(src, st, activeL1, h.l1Size, l1Offset);
   // The check's last reader of raw stored words is done: the result holds host-order refcounts.
   stored.toHostOrder();

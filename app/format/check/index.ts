@@ -3,7 +3,7 @@
 
 export { runCheck, MAX_CHECK_CLUSTERS, REFUSED, type CheckResult } from './check';
 export { Role, ROLE_COUNT, ROLE_INFO, type RoleId, type RoleInfo } from './roles';
-export { clusterOwners, describeCluster, roleCounts } from './cluster-roles';
+export { clusterOwners, describeCluster, roleClusterCounts, roleCounts } from './cluster-roles';
 export { NO_OWNERS } from './owners';
 export { compressedTouching, type CompressedIndexView } from './compressed-index';
 export { accountSpace, freeAtEnd, type BitmapSpace, type SnapshotSpace, type SpaceAccounting, type SpaceCategory } from './space';
