@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { analyze, FindingCode, type Analysis, guestMapJson, mapRangesFor, type MapRange, type ByteSource } from '../format';
 import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
+import { growYoungGenerationFor } from './young-generation';
 
 /** Opens an image and the backing files its chain names; close() closes them all. */
 export class ImageFiles {
@@ -42,7 +43,7 @@ export class ImageFiles {
   };
 
   async analyze(): Promise<Analysis> {
-    return analyze(this.top, { openBacking: this.openBacking });
+    return analyze(this.top, { openBacking: this.openBacking, onHeader: (s) => growYoungGenerationFor(s.fileSize, s.header.clusterSize) });
   }
 
   async close(): Promise<void> {
