@@ -2,7 +2,7 @@
 // the browser app (app/format), run over a Node file. Commands live in a registry: adding one is
 // one line in COMMANDS (a module function taking a CommandContext and returning an exit code).
 
-import { ownYoungGeneration } from './young-generation'; // first: before any other module allocates
+import './young-generation'; // first: before any other module allocates
 import { writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { FindingCode, Qcow2Error } from '../format';
@@ -157,7 +157,6 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
 
 /** Runs the CLI as the program: argv from the command line, the exit code as the process's. */
 export async function runProgram(): Promise<void> {
-  ownYoungGeneration();
   // A reader that stops early (`… | head`) closes the pipe: end quietly, as a Unix tool does.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -9,7 +9,6 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { analyze, FindingCode, type Analysis, guestMapJson, mapRangesFor, type MapRange, type ByteSource } from '../format';
 import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
-import { growYoungGenerationFor } from './young-generation';
 
 /** Opens an image and the backing files its chain names; close() closes them all. */
 export class ImageFiles {
@@ -43,7 +42,7 @@ export class ImageFiles {
   };
 
   async analyze(): Promise<Analysis> {
-    return analyze(this.top, { openBacking: this.openBacking, onHeader: (s) => growYoungGenerationFor(s.fileSize, s.header.clusterSize) });
+    return analyze(this.top, { openBacking: this.openBacking });
   }
 
   async close(): Promise<void> {

@@ -52,11 +52,6 @@ export interface Analysis {
 
 export interface AnalyzeOptions {
   readonly onEvent?: (e: AnalysisEvent) => void;
-  /**
-   * Called once the header is read, before any table is (the CLI sizes its heap by the image):
-   * unlike onEvent, asking for it adds no work to the analysis.
-   */
-  readonly onHeader?: (stage: HeaderStage) => void;
   readonly signal?: AbortSignal;
   /**
    * Opens a backing file by the name the header of `from` records (qemu-img resolves it relative
@@ -84,7 +79,6 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   };
   const stage = await loadHeaderStage(src, f);
   emit({ kind: 'header', stage });
-  opts.onHeader?.(stage);
   stop();
   const structures = await loadStructures(src, stage, f, progress('structures'));
   emit({ kind: 'structures', structures });
