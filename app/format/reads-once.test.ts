@@ -19,8 +19,9 @@ async function readRanges(path: string): Promise<[number, number][]> {
     seen.push([o, o + b.length]);
     return b;
   };
-  src.readInto = async (o: number, into: Uint8Array) => {
-    const n = await readInto(o, into);
+  // Synchronous, as the source's own: readRanges takes the path the CLI takes.
+  src.readInto = (o: number, into: Uint8Array) => {
+    const n = readInto(o, into);
     seen.push([o, o + n]);
     return n;
   };

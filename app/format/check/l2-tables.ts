@@ -47,7 +47,8 @@ interface Deferred {
 export async function scanL2(src: ByteSource, st: CheckState, uses: ReadonlyMap<number, L2Use>, o: TableScanOptions): Promise<void> {
   const ranges: { offset: number; length: number; key: L2Use }[] = [];
   for (const u of uses.values()) if (u.offset < st.fileSize) ranges.push({ offset: u.offset, length: o.g.clusterSize, key: u });
-  await readRanges(src, ranges, async (u, got) => {
+  // Synchronous unless an entry needs a refcount not loaded yet (then its promise is awaited).
+  await readRanges(src, ranges, (u, got) => {
     // A table cut by the end of the file reads zero-filled, as QEMU reads it (an entry cut short
     // keeps its first bytes).
     let bytes = got;
@@ -67,9 +68,11 @@ export async function scanL2(src: ByteSource, st: CheckState, uses: ReadonlyMap<
       o.onActiveRuns!(u, runs);
     } else scanTable(st, u, dv, o, deferred, null, NO_FLAGS);
     if (deferred.length > 0) {
-      await st.stored.ensure(src, deferred.map((d) => d.cluster));
-      for (const d of deferred) oflagData(st, st.stored.get(d.cluster), d.copied, d.times, d.entry, d.cluster, d.at);
+      return st.stored.ensure(src, deferred.map((d) => d.cluster)).then(() => {
+        for (const d of deferred) oflagData(st, st.stored.get(d.cluster), d.copied, d.times, d.entry, d.cluster, d.at);
+      });
     }
+    return undefined;
   }, o.onProgress ? { onProgress: o.onProgress } : {});
 }
 

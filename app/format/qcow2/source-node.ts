@@ -35,7 +35,8 @@ export class NodeFileSource implements ByteSource {
     return got === buf.length ? buf : buf.subarray(0, got);
   }
 
-  async readInto(offset: number, into: Uint8Array): Promise<number> {
+  /** Synchronous, so returns the count itself (ByteSource.readInto). */
+  readInto(offset: number, into: Uint8Array): number {
     const end = Math.min(this.size, offset + into.length);
     return offset >= end ? 0 : this.fill(offset, into.subarray(0, end - offset));
   }

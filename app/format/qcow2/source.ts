@@ -22,9 +22,11 @@ export interface ByteSource {
   /**
    * Optional: reads into `into` the bytes at `offset` (as many as it holds, fewer at the end of
    * the file); returns how many. For sources where filling a reused buffer is cheaper than a
-   * fresh one (a local file: no page faults, no garbage per read).
+   * fresh one (a local file: no page faults, no garbage per read). A source whose reads complete
+   * at once (a local file read with pread) returns the number itself, not a promise: readRanges
+   * then reads and hands out each range with no promise per read.
    */
-  readInto?(offset: number, into: Uint8Array): Promise<number>;
+  readInto?(offset: number, into: Uint8Array): number | Promise<number>;
   /**
    * Optional: reads several ranges (each inside the file) with one request, back to back into
    * `into` (at least their total length): element i holds ranges[i]'s bytes, and every element
@@ -231,7 +233,7 @@ export async function readRanges<K>(
       const { start, end } = groups[gFrom]!;
       const into = pooled(end - start);
       fromPool[q] = true;
-      return src.readInto(start, into).then((n) => [into.subarray(0, n)]);
+      return Promise.resolve(src.readInto(start, into)).then((n) => [into.subarray(0, n)]);
     }
     if (src.readBatchInto) {
       const parts = groups.slice(gFrom, gTo).map((x) => ({ offset: x.start, length: x.end - x.start }));
@@ -246,6 +248,33 @@ export async function readRanges<K>(
   const pending = new Map<number, Promise<[number, Uint8Array[]]>>();
   let next = 0;
   let handed = 0;
+  // Requests read into reused buffers (one merged read each) while the source's readInto returns
+  // its count at once: read, then handed out, in offset order, with no promise per request and
+  // callbacks awaited only when they return a promise. Its first promise hands the rest to the
+  // path below, from that request on.
+  if (src.readInto && batch === 1) {
+    for (; next < requests.length; next++) {
+      const { from, to, start, end } = groups[next]!;
+      const into = pooled(end - start);
+      const n = src.readInto(start, into);
+      if (typeof n !== 'number') {
+        const q = next++;
+        fromPool[q] = true;
+        pending.set(q, n.then((got): [number, Uint8Array[]] => [q, [into.subarray(0, got)]]));
+        break;
+      }
+      for (let k = from; k < to; k++) {
+        const r = sorted[k]!;
+        const a = Math.min(r.offset - start, n);
+        const done = onRange(r.key, into.subarray(a, Math.min(n, r.offset - start + r.length)), r.offset);
+        if (done) await done;
+      }
+      handed += to - from;
+      opts.onProgress?.(handed, sorted.length);
+      pool.push(new Uint8Array(into.buffer));
+    }
+  }
+  const first = next - pending.size;
   const fill = () => {
     while (next < requests.length && pending.size < inFlight) {
       const q = next++;
@@ -254,7 +283,7 @@ export async function readRanges<K>(
   };
   try {
     fill();
-    for (let k = 0; k < requests.length; k++) {
+    for (let k = first; k < requests.length; k++) {
       const [q, bufs] = await (opts.arrivalOrder ? Promise.race(pending.values()) : pending.get(k)!);
       pending.delete(q);
       fill();
