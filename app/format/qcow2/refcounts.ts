@@ -73,6 +73,13 @@ export function refcountArray(refcountOrder: number, n: number): RefcountArray {
 }
 
 /**
+ * Stored refcounts as the check may hold them: a RefcountArray, or (loadStoredRefcounts' `narrow`)
+ * one byte per cluster while every stored value fits in one (refcount_order <= 3 always; 16-bit
+ * refcounts until a block holds a value above 255, which widens the array to 16-bit words).
+ */
+export type StoredRefcountArray = RefcountArray | Uint8Array;
+
+/**
  * The stored refcounts of host clusters [0, values.length) (RefcountArray), plus lookups
  * past that range (refcount blocks covering clusters beyond the end of the file) loaded on demand.
  * While `swapped`, `values` holds 16-bit refcounts as stored (refcount-words.ts): read an entry
@@ -90,12 +97,36 @@ export class StoredRefcounts {
   constructor(
     readonly geo: RefcountGeometry,
     readonly reftable: Reftable,
-    readonly values: RefcountArray,
+    values: StoredRefcountArray,
     badBlocks: Set<number>,
     swapped = false,
   ) {
     this.badBlocks = badBlocks;
+    this.vals = values;
     this.raw = swapped && values instanceof Uint16Array;
+  }
+
+  private vals: StoredRefcountArray;
+
+  /** The stored refcounts of clusters [0, values.length). Final once loadStoredRefcounts returns. */
+  get values(): StoredRefcountArray {
+    return this.vals;
+  }
+
+  /**
+   * One byte per cluster → stored 16-bit words (the loader, at the first value above 255): the
+   * values so far as stored words (swapped on a little-endian host), the rest 0.
+   */
+  widen16(): Uint16Array {
+    const narrow = this.vals;
+    const wide = new Uint16Array(narrow.length);
+    if (LITTLE_ENDIAN) {
+      // Each byte b becomes the stored word b << 8: its bytes (0, b) in memory.
+      for (let i = 0; i < narrow.length; i++) wide[i] = narrow[i]! << 8;
+    } else wide.set(narrow);
+    this.vals = wide;
+    this.raw = LITTLE_ENDIAN;
+    return wide;
   }
 
   /** Whether `values` holds stored 16-bit words that read byte-swapped on this host. */
@@ -110,7 +141,7 @@ export class StoredRefcounts {
 
   /** Puts `values` in host order (once; `swapped` is false after). */
   toHostOrder(): void {
-    if (this.raw && this.values instanceof Uint16Array) swapWordsInPlace(this.values);
+    if (this.raw && this.vals instanceof Uint16Array) swapWordsInPlace(this.vals);
     this.raw = false;
   }
 
@@ -125,7 +156,8 @@ export class StoredRefcounts {
    */
   get(cluster: number): number {
     if (this.badBlocks.size > 0 && this.badBlocks.has(this.tableIndex(cluster))) return -1;
-    if (cluster < this.values.length) return this.raw ? swap16(this.values[cluster]!) : this.values[cluster]!;
+    const v = this.vals;
+    if (cluster < v.length) return this.raw ? swap16(v[cluster]!) : v[cluster]!;
     const t = this.tableIndex(cluster);
     const off = this.reftable.offsets[t];
     if (off === undefined || off === 0) return 0;
@@ -191,7 +223,7 @@ const u32be = (block: Uint8Array, p: number): number => ((block[p]! << 24) | (bl
  * Decodes `count` entries of `block` into out[base...]; returns 64-bit values above 2^32 - 1.
  * 16-bit entries are copied as stored (StoredRefcounts.swapped).
  */
-function decodeBlock(block: Uint8Array, order: number, out: RefcountArray, base: number, count: number, big: (c: number, v: bigint) => void): void {
+function decodeBlock(block: Uint8Array, order: number, out: StoredRefcountArray, base: number, count: number, big: (c: number, v: bigint) => void): void {
   const n = Math.min(count, out.length - base);
   if (order <= 2) {
     const bits = 1 << order;
@@ -223,6 +255,52 @@ function decodeBlock(block: Uint8Array, order: number, out: RefcountArray, base:
   // A block cut short by the end of the file: the rest reads as zeros (fill, not a loop that
   // is almost never entered and would deoptimise this function on every call).
   if (have < n) out.fill(0, base + have, base + n);
+}
+
+/**
+ * 16-bit stored refcounts (big-endian) into one byte per cluster, out[base...] for `count` entries
+ * (cut by out's end and the block's): false, with part of them written, when one is above 255.
+ */
+function narrow16(block: Uint8Array, out: Uint8Array, base: number, count: number): boolean {
+  const n = Math.min(count, out.length - base);
+  const have = Math.min(n, block.length >> 1);
+  let i = 0;
+  if (block.byteOffset % 4 === 0 && base % 4 === 0 && out.byteOffset % 4 === 0) {
+    const quads = have >> 2;
+    const w = new Uint32Array(block.buffer, block.byteOffset, 2 * quads);
+    const o = new Uint32Array(out.buffer, out.byteOffset + base, quads);
+    if (!narrowQuads(w, o, LITTLE_ENDIAN)) return false;
+    i = 4 * quads;
+  }
+  for (; i < have; i++) {
+    if (block[2 * i] !== 0) return false;
+    out[base + i] = block[2 * i + 1]!;
+  }
+  if (have < n) out.fill(0, base + have, base + n);
+  return true;
+}
+
+/** Four refcounts a step (two words of stored ones, one word of bytes out); false at a value > 255. */
+function narrowQuads(w: Uint32Array, o: Uint32Array, little: boolean): boolean {
+  const m = o.length;
+  let high = 0;
+  if (little) {
+    // Stored bytes (0, a, 0, b) read as the word b << 24 | a << 8.
+    for (let q = 0; q < m; q++) {
+      const x = w[2 * q]!;
+      const y = w[2 * q + 1]!;
+      high |= x | y;
+      o[q] = ((x >>> 8) & 0xff) | ((x >>> 16) & 0xff00) | ((y << 8) & 0xff0000) | (y & 0xff000000);
+    }
+    return (high & 0x00ff00ff) === 0;
+  }
+  for (let q = 0; q < m; q++) {
+    const x = w[2 * q]!;
+    const y = w[2 * q + 1]!;
+    high |= x | y;
+    o[q] = ((x << 8) & 0xff000000) | ((x << 16) & 0xff0000) | ((y >>> 8) & 0xff00) | (y & 0xff);
+  }
+  return (high & 0xff00ff00) === 0;
 }
 
 /** The bytes readReftable reads (length 0: none), so that a source can start that read early. */
@@ -269,9 +347,10 @@ export async function loadStoredRefcounts(
   reftable: Reftable,
   nClusters: number,
   onProgress?: (done: number, total: number) => void,
-  onSettled?: (values: RefcountArray, from: number, to: number) => void,
+  onSettled?: (values: StoredRefcountArray, from: number, to: number) => void,
+  narrow = false,
 ): Promise<StoredRefcounts> {
-  const values = refcountArray(geo.refcountOrder, nClusters);
+  const values = narrow && geo.refcountOrder <= 4 ? new Uint8Array(nClusters) : refcountArray(geo.refcountOrder, nClusters);
   const bad = new Set<number>();
   const byOffset = new Map<number, number[]>();
   const E = geo.entriesPerBlock;
@@ -292,16 +371,21 @@ export async function loadStoredRefcounts(
     else byOffset.set(off, [t]);
   }
   const stored = new StoredRefcounts(geo, reftable, values, bad, LITTLE_ENDIAN && geo.refcountOrder === 4);
+  let out = stored.values;
   for (let t = lastTable; t < n; t++) if (reftable.offsets[t]! !== 0 && unreadable(t)) bad.add(t);
   const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
   const big = (c: number, v: bigint) => stored.setBig(c, v);
   await readRanges(src, ranges, (off, bytes) => {
     for (const t of byOffset.get(off)!) {
-      decodeBlock(bytes, geo.refcountOrder, values, t * E, E, big);
+      if (!(out instanceof Uint8Array && geo.refcountOrder === 4)) decodeBlock(bytes, geo.refcountOrder, out, t * E, E, big);
+      else if (!narrow16(bytes, out, t * E, E)) {
+        out = stored.widen16();
+        decodeBlock(bytes, 4, out, t * E, E, big);
+      }
       // A block reaching past nClusters is kept (a copy: readRanges may reuse its buffer), so that
       // `ensure` for the clusters just past the end does not read it again.
       if ((t + 1) * E > nClusters) stored.keepBlock(t, bytes.slice());
-      onSettled?.(values, t * E, (t + 1) * E);
+      onSettled?.(out, t * E, (t + 1) * E);
     }
   }, { arrivalOrder: true, ...noStraggler(ranges.length, geo.clusterSize, src.maxRead), ...(onProgress ? { onProgress } : {}) });
   return stored;
