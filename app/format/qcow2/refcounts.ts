@@ -7,7 +7,7 @@ import type { Header } from './header';
 import { readRanges, type ByteSource } from './source';
 import { LO_OFFSET_MASK, MAX_REFTABLE_BYTES } from './spec';
 import { reftEntryOffset, reftReserved } from './mapping';
-import { LITTLE_ENDIAN, swap16, swapWordsInPlace } from './refcount-words';
+import { LITTLE_ENDIAN, narrow16, swap16, swapWordsInPlace } from './refcount-words';
 
 export interface RefcountGeometry {
   readonly clusterBits: number;
@@ -257,52 +257,6 @@ function decodeBlock(block: Uint8Array, order: number, out: StoredRefcountArray,
   if (have < n) out.fill(0, base + have, base + n);
 }
 
-/**
- * 16-bit stored refcounts (big-endian) into one byte per cluster, out[base...] for `count` entries
- * (cut by out's end and the block's): false, with part of them written, when one is above 255.
- */
-function narrow16(block: Uint8Array, out: Uint8Array, base: number, count: number): boolean {
-  const n = Math.min(count, out.length - base);
-  const have = Math.min(n, block.length >> 1);
-  let i = 0;
-  if (block.byteOffset % 4 === 0 && base % 4 === 0 && out.byteOffset % 4 === 0) {
-    const quads = have >> 2;
-    const w = new Uint32Array(block.buffer, block.byteOffset, 2 * quads);
-    const o = new Uint32Array(out.buffer, out.byteOffset + base, quads);
-    if (!narrowQuads(w, o, LITTLE_ENDIAN)) return false;
-    i = 4 * quads;
-  }
-  for (; i < have; i++) {
-    if (block[2 * i] !== 0) return false;
-    out[base + i] = block[2 * i + 1]!;
-  }
-  if (have < n) out.fill(0, base + have, base + n);
-  return true;
-}
-
-/** Four refcounts a step (two words of stored ones, one word of bytes out); false at a value > 255. */
-function narrowQuads(w: Uint32Array, o: Uint32Array, little: boolean): boolean {
-  const m = o.length;
-  let high = 0;
-  if (little) {
-    // Stored bytes (0, a, 0, b) read as the word b << 24 | a << 8.
-    for (let q = 0; q < m; q++) {
-      const x = w[2 * q]!;
-      const y = w[2 * q + 1]!;
-      high |= x | y;
-      o[q] = ((x >>> 8) & 0xff) | ((x >>> 16) & 0xff00) | ((y << 8) & 0xff0000) | (y & 0xff000000);
-    }
-    return (high & 0x00ff00ff) === 0;
-  }
-  for (let q = 0; q < m; q++) {
-    const x = w[2 * q]!;
-    const y = w[2 * q + 1]!;
-    high |= x | y;
-    o[q] = ((x << 8) & 0xff000000) | ((x << 16) & 0xff0000) | ((y >>> 8) & 0xff00) | (y & 0xff);
-  }
-  return (high & 0xff00ff00) === 0;
-}
-
 /** The bytes readReftable reads (length 0: none), so that a source can start that read early. */
 export function reftableRange(h: Header, fileSize: number): { offset: number; length: number } {
   const off = Number(h.refcountTableOffset);
@@ -408,51 +362,4 @@ function noStraggler(blocks: number, clusterSize: number, maxRead = 8 << 20): { 
   return { batchParts: per, maxRead: per * clusterSize };
 }
 
-/**
- * The in-memory refcount table qemu-img check builds: one counter per host cluster, at most
- * refcount_max (a further reference is an overflow corruption). `length` grows as QEMU's
- * nb_clusters does when a reference reaches into the cluster just past the end of the file.
- * Counters are one byte each while every count fits (almost every image: a cluster is referenced
- * once, a few times with snapshots); the first count above 255 widens them to 16 or 32 bits. That
- * halves the memory a 1 TiB image's check touches for them (16.7 MB instead of 33.5 MB).
- */
-export class ExpectedRefcounts {
-  /** The counters. Replaced when widened: read it again after add() rather than keeping it. */
-  counts: Uint8Array | Uint16Array | Uint32Array;
-  /** The largest count `counts` holds as it is (min(refcount_max, 255) until widened). */
-  limit: number;
-  length: number;
-  /** References refused because the counter was at refcount_max (each one a corruption). */
-  overflow = 0;
-
-  constructor(nClusters: number, readonly max: number) {
-    // QEMU never grows the table by more than one cluster past the end of the file.
-    this.counts = new Uint8Array(nClusters + 1);
-    this.limit = Math.min(max, 0xff);
-    this.length = nClusters;
-  }
-
-  /** Adds `times` references to cluster `k` (k <= length); returns how many overflowed. */
-  add(k: number, times: number): number {
-    if (k >= this.length) this.length = k + 1;
-    const now = this.counts[k]!;
-    if (times <= this.limit - now) {
-      this.counts[k] = now + times;
-      return 0;
-    }
-    const room = this.max - now;
-    const over = times <= room ? 0 : times - room;
-    if (this.limit < this.max) this.widen();
-    this.counts[k] = now + times - over;
-    this.overflow += over;
-    return over;
-  }
-
-  /** Counters wide enough for refcount_max (16 or 32 bits), holding the counts so far. */
-  private widen(): void {
-    const wide = this.max <= 0xffff ? new Uint16Array(this.counts.length) : new Uint32Array(this.counts.length);
-    wide.set(this.counts);
-    this.counts = wide;
-    this.limit = this.max;
-  }
-}
+export { ExpectedRefcounts } from './expected-refcounts';
