@@ -58,6 +58,8 @@ export interface AnalyzeOptions {
    * to `from`'s folder; `from` is the image itself for the first level), for the guest map's depth.
    */
   readonly openBacking?: (name: string, from?: ByteSource) => Promise<ByteSource | null>;
+  /** check.storedRefcounts may be one byte per cluster (CheckOptions.narrowRefcounts). */
+  readonly narrowRefcounts?: boolean;
 }
 
 export class Aborted extends Error {
@@ -87,6 +89,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
     onProgress: progress('l2'),
     ...(opts.onEvent ? { onUsage: (usage: ClusterUsage) => emit({ kind: 'usage', usage }), onRoles: (roles: Uint8Array, spare: ArrayBuffer | null) => emit({ kind: 'roles', roles, spare }) } : {}),
     ...(opts.openBacking ? { openBacking: opts.openBacking } : {}),
+    ...(opts.narrowRefcounts ? { narrowRefcounts: true } : {}),
   });
   stop();
   const space = accountSpace(structures, check);

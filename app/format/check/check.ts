@@ -10,7 +10,7 @@ import { walkL1, type L2Use } from './l1-tables';
 import { scanL2 } from './l2-tables';
 import { CompressedIndex } from './compressed-index';
 import { qemuCheckJson, type CheckCounts, type QemuCheckJson } from '../qemu-img';
-import { Findings, hex, qemuText, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type RefcountArray, type Reftable, EMPTY_REFTABLE, swap16, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
+import { Findings, hex, qemuText, geometry, type Structures, loadStoredRefcounts, readReftable, refcountGeometry, type StoredRefcountArray, type Reftable, EMPTY_REFTABLE, swap16, tableEntryOffset, type ByteSource, type FindingCode } from '../qcow2';
 import { MAX_MAP_RANGES, qcow2Layer, resolveChain, type MapRange, type RunList, backingLayer, type OpenBacking } from '../guest';
 import { settleRole } from './cluster-roles';
 import { refcountSkipper } from './refcount-skip';
@@ -44,6 +44,12 @@ export interface CheckOptions {
    * the roles into it and move it elsewhere; nothing reads it after this call.
    */
   readonly onRoles?: (roles: Uint8Array, spare: ArrayBuffer | null) => void;
+  /**
+   * The result's storedRefcounts may be one byte per cluster (a Uint8Array) when every stored value
+   * fits: half the memory for 16-bit refcounts. For callers that index the array and do not tell
+   * it from the roles by type (the CLI); the page's worker protocol wants a RefcountArray.
+   */
+  readonly narrowRefcounts?: boolean;
 }
 
 export interface CheckResult {
@@ -64,7 +70,7 @@ export interface CheckResult {
   /** One Role per host cluster of the file. */
   readonly roles: Uint8Array;
   /** Stored refcount per host cluster (RefcountArray), one more than the file's clusters. */
-  readonly storedRefcounts: RefcountArray;
+  readonly storedRefcounts: StoredRefcountArray;
   /** The first guest cluster using each data or compressed host cluster (read with guestOwner()). */
   readonly owner: OwnerIndex;
   /** Compressed guest clusters by host byte range (sorted by host offset). */
@@ -103,7 +109,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const reftable = await readReftable(src, h);
   // The early map's summary is counted block by block while later blocks are still being read.
   const tally = opts.onUsage ? new UsageTally(nb) : null;
-  const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1, undefined, tally ? (v, a, b) => tally.settle(v, a, b) : undefined);
+  const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1, undefined, tally ? (v, a, b) => tally.settle(v, a, b) : undefined, opts.narrowRefcounts === true);
   if (tally) opts.onUsage?.(tally.finish(stored.values));
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 

@@ -2,7 +2,7 @@
 // clusters (a preallocated or sequentially written range) and runs of all-zero entries, found a
 // word at a time; and the refcount-1-iff-COPIED rule checked over a run's clusters at once.
 
-import type { RefcountArray } from '../qcow2';
+import type { StoredRefcountArray } from '../qcow2';
 
 /**
  * How many entries after entry `i` (standard, 8 bytes each) continue its run: the same high word,
@@ -53,7 +53,7 @@ function firstNonZero(a: Uint8Array, from: number, to: number): number {
  * COPIED = `copied` (refcount 1 iff COPIED), else `to`; `one` is the entry of `values` meaning
  * refcount 1 (StoredRefcounts.one). Two 16-bit refcounts at a time for COPIED.
  */
-export function firstOflagBreak(values: RefcountArray, one: number, from: number, to: number, copied: boolean): number {
+export function firstOflagBreak(values: StoredRefcountArray, one: number, from: number, to: number, copied: boolean): number {
   let k = from;
   if (copied && values instanceof Uint16Array && values.byteOffset % 4 === 0) {
     if (k < to && (k & 1) !== 0) {
@@ -66,6 +66,19 @@ export function firstOflagBreak(values: RefcountArray, one: number, from: number
       let w = 0;
       while (w < words.length && words[w] === pair) w++;
       k += w * 2;
+    }
+  }
+  if (copied && values instanceof Uint8Array && values.byteOffset % 4 === 0) {
+    while (k < to && (k & 3) !== 0) {
+      if (values[k] !== one) return k;
+      k++;
+    }
+    if (to - k >= 4) {
+      const words = new Uint32Array(values.buffer, values.byteOffset + k, (to - k) >> 2);
+      const quad = (one * 0x0101_0101) >>> 0;
+      let w = 0;
+      while (w < words.length && words[w] === quad) w++;
+      k += w * 4;
     }
   }
   while (k < to && (values[k] === one) === copied) k++;

@@ -4,7 +4,7 @@
 // Expected refcounts come one byte per cluster (ExpectedRefcounts until a count passes 255) or
 // 16 bits; stored ones 16 bits, as stored (`swapped`: StoredRefcounts.swapped) or in host order.
 
-import { swapPair, type RefcountArray } from '../qcow2';
+import { swapPair, type StoredRefcountArray } from '../qcow2';
 
 export interface RefcountSkipper {
   /** The last cluster with a refcount that the latest from() skipped, or -1. */
@@ -14,7 +14,11 @@ export interface RefcountSkipper {
 }
 
 /** A skipper over clusters [0, end), or null where the arrays' widths or alignment do not allow one. */
-export function refcountSkipper(values: RefcountArray, swapped: boolean, counts: Uint8Array | Uint16Array | Uint32Array, roles: Uint8Array, end: number): RefcountSkipper | null {
+export function refcountSkipper(values: StoredRefcountArray, swapped: boolean, counts: Uint8Array | Uint16Array | Uint32Array, roles: Uint8Array, end: number): RefcountSkipper | null {
+  if (values instanceof Uint8Array) {
+    const aligned = values.byteOffset % 4 === 0 && counts.byteOffset % 4 === 0 && roles.byteOffset % 4 === 0;
+    return aligned && counts instanceof Uint8Array && end >= 4 ? new ByteSkipper(values, counts, roles, end >> 2) : null;
+  }
   if (!(values instanceof Uint16Array) || values.byteOffset % 4 !== 0 || counts.byteOffset % 4 !== 0 || end < 4) return null;
   if (counts instanceof Uint8Array) return roles.byteOffset % 4 === 0 ? new QuadSkipper8(values, swapped, counts, roles, end >> 2) : null;
   return counts instanceof Uint16Array ? PairSkipper.over(values, swapped, counts, roles, end) : null;
@@ -25,6 +29,39 @@ const onePair = (swapped: boolean): number => (swapped ? 0x0100_0100 : 0x0001_00
 
 /** Has-zero-byte test: whether some byte of the 32-bit word `w` is 0. */
 const hasZeroByte = (w: number): boolean => ((w - 0x01010101) & ~w & 0x80808080) !== 0;
+
+/**
+ * For 8-bit stored and expected refcounts: four clusters at a time (one word of each array and
+ * of the roles), from a multiple of 4 only (elsewhere nothing is skipped: the compare goes on one
+ * cluster at a time up to the next).
+ */
+class ByteSkipper implements RefcountSkipper {
+  lastUsed = -1;
+  private readonly v: Uint32Array;
+  private readonly c: Uint32Array;
+  private readonly r: Uint32Array;
+
+  constructor(values: Uint8Array, counts: Uint8Array, roles: Uint8Array, private readonly quads: number) {
+    this.v = new Uint32Array(values.buffer, values.byteOffset, quads);
+    this.c = new Uint32Array(counts.buffer, counts.byteOffset, quads);
+    this.r = new Uint32Array(roles.buffer, roles.byteOffset, quads);
+  }
+
+  from(start: number): number {
+    this.lastUsed = -1;
+    if ((start & 3) !== 0) return start;
+    const { v, c, r, quads } = this;
+    let q = start >> 2;
+    for (; q < quads; q++) {
+      const x = v[q]!;
+      const e = c[q]!;
+      if ((x | e) === 0) continue;
+      if (x !== 0x0101_0101 || e !== 0x0101_0101 || hasZeroByte(r[q]!)) break;
+      this.lastUsed = 4 * q + 3;
+    }
+    return 4 * q;
+  }
+}
 
 /**
  * For 16-bit stored and 8-bit expected refcounts: four clusters at a time (two words of stored

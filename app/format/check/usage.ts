@@ -6,7 +6,7 @@
 // A UsageTally counts the buckets of each refcount block as it is decoded (while later blocks are
 // still being read), so that the summary is ready as soon as the last block has arrived.
 
-import type { RefcountArray } from '../qcow2';
+import type { StoredRefcountArray } from '../qcow2';
 
 /** Buckets of a usage summary at most (a 1400 × 900 map has about 1.3 M pixels; 2^18 cells is plenty). */
 export const MAX_USAGE_BUCKETS = 1 << 18;
@@ -40,7 +40,7 @@ export class UsageTally {
   }
 
   /** Counts the buckets lying wholly inside clusters [from, to). */
-  settle(values: RefcountArray, from: number, to: number): void {
+  settle(values: StoredRefcountArray, from: number, to: number): void {
     const end = Math.min(to, this.clusters);
     const b0 = Math.ceil(Math.max(0, from) / this.perBucket);
     // The last bucket may be short: it is whole once the range reaches the last cluster.
@@ -49,7 +49,7 @@ export class UsageTally {
   }
 
   /** Counts every bucket not counted yet and returns the summary. */
-  finish(values: RefcountArray): ClusterUsage {
+  finish(values: StoredRefcountArray): ClusterUsage {
     const n = this.used.length;
     for (let b = 0; b < n;) {
       if (this.counted[b]) {
@@ -64,7 +64,7 @@ export class UsageTally {
     return { clusters: this.clusters, perBucket: this.perBucket, used: this.used };
   }
 
-  private count(values: RefcountArray, b0: number, b1: number): void {
+  private count(values: StoredRefcountArray, b0: number, b1: number): void {
     const { perBucket, used, clusters } = this;
     this.counted.fill(1, b0, b1);
     // 16-bit refcounts two at a time where the buckets hold whole words (the common case).
@@ -87,11 +87,11 @@ export class UsageTally {
 }
 
 /** The usage of clusters [0, clusters) from their stored refcounts (`values`, at least that long). */
-export function clusterUsage(values: RefcountArray, clusters: number): ClusterUsage {
+export function clusterUsage(values: StoredRefcountArray, clusters: number): ClusterUsage {
   return new UsageTally(clusters).finish(values);
 }
 
-function countInUse(values: RefcountArray, from: number, to: number): number {
+function countInUse(values: StoredRefcountArray, from: number, to: number): number {
   let k = 0;
   for (let i = from; i < to; i++) if (values[i] !== 0) k++;
   return k;

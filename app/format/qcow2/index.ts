@@ -19,7 +19,7 @@ export {
 } from './mapping';
 export {
   EMPTY_REFTABLE, ExpectedRefcounts, REFT_RESERVED, REFT_UNALIGNED, StoredRefcounts, loadStoredRefcounts,
-  readReftable, refcountArray, refcountGeometry, reftableIndexOf, reftableRange, type RefcountArray, type Reftable,
+  readReftable, refcountArray, refcountGeometry, reftableIndexOf, reftableRange, type RefcountArray, type Reftable, type StoredRefcountArray,
 } from './refcounts';
 export { swap16, swapPair } from './refcount-words';
 export { ICOUNT_NONE } from './snapshots';

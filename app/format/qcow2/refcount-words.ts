@@ -40,3 +40,49 @@ function swapWords8(w: Int32Array): void {
     w[j + 3] = ((d >> 8) & 0x00ff00ff) | ((d & 0x00ff00ff) << 8);
   }
 }
+
+/**
+ * 16-bit stored refcounts (big-endian) into one byte per cluster, out[base...] for `count` entries
+ * (cut by out's end and the block's): false, with part of them written, when one is above 255.
+ */
+export function narrow16(block: Uint8Array, out: Uint8Array, base: number, count: number): boolean {
+  const n = Math.min(count, out.length - base);
+  const have = Math.min(n, block.length >> 1);
+  let i = 0;
+  if (block.byteOffset % 4 === 0 && base % 4 === 0 && out.byteOffset % 4 === 0) {
+    const quads = have >> 2;
+    const w = new Uint32Array(block.buffer, block.byteOffset, 2 * quads);
+    const o = new Uint32Array(out.buffer, out.byteOffset + base, quads);
+    if (!narrowQuads(w, o, LITTLE_ENDIAN)) return false;
+    i = 4 * quads;
+  }
+  for (; i < have; i++) {
+    if (block[2 * i] !== 0) return false;
+    out[base + i] = block[2 * i + 1]!;
+  }
+  if (have < n) out.fill(0, base + have, base + n);
+  return true;
+}
+
+/** Four refcounts a step (two words of stored ones, one word of bytes out); false at a value > 255. */
+function narrowQuads(w: Uint32Array, o: Uint32Array, little: boolean): boolean {
+  const m = o.length;
+  let high = 0;
+  if (little) {
+    // Stored bytes (0, a, 0, b) read as the word b << 24 | a << 8.
+    for (let q = 0; q < m; q++) {
+      const x = w[2 * q]!;
+      const y = w[2 * q + 1]!;
+      high |= x | y;
+      o[q] = ((x >>> 8) & 0xff) | ((x >>> 16) & 0xff00) | ((y << 8) & 0xff0000) | (y & 0xff000000);
+    }
+    return (high & 0x00ff00ff) === 0;
+  }
+  for (let q = 0; q < m; q++) {
+    const x = w[2 * q]!;
+    const y = w[2 * q + 1]!;
+    high |= x | y;
+    o[q] = ((x << 8) & 0xff000000) | ((x << 16) & 0xff0000) | ((y >>> 8) & 0xff00) | (y & 0xff);
+  }
+  return (high & 0xff00ff00) === 0;
+}

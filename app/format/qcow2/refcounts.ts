@@ -7,7 +7,7 @@ import type { Header } from './header';
 import { readRanges, type ByteSource } from './source';
 import { LO_OFFSET_MASK, MAX_REFTABLE_BYTES } from './spec';
 import { reftEntryOffset, reftReserved } from './mapping';
-import { LITTLE_ENDIAN, swap16, swapWordsInPlace } from './refcount-words';
+import { LITTLE_ENDIAN, narrow16, swap16, swapWordsInPlace } from './refcount-words';
 
 export interface RefcountGeometry {
   readonly clusterBits: number;
@@ -73,6 +73,13 @@ export function refcountArray(refcountOrder: number, n: number): RefcountArray {
 }
 
 /**
+ * Stored refcounts as the check may hold them: a RefcountArray, or (loadStoredRefcounts' `narrow`)
+ * one byte per cluster while every stored value fits in one (refcount_order <= 3 always; 16-bit
+ * refcounts until a block holds a value above 255, which widens the array to 16-bit words).
+ */
+export type StoredRefcountArray = RefcountArray | Uint8Array;
+
+/**
  * The stored refcounts of host clusters [0, values.length) (RefcountArray), plus lookups
  * past that range (refcount blocks covering clusters beyond the end of the file) loaded on demand.
  * While `swapped`, `values` holds 16-bit refcounts as stored (refcount-words.ts): read an entry
@@ -90,12 +97,36 @@ export class StoredRefcounts {
   constructor(
     readonly geo: RefcountGeometry,
     readonly reftable: Reftable,
-    readonly values: RefcountArray,
+    values: StoredRefcountArray,
     badBlocks: Set<number>,
     swapped = false,
   ) {
     this.badBlocks = badBlocks;
+    this.vals = values;
     this.raw = swapped && values instanceof Uint16Array;
+  }
+
+  private vals: StoredRefcountArray;
+
+  /** The stored refcounts of clusters [0, values.length). Final once loadStoredRefcounts returns. */
+  get values(): StoredRefcountArray {
+    return this.vals;
+  }
+
+  /**
+   * One byte per cluster → stored 16-bit words (the loader, at the first value above 255): the
+   * values so far as stored words (swapped on a little-endian host), the rest 0.
+   */
+  widen16(): Uint16Array {
+    const narrow = this.vals;
+    const wide = new Uint16Array(narrow.length);
+    if (LITTLE_ENDIAN) {
+      // Each byte b becomes the stored word b << 8: its bytes (0, b) in memory.
+      for (let i = 0; i < narrow.length; i++) wide[i] = narrow[i]! << 8;
+    } else wide.set(narrow);
+    this.vals = wide;
+    this.raw = LITTLE_ENDIAN;
+    return wide;
   }
 
   /** Whether `values` holds stored 16-bit words that read byte-swapped on this host. */
@@ -110,7 +141,7 @@ export class StoredRefcounts {
 
   /** Puts `values` in host order (once; `swapped` is false after). */
   toHostOrder(): void {
-    if (this.raw && this.values instanceof Uint16Array) swapWordsInPlace(this.values);
+    if (this.raw && this.vals instanceof Uint16Array) swapWordsInPlace(this.vals);
     this.raw = false;
   }
 
@@ -125,7 +156,8 @@ export class StoredRefcounts {
    */
   get(cluster: number): number {
     if (this.badBlocks.size > 0 && this.badBlocks.has(this.tableIndex(cluster))) return -1;
-    if (cluster < this.values.length) return this.raw ? swap16(this.values[cluster]!) : this.values[cluster]!;
+    const v = this.vals;
+    if (cluster < v.length) return this.raw ? swap16(v[cluster]!) : v[cluster]!;
     const t = this.tableIndex(cluster);
     const off = this.reftable.offsets[t];
     if (off === undefined || off === 0) return 0;
@@ -191,7 +223,7 @@ const u32be = (block: Uint8Array, p: number): number => ((block[p]! << 24) | (bl
  * Decodes `count` entries of `block` into out[base...]; returns 64-bit values above 2^32 - 1.
  * 16-bit entries are copied as stored (StoredRefcounts.swapped).
  */
-function decodeBlock(block: Uint8Array, order: number, out: RefcountArray, base: number, count: number, big: (c: number, v: bigint) => void): void {
+function decodeBlock(block: Uint8Array, order: number, out: StoredRefcountArray, base: number, count: number, big: (c: number, v: bigint) => void): void {
   const n = Math.min(count, out.length - base);
   if (order <= 2) {
     const bits = 1 << order;
@@ -269,9 +301,10 @@ export async function loadStoredRefcounts(
   reftable: Reftable,
   nClusters: number,
   onProgress?: (done: number, total: number) => void,
-  onSettled?: (values: RefcountArray, from: number, to: number) => void,
+  onSettled?: (values: StoredRefcountArray, from: number, to: number) => void,
+  narrow = false,
 ): Promise<StoredRefcounts> {
-  const values = refcountArray(geo.refcountOrder, nClusters);
+  const values = narrow && geo.refcountOrder <= 4 ? new Uint8Array(nClusters) : refcountArray(geo.refcountOrder, nClusters);
   const bad = new Set<number>();
   const byOffset = new Map<number, number[]>();
   const E = geo.entriesPerBlock;
@@ -292,16 +325,21 @@ export async function loadStoredRefcounts(
     else byOffset.set(off, [t]);
   }
   const stored = new StoredRefcounts(geo, reftable, values, bad, LITTLE_ENDIAN && geo.refcountOrder === 4);
+  let out = stored.values;
   for (let t = lastTable; t < n; t++) if (reftable.offsets[t]! !== 0 && unreadable(t)) bad.add(t);
   const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
   const big = (c: number, v: bigint) => stored.setBig(c, v);
   await readRanges(src, ranges, (off, bytes) => {
     for (const t of byOffset.get(off)!) {
-      decodeBlock(bytes, geo.refcountOrder, values, t * E, E, big);
+      if (!(out instanceof Uint8Array && geo.refcountOrder === 4)) decodeBlock(bytes, geo.refcountOrder, out, t * E, E, big);
+      else if (!narrow16(bytes, out, t * E, E)) {
+        out = stored.widen16();
+        decodeBlock(bytes, 4, out, t * E, E, big);
+      }
       // A block reaching past nClusters is kept (a copy: readRanges may reuse its buffer), so that
       // `ensure` for the clusters just past the end does not read it again.
       if ((t + 1) * E > nClusters) stored.keepBlock(t, bytes.slice());
-      onSettled?.(values, t * E, (t + 1) * E);
+      onSettled?.(out, t * E, (t + 1) * E);
     }
   }, { arrivalOrder: true, ...noStraggler(ranges.length, geo.clusterSize, src.maxRead), ...(onProgress ? { onProgress } : {}) });
   return stored;
@@ -324,51 +362,4 @@ function noStraggler(blocks: number, clusterSize: number, maxRead = 8 << 20): { 
   return { batchParts: per, maxRead: per * clusterSize };
 }
 
-/**
- * The in-memory refcount table qemu-img check builds: one counter per host cluster, at most
- * refcount_max (a further reference is an overflow corruption). `length` grows as QEMU's
- * nb_clusters does when a reference reaches into the cluster just past the end of the file.
- * Counters are one byte each while every count fits (almost every image: a cluster is referenced
- * once, a few times with snapshots); the first count above 255 widens them to 16 or 32 bits. That
- * halves the memory a 1 TiB image's check touches for them (16.7 MB instead of 33.5 MB).
- */
-export class ExpectedRefcounts {
-  /** The counters. Replaced when widened: read it again after add() rather than keeping it. */
-  counts: Uint8Array | Uint16Array | Uint32Array;
-  /** The largest count `counts` holds as it is (min(refcount_max, 255) until widened). */
-  limit: number;
-  length: number;
-  /** References refused because the counter was at refcount_max (each one a corruption). */
-  overflow = 0;
-
-  constructor(nClusters: number, readonly max: number) {
-    // QEMU never grows the table by more than one cluster past the end of the file.
-    this.counts = new Uint8Array(nClusters + 1);
-    this.limit = Math.min(max, 0xff);
-    this.length = nClusters;
-  }
-
-  /** Adds `times` references to cluster `k` (k <= length); returns how many overflowed. */
-  add(k: number, times: number): number {
-    if (k >= this.length) this.length = k + 1;
-    const now = this.counts[k]!;
-    if (times <= this.limit - now) {
-      this.counts[k] = now + times;
-      return 0;
-    }
-    const room = this.max - now;
-    const over = times <= room ? 0 : times - room;
-    if (this.limit < this.max) this.widen();
-    this.counts[k] = now + times - over;
-    this.overflow += over;
-    return over;
-  }
-
-  /** Counters wide enough for refcount_max (16 or 32 bits), holding the counts so far. */
-  private widen(): void {
-    const wide = this.max <= 0xffff ? new Uint16Array(this.counts.length) : new Uint32Array(this.counts.length);
-    wide.set(this.counts);
-    this.counts = wide;
-    this.limit = this.max;
-  }
-}
+export { ExpectedRefcounts } from './expected-refcounts';

@@ -18,7 +18,7 @@ import { roleCounts } from '../check/cluster-roles';
 import type { BitmapDirectory, SnapshotTable, Structures } from '../qcow2/model';
 import { NO_OWNERS } from '../check/owners';
 import { decodeOwners, encodeOwners, type OwnerParts, type SavedOwners } from './owners-codec';
-import { EMPTY_REFTABLE, refcountArray, type RefcountArray } from '../qcow2/refcounts';
+import { EMPTY_REFTABLE, refcountArray, type RefcountArray, type StoredRefcountArray } from '../qcow2/refcounts';
 import { qdictOrder, type QValue } from '../qemu-img/qemu-json';
 import { arr, bytes, counts, int, nullable, obj, opt, str, u32s, wide, ReportError, type Codec, type Json } from './codec';
 import { MAP_ENCODING, RLE_ENCODING, decodeMap, decodeRuns, encodeMap, encodeRuns, encodedBytes } from './rle';
@@ -58,7 +58,7 @@ export interface ReportInput {
   readonly structures: Structures;
   readonly info: QemuInfoJson;
   readonly check: Pick<CheckResult, 'json' | 'exitCode' | 'failure' | 'counts' | 'clusterSize' | 'highestCluster' | 'snapshotExclusiveClusters' | 'mapError' | 'mapTruncatedAt' | 'roles'> & {
-    readonly storedRefcounts: RefcountArray | null;
+    readonly storedRefcounts: StoredRefcountArray | null;
   } & Partial<OwnerParts>;
   readonly guestMap: readonly MapRange[];
   readonly space: SpaceAccounting;
@@ -81,7 +81,7 @@ export interface SavedAnalysis {
    * uses, the reftable, the compressed-cluster index) when the document has them. Never saved, so
    * empty: the L1 tables; storedRefcounts too when `refcountsSaved` is false.
    */
-  readonly analysis: Analysis;
+  readonly analysis: Omit<Analysis, 'check'> & { readonly check: Omit<Analysis['check'], 'storedRefcounts'> & { readonly storedRefcounts: RefcountArray } };
   readonly refcountsSaved: boolean;
   /** What the writer left out, in words. */
   readonly notes: readonly string[];
@@ -317,7 +317,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
     compressed: { n: 0, host: new Float64Array(0), length: new Uint32Array(0), guest: new Float64Array(0) },
   };
   const ownerParts = Object.prototype.hasOwnProperty.call(doc, 'owners') ? decodeOwners(field(doc, 'owners', ownersCodec), clusters, cs, noOwners) : noOwners;
-  const checkResult: CheckResult = {
+  const checkResult: SavedAnalysis['analysis']['check'] = {
     json: check.qemuImgCheck && (qdictOrder(check.qemuImgCheck as unknown as QValue) as unknown as QemuCheckJson),
     exitCode: check.exitCode as CheckResult['exitCode'],
     failure: check.failure,
@@ -332,7 +332,7 @@ function decode(doc: Record<string, unknown>): SavedAnalysis {
     mapError: map.error,
     mapTruncatedAt: check.mapTruncatedAt,
   };
-  const analysis: Analysis = {
+  const analysis: SavedAnalysis['analysis'] = {
     fileName,
     fileSize,
     structures,
