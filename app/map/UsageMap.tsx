@@ -1,8 +1,12 @@
 // The early cluster map: every host cluster drawn as in use or free from the refcount blocks alone,
 // shown while the L2 tables are still being read (the full map, with owners, replaces it). One
-// canvas, drawn once per size; a caption and a two-row legend with exact counts.
+// canvas, drawn once per size; a caption and a two-row legend with exact counts. It is mounted as
+// soon as the header is known, before the summary (`usage` null): the pane is laid out, the canvas
+// sized, its first drawing made (a fresh canvas's first draw allocates its surface, 10–50 ms here)
+// and the pixels' buffer allocated while the worker reads the refcount blocks, so that the
+// summary's arrival costs only its raster and one putImageData.
 
-import { useEffect, useMemo, useRef } from 'react';
+import { useLayoutEffect, useRef } from 'react';
 import type { ClusterUsage } from '../format';
 import { formatCount } from '../format';
 import { ROLE_COLOR } from './palette';
@@ -15,53 +19,78 @@ const FREE = rgb(ROLE_COLOR[0] ?? '#f7f7f7');
 export const IN_USE_COLOR = '#5d6b7a';
 const USED = rgb(IN_USE_COLOR);
 const BG = rgb('#1b1f24');
+/** The background as one RGBA word (little-endian, as ImageData's bytes read through a Uint32Array). */
+const BG_WORD = (0xff << 24 | BG[2]! << 16 | BG[1]! << 8 | BG[0]!) >>> 0;
 
-export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage; onDrawn?: () => void }) {
+export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDrawn?: () => void }) {
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const inUse = useMemo(() => {
-    // A plain loop: reduce's callback per bucket (up to 2^18) showed in the early map's task.
-    let n = 0;
-    for (let i = 0; i < usage.used.length; i++) n += usage.used[i]!;
-    return n;
-  }, [usage]);
-  // The canvas is drawn in the size observer's callback itself (again on resize, once per size),
-  // not through state: no second render before the first draw.
-  useEffect(() => {
+  /** The canvas's pixels (kept per size, reused by the next draw). */
+  const imgRef = useRef<ImageData | null>(null);
+  // Drawn in a layout effect, as the summary arrives (the size read there, one layout in the usage
+  // message's task, which the next frame would make anyway), so the map is in the frame that follows
+  // the message rather than one after the size observer's first callback; the observer then redraws
+  // on a resize (once per size), not through state: no second render.
+  useLayoutEffect(() => {
     const box = boxRef.current;
     const canvas = canvasRef.current;
     if (!box || !canvas) return;
     let drawnAt = '';
-    // Sized only inside the ResizeObserver callback (after layout): reading clientWidth here, at
-    // mount, would force a synchronous layout in the usage message's task.
-    return observeClientSize(box, (cw, ch) => {
+    const draw = (cw: number, ch: number) => {
       const w = Math.max(1, Math.floor(cw));
       const h = Math.max(1, Math.floor(ch));
       if (`${w}x${h}` === drawnAt) return;
       drawnAt = `${w}x${h}`;
-      canvas.width = w;
-      canvas.height = h;
+      // Setting a canvas's size clears it (and drops its surface) even when unchanged.
+      if (canvas.width !== w) canvas.width = w;
+      if (canvas.height !== h) canvas.height = h;
       const ctx = canvas.getContext('2d');
       if (!ctx) return;
-      const img = ctx.createImageData(w, h);
+      let img = imgRef.current;
+      if (!img || img.width !== w || img.height !== h) img = imgRef.current = ctx.createImageData(w, h);
       const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h);
+      if (!usage) {
+        // Before the summary: the background, drawn once (the canvas's surface is made here).
+        pixels.fill(BG_WORD);
+        ctx.putImageData(img, 0, 0);
+        return;
+      }
       const { clustersDrawn } = rasterUsage(usage, pixels, w, h, FREE, USED, BG);
       ctx.putImageData(img, 0, 0);
       canvas.dataset.clustersDrawn = String(clustersDrawn);
       onDrawn?.();
-    });
+    };
+    const measured = () => {
+      // A box not laid out yet (hidden, or no size): the observer draws once it has one.
+      if (box.clientWidth > 0 && box.clientHeight > 0) draw(box.clientWidth, box.clientHeight);
+    };
+    if (usage) {
+      measured();
+      return observeClientSize(box, draw);
+    }
+    // Before the summary the canvas is readied once the page is idle, not in the header's task
+    // (the header on screen first), and not on resizes (the summary's draw sizes it again).
+    const idle = typeof requestIdleCallback === 'function';
+    const id = idle ? requestIdleCallback(measured, { timeout: 200 }) : window.setTimeout(measured, 50);
+    return () => (idle ? cancelIdleCallback(id) : clearTimeout(id));
   }, [usage, onDrawn]);
+  // Counted by the worker's tally as it counted the buckets: no pass over them here.
+  const inUse = usage?.inUse ?? 0;
   return (
     <div className="usage-map" data-testid="usage-map">
       <div className="usage-map-caption" role="status">
-        In use or free, from the refcount blocks; owners follow once every L2 table has been read…
+        {usage ? 'In use or free, from the refcount blocks; owners follow once every L2 table has been read…' : 'Reading the refcount blocks: which clusters are in use…'}
       </div>
       <div className="usage-map-box" ref={boxRef}>
-        <canvas ref={canvasRef} data-testid="usage-canvas" aria-label={`Early cluster map: ${formatCount(inUse)} of ${formatCount(usage.clusters)} clusters in use`} />
+        <canvas ref={canvasRef} data-testid="usage-canvas" {...(usage ? { 'aria-label': `Early cluster map: ${formatCount(inUse)} of ${formatCount(usage.clusters)} clusters in use` } : {})} />
       </div>
       <ul className="usage-map-legend">
-        <li><span className="swatch" style={{ background: IN_USE_COLOR }} />in use (owner being read): {formatCount(inUse)}</li>
-        <li><span className="swatch" style={{ background: ROLE_COLOR[0] }} />free (refcount 0): {formatCount(usage.clusters - inUse)}</li>
+        {usage ? (
+          <>
+            <li><span className="swatch" style={{ background: IN_USE_COLOR }} />in use (owner being read): {formatCount(inUse)}</li>
+            <li><span className="swatch" style={{ background: ROLE_COLOR[0] }} />free (refcount 0): {formatCount(usage.clusters - inUse)}</li>
+          </>
+        ) : null}
       </ul>
     </div>
   );

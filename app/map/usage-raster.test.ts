@@ -70,4 +70,21 @@ describe('usage raster', () => {
       expect(new Set(want).size).toBeGreaterThan(2);
     });
   }
+
+  // The 1 TiB preallocated image: every cluster in use. Runs of equal buckets are painted whole:
+  // no cell is summed by itself but the last (short) one, and every pixel is the in-use colour.
+  for (const [n, w, h] of [[16_777_216, 1400, 900], [16_777_217, 1100, 700], [300_001, 640, 480]] as const) {
+    it(`${n} clusters all in use on ${w}×${h}: painted from runs, not cell by cell`, () => {
+      const values = new Uint16Array(n).fill(1);
+      const u = clusterUsage(values, n);
+      const pixels = new Uint32Array(w * h);
+      const { layout: l, clustersDrawn, cellsSummed } = rasterUsage(u, pixels, w, h, FREE, USED, BG);
+      expect(clustersDrawn).toBe(n);
+      expect(cellsSummed).toBeLessThanOrEqual(1);
+      const word = (c: readonly number[]) => (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
+      let inUse = 0;
+      for (const px of pixels) if (px === word(USED)) inUse++;
+      expect(inUse).toBe(l.cells * l.size * l.size);
+    });
+  }
 });

@@ -39,54 +39,79 @@ function mix(free: readonly number[], used: readonly number[], t: number): numbe
 }
 
 /**
- * Paints `pixels` (width × height, RGBA words) with the usage map; returns the layout and the
- * clusters drawn (every cluster of the file, in some cell).
+ * Paints `pixels` (width × height, RGBA words) with the usage map; returns the layout, the
+ * clusters drawn (every cluster of the file, in some cell) and the cells whose share was summed one
+ * by one (the others lay inside a run of equal buckets and were painted with it).
  */
-export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number, height: number, free: readonly number[], used: readonly number[], background: readonly number[]): { layout: UsageLayout; clustersDrawn: number } {
+export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number, height: number, free: readonly number[], used: readonly number[], background: readonly number[]): { layout: UsageLayout; clustersDrawn: number; cellsSummed: number } {
   const layout = usageLayout(u, width, height);
   pixels.fill(mix(background, background, 0));
-  const { size, cols } = layout;
+  const { size, cols, per, cells } = layout;
+  const buckets = u.used;
+  const nb = buckets.length;
   let drawn = 0;
+  let summed = 0;
   let lastT = -1;
   let colour = 0;
-  // Cells of one grid row that share a colour are painted as one run, a fill per pixel row: most
-  // neighbours share one (all free, all in use), and a fill per cell and pixel row (2^18 cells of
-  // 2 × 2 px) cost tens of milliseconds.
-  let runColour = 0;
-  let runFrom = 0;
-  const flush = (row: number, to: number) => {
-    if (to <= runFrom) return;
-    const y0 = row * size;
-    const x0 = runFrom * size;
-    const x1 = Math.min(width, to * size);
-    if (x0 >= x1) return;
-    for (let y = y0; y < Math.min(height, y0 + size); y++) pixels.fill(runColour, y * width + x0, y * width + x1);
-  };
-  for (let c = 0; c < layout.cells; c++) {
-    const b0 = c * layout.per;
-    const b1 = Math.min(u.used.length, b0 + layout.per);
-    let inUse = 0;
-    for (let b = b0; b < b1; b++) inUse += u.used[b]!;
-    const clusters = Math.min(u.clusters, b1 * u.perBucket) - b0 * u.perBucket;
-    drawn += clusters;
-    // Any cluster in use shows: a cell with one used cluster in a million is not drawn as free.
-    const t = inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters));
-    // Neighbouring cells mostly share a share (all free, all in use): mix only when it changes.
+  const colourOf = (t: number) => {
+    // Neighbouring runs mostly share a share (all free, all in use): mix only when it changes.
     if (t !== lastT) {
       lastT = t;
       colour = mix(free, used, t);
     }
-    const col = c % cols;
-    const row = (c - col) / cols;
-    if (col === 0) {
-      runColour = colour;
-      runFrom = 0;
-    } else if (colour !== runColour) {
-      flush(row, col);
-      runColour = colour;
-      runFrom = col;
+    return colour;
+  };
+  // Cells [c0, c1) in one colour: one fill per pixel row of each grid row they span.
+  const paint = (c0: number, c1: number, rgba: number) => {
+    for (let row = Math.floor(c0 / cols); row * cols < c1; row++) {
+      const x0 = (Math.max(c0, row * cols) - row * cols) * size;
+      const x1 = Math.min(width, (Math.min(c1, (row + 1) * cols) - row * cols) * size);
+      const y0 = row * size;
+      if (x0 >= x1) continue;
+      for (let y = y0; y < Math.min(height, y0 + size); y++) pixels.fill(rgba, y * width + x0, y * width + x1);
     }
-    if (col === cols - 1 || c === layout.cells - 1) flush(row, col + 1);
+  };
+  // Buckets come in long runs of one count (all free, all in use): a run is found with a tight
+  // scan and the whole cells inside it painted at once (their share is the run's count over
+  // perBucket); only a cell that straddles two runs, or the last (short) one, is summed by itself.
+  const fullCells = nb * u.perBucket === u.clusters && nb === cells * per ? cells : cells - 1;
+  let pending = 0;
+  let pendingFrom = 0;
+  let pendingColour = -1;
+  const emit = (c0: number, c1: number, rgba: number) => {
+    // Adjacent cells of one colour are painted together.
+    if (rgba === pendingColour && c0 === pending) {
+      pending = c1;
+      return;
+    }
+    if (pendingColour !== -1) paint(pendingFrom, pending, pendingColour);
+    pendingFrom = c0;
+    pending = c1;
+    pendingColour = rgba;
+  };
+  for (let c = 0; c < cells;) {
+    const b0 = c * per;
+    const v = buckets[b0]!;
+    let e = b0 + 1;
+    while (e < nb && buckets[e] === v) e++;
+    const cEnd = Math.min(fullCells, Math.floor(e / per));
+    if (cEnd > c) {
+      const t = v === 0 ? 0 : Math.max(0.35, v / u.perBucket);
+      emit(c, cEnd, colourOf(t));
+      drawn += (cEnd - c) * per * u.perBucket;
+      c = cEnd;
+      continue;
+    }
+    const b1 = Math.min(nb, b0 + per);
+    let inUse = 0;
+    for (let b = b0; b < b1; b++) inUse += buckets[b]!;
+    const clusters = Math.min(u.clusters, b1 * u.perBucket) - b0 * u.perBucket;
+    drawn += clusters;
+    summed++;
+    // Any cluster in use shows: a cell with one used cluster in a million is not drawn as free.
+    emit(c, c + 1, colourOf(inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters))));
+    c++;
   }
-  return { layout, clustersDrawn: drawn };
+  if (pendingColour !== -1) paint(pendingFrom, pending, pendingColour);
+  return { layout, clustersDrawn: drawn, cellsSummed: summed };
 }

@@ -75,6 +75,17 @@ describe('applyEvent', () => {
     expect([...getClusterArrays(7, 0)!.roles!]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('stores a usage summary outside the file entries: only usageVersion changes', () => {
+    const before = useApp.getState();
+    const usage = { clusters: 10, perBucket: 3, used: new Uint32Array([1, 0, 3, 1]), inUse: 5 };
+    applyEvent({ type: 'usage', job: 7, file: 0, usage });
+    const after = useApp.getState();
+    // The same files array (no panel that reads it re-renders), the summary in the registry.
+    expect(after.files).toBe(before.files);
+    expect(after.usageVersion).toBe(before.usageVersion + 1);
+    expect(getClusterArrays(7, 0)!.usage).toBe(usage);
+  });
+
   it('reports a file that is not qcow2 as the error state with its message', () => {
     applyEvent({ type: 'failed', job: 7, file: 0, code: 'NOT_QCOW2', message: 'VMDK sparse extent (VMware, version 1)', notQcow2: true });
     expect(pageState(useApp.getState())).toBe('error');

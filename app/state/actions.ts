@@ -166,9 +166,10 @@ export function applyEvent(e: ClientEvent): void {
       useApp.setState(updateFile(s, e.file, { findings: e.findings }));
       return;
     case 'usage': {
+      // Kept out of the file entries: a new files array would re-render every panel that reads
+      // them; the map pane alone reads usageVersion.
       putUsage(e.job, e.file, e.usage);
-      const f = s.files[e.file];
-      if (f) useApp.setState(updateFile(s, e.file, { arraysVersion: f.arraysVersion + 1 }));
+      useApp.setState({ usageVersion: s.usageVersion + 1 });
       return;
     }
     case 'cluster-array': {

@@ -92,6 +92,11 @@ export interface AppState {
   readonly highlight: Highlight | null;
   /** A view the map should move to (hash.ts), or null. */
   readonly viewRequest: ViewRequest | null;
+  /**
+   * Changes when a usage summary (the early map) lands in the registry. Only the map pane reads it:
+   * the summary changes no file entry, so nothing else re-renders for it.
+   */
+  readonly usageVersion: number;
 }
 
 /** A set of host cluster ranges [start, end) with a name for the map's status line. */
@@ -112,6 +117,7 @@ export const initialState: AppState = {
   startedAt: 0,
   highlight: null,
   viewRequest: null,
+  usageVersion: 0,
 };
 
 export const useApp = create<AppState>()(() => initialState);

@@ -34,12 +34,14 @@ export function MapPane({ file }: { file: FileEntry }) {
   const selection = useApp((s) => s.selection);
   const highlight = useApp((s) => s.highlight);
   const viewRequest = useApp((s) => s.viewRequest);
-  // arraysVersion changes whenever a batch lands: re-read the registry then.
+  // arraysVersion changes whenever a batch lands, usageVersion when a usage summary does: re-read
+  // the registry then.
+  const usageVersion = useApp((s) => s.usageVersion);
   const arrays = useMemo(() => {
     const a = job === null ? undefined : getClusterArrays(job, file.index);
     if (a?.roles && a.roleCounts) knowRoleCounts(a.roles, a.roleCounts);
     return a;
-  }, [job, file.index, file.arraysVersion]);
+  }, [job, file.index, file.arraysVersion, usageVersion]);
   const result = file.result;
   const pane = useGuestView((s) => s.pane);
   // The guest map is made when first shown for a file, then kept (hidden) so it keeps its view.
@@ -98,7 +100,8 @@ export function MapPane({ file }: { file: FileEntry }) {
     const usage = arrays?.usage ?? null;
     return (
       <div className="map-pane" data-testid="map-pane" {...(usage ? { 'data-map-stage': 'usage' } : {})}>
-        {usage ? <UsageMap usage={usage} onDrawn={markUsageDrawn} /> : (
+        {/* Mounted with the header, before the summary: laid out and its canvas ready (UsageMap). */}
+        {usage || file.stage ? <UsageMap usage={usage} onDrawn={markUsageDrawn} /> : (
           <div className="map-placeholder">{file.stage ? 'The cluster map appears once every table has been scanned…' : 'Reading…'}</div>
         )}
       </div>

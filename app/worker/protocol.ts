@@ -83,7 +83,7 @@ const isClusterChunk = (name: unknown, chunk: unknown): chunk is ClusterArray =>
 
 /** A usage summary whose buckets cover exactly its clusters. */
 const isUsage = (u: unknown): u is ClusterUsage =>
-  isObj(u) && isNum(u.clusters) && isNum(u.perBucket) && u.perBucket >= 1 && u.used instanceof Uint32Array && u.used.length === Math.ceil(u.clusters / u.perBucket);
+  isObj(u) && isNum(u.clusters) && isNum(u.perBucket) && u.perBucket >= 1 && u.used instanceof Uint32Array && u.used.length === Math.ceil(u.clusters / u.perBucket) && isNum(u.inUse) && u.inUse >= 0 && u.inUse <= u.clusters;
 
 /** A convert estimate (two bigints) or null. */
 const isEstimate = (e: unknown): boolean => e === null || (isObj(e) && typeof e.required === 'bigint' && typeof e.lessThanFile === 'bigint');

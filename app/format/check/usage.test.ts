@@ -24,6 +24,7 @@ describe('usage summary', () => {
         let want = 0;
         for (let k = 0; k < u.clusters; k++) if (stored[k] !== 0) want++;
         expect(u.used.reduce((x, y) => x + y, 0)).toBe(want);
+        expect(u.inUse).toBe(want);
       } finally {
         await src.close();
       }
@@ -38,6 +39,7 @@ describe('usage summary', () => {
       expect(u.used.length).toBeLessThanOrEqual(MAX_USAGE_BUCKETS);
       expect(u.used.length * u.perBucket).toBeGreaterThanOrEqual(n);
       expect(u.used.reduce((x, y) => x + y, 0)).toBe(Math.ceil(n / 3));
+      expect(u.inUse).toBe(Math.ceil(n / 3));
     }
   });
 
@@ -67,6 +69,8 @@ describe('usage summary', () => {
         let inUse = 0;
         for (let k = 0; k < n; k++) if (values[k] !== 0) inUse++;
         expect(got.used.reduce((x, y) => x + y, 0)).toBe(inUse);
+        // The total kept while counting, with buckets counted twice (the range settled again).
+        expect(got.inUse).toBe(inUse);
       }
     }
   });

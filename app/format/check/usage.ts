@@ -19,6 +19,8 @@ export interface ClusterUsage {
   readonly perBucket: number;
   /** Per bucket: clusters with a stored refcount other than 0. */
   readonly used: Uint32Array;
+  /** Clusters in use in all (the sum of `used`, kept by the tally as it counts). */
+  readonly inUse: number;
 }
 
 /**
@@ -31,6 +33,8 @@ export class UsageTally {
   readonly perBucket: number;
   private readonly used: Uint32Array;
   private readonly counted: Uint8Array;
+  /** The sum of `used` (a bucket counted again replaces its count). */
+  private total = 0;
 
   constructor(readonly clusters: number) {
     this.perBucket = Math.max(1, Math.ceil(clusters / MAX_USAGE_BUCKETS));
@@ -61,7 +65,7 @@ export class UsageTally {
       this.count(values, b, e);
       b = e;
     }
-    return { clusters: this.clusters, perBucket: this.perBucket, used: this.used };
+    return { clusters: this.clusters, perBucket: this.perBucket, used: this.used, inUse: this.total };
   }
 
   private count(values: StoredRefcountArray, b0: number, b1: number): void {
@@ -70,6 +74,7 @@ export class UsageTally {
     // 16-bit refcounts two at a time where the buckets hold whole words (the common case).
     const full = Math.min(b1, Math.floor(clusters / perBucket));
     let b = b0;
+    let total = this.total;
     if (values instanceof Uint16Array && values.byteOffset % 4 === 0 && perBucket % 2 === 0 && full > b0) {
       const words = new Uint32Array(values.buffer, values.byteOffset, values.length >> 1);
       const half = perBucket >> 1;
@@ -79,10 +84,16 @@ export class UsageTally {
           const x = words[w]!;
           if (x !== 0) k += ((x & 0xffff) !== 0 ? 1 : 0) + (x >>> 16 !== 0 ? 1 : 0);
         }
+        total += k - used[b]!;
         used[b] = k;
       }
     }
-    for (; b < b1; b++) used[b] = countInUse(values, b * perBucket, Math.min(clusters, (b + 1) * perBucket));
+    for (; b < b1; b++) {
+      const k = countInUse(values, b * perBucket, Math.min(clusters, (b + 1) * perBucket));
+      total += k - used[b]!;
+      used[b] = k;
+    }
+    this.total = total;
   }
 }
 
