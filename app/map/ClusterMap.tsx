@@ -7,11 +7,11 @@
 
 import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type Ref } from 'react';
 import { formatCount } from '../format';
-import { keepFromRanges, maskOf, pickInBucket, bucketExtent, type ClusterRange } from './lod';
+import { keepFromRanges, maskOf, pickInBucket, bucketExtent, shownLevel, type ClusterRange } from './lod';
 import { usePyramid } from './usePyramid';
 import { pointIn, useFrameRequest, usePaneSize } from './canvas-pane';
 import { ZOOM_KEYS_HINT, useGridZoom, zoomKeyAction } from './grid-zoom';
-import { cellAtPoint, centerOn, clusterOf, fitCellsView, gridFor, levelFor, scaleExtent, type Grid, type View } from './layout';
+import { cellAtPoint, centerOn, clusterOf, fitCellsView, fitView, gridFor, levelFor, scaleExtent, type Grid, type View } from './layout';
 import { makePaint } from './raster';
 import { MapRenderer, type BucketRef, type MapScene } from './renderer';
 import { swatchCss } from './palette';
@@ -89,7 +89,9 @@ export function ClusterMap(props: ClusterMapProps) {
     setBasis(basis && basis.roles.length === roles.length ? { roles, w: basis.w, h: basis.h } : { roles, w: size.w, h: size.h });
   }, [roles, size, basis]);
   const grid = useMemo(() => (basis ? gridFor(basis.roles.length, basis.w, basis.h) : null), [basis]);
-  const pyramid = usePyramid(basis?.roles ?? null, grid);
+  // Built first at the level the whole-file view draws (the view the map opens with), the rest when idle.
+  const firstLevel = grid && size.w > 0 && size.h > 0 ? levelFor(fitView(grid, size.w, size.h).k * (window.devicePixelRatio || 1)) : 0;
+  const pyramid = usePyramid(basis?.roles ?? null, grid, null, firstLevel);
   const ranges = highlight?.ranges ?? null;
   const keep = useMemo(() => (grid && ranges ? keepFromRanges(grid.clusters, ranges) : null), [grid, ranges]);
   const highlightPyramid = usePyramid(keep ? basis?.roles ?? null : null, grid, keep);
@@ -194,7 +196,7 @@ export function ClusterMap(props: ClusterMapProps) {
     const r = rendererRef.current;
     if (!s || !r) return null;
     const v = viewRef.current;
-    const level = r.levelAt(v.k, s.pyramid.dims.length - 1);
+    const level = shownLevel(r.levelAt(v.k, s.pyramid.dims.length - 1), s.pyramid, s.highlight, s.freed);
     const { row, col } = cellAtPoint({ k: v.k * 2 ** level, x: v.x, y: v.y }, sx, sy);
     return bucketExtent(s.grid, level, row, col) ? { level, row, col } : null;
   };

@@ -67,6 +67,19 @@ export interface Pyramid {
   readonly keep: Uint8Array | null;
   readonly levels: readonly Uint32Array[];
   readonly dims: readonly { readonly cols: number; readonly rows: number }[];
+  /**
+   * The lowest level built (lod-coarse.ts: a pyramid made first at the level the map's first view
+   * draws); levels 1 … lowest − 1 are then empty arrays. Absent: every level is built.
+   */
+  readonly lowest?: number;
+}
+
+/** The level drawn for `level` with these pyramids: a level none of them has built is drawn at the lowest built one. */
+export function shownLevel(level: number, ...pyramids: readonly (Pyramid | null)[]): number {
+  if (level === 0) return 0;
+  let l = level;
+  for (const p of pyramids) if (p) l = Math.min(p.dims.length - 1, Math.max(l, p.lowest ?? 1));
+  return l;
 }
 
 /**
@@ -144,7 +157,7 @@ function level1Rows(roles: Uint8Array, keep: Uint8Array | null, n: number, gridC
 }
 
 /** Whether a Uint32Array over bytes reads byte 0 as its low 8 bits (every browser's and Node's platform). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Level 1 buckets of grid rows r and r + 1 (r even), both whole: each bucket written once from its four clusters. */
 function level1Pair(roles: Uint8Array, gridCols: number, l1: Uint32Array, cols: number, r: number): void {
@@ -195,7 +208,7 @@ function level1PairWords(roles: Uint8Array, gridCols: number, l1: Uint32Array, b
  * Buckets of the next level from rows [rowFrom, rowTo) of the previous one (rowFrom even): each
  * bucket is written once, from the (up to) four cells under it.
  */
-function levelUpRows(prev: Uint32Array, pc: number, next: Uint32Array, cols: number, rowFrom: number, rowTo: number): void {
+export function levelUpRows(prev: Uint32Array, pc: number, next: Uint32Array, cols: number, rowFrom: number, rowTo: number): void {
   const pairs = pc >> 1;
   for (let r = rowFrom; r < rowTo; r += 2) {
     const base = (r >> 1) * cols;
@@ -218,7 +231,20 @@ export function bucketMask(p: Pyramid, level: number, row: number, col: number):
     if (i >= p.grid.clusters || i >= p.roles.length || (p.keep !== null && p.keep[i] === 0)) return 0;
     return ROLE_BIT[p.roles[i] as number] as number;
   }
+  if (level < (p.lowest ?? 1)) {
+    const e = bucketExtent(p.grid, level, row, col);
+    return e ? maskOfBucket(p.roles, p.keep, p.grid, e) : 0;
+  }
   return (p.levels[level] as Uint32Array)[row * d.cols + col] as number;
+}
+
+function maskOfBucket(roles: Uint8Array, keep: Uint8Array | null, grid: Grid, e: BucketExtent): number {
+  let m = 0;
+  const end = Math.min(grid.clusters, roles.length);
+  for (let r = e.rowFrom; r < e.rowTo; r++) {
+    for (let i = r * grid.cols + e.colFrom, to = Math.min(end, r * grid.cols + e.colTo); i < to; i++) if (keep === null || keep[i] !== 0) m |= ROLE_BIT[roles[i] as number] as number;
+  }
+  return m;
 }
 
 /** The clusters of one bucket: `rows` runs of `cols` consecutive clusters, cut at the last cluster. */

@@ -10,7 +10,7 @@
 
 import { levelFor, type View } from './layout';
 import { ROLE_INFO, Role } from '../format';
-import { FREED_BASE, PRIORITY, ROLE_BIT, type Pyramid } from './lod';
+import { FREED_BASE, PRIORITY, ROLE_BIT, shownLevel, type Pyramid } from './lod';
 import { BACKGROUND, DIM_KEEP, FREED_HATCH, FREED_KEEP, GAP, PATTERN_INK, ROLE_COLOR, mix, packRgba, patternTile, rgb } from './palette';
 
 /**
@@ -144,7 +144,7 @@ export function rasterize(
   dpr = 1,
 ): number {
   const { pixels, width, height } = target;
-  const level = Math.min(pyr.dims.length - 1, levelFor(view.k));
+  const level = shownLevel(Math.min(pyr.dims.length - 1, levelFor(view.k)), pyr, highlight, freed);
   const dims = pyr.dims[level] as { cols: number; rows: number };
   const bsz = view.k * 2 ** level;
   const colB = new Int32Array(width);

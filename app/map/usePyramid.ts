@@ -3,8 +3,9 @@
 // panning, zooming and input stay responsive while it is made. Until it is done the hook returns
 // null (the map draws nothing yet); a small image is done within its first slice.
 
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { pyramidSteps, type Pyramid } from './lod';
+import { coarsePyramidSteps } from './lod-coarse';
 import type { Grid } from './layout';
 
 /** Longest stretch of pyramid work per task, in ms (the UI's budget for one task is 50 ms). */
@@ -35,30 +36,59 @@ export function nextTask(fn: () => void): () => void {
   };
 }
 
-/** The pyramid of `roles` over `grid` (counting only `keep`'s clusters when given), or null until built. */
-export function usePyramid(roles: Uint8Array | null, grid: Grid | null, keep: Uint8Array | null = null): Pyramid | null {
+/**
+ * Runs `fn` when the page is idle (a task of its own, after what is queued and the next frame), or
+ * soon where there is no idle callback; returns its cancel.
+ */
+function idleTask(fn: () => void): () => void {
+  if (typeof requestIdleCallback === 'undefined') return nextTask(fn);
+  const id = requestIdleCallback(() => fn(), { timeout: 100 });
+  return () => cancelIdleCallback(id);
+}
+
+/**
+ * The pyramid of `roles` over `grid` (counting only `keep`'s clusters when given), or null until built.
+ * With `firstLevel` ≥ 2 (the level the map's first view draws) and no `keep`, a pyramid of that
+ * level and the ones above it comes first (lod-coarse.ts: one pass over the role bytes writing a
+ * 4^L-th of level 1), then the full one, built when the page is idle, replaces it.
+ */
+export function usePyramid(roles: Uint8Array | null, grid: Grid | null, keep: Uint8Array | null = null, firstLevel = 0): Pyramid | null {
   const [built, setBuilt] = useState<Pyramid | null>(null);
+  // The first level is read when the build starts; a later change (a resize) does not restart it.
+  const firstRef = useRef(firstLevel);
+  firstRef.current = firstLevel;
   useEffect(() => {
     if (!roles || !grid) return;
-    const steps = pyramidSteps(roles, grid, keep, STEP_CELLS);
+    const coarse = keep === null && firstRef.current >= 2 && roles.length > STEP_CELLS;
+    const stages: { steps: Generator<void, Pyramid, void>; later: boolean }[] = [];
+    if (coarse) stages.push({ steps: coarsePyramidSteps(roles, grid, firstRef.current, STEP_CELLS), later: false });
+    stages.push({ steps: pyramidSteps(roles, grid, keep, STEP_CELLS), later: coarse });
     let cancel: (() => void) | null = null;
+    const schedule = () => {
+      cancel = (stages[0]?.later ? idleTask : nextTask)(run);
+    };
     const run = () => {
       cancel = null;
       const until = performance.now() + SLICE_MS;
       for (;;) {
-        const r = steps.next();
+        const stage = stages[0];
+        if (!stage) return;
+        const r = stage.steps.next();
         if (r.done) {
           setBuilt(r.value);
+          stages.shift();
+          // The next stage waits for the page to draw this one.
+          if (stages.length > 0) schedule();
           return;
         }
         if (performance.now() >= until) break;
       }
-      cancel = nextTask(run);
+      schedule();
     };
     // A small map is built at once; a large one starts in a task of its own, not in the task that
     // mounts the map (that one has its layout and canvases to make).
     if (roles.length <= STEP_CELLS) run();
-    else cancel = nextTask(run);
+    else schedule();
     return () => cancel?.();
   }, [roles, grid, keep]);
   // A pyramid of earlier inputs is never shown for new ones.
