@@ -4,7 +4,11 @@
 // soon as the header is known, before the summary (`usage` null): the pane is laid out, the canvas
 // sized, its first drawing made (a fresh canvas's first draw allocates its surface, 10–50 ms here)
 // and the pixels' buffer allocated while the worker reads the refcount blocks, so that the
-// summary's arrival costs only its raster and one putImageData.
+// summary's arrival costs only its raster and one putImageData: the legend keeps its rows before
+// the summary, so the canvas keeps its size (a new size is a new surface). A later resize (the
+// progress bar leaving as the roles arrive, a window resized) stretches the drawn canvas at once
+// and redraws it only once the size has held for REDRAW_AFTER_MS: the owners' map, which replaces
+// this one a task after the roles, usually comes first, and the 50–70 ms redraw never happens.
 
 import { useLayoutEffect, useRef } from 'react';
 import type { ClusterUsage } from '../format';
@@ -21,6 +25,8 @@ const USED = rgb(IN_USE_COLOR);
 const BG = rgb('#1b1f24');
 /** The background as one RGBA word (little-endian, as ImageData's bytes read through a Uint32Array). */
 const BG_WORD = (0xff << 24 | BG[2]! << 16 | BG[1]! << 8 | BG[0]!) >>> 0;
+/** How long a new size must hold before the map is redrawn at it (stretched by CSS meanwhile). */
+export const REDRAW_AFTER_MS = 150;
 
 export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDrawn?: () => void }) {
   const boxRef = useRef<HTMLDivElement>(null);
@@ -58,6 +64,8 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
       const { clustersDrawn } = rasterUsage(usage, pixels, w, h, FREE, USED, BG);
       ctx.putImageData(img, 0, 0);
       canvas.dataset.clustersDrawn = String(clustersDrawn);
+      // How many times the summary was rastered (bounded work, read by e2e/early-map.spec.ts).
+      canvas.dataset.draws = String(Number(canvas.dataset.draws ?? 0) + 1);
       onDrawn?.();
     };
     const measured = () => {
@@ -66,7 +74,18 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
     };
     if (usage) {
       measured();
-      return observeClientSize(box, draw);
+      let timer = 0;
+      const stop = observeClientSize(box, (w, h) => {
+        clearTimeout(timer);
+        // The observer's first call reports the size just drawn; a box that had no size then is drawn now.
+        if (w <= 0 || h <= 0 || `${Math.floor(w)}x${Math.floor(h)}` === drawnAt) return;
+        if (drawnAt === '') draw(w, h);
+        else timer = window.setTimeout(() => draw(w, h), REDRAW_AFTER_MS);
+      });
+      return () => {
+        clearTimeout(timer);
+        stop();
+      };
     }
     // Before the summary the canvas is readied once the page is idle, not in the header's task
     // (the header on screen first), and not on resizes (the summary's draw sizes it again).
@@ -84,13 +103,10 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
       <div className="usage-map-box" ref={boxRef}>
         <canvas ref={canvasRef} data-testid="usage-canvas" {...(usage ? { 'aria-label': `Early cluster map: ${formatCount(inUse)} of ${formatCount(usage.clusters)} clusters in use` } : {})} />
       </div>
+      {/* Its rows are there before the summary too (counts to come): the box keeps its size. */}
       <ul className="usage-map-legend">
-        {usage ? (
-          <>
-            <li><span className="swatch" style={{ background: IN_USE_COLOR }} />in use (owner being read): {formatCount(inUse)}</li>
-            <li><span className="swatch" style={{ background: ROLE_COLOR[0] }} />free (refcount 0): {formatCount(usage.clusters - inUse)}</li>
-          </>
-        ) : null}
+        <li><span className="swatch" style={{ background: IN_USE_COLOR }} />in use (owner being read): {usage ? formatCount(inUse) : '…'}</li>
+        <li><span className="swatch" style={{ background: ROLE_COLOR[0] }} />free (refcount 0): {usage ? formatCount(usage.clusters - inUse) : '…'}</li>
       </ul>
     </div>
   );
