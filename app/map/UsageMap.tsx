@@ -56,9 +56,8 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
       if (!img || img.width !== w || img.height !== h) img = imgRef.current = ctx.createImageData(w, h);
       const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h);
       if (!usage) {
-        // Before the summary: the background, drawn once (the canvas's surface is made here).
+        // Readying (below): the buffer's pages touched now, not in the summary's task.
         pixels.fill(BG_WORD);
-        ctx.putImageData(img, 0, 0);
         return;
       }
       const { clustersDrawn } = rasterUsage(usage, pixels, w, h, FREE, USED, BG);
@@ -88,9 +87,24 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
       };
     }
     // Before the summary the canvas is readied once the page is idle, not in the header's task
-    // (the header on screen first), and not on resizes (the summary's draw sizes it again).
+    // (the header on screen first), and not on resizes (the summary's draw sizes it again), in two
+    // tasks of 10–25 ms each rather than one over 50 ms: the canvas sized and its surface made by
+    // filling it with the background; then the pixels' buffer made and its pages touched (a fresh
+    // 2–3 MB buffer's first fill costs 10–20 ms of page faults here).
     const idle = typeof requestIdleCallback === 'function';
-    const id = idle ? requestIdleCallback(measured, { timeout: 200 }) : window.setTimeout(measured, 50);
+    let id = 0;
+    const later = (f: () => void) => (id = idle ? requestIdleCallback(f, { timeout: 200 }) : window.setTimeout(f, 50));
+    later(() => {
+      const w = Math.floor(box.clientWidth);
+      const h = Math.floor(box.clientHeight);
+      const ctx = w > 0 && h > 0 ? canvas.getContext('2d') : null;
+      if (!ctx) return;
+      canvas.width = w;
+      canvas.height = h;
+      ctx.fillStyle = `rgb(${BG.join(',')})`;
+      ctx.fillRect(0, 0, w, h);
+      later(() => draw(w, h));
+    });
     return () => (idle ? cancelIdleCallback(id) : clearTimeout(id));
   }, [usage, onDrawn]);
   // Counted by the worker's tally as it counted the buckets: no pass over them here.
