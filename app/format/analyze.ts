@@ -87,6 +87,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   stop();
   const check = await runCheck(src, structures, f, {
     onProgress: progress('l2'),
+    onRefcountProgress: progress('refcounts'),
     ...(opts.onEvent ? { onUsage: (usage: ClusterUsage) => emit({ kind: 'usage', usage }), onRoles: (roles: Uint8Array, spare: ArrayBuffer | null) => emit({ kind: 'roles', roles, spare }) } : {}),
     ...(opts.openBacking ? { openBacking: opts.openBacking } : {}),
     ...(opts.narrowRefcounts ? { narrowRefcounts: true } : {}),

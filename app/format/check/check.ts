@@ -29,6 +29,8 @@ export const MAX_CHECK_CLUSTERS = 1 << 28;
 
 export interface CheckOptions {
   readonly onProgress?: (done: number, total: number) => void;
+  /** Refcount blocks read of those to read, as they arrive (before any L2 table: the early map's phase). */
+  readonly onRefcountProgress?: (done: number, total: number) => void;
   /** Opens a backing file by the name its overlay records (for the guest map's lower layers). */
   readonly openBacking?: OpenBacking;
   /** The name qemu-img would print as "filename" (default: the source's name). */
@@ -109,7 +111,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const reftable = await readReftable(src, h);
   // The early map's summary is counted block by block while later blocks are still being read.
   const tally = opts.onUsage ? new UsageTally(nb) : null;
-  const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1, undefined, tally ? (v, a, b) => tally.settle(v, a, b) : undefined, opts.narrowRefcounts === true);
+  const stored = await loadStoredRefcounts(src, geo, reftable, nb + 1, opts.onRefcountProgress, tally ? (v, a, b) => tally.settle(v, a, b) : undefined, opts.narrowRefcounts === true);
   if (tally) opts.onUsage?.(tally.finish(stored.values));
   const st = new CheckState(src.size, h.clusterBits, geo.refcountMax, stored, f, h.nbSnapshots);
 

@@ -18,6 +18,12 @@ describe('usage summary', () => {
         const firstL2 = events.findIndex((e) => e.kind === 'progress' && e.phase === 'l2');
         expect(at).toBeGreaterThanOrEqual(0);
         if (firstL2 >= 0) expect(at).toBeLessThan(firstL2);
+        // The refcount blocks' own progress phase, before the summary, counting up to all of them.
+        const rc = events.flatMap((e, i) => (e.kind === 'progress' && e.phase === 'refcounts' ? [{ i, done: e.done, total: e.total }] : []));
+        expect(rc.length).toBeGreaterThan(0);
+        expect(rc.every((r) => r.i < at)).toBe(true);
+        expect(rc[0]!.done).toBe(0);
+        expect(rc.at(-1)!.done).toBe(rc.at(-1)!.total);
         const u = (events[at] as Extract<AnalysisEvent, { kind: 'usage' }>).usage;
         const stored = a.check.storedRefcounts;
         expect(u.clusters).toBe(Math.ceil(a.fileSize / a.check.clusterSize));

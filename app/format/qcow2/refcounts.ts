@@ -329,6 +329,8 @@ export async function loadStoredRefcounts(
   for (let t = lastTable; t < n; t++) if (reftable.offsets[t]! !== 0 && unreadable(t)) bad.add(t);
   const ranges = [...byOffset.keys()].map((offset) => ({ offset, length: geo.clusterSize, key: offset }));
   const big = (c: number, v: bigint) => stored.setBig(c, v);
+  // The phase starts now (the first blocks take a while to arrive).
+  onProgress?.(0, ranges.length);
   await readRanges(src, ranges, (off, bytes) => {
     for (const t of byOffset.get(off)!) {
       if (!(out instanceof Uint8Array && geo.refcountOrder === 4)) decodeBlock(bytes, geo.refcountOrder, out, t * E, E, big);
