@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ROLE_COUNT, Role } from '../format';
 import { gridFor, type Grid } from './layout';
-import { ROLE_BIT, bucketMask, buildPyramid, shownLevel } from './lod';
+import { bucketMask, buildPyramid, shownLevel } from './lod';
 import { buildCoarsePyramid, coarsePyramidSteps, pyramidDims } from './lod-coarse';
-
-/** The presence mask of a bucket computed the slow way, cluster by cluster. */
-function bruteMask(roles: Uint8Array, g: Grid, level: number, row: number, col: number): number {
-  const s = 2 ** level;
-  let m = 0;
-  for (let r = row * s; r < Math.min(g.rows, row * s + s); r++) {
-    for (let c = col * s; c < Math.min(g.cols, col * s + s); c++) {
-      const i = r * g.cols + c;
-      if (i < g.clusters) m |= ROLE_BIT[roles[i] as number] as number;
-    }
-  }
-  return m;
-}
+import { bruteMask } from './lod-testing';
 
 /** Runs of 1 to `maxRun` clusters of one role, a third of them data, with a lone other role sprinkled in. */
 function runRoles(n: number, seed: number, maxRun: number): Uint8Array {

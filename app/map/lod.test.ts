@@ -5,6 +5,7 @@ import {
   PRIORITY, ROLE_BIT, bucketExtent, bucketMask, buildPyramid, countBucket, countRoles, countRolesOnce, keepFromRanges, knowRoleCounts,
   maskOf, pickInBucket, pyramidSteps, topRole,
 } from './lod';
+import { bruteMask } from './lod-testing';
 
 /** Deterministic pseudo-random role bytes (xorshift), mostly data with a sprinkling of others. */
 function randomRoles(n: number, seed: number): Uint8Array {
@@ -19,19 +20,6 @@ function randomRoles(n: number, seed: number): Uint8Array {
     out[i] = s % 50 < 40 ? Role.DATA : s % ROLE_COUNT;
   }
   return out;
-}
-
-/** The presence mask of a bucket computed the slow way, cluster by cluster. */
-function bruteMask(roles: Uint8Array, g: Grid, level: number, row: number, col: number): number {
-  const s = 2 ** level;
-  let m = 0;
-  for (let r = row * s; r < Math.min(g.rows, row * s + s); r++) {
-    for (let c = col * s; c < Math.min(g.cols, col * s + s); c++) {
-      const i = r * g.cols + c;
-      if (i < g.clusters) m |= ROLE_BIT[roles[i] as number] as number;
-    }
-  }
-  return m;
 }
 
 describe('priority', () => {
