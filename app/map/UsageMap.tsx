@@ -26,7 +26,7 @@ const BG = rgb('#1b1f24');
 /** The background as one RGBA word (little-endian, as ImageData's bytes read through a Uint32Array). */
 const BG_WORD = (0xff << 24 | BG[2]! << 16 | BG[1]! << 8 | BG[0]!) >>> 0;
 /** How long a new size must hold before the map is redrawn at it (stretched by CSS meanwhile). */
-export const REDRAW_AFTER_MS = 150;
+const REDRAW_AFTER_MS = 150;
 
 export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDrawn?: () => void }) {
   const boxRef = useRef<HTMLDivElement>(null);
