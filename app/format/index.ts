@@ -7,7 +7,7 @@ export { analyze, Aborted, type Analysis, type AnalysisEvent, type Phase } from 
 export { loadHeaderStage, loadStructures } from './qcow2';
 
 // Reading images.
-export { BlobSource, BytesSource, reftableRange, type BlobLike, type BlobSourceOptions, type ByteSource } from './qcow2';
+export { BlobSource, BytesSource, parseHeader, reftableRange, type BlobLike, type BlobSourceOptions, type ByteSource } from './qcow2';
 
 // Parsed structures, and the on-disk constants the UI names or draws.
 export type { Bitmap, Extension, Extensions, Header, RefcountArray, Snapshot, Structures } from './qcow2';

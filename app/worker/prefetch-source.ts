@@ -7,7 +7,7 @@
 // qemu-img lays them out), the three are read as one span, and every later read inside it is
 // served from it.
 
-import { BlobSource, type BlobLike, type BlobSourceOptions } from '../format';
+import { BlobSource, parseHeader, type BlobLike, type BlobSourceOptions, type Header } from '../format';
 
 /** Bytes at offset 0 kept at most (a cluster of the largest size the engine reads as cluster 0). */
 const HEAD_KEEP = 2 * 1024 * 1024;
@@ -20,23 +20,21 @@ const QCOW_MAGIC = 0x514649fb;
 
 /**
  * Where the span from offset 0 ends (the end of cluster 0, the refcount table and the L1 table,
- * whichever is last), from the header's first bytes; null when the header is not readable as qcow2
- * or the span would be longer than SPAN_MAX. Never past the file's end.
+ * whichever is last), from the header's first bytes (read by the engine's parser); null when they
+ * are not a qcow2 header the engine would go on with, or the span would be longer than SPAN_MAX.
+ * Never past the file's end.
  */
 export function headSpanEnd(head: Uint8Array, fileSize: number): number | null {
-  if (head.length < 72) return null;
-  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const version = dv.getUint32(4);
-  if (dv.getUint32(0) !== QCOW_MAGIC || (version !== 2 && version !== 3)) return null;
-  const bits = dv.getUint32(20);
-  if (bits < 9 || bits > 21) return null;
-  const l1Size = dv.getUint32(36);
-  const l1Offset = Number(dv.getBigUint64(40));
-  const rtOffset = Number(dv.getBigUint64(48));
-  const rtClusters = dv.getUint32(56);
-  let end = 2 ** bits;
-  if (rtClusters > 0) end = Math.max(end, rtOffset + rtClusters * 2 ** bits);
-  if (l1Size > 0) end = Math.max(end, l1Offset + l1Size * 8);
+  let h: Header;
+  try {
+    h = parseHeader(head);
+  } catch {
+    return null;
+  }
+  if (h.magic !== QCOW_MAGIC || (h.version !== 2 && h.version !== 3) || h.clusterBits < 9 || h.clusterBits > 21) return null;
+  let end = h.clusterSize;
+  if (h.refcountTableClusters > 0) end = Math.max(end, Number(h.refcountTableOffset) + h.refcountTableClusters * h.clusterSize);
+  if (h.l1Size > 0) end = Math.max(end, Number(h.l1TableOffset) + h.l1Size * 8);
   if (!(end <= SPAN_MAX)) return null;
   return Math.min(end, fileSize);
 }
