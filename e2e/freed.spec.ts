@@ -96,10 +96,10 @@ test('the toggle repaints a freed bitmap table; a stale L1 decodes under the ban
   expect(l1, JSON.stringify(runs)).toBeDefined();
   const t = table!.offset / CS;
   const free = rgb(ROLE_COLOR[Role.FREE]!).join(',');
-  expect(await cellColors(hostMap(page), t)).toEqual([free]);
+  await expect.poll(() => cellColors(hostMap(page), t)).toEqual([free]);
   await page.getByTestId('freed-toggle').check();
-  const on = await cellColors(hostMap(page), t);
-  expect(on).not.toContain(free);
+  // The toggle redraws in a later frame (CI once read the cell before it): poll until it has.
+  await expect.poll(async () => (await cellColors(hostMap(page), t)).includes(free)).toBe(false);
   await shot(page, 'freed-toggle-1400x900');
 
   await page.mouse.click(...Object.values(await cellCentre(hostMap(page), l1!.offset / CS)) as [number, number]);
@@ -114,7 +114,7 @@ test('the toggle repaints a freed bitmap table; a stale L1 decodes under the ban
   await expect(page.getByTestId('stale-banner')).toContainText("table of removed bitmap 'big'");
   // Off again: the free colour is back.
   await page.getByTestId('freed-toggle').uncheck();
-  expect(await cellColors(hostMap(page), t)).toEqual([free]);
+  await expect.poll(() => cellColors(hostMap(page), t)).toEqual([free]);
 });
 
 test("a dropped saved analysis (the app's download) shows the freed clusters again", async ({ page }) => {

@@ -158,7 +158,7 @@ test('guest map: a guest range highlights its host clusters, and a host data clu
   await expect(guestMap(page)).toHaveAttribute('data-cells', String(16 * 2 ** 20 / cs));
   // Guest 5 MiB is cell 80: data in this file.
   const cell = range.start / cs;
-  expect(await cellColor(guestMap(page), cell)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.DATA]!));
+  await expect.poll(() => cellColor(guestMap(page), cell)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.DATA]!));
   expect(await cellColor(guestMap(page), cell + 5)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.UNALLOCATED]!));
   const c = await cellCentre(guestMap(page), cell);
   await page.mouse.move(c.x, c.y);
@@ -190,7 +190,7 @@ test('overlay and extended L2: guest map kinds (backing file, zeros, subclusters
   await waitDone(page, 'overlay.qcow2');
   await showView(page, 'guest');
   // qemu-img map of the overlay: guest 0 from the base (depth 1), 64 KiB in the overlay, 2 MiB zero.
-  expect(await cellColor(guestMap(page), 0)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.BACKING_DATA]!));
+  await expect.poll(() => cellColor(guestMap(page), 0)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.BACKING_DATA]!));
   expect(await cellColor(guestMap(page), 1)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.DATA]!));
   expect(await cellColor(guestMap(page), 32)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.ZERO]!));
   await shot(page, 'guest-map-overlay');
@@ -291,7 +291,7 @@ test('a 1 TiB image: the guest map coarsens its cells, shows blocks at Fit, and 
   // first block is at the block's centre, away from the lines between blocks.
   const B = Number(d.block);
   const mid = (B / 2) * B + B / 2;
-  expect(await cellColor(g, mid)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.DATA]!));
+  await expect.poll(() => cellColor(g, mid)).toEqual(rgb(GUEST_KIND_COLOR[GuestKind.DATA]!));
   const c = await cellCentre(g, mid);
   await page.mouse.move(c.x, c.y);
   await expect(page.getByTestId('guest-tooltip')).toContainText(/0x0–0x[0-9a-f]+: data in this file → host 0x[0-9a-f]+ \(cluster \d+\)/);

@@ -31,6 +31,8 @@ export interface MapViewState {
   readonly width: number;
   readonly height: number;
   readonly grid: Grid;
+  /** The view moved since the last report because the person moved it (wheel, drag, keys, buttons). */
+  readonly byUser: boolean;
 }
 
 export interface ClusterMapHandle {
@@ -40,7 +42,10 @@ export interface ClusterMapHandle {
   fitClusters(first: number, last: number): void;
   /** Centres the point (col, row) of the grid, in cell units, keeping the zoom. */
   panTo(col: number, row: number): void;
+  /** Zooms by `factor` about the centre, as the person's zoom (the zoom buttons). */
   zoomBy(factor: number): void;
+  /** Shows `k` CSS px per cell about the centre, not as the person's zoom (a view restored from history). */
+  zoomTo(k: number): void;
   reset(): void;
   /** Downloads the current view as a PNG with its caption and legend; false when it could not be encoded. */
   exportPng(fileName: string, caption: Omit<PngCaption, 'clustersPerPixel' | 'date'>): Promise<boolean>;
@@ -107,6 +112,11 @@ export function ClusterMap(props: ClusterMapProps) {
   const sceneRef = useRef(scene);
   const selectedRef = useRef(selected);
   const viewChangeRef = useRef(onViewChange);
+  /** The person moved the view since the last report. */
+  const userMoved = useRef(false);
+  const onUserView = useCallback(() => {
+    userMoved.current = true;
+  }, []);
 
   const drawNow = useCallback(() => {
     const r = rendererRef.current;
@@ -118,7 +128,10 @@ export function ClusterMap(props: ClusterMapProps) {
     drawNow();
     const s = sceneRef.current;
     const box = boxRef.current;
-    if (s && box) viewChangeRef.current?.({ view: viewRef.current, width: box.clientWidth, height: box.clientHeight, grid: s.grid });
+    if (!s || !box) return;
+    const byUser = userMoved.current;
+    userMoved.current = false;
+    viewChangeRef.current?.({ view: viewRef.current, width: box.clientWidth, height: box.clientHeight, grid: s.grid, byUser });
   }, [drawNow]);
   const requestDraw = useFrameRequest(drawAndReport);
 
@@ -141,7 +154,7 @@ export function ClusterMap(props: ClusterMapProps) {
     renderer.resize(size.w, size.h, window.devicePixelRatio || 1);
   }, [grid, size.w, size.h]);
   const { setView, zoomBy, fit, onKeyDown: zoomKeys } = useGridZoom({
-    canvasRef, viewRef, grid, width: size.w, height: size.h, onZoom: requestDraw, keepViewOnResize: true, onSelectAt: (sx, sy) => selectAt(sx, sy),
+    canvasRef, viewRef, grid, width: size.w, height: size.h, onZoom: requestDraw, keepViewOnResize: true, onSelectAt: (sx, sy) => selectAt(sx, sy), onUserView,
   });
 
   /** A view set by code moves the cells under a resting pointer: its tooltip would be stale. */
@@ -172,6 +185,13 @@ export function ClusterMap(props: ClusterMapProps) {
       setView({ k, x: size.w / 2 - col * k, y: size.h / 2 - row * k });
     },
     zoomBy,
+    zoomTo(k: number) {
+      const v = viewRef.current;
+      if (!(k > 0) || size.w === 0 || size.h === 0) return;
+      const f = k / v.k;
+      dropHover();
+      setView({ k, x: size.w / 2 - (size.w / 2 - v.x) * f, y: size.h / 2 - (size.h / 2 - v.y) * f });
+    },
     reset() {
       dropHover();
       fit();

@@ -41,7 +41,7 @@ interface ClusterMapPanelProps {
   /** A view to move to once the map has drawn (e.g. from the URL); a new `seq` asks again. */
   readonly viewRequest?: { readonly zoom: number | null; readonly cluster: number | null; readonly seq: number } | null;
   /** Told the zoom (CSS px per cluster cell) whenever the view changes. */
-  readonly onZoomChange?: (k: number) => void;
+  readonly onZoomChange?: (k: number, byUser: boolean) => void;
   /**
    * The "what freed clusters held" toggle (shown when given): while `on`, the map draws `roles`
    * (FREED_BASE + former role on free clusters, lod.ts) instead of the panel's roles.
@@ -75,7 +75,7 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
   // The map reports its view after each draw of a complete scene.
   const onViewChange = useCallback((v: MapViewState) => {
     setViewState(v);
-    zoomChange.current?.(v.view.k);
+    zoomChange.current?.(v.view.k, v.byUser);
     drawnRef.current?.();
   }, []);
   // The requested view, applied once per request after the map has reported its first view.
@@ -87,9 +87,9 @@ export function ClusterMapPanel(props: ClusterMapPanelProps) {
     applied.current = viewRequest.seq;
     const { zoom, cluster } = viewRequest;
     // A zoom asked for is the zoom shown (Back/Forward restore it); a cluster alone is zoomed to.
-    if (zoom !== null && viewState) m.zoomBy(zoom / viewState.view.k);
+    if (zoom !== null) m.zoomTo(zoom);
     if (cluster !== null && cluster < roles.length) m.centerOn(cluster, zoom ?? undefined);
-  }, [viewRequest, mapReady, viewState, roles.length]);
+  }, [viewRequest, mapReady, roles.length]);
 
   // What a new filter or highlight shows is brought into view; clearing either leaves the view.
   const fitShown = useRef({ filter, highlightRanges });

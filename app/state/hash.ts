@@ -1,8 +1,10 @@
 // The view in the URL hash: `#tab=check&cluster=123&zoom=8` (the panel tab, the selected host
 // cluster, the map's zoom in CSS pixels per cluster). Read on load and on hashchange (Back and
 // Forward), written on change: the first view of a file replaces the page's entry, every later tab,
-// selection or zoom change (a zoom once the gesture has settled) is a history entry of its own, so
-// Back steps through them and stays in the app. The hash is only ever parsed into these three
+// selection or zoom change the person makes (a zoom once the gesture has settled) is a history entry
+// of its own, so Back steps through them and stays in the app. A change nobody asked for — the map
+// fitting again to a resized pane, or taking the zoom of an entry Back returned to — only updates the
+// entry on screen: it is never an entry of its own, however late it comes. The hash is only ever parsed into these three
 // checked values: it is never followed as a path or a URL. A cluster or zoom read before any file is
 // open waits for the first analysed file, then applies once.
 
@@ -45,18 +47,22 @@ let pending: { cluster: number | null; zoom: number | null } | null = null;
 let timer: ReturnType<typeof setTimeout> | null = null;
 /** The file (job:index) whose view is in the page's history entry, or null before the first write. */
 let written: string | null = null;
-/** Until then (performance.now()), writes follow a view read from history: they replace, not push. */
-let replaceUntil = 0;
+/** A change the person made (tab, selection, zoom gesture) is waiting to be written: it pushes. */
+let userChange = false;
+/** Set while a view read from the hash is applied: the store changes it makes are not the person's. */
+let applying = false;
 
 /** Quiet time before a change reaches the hash: one entry per zoom gesture, not per wheel step. */
 const SETTLE_MS = 350;
-/** How long the map's settling after Back/Forward (its zoom snapped to limits) is not a new entry. */
-const FOLLOW_MS = 1000;
-
-/** The map reports its zoom here (every view change); it reaches the hash after a short pause. */
-export function noteZoom(k: number): void {
+/**
+ * The map reports its zoom here (every view change); it reaches the hash after a short pause.
+ * `byUser`: the person zoomed (wheel, buttons, keys); false for a fit to a new pane size or a zoom
+ * the map was asked to show.
+ */
+export function noteZoom(k: number, byUser = false): void {
   if (!Number.isFinite(k) || k <= 0 || k === zoom) return;
   zoom = k;
+  if (byUser) userChange = true;
   scheduleWrite();
 }
 
@@ -73,7 +79,13 @@ function applyView(cluster: number | null, z: number | null): void {
   if (!f) return;
   const inside = cluster !== null && cluster < Math.ceil(f.size / Math.max(1, f.result!.check.clusterSize)) ? cluster : null;
   const seq = (s.viewRequest?.seq ?? 0) + 1;
-  useApp.setState({ selection: inside ?? s.selection, viewRequest: { cluster: inside, zoom: z, seq } });
+  const was = applying;
+  applying = true;
+  try {
+    useApp.setState({ selection: inside ?? s.selection, viewRequest: { cluster: inside, zoom: z, seq } });
+  } finally {
+    applying = was;
+  }
 }
 
 function currentHash(s: AppState): string {
@@ -90,11 +102,14 @@ function scheduleWrite(): void {
     if (!shownFile(s) || pending) return;
     const h = currentHash(s);
     const fileKey = `${s.job}:${s.current}`;
+    const push = userChange && written === fileKey;
+    userChange = false;
     if (h === location.hash.replace(/^#/, '') && written === fileKey) return;
     const url = h ? `#${h}` : location.pathname + location.search;
-    // A file's first view replaces the entry the page was opened with; later changes are entries.
-    if (written !== fileKey || performance.now() < replaceUntil) history.replaceState(history.state, '', url);
-    else history.pushState(null, '', url);
+    // A file's first view replaces the entry the page was opened with; the person's changes are
+    // entries; anything else updates the entry on screen.
+    if (push) history.pushState(null, '', url);
+    else history.replaceState(history.state, '', url);
     written = fileKey;
   }, SETTLE_MS);
 }
@@ -104,12 +119,21 @@ export function startHashSync(): () => void {
   /** `fromHistory`: the whole view is the entry's (no cluster in it: no selection). */
   const read = (fromHistory: boolean) => {
     const v = parseHash(location.hash);
-    if (fromHistory) replaceUntil = performance.now() + FOLLOW_MS;
-    if (v.tab !== undefined && v.tab !== useApp.getState().tab) useApp.setState({ tab: v.tab });
-    if (fromHistory && v.cluster === undefined && useApp.getState().selection !== null) useApp.setState({ selection: null });
-    if (v.cluster === undefined && v.zoom === undefined) return;
-    pending = { cluster: v.cluster ?? null, zoom: v.zoom ?? null };
-    flushPending();
+    // What the entry says is not a change of the person's: whatever was waiting to be written is
+    // the entry left behind, and the view taken from this one only updates it.
+    if (fromHistory) userChange = false;
+    applying = true;
+    try {
+      if (v.tab !== undefined && v.tab !== useApp.getState().tab) useApp.setState({ tab: v.tab });
+      if (fromHistory && v.cluster === undefined && useApp.getState().selection !== null) useApp.setState({ selection: null });
+      if (v.cluster === undefined && v.zoom === undefined) return;
+      // The entry's zoom is the view's until the map reports the one it took.
+      if (fromHistory && v.zoom !== undefined) zoom = v.zoom;
+      pending = { cluster: v.cluster ?? null, zoom: v.zoom ?? null };
+      flushPending();
+    } finally {
+      applying = false;
+    }
   };
   const onHashChange = () => read(true);
   const flushPending = () => {
@@ -121,7 +145,11 @@ export function startHashSync(): () => void {
   read(false);
   const unsubscribe = useApp.subscribe((s, prev) => {
     if (pending) flushPending();
-    else if (s.tab !== prev.tab || s.selection !== prev.selection || s.current !== prev.current || s.files !== prev.files) scheduleWrite();
+    else {
+      const mine = s.tab !== prev.tab || s.selection !== prev.selection || s.current !== prev.current;
+      if (mine && !applying) userChange = true;
+      if (mine || s.files !== prev.files) scheduleWrite();
+    }
   });
   window.addEventListener('hashchange', onHashChange);
   return () => {
