@@ -7,7 +7,7 @@ import type { ByteSource } from './qcow2/source';
 import type { Structures } from './qcow2/model';
 import { loadHeaderStage, loadStructures, type HeaderStage } from './qcow2/structures';
 import { runCheck, type CheckResult } from './check/check';
-import type { ClusterUsage } from './check/usage';
+import type { ClusterUsage, OwnerSummary } from './check/usage';
 import type { MapRange } from './guest/block-status';
 import { accountSpace, type SpaceAccounting } from './check/space';
 import { qemuInfo, type QemuInfoJson } from './qemu-img/info';
@@ -24,6 +24,8 @@ export type AnalysisEvent =
   | { readonly kind: 'findings'; readonly findings: readonly Finding[] }
   /** Which clusters are in use, from the refcount blocks: before the L2 tables are scanned. */
   | { readonly kind: 'usage'; readonly usage: ClusterUsage }
+  /** Owners claimed so far per usage bucket, while the L2 tables are read (CheckOptions.onOwners). */
+  | { readonly kind: 'owners'; readonly owners: OwnerSummary }
   /**
    * The role of every host cluster, final (check/check.ts CheckOptions.onRoles): the array the
    * analysis goes on reading, and returns as check.roles; `spare` is memory the check is done with,
@@ -88,7 +90,7 @@ export async function analyze(src: ByteSource, opts: AnalyzeOptions = {}): Promi
   const check = await runCheck(src, structures, f, {
     onProgress: progress('l2'),
     onRefcountProgress: progress('refcounts'),
-    ...(opts.onEvent ? { onUsage: (usage: ClusterUsage) => emit({ kind: 'usage', usage }), onRoles: (roles: Uint8Array, spare: ArrayBuffer | null) => emit({ kind: 'roles', roles, spare }) } : {}),
+    ...(opts.onEvent ? { onUsage: (usage: ClusterUsage) => emit({ kind: 'usage', usage }), onOwners: (owners: OwnerSummary) => emit({ kind: 'owners', owners }), onRoles: (roles: Uint8Array, spare: ArrayBuffer | null) => emit({ kind: 'roles', roles, spare }) } : {}),
     ...(opts.openBacking ? { openBacking: opts.openBacking } : {}),
     ...(opts.narrowRefcounts ? { narrowRefcounts: true } : {}),
   });

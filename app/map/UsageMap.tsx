@@ -9,12 +9,16 @@
 // progress bar leaving as the roles arrive, a window resized) stretches the drawn canvas at once
 // and redraws it only once the size has held for REDRAW_AFTER_MS: the owners' map, which replaces
 // this one a task after the roles, usually comes first, and the 50–70 ms redraw never happens.
+// While the L2 tables are read, owner summaries (`owners`, check/usage.ts) refine it: each redraws
+// the map at its size with the cells whose clusters have been claimed in their owner's colour,
+// and the legend's third row (there from the start: the box keeps its size) names those owners.
 
-import { useLayoutEffect, useRef } from 'react';
-import type { ClusterUsage } from '../format';
-import { formatCount } from '../format';
+import { useLayoutEffect, useMemo, useRef } from 'react';
+import type { ClusterUsage, OwnerSummary, RoleId } from '../format';
+import { formatCount, ROLE_INFO } from '../format';
 import { ROLE_COLOR } from './palette';
 import { rasterUsage } from './usage-raster';
+import { PRIORITY } from './lod';
 import { observeClientSize } from './canvas-pane';
 
 const rgb = (hex: string): number[] => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
@@ -28,7 +32,17 @@ const BG_WORD = (0xff << 24 | BG[2]! << 16 | BG[1]! << 8 | BG[0]!) >>> 0;
 /** How long a new size must hold before the map is redrawn at it (stretched by CSS meanwhile). */
 const REDRAW_AFTER_MS = 150;
 
-export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDrawn?: () => void }) {
+/** The roles claimed anywhere (bit r: role id r) in an owner summary. */
+function claimedRoles(masks: Uint32Array): number[] {
+  let all = 0;
+  for (let i = 0; i < masks.length; i++) all |= masks[i]!;
+  const roles: number[] = [];
+  for (let r = 1; r < 32; r++) if (all & (1 << r)) roles.push(r);
+  // In the order the map would show them first (its drawing priority), most important first.
+  return roles.sort((a, b) => PRIORITY.indexOf(b as RoleId) - PRIORITY.indexOf(a as RoleId));
+}
+
+export function UsageMap({ usage, owners = null, onDrawn }: { usage: ClusterUsage | null; owners?: OwnerSummary | null; onDrawn?: () => void }) {
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   /** The canvas's pixels (kept per size, reused by the next draw). */
@@ -60,9 +74,12 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
         pixels.fill(BG_WORD);
         return;
       }
-      const { clustersDrawn } = rasterUsage(usage, pixels, w, h, FREE, USED, BG);
+      const { clustersDrawn, cellsOwned } = rasterUsage(usage, pixels, w, h, FREE, USED, BG, owners?.masks ?? null);
       ctx.putImageData(img, 0, 0);
       canvas.dataset.clustersDrawn = String(clustersDrawn);
+      // Cells drawn in an owner's colour, and how many L2 tables had been read (e2e/early-map.spec.ts).
+      canvas.dataset.cellsOwned = String(cellsOwned);
+      if (owners) canvas.dataset.ownersDone = String(owners.done);
       // How many times the summary was rastered (bounded work, read by e2e/early-map.spec.ts).
       canvas.dataset.draws = String(Number(canvas.dataset.draws ?? 0) + 1);
       onDrawn?.();
@@ -106,13 +123,14 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
       later(() => draw(w, h));
     });
     return () => (idle ? cancelIdleCallback(id) : clearTimeout(id));
-  }, [usage, onDrawn]);
+  }, [usage, owners, onDrawn]);
   // Counted by the worker's tally as it counted the buckets: no pass over them here.
   const inUse = usage?.inUse ?? 0;
+  const known = useMemo(() => (owners ? claimedRoles(owners.masks) : []), [owners]);
   return (
     <div className="usage-map" data-testid="usage-map">
       <div className="usage-map-caption" role="status">
-        {usage ? 'In use or free, from the refcount blocks; owners follow once every L2 table has been read…' : 'Reading the refcount blocks: which clusters are in use…'}
+        {usage ? 'In use or free, from the refcount blocks; owners are drawn in as the L2 tables are read…' : 'Reading the refcount blocks: which clusters are in use…'}
       </div>
       <div className="usage-map-box" ref={boxRef}>
         <canvas ref={canvasRef} data-testid="usage-canvas" {...(usage ? { 'aria-label': `Early cluster map: ${formatCount(inUse)} of ${formatCount(usage.clusters)} clusters in use` } : {})} />
@@ -122,6 +140,17 @@ export function UsageMap({ usage, onDrawn }: { usage: ClusterUsage | null; onDra
         <li><span className="swatch" style={{ background: IN_USE_COLOR }} />in use (owner being read): {usage ? formatCount(inUse) : '…'}</li>
         <li><span className="swatch" style={{ background: ROLE_COLOR[0] }} />free (refcount 0): {usage ? formatCount(usage.clusters - inUse) : '…'}</li>
       </ul>
+      {/* One line from the start (owners or not), so the box keeps its size as they come. */}
+      <p className="usage-map-owners" data-testid="usage-owners">
+        {owners && known.length > 0 ? (
+          <>
+            Owners so far ({formatCount(owners.done)} of {formatCount(owners.total)} L2 tables read):
+            {known.map((r) => (
+              <span key={r} className="usage-owner"><span className="swatch" style={{ background: ROLE_COLOR[r] }} />{ROLE_INFO.find((x) => x.id === r)?.label ?? `role ${r}`}</span>
+            ))}
+          </>
+        ) : 'Owners: drawn in as the L2 tables are read.'}
+      </p>
     </div>
   );
 }

@@ -1,9 +1,13 @@
 // The early map's pixels: a usage summary (app/format check/usage.ts: clusters in use per bucket,
 // from the refcount blocks) laid out as square cells in reading order, as the cluster map lays out
-// clusters, each cell coloured from free to in use by the share of its clusters in use. Pure: the
-// component (UsageMap.tsx) puts the pixels on a canvas.
+// clusters, each cell coloured from free to in use by the share of its clusters in use — or, once
+// the L2 tables being read have claimed some of its clusters (an owner summary, check/usage.ts),
+// in the colour of the owner the owners' map would show first (lod.ts's drawing priority). Pure:
+// the component (UsageMap.tsx) puts the pixels on a canvas.
 
 import type { ClusterUsage } from '../format';
+import { ROLE_BIT, topRole } from './lod';
+import { ROLE_COLOR } from './palette';
 
 /** How the usage summary fills a width × height canvas: `per` buckets per square cell of `size` px. */
 export interface UsageLayout {
@@ -38,12 +42,27 @@ function mix(free: readonly number[], used: readonly number[], t: number): numbe
   return (0xff << 24 | c(2) << 16 | c(1) << 8 | c(0)) >>> 0;
 }
 
+/** The role a cell whose buckets claimed the roles of `mask` (bit r: role id r) is drawn in. */
+export function ownerRole(mask: number): number | null {
+  let m = 0;
+  for (let rest = mask >>> 0; rest !== 0; rest &= rest - 1) m |= ROLE_BIT[31 - Math.clz32(rest & -rest)]!;
+  return topRole(m);
+}
+
+/** RGBA (little-endian word) of a role's colour. */
+function roleWord(role: number): number {
+  const hex = ROLE_COLOR[role] ?? '#ff00ff';
+  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
+}
+
 /**
  * Paints `pixels` (width × height, RGBA words) with the usage map; returns the layout, the
- * clusters drawn (every cluster of the file, in some cell) and the cells whose share was summed one
- * by one (the others lay inside a run of equal buckets and were painted with it).
+ * clusters drawn (every cluster of the file, in some cell), the cells whose share was summed one
+ * by one (the others lay inside a run of equal buckets and were painted with it) and the cells
+ * drawn in an owner's colour. `owners`: a role mask per bucket of `u` (or null: none known yet).
  */
-export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number, height: number, free: readonly number[], used: readonly number[], background: readonly number[]): { layout: UsageLayout; clustersDrawn: number; cellsSummed: number } {
+export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number, height: number, free: readonly number[], used: readonly number[], background: readonly number[], owners: Uint32Array | null = null): { layout: UsageLayout; clustersDrawn: number; cellsSummed: number; cellsOwned: number } {
   const layout = usageLayout(u, width, height);
   pixels.fill(mix(background, background, 0));
   const { size, cols, per, cells } = layout;
@@ -51,6 +70,18 @@ export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number,
   const nb = buckets.length;
   let drawn = 0;
   let summed = 0;
+  let owned = 0;
+  const masks = owners && owners.length === nb ? owners : null;
+  const ownerWords = new Map<number, number>();
+  /** The colour of a cell with owner mask `m` (≠ 0), one lookup per distinct mask. */
+  const ownerColour = (m: number) => {
+    let w = ownerWords.get(m);
+    if (w === undefined) {
+      w = roleWord(ownerRole(m) ?? 0);
+      ownerWords.set(m, w);
+    }
+    return w;
+  };
   let lastT = -1;
   let colour = 0;
   const colourOf = (t: number) => {
@@ -92,26 +123,32 @@ export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number,
   for (let c = 0; c < cells;) {
     const b0 = c * per;
     const v = buckets[b0]!;
+    const mv = masks ? masks[b0]! : 0;
     let e = b0 + 1;
-    while (e < nb && buckets[e] === v) e++;
+    if (masks) while (e < nb && buckets[e] === v && masks[e] === mv) e++;
+    else while (e < nb && buckets[e] === v) e++;
     const cEnd = Math.min(fullCells, Math.floor(e / per));
     if (cEnd > c) {
       const t = v === 0 ? 0 : Math.max(0.35, v / u.perBucket);
-      emit(c, cEnd, colourOf(t));
+      emit(c, cEnd, mv !== 0 ? ownerColour(mv) : colourOf(t));
+      if (mv !== 0) owned += cEnd - c;
       drawn += (cEnd - c) * per * u.perBucket;
       c = cEnd;
       continue;
     }
     const b1 = Math.min(nb, b0 + per);
     let inUse = 0;
+    let m = 0;
     for (let b = b0; b < b1; b++) inUse += buckets[b]!;
+    if (masks) for (let b = b0; b < b1; b++) m |= masks[b]!;
     const clusters = Math.min(u.clusters, b1 * u.perBucket) - b0 * u.perBucket;
     drawn += clusters;
     summed++;
+    if (m !== 0) owned++;
     // Any cluster in use shows: a cell with one used cluster in a million is not drawn as free.
-    emit(c, c + 1, colourOf(inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters))));
+    emit(c, c + 1, m !== 0 ? ownerColour(m >>> 0) : colourOf(inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters))));
     c++;
   }
   if (pendingColour !== -1) paint(pendingFrom, pending, pendingColour);
-  return { layout, clustersDrawn: drawn, cellsSummed: summed };
+  return { layout, clustersDrawn: drawn, cellsSummed: summed, cellsOwned: owned };
 }

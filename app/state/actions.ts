@@ -6,7 +6,7 @@
 import { AnalysisClient, type ClientEvent, type ClusterBytes } from '../worker/client';
 import { DecompressClient, type Decompressed } from '../worker/decompress-client';
 import type { BitmapMapsMsg, BitmapRefMsg } from '../worker/bitmap-maps';
-import { dropClusterArrays, putClusterBatch, putUsage } from './registry';
+import { dropClusterArrays, putClusterBatch, putOwners, putUsage } from './registry';
 import { isSavedAnalysis, readSaved, type SavedEntry } from './saved';
 import { newFileEntry, useApp, type AppState, type FileEntry, type Highlight, type Tab } from './store';
 
@@ -172,6 +172,9 @@ export function applyEvent(e: ClientEvent): void {
       useApp.setState({ usageVersion: s.usageVersion + 1 });
       return;
     }
+    case 'owners':
+      if (putOwners(e.job, e.file, e.owners)) useApp.setState({ usageVersion: s.usageVersion + 1 });
+      return;
     case 'cluster-array': {
       const complete = putClusterBatch(e.job, e.file, e.name, e.start, e.total, e.chunk, e.roleCounts);
       const f = s.files[e.file];

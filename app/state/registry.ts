@@ -3,7 +3,7 @@
 // the map reads them directly.
 // The store holds only a version number per file that changes when its arrays do.
 
-import type { ClusterUsage } from '../format';
+import type { ClusterUsage, OwnerSummary } from '../format';
 import type { ClusterArray, ClusterArrayName } from '../worker/protocol';
 
 export interface ClusterArrays {
@@ -13,6 +13,8 @@ export interface ClusterArrays {
   roleCounts?: Uint32Array;
   /** Clusters in use per bucket (the early map), before the roles arrive. */
   usage?: ClusterUsage;
+  /** Owners claimed so far per bucket of `usage` (the early map refined), before the roles arrive. */
+  owners?: OwnerSummary;
   /** Entries received so far per array (batches may arrive in several messages). */
   readonly filled: Record<ClusterArrayName, number>;
 }
@@ -39,6 +41,19 @@ function entry(job: number, file: number): ClusterArrays {
 /** Stores the usage summary of a file (the early map). */
 export function putUsage(job: number, file: number, usage: ClusterUsage): void {
   entry(job, file).usage = usage;
+}
+
+/**
+ * Stores an owner summary of a file whose usage summary it refines (the same buckets); one that
+ * does not fit them, or is older than the one kept, is dropped. Returns whether it was kept.
+ */
+export function putOwners(job: number, file: number, owners: OwnerSummary): boolean {
+  const a = entry(job, file);
+  const u = a.usage;
+  if (!u || u.perBucket !== owners.perBucket || u.used.length !== owners.masks.length) return false;
+  if (a.owners && a.owners.done > owners.done) return false;
+  a.owners = owners;
+  return true;
 }
 
 /**

@@ -101,7 +101,7 @@ export function MapPane({ file }: { file: FileEntry }) {
     return (
       <div className="map-pane" data-testid="map-pane" {...(usage ? { 'data-map-stage': 'usage' } : {})}>
         {/* Mounted with the header, before the summary: laid out and its canvas ready (UsageMap). */}
-        {usage || file.stage ? <UsageMap usage={usage} onDrawn={markUsageDrawn} /> : (
+        {usage || file.stage ? <UsageMap usage={usage} owners={arrays?.owners ?? null} onDrawn={markUsageDrawn} /> : (
           <div className="map-placeholder">{file.stage ? 'The cluster map appears once every table has been scanned…' : 'Reading…'}</div>
         )}
       </div>

@@ -106,6 +106,9 @@ async function runFile(job: Job, file: number, src: PrefetchSource, openBacking:
           case 'usage':
             post({ type: 'usage', ...ref, usage: e.usage }, [e.usage.used.buffer as ArrayBuffer]);
             break;
+          case 'owners':
+            if (!rolesSent) post({ type: 'owners', ...ref, owners: e.owners }, [e.owners.masks.buffer as ArrayBuffer]);
+            break;
           case 'roles': {
             // Final from here on, and still read by the rest of the analysis here: the page gets
             // a copy now and builds and draws the owners' map while the analysis finishes. The

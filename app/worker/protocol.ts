@@ -6,7 +6,7 @@
 // backing chain first. Every message about a file carries (job, file) so that late messages of a
 // cancelled job are recognised and ignored.
 
-import type { Analysis, AnalysisEvent, ClusterUsage, Finding, Phase } from '../format';
+import type { Analysis, AnalysisEvent, ClusterUsage, Finding, OwnerSummary, Phase } from '../format';
 import { isBitmapMapsMsg, type BitmapMapsMsg, type BitmapRefMsg } from './bitmap-maps';
 import { isPackedGuestMap, type WireResult } from './result-wire';
 
@@ -49,6 +49,8 @@ export type FromWorker =
   | (FileRef & { readonly type: 'findings'; readonly findings: readonly Finding[] })
   /** Clusters in use per bucket, from the refcount blocks: sent before any L2 table is scanned. */
   | (FileRef & { readonly type: 'usage'; readonly usage: ClusterUsage })
+  /** Owners claimed so far per usage bucket, while the L2 tables are read (a later one holds all of an earlier one's). */
+  | (FileRef & { readonly type: 'owners'; readonly owners: OwnerSummary })
   /** A batch of a per-cluster array: `chunk` holds entries [start, start + chunk.length) of `total`. */
   /** `roleCounts` (with a whole roles array only): clusters per role byte, 256 entries, so the page need not count them. */
   | (FileRef & { readonly type: 'cluster-array'; readonly name: ClusterArrayName; readonly start: number; readonly total: number; readonly chunk: ClusterArray; readonly roleCounts?: Uint32Array })
@@ -85,6 +87,10 @@ const isClusterChunk = (name: unknown, chunk: unknown): chunk is ClusterArray =>
 const isUsage = (u: unknown): u is ClusterUsage =>
   isObj(u) && isNum(u.clusters) && isNum(u.perBucket) && u.perBucket >= 1 && u.used instanceof Uint32Array && u.used.length === Math.ceil(u.clusters / u.perBucket) && isNum(u.inUse) && u.inUse >= 0 && u.inUse <= u.clusters;
 
+/** An owner summary: one role mask per bucket (roles below 32), done of total L2 tables. */
+const isOwners = (o: unknown): o is OwnerSummary =>
+  isObj(o) && isNum(o.perBucket) && o.perBucket >= 1 && o.masks instanceof Uint32Array && isNum(o.done) && isNum(o.total) && o.done >= 0 && o.done <= o.total;
+
 /** A convert estimate (two bigints) or null. */
 const isEstimate = (e: unknown): boolean => e === null || (isObj(e) && typeof e.required === 'bigint' && typeof e.lessThanFile === 'bigint');
 
@@ -105,6 +111,8 @@ export function isFromWorker(x: unknown): x is FromWorker {
       return hasFileRef(m) && isArr(m.findings) && m.findings.every((f) => isObj(f) && isStr(f.code) && isStr(f.message));
     case 'usage':
       return hasFileRef(m) && isUsage(m.usage);
+    case 'owners':
+      return hasFileRef(m) && isOwners(m.owners);
     case 'cluster-array':
       return hasFileRef(m) && isNum(m.start) && isNum(m.total) && isClusterChunk(m.name, m.chunk) && m.start + m.chunk.length <= m.total &&
         (m.roleCounts === undefined || (m.name === 'roles' && m.start === 0 && m.chunk.length === m.total && m.roleCounts instanceof Uint32Array && m.roleCounts.length === 256));

@@ -17,7 +17,7 @@ import { refcountSkipper } from './refcount-skip';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
-import { UsageTally, type ClusterUsage } from './usage';
+import { UsageTally, ownerMasks, type ClusterUsage, type OwnerSummary } from './usage';
 import * as S from '../qcow2/spec';
 
 
@@ -26,6 +26,10 @@ export const REFUSED = 'Could not open the image:';
 
 /** Host clusters analysed at most (2^28: a 1 TiB file of 4 KiB clusters, about 3 GiB of arrays). */
 export const MAX_CHECK_CLUSTERS = 1 << 28;
+/** L2 tables to scan at least for onOwners to be told (fewer are read before a map could show it). */
+export const OWNER_REFINE_MIN_TABLES = 64;
+/** onOwners calls during the L2 scan: after each this-th of the tables (not after the last). */
+export const OWNER_REFINES = 4;
 
 export interface CheckOptions {
   readonly onProgress?: (done: number, total: number) => void;
@@ -37,6 +41,13 @@ export interface CheckOptions {
   readonly filename?: string;
   /** Told which clusters are in use as soon as the refcount blocks are read (before any L2 table). */
   readonly onUsage?: (usage: ClusterUsage) => void;
+  /**
+   * Told the owners claimed so far, per usage bucket, while the L2 tables are read (with onUsage,
+   * when there are at least OWNER_REFINE_MIN_TABLES of them): once the L1 tables have been walked
+   * (the L2 tables' own clusters), then after each OWNER_REFINES-th of the L2 tables. Each call
+   * costs one pass over the roles (a word at a time where a run of one role fills it).
+   */
+  readonly onOwners?: (owners: OwnerSummary) => void;
   /**
    * Told the roles (CheckResult.roles, the same array) once they are final: nothing after this call
    * changes them (the rest of the check and the analysis only read them), so a copy taken now is
@@ -134,11 +145,23 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const compressed = new CompressedIndex();
   const tables = new Map<number, RunList>();
   const flags = { dataFile, crypto: h.cryptMethod !== 0, v2: h.version < 3 };
+  const onOwners = opts.onOwners && tally && uses.size >= OWNER_REFINE_MIN_TABLES ? opts.onOwners : null;
+  const owners = (done: number, total: number) => onOwners?.({ perBucket: tally!.perBucket, masks: ownerMasks(st.roles, nb, tally!.perBucket), done, total });
+  owners(0, uses.size);
+  let refined = 0;
+  const onProgress = opts.onProgress || onOwners ? (done: number, total: number) => {
+    opts.onProgress?.(done, total);
+    const step = Math.floor((done * OWNER_REFINES) / Math.max(1, total));
+    if (onOwners && done < total && step > refined) {
+      refined = step;
+      owners(done, total);
+    }
+  } : null;
   await scanL2(src, st, uses, {
     g, dataFile, compressed,
     mapFlags: flags,
     onActiveRuns: (u, runs) => tables.set(u.offset, runs),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(onProgress ? { onProgress } : {}),
   });
   compressed.sort();
   await referenceMetadata(src, st, s);

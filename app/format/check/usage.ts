@@ -107,3 +107,50 @@ function countInUse(values: StoredRefcountArray, from: number, to: number): numb
   for (let i = from; i < to; i++) if (values[i] !== 0) k++;
   return k;
 }
+
+/**
+ * What the early map learns of owners while the L2 tables are read: per usage bucket, the roles
+ * claimed so far by any of its clusters, as a mask with bit r set for role id r (roles.ts; FREE,
+ * role 0, means "not claimed yet" during the walk and is never set). `done` of `total` L2 tables
+ * had been scanned. A later summary's masks hold every bit of an earlier one's.
+ */
+export interface OwnerSummary {
+  readonly perBucket: number;
+  readonly masks: Uint32Array;
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Per bucket of `perBucket` clusters of [0, clusters): the mask of the roles claimed in it. */
+export function ownerMasks(roles: Uint8Array, clusters: number, perBucket: number): Uint32Array {
+  const n = Math.ceil(clusters / perBucket);
+  const masks = new Uint32Array(n);
+  const end = Math.min(clusters, roles.length);
+  // Four role bytes at a time where aligned: a word of one repeated byte (a run of one role, or
+  // unclaimed) adds one bit; buckets are mostly such runs.
+  const words = roles.byteOffset % 4 === 0 ? new Uint32Array(roles.buffer, roles.byteOffset, end >> 2) : null;
+  for (let b = 0; b < n; b++) {
+    const from = b * perBucket;
+    const to = Math.min(end, from + perBucket);
+    let m = 0;
+    let k = from;
+    if (words && perBucket % 4 === 0) {
+      for (let w = from >> 2, we = to >> 2; w < we; w++) {
+        const x = words[w]!;
+        if (x === 0) continue;
+        const r = x & 0xff;
+        if (x === Math.imul(r, 0x01010101) >>> 0) m |= 1 << r;
+        else m |= bit(x & 0xff) | bit((x >>> 8) & 0xff) | bit((x >>> 16) & 0xff) | bit(x >>> 24);
+      }
+      k = Math.max(from, to & ~3);
+    }
+    for (; k < to; k++) m |= bit(roles[k]!);
+    masks[b] = m >>> 0;
+  }
+  return masks;
+}
+
+/** The mask bit of role byte r: none for FREE (0, unclaimed); roles are below 32. */
+function bit(r: number): number {
+  return r === 0 ? 0 : (1 << (r & 31));
+}
