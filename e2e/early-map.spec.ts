@@ -3,13 +3,17 @@
 // made by qemu-img (metadata preallocated, two ranges discarded so that some clusters are free):
 // the order the page shows the two maps in (recorded by a MutationObserver, not by time), the
 // early map's counts against the refcounts read independently here, and that it covers every cluster.
+// On the 1 TiB preallocated image (2,048 L2 tables): the owners are drawn in as the tables are read
+// (recorded the same way: each refined draw, its cells in an owner's colour, its first pixel).
 
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { mustRun } from '../app/test-support/qemu-tools';
-import { openViaPicker, waitDone } from './helpers';
+import { Role } from '../app/format/check/roles';
+import { ROLE_COLOR, rgb } from '../app/map/palette';
+import { bigImage, openViaPicker, waitDone } from './helpers';
 
 function discardedImage(): string {
   const dir = join(tmpdir(), 'qcowscope-e2e');
@@ -57,7 +61,7 @@ const count = (text: string, label: string): number => Number(new RegExp(`${labe
 test('every cluster is drawn as in use or free before the map with owners', async ({ page }) => {
   const path = discardedImage();
   await page.addInitScript(() => {
-    const w = window as unknown as { __mapStages: { stage: string; legend: string; drawn: string | null; draws: string | null }[]; __canvasSizes: string[] };
+    const w = window as unknown as { __mapStages: { stage: string; legend: string; drawn: string | null; draws: string | null; owners: string | null }[]; __canvasSizes: string[] };
     w.__mapStages = [];
     w.__canvasSizes = [];
     new MutationObserver(() => {
@@ -71,16 +75,17 @@ test('every cluster is drawn as in use or free before the map with owners', asyn
       const legend = document.querySelector('.usage-map-legend')?.textContent ?? '';
       const drawn = canvas?.getAttribute('data-clusters-drawn') ?? null;
       const draws = canvas?.getAttribute('data-draws') ?? null;
+      const owners = canvas?.getAttribute('data-owners-done') ?? null;
       const last = w.__mapStages.at(-1);
-      if (!last || last.stage !== stage || (drawn !== null && last.drawn === null) || (draws !== null && draws !== last.draws)) w.__mapStages.push({ stage, legend, drawn, draws });
-    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-map-stage', 'data-clusters-drawn', 'data-draws', 'width', 'height'] });
+      if (!last || last.stage !== stage || (drawn !== null && last.drawn === null) || (draws !== null && draws !== last.draws)) w.__mapStages.push({ stage, legend, drawn, draws, owners });
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-map-stage', 'data-clusters-drawn', 'data-draws', 'data-owners-done', 'width', 'height'] });
   });
   await page.goto('/');
   await openViaPicker(page, [path]);
   await waitDone(page, 'early-map-128G.qcow2');
   await expect(page.getByTestId('map-pane')).toHaveAttribute('data-map-stage', 'owners');
   const { stages, sizes } = await page.evaluate(() => {
-    const w = window as unknown as { __mapStages: { stage: string; legend: string; drawn: string | null; draws: string | null }[]; __canvasSizes: string[] };
+    const w = window as unknown as { __mapStages: { stage: string; legend: string; drawn: string | null; draws: string | null; owners: string | null }[]; __canvasSizes: string[] };
     return { stages: w.__mapStages, sizes: w.__canvasSizes };
   });
   // The early map came first, was drawn, and gave way to the map with owners.
@@ -93,8 +98,51 @@ test('every cluster is drawn as in use or free before the map with owners', asyn
   expect(count(early!.legend, 'free')).toBe(want.clusters - want.used);
   expect(Number(early!.drawn)).toBe(want.clusters);
   // Bounded work: the summary was rastered once, into the canvas as it was sized before the summary
-  // came (the legend keeps its rows: no new size, no new surface), and not again as the progress bar
-  // left before the owners' map replaced it (a resize redraws only once the size has held).
-  expect(stages.filter((s) => s.stage === 'usage').map((s) => s.draws).filter((d) => d !== null)).toEqual(['1']);
+  // came (the legend keeps its rows: no new size, no new surface), then once per owner summary that
+  // came before the owners' map (256 L2 tables: at most one per quarter of them), and not again as
+  // the progress bar left before the owners' map replaced it (a resize redraws only once the size
+  // has held). The owners' line was there from the start: no new size either.
+  const draws = stages.filter((s) => s.stage === 'usage' && s.draws !== null);
+  expect(draws[0]).toMatchObject({ draws: '1', owners: null });
+  const refined = new Set(draws.map((s) => s.owners).filter((o) => o !== null));
+  expect(draws.map((s) => Number(s.draws))).toEqual(draws.map((_, i) => i + 1));
+  expect(draws.length).toBeLessThanOrEqual(1 + refined.size);
+  expect(refined.size).toBeLessThanOrEqual(4);
   expect(sizes).toHaveLength(1);
+});
+
+test('owners are drawn in on the early map as the L2 tables are read (1 TiB, 2,048 tables)', async ({ page }) => {
+  const path = bigImage('1T');
+  await page.addInitScript(() => {
+    const w = window as unknown as { __refines: { done: number; owned: number; draws: number; owners: string; px0: number[] }[] };
+    w.__refines = [];
+    new MutationObserver(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="usage-canvas"]');
+      const done = canvas?.getAttribute('data-owners-done');
+      if (!canvas || done == null || w.__refines.at(-1)?.done === Number(done)) return;
+      // The map's first pixel (cluster 0's cell) as this draw left it.
+      const px0 = [...canvas.getContext('2d')!.getImageData(0, 0, 1, 1).data].slice(0, 3);
+      const owners = document.querySelector('[data-testid="usage-owners"]')?.textContent ?? '';
+      w.__refines.push({ done: Number(done), owned: Number(canvas.getAttribute('data-cells-owned')), draws: Number(canvas.getAttribute('data-draws')), owners, px0 });
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-owners-done'] });
+  });
+  await page.goto('/');
+  await openViaPicker(page, [path]);
+  await waitDone(page, 'big-1T.qcow2');
+  const refines = await page.evaluate(() => (window as unknown as { __refines: { done: number; owned: number; draws: number; owners: string; px0: number[] }[] }).__refines);
+  // The first after the L1 walk: the tables' own clusters and the header, no data yet.
+  expect(refines.length).toBeGreaterThanOrEqual(2);
+  expect(refines[0]!.done).toBe(0);
+  expect(refines[0]!.owners).toContain('0 of 2,048 L2 tables read');
+  expect(refines[0]!.owners).toContain('L2 table (active)');
+  expect(refines[0]!.owners).not.toContain('guest data');
+  expect(refines[0]!.px0).toEqual(rgb(ROLE_COLOR[Role.HEADER]!));
+  // Then more of the map each time, with the guest data the tables read so far point at.
+  for (let i = 1; i < refines.length; i++) {
+    expect(refines[i]!.done).toBeGreaterThan(refines[i - 1]!.done);
+    expect(refines[i]!.owned).toBeGreaterThan(refines[i - 1]!.owned);
+    expect(refines[i]!.draws).toBe(refines[i - 1]!.draws + 1);
+    expect(refines[i]!.owners).toContain('guest data');
+  }
+  expect(refines.at(-1)!.done).toBeLessThan(2048);
 });

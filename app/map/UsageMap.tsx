@@ -144,7 +144,7 @@ export function UsageMap({ usage, owners = null, onDrawn }: { usage: ClusterUsag
       <p className="usage-map-owners" data-testid="usage-owners">
         {owners && known.length > 0 ? (
           <>
-            Owners so far ({formatCount(owners.done)} of {formatCount(owners.total)} L2 tables read):
+            {formatCount(owners.done)} of {formatCount(owners.total)} L2 tables read:
             {known.map((r) => (
               <span key={r} className="usage-owner"><span className="swatch" style={{ background: ROLE_COLOR[r] }} />{ROLE_INFO.find((x) => x.id === r)?.label ?? `role ${r}`}</span>
             ))}

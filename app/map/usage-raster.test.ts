@@ -2,7 +2,9 @@
 // cluster in use is never painted as free.
 
 import { describe, expect, it } from 'vitest';
-import { clusterUsage } from '../format';
+import { clusterUsage, Role } from '../format';
+import { PRIORITY } from './lod';
+import { ROLE_COLOR } from './palette';
 import { rasterUsage, usageLayout } from './usage-raster';
 
 const FREE = [247, 247, 247];
@@ -85,6 +87,64 @@ describe('usage raster', () => {
       let inUse = 0;
       for (const px of pixels) if (px === word(USED)) inUse++;
       expect(inUse).toBe(l.cells * l.size * l.size);
+    });
+  }
+
+  // Owner summaries refine it: a cell any of whose buckets claimed a role is drawn in the colour of
+  // the claimed role the owners' map puts first (lod.ts PRIORITY, highest last), counted, against a
+  // plain painter; other cells keep their in-use share.
+  for (const [n, w, h, seed] of [[16_777_216, 1400, 900, 4], [300_000, 640, 480, 5], [2000, 37, 19, 6]] as const) {
+    it(`${n} clusters on ${w}×${h} with owners known in part equal a plain painter`, () => {
+      let x = seed;
+      const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const values = new Uint16Array(n);
+      for (let i = 0; i < n; i += 3) values[i] = 1;
+      const u = clusterUsage(values, n);
+      const masks = new Uint32Array(u.used.length);
+      const claimable = [Role.HEADER, Role.L2_ACTIVE, Role.DATA, Role.DATA_SHARED, Role.COMPRESSED, Role.MULTI_OWNED];
+      for (let b = 0; b < masks.length;) {
+        const len = 1 + Math.floor(rnd() * 40);
+        const m = rnd() < 0.5 ? 0 : (1 << claimable[Math.floor(rnd() * claimable.length)]!) | (rnd() < 0.2 ? 1 << Role.L2_ACTIVE : 0);
+        masks.fill(m, b, Math.min(masks.length, b + len));
+        b += len;
+      }
+      const pixels = new Uint32Array(w * h);
+      const { layout: l, cellsOwned } = rasterUsage(u, pixels, w, h, FREE, USED, BG, masks);
+      const word = (c: readonly number[]) => (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
+      const hexWord = (hex: string) => word([1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
+      const want = new Uint32Array(w * h).fill(word(BG));
+      let owned = 0;
+      for (let c = 0; c < l.cells; c++) {
+        const b0 = c * l.per;
+        const b1 = Math.min(u.used.length, b0 + l.per);
+        let inUse = 0;
+        let m = 0;
+        for (let b = b0; b < b1; b++) {
+          inUse += u.used[b]!;
+          m |= masks[b]!;
+        }
+        let colour: number;
+        if (m !== 0) {
+          owned++;
+          const top = [...PRIORITY].reverse().find((r) => (m & (1 << r)) !== 0)!;
+          colour = hexWord(ROLE_COLOR[top]!);
+        } else {
+          const clusters = Math.min(u.clusters, b1 * u.perBucket) - b0 * u.perBucket;
+          const t = inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters));
+          colour = word([0, 1, 2].map((i) => Math.round(FREE[i]! + (USED[i]! - FREE[i]!) * t)));
+        }
+        const x0 = (c % l.cols) * l.size;
+        const y0 = Math.floor(c / l.cols) * l.size;
+        for (let yy = y0; yy < Math.min(h, y0 + l.size); yy++) for (let xx = x0; xx < Math.min(w, x0 + l.size); xx++) want[yy * w + xx] = colour;
+      }
+      let differing = 0;
+      for (let i = 0; i < want.length; i++) if (pixels[i] !== want[i]) differing++;
+      expect(differing).toBe(0);
+      expect(cellsOwned).toBe(owned);
+      expect(owned).toBeGreaterThan(0);
+      expect(owned).toBeLessThan(l.cells);
+      // Masks not of this summary's buckets are not drawn.
+      expect(rasterUsage(u, pixels, w, h, FREE, USED, BG, masks.subarray(1)).cellsOwned).toBe(0);
     });
   }
 });

@@ -86,6 +86,28 @@ describe('applyEvent', () => {
     expect(getClusterArrays(7, 0)!.usage).toBe(usage);
   });
 
+  it('keeps the latest owner summary that fits the usage summary, outside the file entries', () => {
+    start(9, ['a.qcow2']); // a job of its own: the registry outlives the store's reset
+    const usage = { clusters: 10, perBucket: 3, used: new Uint32Array([1, 0, 3, 1]), inUse: 5 };
+    const owners = (done: number, n = 4, perBucket = 3) => ({ perBucket, masks: new Uint32Array(n).fill(done + 2), done, total: 64 });
+    // Before its usage summary: nothing to refine, dropped.
+    applyEvent({ type: 'owners', job: 9, file: 0, owners: owners(0) });
+    expect(getClusterArrays(9, 0)?.owners).toBeUndefined();
+    applyEvent({ type: 'usage', job: 9, file: 0, usage });
+    const before = useApp.getState();
+    const first = owners(0);
+    applyEvent({ type: 'owners', job: 9, file: 0, owners: first });
+    expect(useApp.getState().files).toBe(before.files);
+    expect(useApp.getState().usageVersion).toBe(before.usageVersion + 1);
+    expect(getClusterArrays(9, 0)!.owners).toBe(first);
+    // Other buckets, or older than the one kept: dropped, no re-render.
+    const later = owners(32);
+    applyEvent({ type: 'owners', job: 9, file: 0, owners: later });
+    for (const bad of [owners(40, 3), owners(40, 4, 4), owners(16)]) applyEvent({ type: 'owners', job: 9, file: 0, owners: bad });
+    expect(getClusterArrays(9, 0)!.owners).toBe(later);
+    expect(useApp.getState().usageVersion).toBe(before.usageVersion + 2);
+  });
+
   it('reports a file that is not qcow2 as the error state with its message', () => {
     applyEvent({ type: 'failed', job: 7, file: 0, code: 'NOT_QCOW2', message: 'VMDK sparse extent (VMware, version 1)', notQcow2: true });
     expect(pageState(useApp.getState())).toBe('error');

@@ -112,7 +112,8 @@ function countInUse(values: StoredRefcountArray, from: number, to: number): numb
  * What the early map learns of owners while the L2 tables are read: per usage bucket, the roles
  * claimed so far by any of its clusters, as a mask with bit r set for role id r (roles.ts; FREE,
  * role 0, means "not claimed yet" during the walk and is never set). `done` of `total` L2 tables
- * had been scanned. A later summary's masks hold every bit of an earlier one's.
+ * had been scanned. A bucket with a mask keeps one in every later summary (a claimed cluster stays
+ * claimed), though its bits may change (a data cluster found again through a snapshot is shared).
  */
 export interface OwnerSummary {
   readonly perBucket: number;
