@@ -34,7 +34,7 @@ export { clusterOwners, compressedTouching, describeCluster, roleClusterCounts, 
 export { qemuInfo, qemuInfoText, qdictOrder, type QemuInfoJson, type QemuSnapshotInfo, type QValue } from './qemu-img';
 export { qemuCheckHuman, qemuCheckJson, qemuCheckJsonText } from './qemu-img';
 export { REFUSED } from './check';
-export { clusterUsage, ownerMasks, MAX_USAGE_BUCKETS, type ClusterUsage, type OwnerSummary } from './check';
+export { changedRange, clusterUsage, ownerMasks, MAX_USAGE_BUCKETS, type ClusterUsage, type OwnerSummary } from './check';
 export { guestMapJson, mapRangesFor, humanInfo, sizeToStr, type FileNodeFacts } from './qemu-img';
 export { DEFAULT_QEMU_VERSION, QEMU_VERSIONS, isQemuVersion, profileForBanner, type QemuVersion } from './qemu-img';
 export { convertEstimate, measure, measureInputOf, measureText } from './qemu-img/measure';

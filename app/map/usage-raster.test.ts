@@ -2,7 +2,7 @@
 // cluster in use is never painted as free.
 
 import { describe, expect, it } from 'vitest';
-import { clusterUsage, Role } from '../format';
+import { changedRange, clusterUsage, Role } from '../format';
 import { PRIORITY } from './lod';
 import { ROLE_COLOR } from './palette';
 import { rasterUsage, usageLayout } from './usage-raster';
@@ -145,6 +145,42 @@ describe('usage raster', () => {
       expect(owned).toBeLessThan(l.cells);
       // Masks not of this summary's buckets are not drawn.
       expect(rasterUsage(u, pixels, w, h, FREE, USED, BG, masks.subarray(1)).cellsOwned).toBe(0);
+    });
+  }
+
+  // A refinement repaints only the cells of the buckets it changed, over the previous drawing:
+  // the same pixels as a full drawing of it, and no more cells than its range holds.
+  for (const [n, w, h] of [[16_777_216, 1372, 660], [300_000, 640, 480], [2003, 37, 19]] as const) {
+    it(`${n} clusters on ${w}×${h}: a refinement drawn over the last one equals a full drawing`, () => {
+      const values = new Uint16Array(n).fill(1);
+      for (let i = 0; i < n; i += 7) values[i] = 0;
+      const u = clusterUsage(values, n);
+      const nb = u.used.length;
+      const step = (upto: number) => {
+        const m = new Uint32Array(nb);
+        for (let b = 0; b < nb; b++) m[b] = (b % 128 === 0 ? 1 << Role.L2_ACTIVE : 0) | (b < upto ? 1 << Role.DATA : 0);
+        return m;
+      };
+      const before = step(Math.floor(nb / 4));
+      const after = step(Math.floor(nb / 2));
+      const range = changedRange(before, after);
+      expect(range.to - range.from).toBeLessThan(nb / 3);
+      const partial = new Uint32Array(w * h);
+      rasterUsage(u, partial, w, h, FREE, USED, BG, before);
+      const r = rasterUsage(u, partial, w, h, FREE, USED, BG, after, range);
+      const full = new Uint32Array(w * h);
+      const f = rasterUsage(u, full, w, h, FREE, USED, BG, after);
+      let differing = 0;
+      for (let i = 0; i < full.length; i++) if (partial[i] !== full[i]) differing++;
+      expect(differing).toBe(0);
+      expect(r.cellsPainted).toBeLessThanOrEqual(Math.ceil((range.to - range.from) / r.layout.per) + 1);
+      expect(r.cellsPainted).toBeLessThan(f.cellsPainted);
+      // The rows it reports cover every pixel it changed.
+      const old = new Uint32Array(w * h);
+      rasterUsage(u, old, w, h, FREE, USED, BG, before);
+      let outside = 0;
+      for (let i = 0; i < full.length; i++) if (old[i] !== full[i] && (Math.floor(i / w) < r.rows.from || Math.floor(i / w) >= r.rows.to)) outside++;
+      expect(outside).toBe(0);
     });
   }
 });

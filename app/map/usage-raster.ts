@@ -61,11 +61,16 @@ function roleWord(role: number): number {
  * clusters drawn (every cluster of the file, in some cell), the cells whose share was summed one
  * by one (the others lay inside a run of equal buckets and were painted with it) and the cells
  * drawn in an owner's colour. `owners`: a role mask per bucket of `u` (or null: none known yet).
+ * With `buckets` [from, to), only the cells holding those buckets are painted (over pixels that
+ * already hold this map at this size): counts are of those cells, and `rows` says which pixel
+ * rows were written.
  */
-export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number, height: number, free: readonly number[], used: readonly number[], background: readonly number[], owners: Uint32Array | null = null): { layout: UsageLayout; clustersDrawn: number; cellsSummed: number; cellsOwned: number } {
+export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number, height: number, free: readonly number[], used: readonly number[], background: readonly number[], owners: Uint32Array | null = null, only: { from: number; to: number } | null = null): { layout: UsageLayout; clustersDrawn: number; cellsSummed: number; cellsOwned: number; cellsPainted: number; rows: { from: number; to: number } } {
   const layout = usageLayout(u, width, height);
-  pixels.fill(mix(background, background, 0));
   const { size, cols, per, cells } = layout;
+  const first = only ? Math.min(cells, Math.floor(only.from / per)) : 0;
+  const last = only ? Math.min(cells, Math.ceil(only.to / per)) : cells;
+  if (!only) pixels.fill(mix(background, background, 0));
   const buckets = u.used;
   const nb = buckets.length;
   let drawn = 0;
@@ -120,14 +125,14 @@ export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number,
     pending = c1;
     pendingColour = rgba;
   };
-  for (let c = 0; c < cells;) {
+  for (let c = first; c < last;) {
     const b0 = c * per;
     const v = buckets[b0]!;
     const mv = masks ? masks[b0]! : 0;
     let e = b0 + 1;
     if (masks) while (e < nb && buckets[e] === v && masks[e] === mv) e++;
     else while (e < nb && buckets[e] === v) e++;
-    const cEnd = Math.min(fullCells, Math.floor(e / per));
+    const cEnd = Math.min(fullCells, last, Math.floor(e / per));
     if (cEnd > c) {
       const t = v === 0 ? 0 : Math.max(0.35, v / u.perBucket);
       emit(c, cEnd, mv !== 0 ? ownerColour(mv) : colourOf(t));
@@ -150,5 +155,6 @@ export function rasterUsage(u: ClusterUsage, pixels: Uint32Array, width: number,
     c++;
   }
   if (pendingColour !== -1) paint(pendingFrom, pending, pendingColour);
-  return { layout, clustersDrawn: drawn, cellsSummed: summed, cellsOwned: owned };
+  const rows = last > first ? { from: Math.floor(first / cols) * size, to: Math.min(height, (Math.floor((last - 1) / cols) + 1) * size) } : { from: 0, to: 0 };
+  return { layout, clustersDrawn: drawn, cellsSummed: summed, cellsOwned: owned, cellsPainted: Math.max(0, last - first), rows };
 }

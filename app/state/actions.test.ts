@@ -89,7 +89,7 @@ describe('applyEvent', () => {
   it('keeps the latest owner summary that fits the usage summary, outside the file entries', () => {
     start(9, ['a.qcow2']); // a job of its own: the registry outlives the store's reset
     const usage = { clusters: 10, perBucket: 3, used: new Uint32Array([1, 0, 3, 1]), inUse: 5 };
-    const owners = (done: number, n = 4, perBucket = 3) => ({ perBucket, masks: new Uint32Array(n).fill(done + 2), done, total: 64 });
+    const owners = (done: number, n = 4, perBucket = 3) => ({ perBucket, masks: new Uint32Array(n).fill(done + 2), roles: done + 2, after: -1, from: 0, to: n, done, total: 64 });
     // Before its usage summary: nothing to refine, dropped.
     applyEvent({ type: 'owners', job: 9, file: 0, owners: owners(0) });
     expect(getClusterArrays(9, 0)?.owners).toBeUndefined();

@@ -89,7 +89,7 @@ const isUsage = (u: unknown): u is ClusterUsage =>
 
 /** An owner summary: one role mask per bucket (roles below 32), done of total L2 tables. */
 const isOwners = (o: unknown): o is OwnerSummary =>
-  isObj(o) && isNum(o.perBucket) && o.perBucket >= 1 && o.masks instanceof Uint32Array && isNum(o.done) && isNum(o.total) && o.done >= 0 && o.done <= o.total;
+  isObj(o) && isNum(o.perBucket) && o.perBucket >= 1 && o.masks instanceof Uint32Array && isNum(o.roles) && isNum(o.after) && isNum(o.from) && isNum(o.to) && o.from >= 0 && o.from <= o.to && o.to <= o.masks.length && isNum(o.done) && isNum(o.total) && o.done >= 0 && o.done <= o.total;
 
 /** A convert estimate (two bigints) or null. */
 const isEstimate = (e: unknown): boolean => e === null || (isObj(e) && typeof e.required === 'bigint' && typeof e.lessThanFile === 'bigint');

@@ -17,7 +17,7 @@ import { refcountSkipper } from './refcount-skip';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
-import { UsageTally, ownerMasks, type ClusterUsage, type OwnerSummary } from './usage';
+import { UsageTally, changedRange, ownerMasks, unionMask, type ClusterUsage, type OwnerSummary } from './usage';
 import * as S from '../qcow2/spec';
 
 
@@ -146,7 +146,16 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   const tables = new Map<number, RunList>();
   const flags = { dataFile, crypto: h.cryptMethod !== 0, v2: h.version < 3 };
   const onOwners = opts.onOwners && tally && uses.size >= OWNER_REFINE_MIN_TABLES ? opts.onOwners : null;
-  const owners = (done: number, total: number) => onOwners?.({ perBucket: tally!.perBucket, masks: ownerMasks(st.roles, nb, tally!.perBucket), done, total });
+  let sentOwners: { masks: Uint32Array; done: number } | null = null;
+  const owners = (done: number, total: number) => {
+    if (!onOwners) return;
+    const masks = ownerMasks(st.roles, nb, tally!.perBucket);
+    const changed = sentOwners ? changedRange(sentOwners.masks, masks) : { from: 0, to: masks.length };
+    const after = sentOwners?.done ?? -1;
+    // The callee may move the masks (the worker transfers them): the next range is found against a copy.
+    sentOwners = { masks: masks.slice(), done };
+    onOwners({ perBucket: tally!.perBucket, masks, roles: unionMask(masks), after, ...changed, done, total });
+  };
   owners(0, uses.size);
   let refined = 0;
   const onProgress = opts.onProgress || onOwners ? (done: number, total: number) => {

@@ -7,4 +7,4 @@ export { clusterOwners, describeCluster, roleClusterCounts, roleCounts } from '.
 export { NO_OWNERS } from './owners';
 export { compressedTouching, type CompressedIndexView } from './compressed-index';
 export { accountSpace, freeAtEnd, type BitmapSpace, type SnapshotSpace, type SpaceAccounting, type SpaceCategory } from './space';
-export { clusterUsage, ownerMasks, MAX_USAGE_BUCKETS, type ClusterUsage, type OwnerSummary } from './usage';
+export { changedRange, clusterUsage, ownerMasks, MAX_USAGE_BUCKETS, type ClusterUsage, type OwnerSummary } from './usage';

@@ -117,9 +117,21 @@ describe.runIf(hasQemuImg())('owner summaries on images made by qemu-img', () =>
     }
     const final = ownerMasks(roles, clusters, usage.perBucket);
     let prevOwned = 0;
+    // Each says which buckets changed since the one before it: outside them, its masks are that one's.
+    expect(sent[0]!.o).toMatchObject({ after: -1, from: 0, to: usage.used.length });
+    for (let j = 1; j < sent.length; j++) {
+      const { o } = sent[j]!;
+      const prev = sent[j - 1]!.o;
+      expect(o.after).toBe(prev.done);
+      expect(o.to).toBeGreaterThan(o.from);
+      expect(o.masks.findIndex((m, b) => (b < o.from || b >= o.to) && m !== prev.masks[b])).toBe(-1);
+      expect(o.masks[o.from]).not.toBe(prev.masks[o.from]);
+      expect(o.masks[o.to - 1]).not.toBe(prev.masks[o.to - 1]);
+    }
     for (const { o } of sent) {
       expect(o.perBucket).toBe(usage.perBucket);
       expect(o.masks.length).toBe(usage.used.length);
+      expect(o.roles).toBe(o.masks.reduce((a, m) => (a | m) >>> 0, 0));
       // Every role claimed so far is a role of that bucket in the end (a clean image: nothing settles differently).
       expect(o.masks.findIndex((m, b) => (m & ~final[b]!) !== 0)).toBe(-1);
       const owned = o.masks.reduce((n, m) => n + (m !== 0 ? 1 : 0), 0);

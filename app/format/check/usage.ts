@@ -118,6 +118,16 @@ function countInUse(values: StoredRefcountArray, from: number, to: number): numb
 export interface OwnerSummary {
   readonly perBucket: number;
   readonly masks: Uint32Array;
+  /** Every role claimed in any bucket: the OR of `masks`. */
+  readonly roles: number;
+  /**
+   * Buckets [from, to) hold every mask that differs from the previous summary of the same check,
+   * whose `done` is `after` (-1 and the whole range for the first): a map that drew that one
+   * redraws only these.
+   */
+  readonly after: number;
+  readonly from: number;
+  readonly to: number;
   readonly done: number;
   readonly total: number;
 }
@@ -154,4 +164,21 @@ export function ownerMasks(roles: Uint8Array, clusters: number, perBucket: numbe
 /** The mask bit of role byte r: none for FREE (0, unclaimed); roles are below 32. */
 function bit(r: number): number {
   return r === 0 ? 0 : (1 << (r & 31));
+}
+
+/** The OR of every mask. */
+export function unionMask(masks: Uint32Array): number {
+  let all = 0;
+  for (let i = 0; i < masks.length; i++) all |= masks[i]!;
+  return all >>> 0;
+}
+
+/** The smallest range [from, to) of buckets outside which `a` and `b` are equal (from = to: equal). */
+export function changedRange(a: Uint32Array, b: Uint32Array): { from: number; to: number } {
+  const n = Math.max(a.length, b.length);
+  let from = 0;
+  while (from < n && a[from] === b[from]) from++;
+  let to = n;
+  while (to > from && a[to - 1] === b[to - 1]) to--;
+  return { from, to };
 }
