@@ -2,6 +2,8 @@
 // CommonJS bundle with the V8 code cache made at build time, prints byte for byte what the plain
 // ESM bundle of main.ts prints (the tests' build, testing.ts) with the same exit codes, and runs
 // as well when the cache is missing, from another build, cut short, or made with other V8 flags.
+// The command beside it (dist-cli/qcowscope, a shell script) runs it with glibc's transparent huge
+// pages asked for, printing the same bytes, and keeps a caller's own tunables.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,12 +23,13 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: readonly string[], nodeArgs: readonly string[] = []) => spawnSync(process.execPath, [...nodeArgs, join(dir, 'qcowscope.mjs'), ...args], {
-  encoding: 'utf8', env: { ...process.env, QCOWSCOPE_CACHE_DEBUG: '1', TZ: 'UTC' }, maxBuffer: 1 << 28,
+const run = (args: readonly string[], nodeArgs: readonly string[] = [], env: Record<string, string> = {}) => spawnSync(process.execPath, [...nodeArgs, join(dir, 'qcowscope.mjs'), ...args], {
+  encoding: 'utf8', env: { ...process.env, QCOWSCOPE_CACHE_DEBUG: '1', TZ: 'UTC', ...env }, maxBuffer: 1 << 28,
 });
 /** stderr without the program's own line about the cache. */
-const errText = (s: string) => s.replace(/^code cache: \w+\n/m, '');
-const cacheState = (s: string) => /^code cache: (\w+)$/m.exec(s)?.[1];
+const errText = (s: string) => s.replace(/^code cache: \w+; huge pages [a-z ]+\n/m, '');
+const cacheState = (s: string) => /^code cache: (\w+);/m.exec(s)?.[1];
+const hugePages = (s: string) => /; huge pages ([a-z ]+)$/m.exec(s)?.[1];
 
 const CASES: readonly (readonly string[])[] = [
   ['report', '--output=json', samplePath('bitmap-in-use')],
@@ -77,5 +80,31 @@ describe('the built CLI (code cache)', () => {
     } finally {
       writeFileSync(cacheFile, good);
     }
+  });
+});
+
+describe.runIf(process.platform === 'linux')('dist-cli/qcowscope, the command', () => {
+  const command = (args: readonly string[], env: Record<string, string> = {}) => spawnSync(join(dir, 'qcowscope'), args, {
+    encoding: 'utf8', env: { ...process.env, QCOWSCOPE_CACHE_DEBUG: '1', TZ: 'UTC', QCOWSCOPE_NODE: process.execPath, ...env }, maxBuffer: 1 << 28,
+  });
+
+  it.each(CASES.slice(0, 4).map((c) => [c.join(' ').replace(ROOT, '.'), c] as const))('%s: huge pages asked for, the same bytes and exit code', (_name, args) => {
+    const ours = command(args);
+    const plain = esm.run(args, { env: { ...process.env, TZ: 'UTC' } });
+    expect(hugePages(ours.stderr)).toBe('asked');
+    expect(cacheState(ours.stderr)).toBe('used');
+    expect(ours.status).toBe(plain.status);
+    expect(ours.stdout).toBe(plain.stdout);
+    expect(errText(ours.stderr)).toBe(plain.stderr);
+  });
+
+  it("keeps the caller's tunables, and their own choice of huge pages", () => {
+    const args = ['check', samplePath('leak')];
+    expect(hugePages(command(args, { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }).stderr)).toBe('not asked');
+    const both = command(['check', samplePath('leak')], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' });
+    expect(hugePages(both.stderr)).toBe('asked');
+    expect(both.status).toBe(3);
+    // The program run by node directly: not asked (the script asks).
+    expect(hugePages(run(args).stderr)).toBe('not asked');
   });
 });

@@ -1,5 +1,5 @@
-// `node tools/scripts/bench-cli.mjs IMAGE [RUNS] [CLI.mjs ...]`: `qemu-img check --output=json IMAGE`
-// and `node CLI report --output=json IMAGE` for each CLI bundle given (default dist-cli/qcowscope.mjs),
+// `node tools/scripts/bench-cli.mjs IMAGE [RUNS] [CLI ...]`: `qemu-img check --output=json IMAGE`
+// and `CLI report --output=json IMAGE` for each CLI given (a .mjs run by node, or dist-cli/qcowscope; default dist-cli/qcowscope),
 // run in turns (check, cli 1, cli 2, …; one warm-up round, then RUNS rounds, default 7) so that a
 // shared machine's load falls on each alike. Prints per command the median wall and CPU (user +
 // system, getrusage of the child) seconds and both as a ratio of qemu-img check's medians: compare
@@ -15,13 +15,14 @@ if (!image) {
   process.exit(2);
 }
 const RUNS = Number(runsArg ?? 7);
-const bundles = clis.length ? clis.map((c) => resolve(c)) : [join(root, 'dist-cli', 'qcowscope.mjs')];
+const bundles = clis.length ? clis.map((c) => resolve(c)) : [join(root, 'dist-cli', 'qcowscope')];
 const RUSAGE = `import resource,subprocess,sys,time
 t=time.perf_counter(); r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL); t=time.perf_counter()-t
 u=resource.getrusage(resource.RUSAGE_CHILDREN)
 print(t, u.ru_utime+u.ru_stime, r.returncode)`;
 const commands = [['qemu-img check', 'qemu-img', ['check', '--output=json', image]],
-  ...bundles.map((b) => [`report ${b.replace(root + '/', '')}`, process.execPath, [b, 'report', '--output=json', image]])];
+  // A .mjs is run by this node; anything else (dist-cli/qcowscope, the script) is run as it is.
+  ...bundles.map((b) => [`report ${b.replace(root + '/', '')}`, ...(b.endsWith('.mjs') ? [process.execPath, [b, 'report', '--output=json', image]] : [b, ['report', '--output=json', image]])])];
 const once = ([, cmd, args]) => {
   const [wall, cpu] = spawnSync('python3', ['-c', RUSAGE, cmd, ...args]).stdout.toString().trim().split(/\s+/).map(Number);
   return { wall, cpu };

@@ -32,6 +32,10 @@ import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
+// Set by the \`qcowscope\` script beside this program (huge pages for the per-cluster arrays).
+const HUGE = 'glibc.malloc.hugetlb=1';
+const tunables = process.env.GLIBC_TUNABLES ?? '';
+
 const BUILD = '@BUILD@';
 const bundle = fileURLToPath(new URL('qcowscope.cjs', import.meta.url));
 const cacheFile = fileURLToPath(new URL('qcowscope.cache', import.meta.url));
@@ -62,9 +66,28 @@ if (train) {
   writeFileSync(cacheFile + '.tmp', Buffer.concat([Buffer.from(BUILD + data.length.toString(16).padStart(8, '0'), 'latin1'), data]));
   renameSync(cacheFile + '.tmp', cacheFile);
 } else {
-  if (process.env.QCOWSCOPE_CACHE_DEBUG) process.stderr.write(\`code cache: \${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'}\\n\`);
+  if (process.env.QCOWSCOPE_CACHE_DEBUG) process.stderr.write(\`code cache: \${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'}; huge pages \${tunables.includes(HUGE) ? 'asked' : 'not asked'}\\n\`);
   await module.exports.runProgram();
 }
+`;
+
+/**
+ * The command (dist-cli/qcowscope) on Linux and other Unix systems: runs qcowscope.mjs with glibc's
+ * transparent huge pages asked for. A report on a big image fills per-cluster arrays of tens of MB
+ * whose first touch is one page fault per 4 KiB (about 20 µs each on a VM: 80 ms for 16 MB); in
+ * the kernel's THP "madvise" mode glibc backs them with 2 MiB pages only when told before the
+ * process starts (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc 2.35 and later; others ignore it).
+ * A caller's own setting of that tunable is kept (docs/performance.md, "Session 10").
+ */
+const COMMAND = `#!/bin/sh
+# qcowscope's command line (built by tools/scripts/build-cli.mjs): qcowscope.mjs run by Node with
+# glibc's transparent huge pages asked for (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), unless the
+# caller set that tunable. QCOWSCOPE_NODE: the node to run (default: node on PATH).
+case ":\${GLIBC_TUNABLES-}:" in
+  *:glibc.malloc.hugetlb=*) ;;
+  *) GLIBC_TUNABLES="\${GLIBC_TUNABLES:+\$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1"; export GLIBC_TUNABLES ;;
+esac
+exec "\${QCOWSCOPE_NODE:-node}" "$(dirname "$0")/qcowscope.mjs" "$@"
 `;
 
 /** Builds the CLI into `out` (default dist-cli/). */
@@ -90,6 +113,7 @@ export async function buildCli(out = join(root, 'dist-cli')) {
   const cache = join(out, 'qcowscope.cache');
   rmSync(cache, { force: true });
   writeFileSync(program, PROGRAM.replace('@BUILD@', id));
+  writeFileSync(join(out, 'qcowscope'), COMMAND, { mode: 0o755 });
   const r = spawnSync(process.execPath, [program], { env: { ...process.env, QCOWSCOPE_TRAIN: JSON.stringify(TRAIN) }, encoding: 'utf8' });
   // Without a cache the CLI works as well, only starts slower: say so, do not fail the build.
   if (r.status !== 0) process.stderr.write(`build-cli: the code cache was not made (exit ${r.status}): ${r.stderr}\n`);

@@ -39,6 +39,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       process.exit(1);
     }
   }
-  const r = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // As dist-cli/qcowscope runs it: glibc's huge pages asked for, unless the caller set that tunable.
+  const t = process.env.GLIBC_TUNABLES ?? '';
+  const env = /(^|:)glibc\.malloc\.hugetlb=/.test(t) ? process.env : { ...process.env, GLIBC_TUNABLES: t ? `${t}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1' };
+  const r = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit', env });
   process.exit(r.status ?? 1);
 }
