@@ -31,6 +31,8 @@ const BG = rgb('#1b1f24');
 const BG_WORD = (0xff << 24 | BG[2]! << 16 | BG[1]! << 8 | BG[0]!) >>> 0;
 /** How long a new size must hold before the map is redrawn at it (stretched by CSS meanwhile). */
 const REDRAW_AFTER_MS = 150;
+/** Longest slice of the pixels' first touch while readying the canvas. */
+const TOUCH_SLICE_MS = 8;
 
 /** The roles of a mask (bit r: role id r), in the order the owners' map puts them first. */
 function claimedRoles(all: number): number[] {
@@ -68,11 +70,7 @@ export function UsageMap({ usage, owners = null, onDrawn }: { usage: ClusterUsag
       let img = imgRef.current;
       if (!img || img.width !== w || img.height !== h) img = imgRef.current = ctx.createImageData(w, h);
       const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h);
-      if (!usage) {
-        // Readying (below): the buffer's pages touched now, not in the summary's task.
-        pixels.fill(BG_WORD);
-        return;
-      }
+      if (!usage) return;
       // An owner summary whose predecessor these pixels hold repaints only the cells it changed.
       const held = heldRef.current;
       const only = owners && held && held.done === owners.after && held.size === drawnAt ? { from: owners.from, to: owners.to } : null;
@@ -112,13 +110,13 @@ export function UsageMap({ usage, owners = null, onDrawn }: { usage: ClusterUsag
       };
     }
     // Before the summary the canvas is readied once the page is idle, not in the header's task
-    // (the header on screen first), and not on resizes (the summary's draw sizes it again), in two
-    // tasks of 10–25 ms each rather than one over 50 ms: the canvas sized and its surface made by
-    // filling it with the background; then the pixels' buffer made and its pages touched (a fresh
-    // 2–3 MB buffer's first fill costs 10–20 ms of page faults here).
+    // (the header on screen first), and not on resizes (the summary's draw sizes it again), in a few
+    // idle tasks of at most 10–25 ms each rather than one over 50 ms: the canvas sized and its surface made by
+    // filling it with the background, and the pixels' buffer made; then its pages touched in bands
+    // (a fresh 2–3 MB buffer's first fill costs 10–20 ms of page faults here, more when slow).
     const idle = typeof requestIdleCallback === 'function';
     let id = 0;
-    const later = (f: () => void) => (id = idle ? requestIdleCallback(f, { timeout: 200 }) : window.setTimeout(f, 50));
+    const later = (f: (d?: IdleDeadline) => void) => (id = idle ? requestIdleCallback(f, { timeout: 200 }) : window.setTimeout(f, 50));
     later(() => {
       const w = Math.floor(box.clientWidth);
       const h = Math.floor(box.clientHeight);
@@ -128,7 +126,20 @@ export function UsageMap({ usage, owners = null, onDrawn }: { usage: ClusterUsag
       canvas.height = h;
       ctx.fillStyle = `rgb(${BG.join(',')})`;
       ctx.fillRect(0, 0, w, h);
-      later(() => draw(w, h));
+      // The pixels' pages touched a band of rows at a time, within the idle time given (a slow
+      // moment of this VM made one whole fill a 77 ms task).
+      const img = (imgRef.current = ctx.createImageData(w, h));
+      const pixels = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h);
+      let row = 0;
+      const touch = (d?: IdleDeadline) => {
+        const until = performance.now() + TOUCH_SLICE_MS;
+        do {
+          pixels.fill(BG_WORD, row * w, Math.min(h, row + 32) * w);
+          row += 32;
+        } while (row < h && performance.now() < until && (!d || d.timeRemaining() > 1));
+        if (row < h) later(touch);
+      };
+      later(touch);
     });
     return () => (idle ? cancelIdleCallback(id) : clearTimeout(id));
   }, [usage, owners, onDrawn]);
