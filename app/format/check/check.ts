@@ -17,7 +17,7 @@ import { refcountSkipper } from './refcount-skip';
 import { NO_OWNERS, type OwnerIndex } from './owners';
 import { Role } from './roles';
 import { diagnoseTruncation, reportTruncation } from './truncation';
-import { UsageTally, changedRange, ownerMasks, unionMask, type ClusterUsage, type OwnerSummary } from './usage';
+import { UsageTally, changedRange, ownerMasks, ownerMasksInto, unionMask, type ClusterUsage, type OwnerSummary } from './usage';
 import * as S from '../qcow2/spec';
 
 
@@ -45,9 +45,11 @@ export interface CheckOptions {
    * Told the owners claimed so far, per usage bucket, while the L2 tables are read (with onUsage,
    * when there are at least OWNER_REFINE_MIN_TABLES of them): once the L1 tables have been walked
    * (the L2 tables' own clusters), then after each OWNER_REFINES-th of the L2 tables. Each call
-   * costs one pass over the roles (a word at a time where a run of one role fills it).
+   * counts again only the buckets holding roles written since the call before (a word at a time
+   * where a run of one role fills it). `roles`: the roles as the walk has them so far (read it
+   * during the call only; nothing may write to it).
    */
-  readonly onOwners?: (owners: OwnerSummary) => void;
+  readonly onOwners?: (owners: OwnerSummary, roles: Uint8Array) => void;
   /**
    * Told the roles (CheckResult.roles, the same array) once they are final: nothing after this call
    * changes them (the rest of the check and the analysis only read them), so a copy taken now is
@@ -149,12 +151,28 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   let sentOwners: { masks: Uint32Array; done: number } | null = null;
   const owners = (done: number, total: number) => {
     if (!onOwners) return;
-    const masks = ownerMasks(st.roles, nb, tally!.perBucket);
-    const changed = sentOwners ? changedRange(sentOwners.masks, masks) : { from: 0, to: masks.length };
+    const per = tally!.perBucket;
+    // Only the buckets holding roles written since the last summary are counted again.
+    const { lo, hi } = st.markRoles();
+    let masks: Uint32Array;
+    let changed = { from: 0, to: 0 };
+    if (!sentOwners) {
+      masks = ownerMasks(st.roles, nb, per);
+      changed = { from: 0, to: masks.length };
+    } else {
+      masks = sentOwners.masks.slice();
+      if (hi >= lo) {
+        const b0 = Math.floor(lo / per);
+        const b1 = Math.min(masks.length, Math.floor(hi / per) + 1);
+        ownerMasksInto(st.roles, nb, per, masks, b0, b1);
+        const c = changedRange(sentOwners.masks.subarray(b0, b1), masks.subarray(b0, b1));
+        changed = c.to > c.from ? { from: b0 + c.from, to: b0 + c.to } : changed;
+      }
+    }
     const after = sentOwners?.done ?? -1;
-    // The callee may move the masks (the worker transfers them): the next range is found against a copy.
+    // The callee may move the masks (the worker transfers them): the next summary starts from a copy.
     sentOwners = { masks: masks.slice(), done };
-    onOwners({ perBucket: tally!.perBucket, masks, roles: unionMask(masks), after, ...changed, done, total });
+    onOwners({ perBucket: per, masks, roles: unionMask(masks), after, ...changed, done, total }, st.roles);
   };
   owners(0, uses.size);
   let refined = 0;

@@ -211,6 +211,9 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   let mStart = 0;
   let mLen = 0;
   let nextContig = 0;
+  // The range of roles written here (CheckState.rolesLo), kept in locals and merged at the end.
+  let rolesLo = Infinity;
+  let rolesHi = -1;
   let allocated = 0;
   let fragmented = 0;
   let compressedN = 0;
@@ -299,6 +302,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
         if (r === 0) {
           // Never claimed before: extend the pending run of fresh owners, or start one.
           roles[cluster] = role;
+          if (cluster < rolesLo) rolesLo = cluster;
+          if (cluster > rolesHi) rolesHi = cluster;
           if (snapOwner !== null) snapOwner[cluster] = snap;
           if (cluster === runHost + runLen && i === runEntry + runLen && i <= guestCap) runLen++;
           else {
@@ -342,6 +347,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     const kEnd = cluster + 1 + m;
     counts.fill(times, k0, kEnd);
     roles.fill(role, k0, kEnd);
+    if (k0 < rolesLo) rolesLo = k0;
+    if (kEnd - 1 > rolesHi) rolesHi = kEnd - 1;
     if (snapOwner !== null) snapOwner.fill(snap, k0, kEnd);
     if (k0 === runHost + runLen && i + 1 === runEntry + runLen) runLen += m;
     else {
@@ -363,6 +370,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     nextContig = entryOffset(hi, kLo) + cs;
   }
   if (runLen > 0) owner.claimFresh(runHost, guestBase + runEntry + 1, runLen);
+  if (rolesLo < st.rolesLo) st.rolesLo = rolesLo;
+  if (rolesHi > st.rolesHi) st.rolesHi = rolesHi;
   if (runs !== null) {
     if (mLen > 0) runs.push(mStart, mLen, mKind, mHost);
     if (n < g.l2Entries) runs.push(n * cs, (g.l2Entries - n) * cs, Kind.UNALLOCATED, -1);

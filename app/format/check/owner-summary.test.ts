@@ -12,9 +12,10 @@ import { analyze, type AnalysisEvent } from '../analyze';
 import { NodeFileSource } from '../node';
 import { hasQemuImg, mustRun } from '../../test-support/qemu-tools';
 import { listSamples, samplePath } from '../../test-support/samples';
-import { OWNER_REFINE_MIN_TABLES, OWNER_REFINES } from './check';
+import { OWNER_REFINE_MIN_TABLES, OWNER_REFINES, runCheck } from './check';
+import { Findings, loadHeaderStage, loadStructures } from '../qcow2';
 import { Role } from './roles';
-import { ownerMasks, type OwnerSummary } from './usage';
+import { ownerMasks, ownerMasksInto, type OwnerSummary } from './usage';
 
 /** ownerMasks one byte at a time. */
 function bruteMasks(roles: Uint8Array, clusters: number, perBucket: number): Uint32Array {
@@ -24,6 +25,17 @@ function bruteMasks(roles: Uint8Array, clusters: number, perBucket: number): Uin
 }
 
 describe('owner masks', () => {
+  it('a range of buckets counted again equals the whole count, and leaves the others as they are', () => {
+    const roles = new Uint8Array(10_001);
+    for (let k = 0; k < roles.length; k += 3) roles[k] = 1 + (k % 24);
+    const want = ownerMasks(roles, roles.length, 64);
+    for (const [b0, b1] of [[0, 0], [3, 9], [150, 157], [0, 157], [100, 1000]] as const) {
+      const masks = new Uint32Array(want.length).fill(0xdead);
+      ownerMasksInto(roles, roles.length, 64, masks, b0, b1);
+      expect(masks.findIndex((m, b) => m !== (b >= b0 && b < Math.min(b1, want.length) ? want[b] : 0xdead))).toBe(-1);
+    }
+  });
+
   it('equal a byte-by-byte count: runs, single clusters, unaligned arrays, any bucket size', () => {
     let seed = 12345;
     const rand = (n: number) => {
@@ -145,6 +157,29 @@ describe.runIf(hasQemuImg())('owner summaries on images made by qemu-img', () =>
     const last = sent.at(-1)!.o.masks;
     expect(last.some((m) => (m & (1 << Role.DATA)) !== 0)).toBe(true);
     expect(last.reduce((n, m) => n + (m !== 0 ? 1 : 0), 0)).toBeLessThan(final.reduce((n, m) => n + (m !== 0 ? 1 : 0), 0));
+  });
+
+  it('each summary, counted only where roles were written since the last, equals a whole count of the roles then', async () => {
+    const path = make('exact.qcow2', (p) => {
+      mustRun('qemu-io', ['-f', 'qcow2', '-c', 'write -P 1 0 4M', '-c', 'write -P 5 130M 2M', p]);
+      mustRun('qemu-img', ['snapshot', '-c', 's1', p]);
+      mustRun('qemu-io', ['-f', 'qcow2', '-c', 'write -P 2 1M 1M', '-c', 'write -P 3 200M 64k', '-c', 'discard 64M 16M', p]);
+    });
+    const src = await NodeFileSource.open(path);
+    try {
+      const f = new Findings();
+      const s = await loadStructures(src, await loadHeaderStage(src, f), f);
+      let clusters = 0;
+      const seen: { o: OwnerSummary; whole: Uint32Array }[] = [];
+      await runCheck(src, s, f, {
+        onUsage: (u) => (clusters = u.clusters),
+        onOwners: (o, roles) => seen.push({ o, whole: ownerMasks(roles, clusters, o.perBucket) }),
+      });
+      expect(seen.length).toBeGreaterThanOrEqual(3);
+      for (const { o, whole } of seen) expect(o.masks.findIndex((m, b) => m !== whole[b]), `after ${o.done} tables`).toBe(-1);
+    } finally {
+      await src.close();
+    }
   });
 
   it('with a snapshot: claims stay claimed; every bit is a role the walk can claim', async () => {

@@ -26,6 +26,13 @@ export class CheckState {
   readonly expected: ExpectedRefcounts;
   /** One role per host cluster of the file (roles.ts), built up by claim(). */
   readonly roles: Uint8Array;
+  /**
+   * The lowest and highest host cluster whose role was written since markRoles() (Infinity and
+   * -1: none): every write to `roles` while tables are walked — claim() here, and the L2 scan's
+   * own writes — widens it, so an owner summary rescans only that range.
+   */
+  rolesLo = Infinity;
+  rolesHi = -1;
   /** The first guest cluster mapped to each data host cluster. */
   readonly owner: OwnerBuilder;
   /** Which single snapshot (index + 1) claims a cluster, SNAP_MIXED otherwise; null without snapshots. */
@@ -110,10 +117,22 @@ export class CheckState {
     }
   }
 
+  /** The range of roles written since the last call (see rolesLo), and a new one started. */
+  markRoles(): { lo: number; hi: number } {
+    const m = { lo: this.rolesLo, hi: this.rolesHi };
+    this.rolesLo = Infinity;
+    this.rolesHi = -1;
+    return m;
+  }
+
   claim(k: number, role: RoleId, snap: number): void {
     if (k >= this.fileClusters) return;
     const r = this.roles[k]!;
-    if (r !== role) this.roles[k] = r === 0 ? role : claimRole(r, role);
+    if (r !== role) {
+      this.roles[k] = r === 0 ? role : claimRole(r, role);
+      if (k < this.rolesLo) this.rolesLo = k;
+      if (k > this.rolesHi) this.rolesHi = k;
+    }
     const so = this.snapOwner;
     if (so) {
       const m = so[k]!;

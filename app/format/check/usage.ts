@@ -134,13 +134,19 @@ export interface OwnerSummary {
 
 /** Per bucket of `perBucket` clusters of [0, clusters): the mask of the roles claimed in it. */
 export function ownerMasks(roles: Uint8Array, clusters: number, perBucket: number): Uint32Array {
-  const n = Math.ceil(clusters / perBucket);
-  const masks = new Uint32Array(n);
+  const masks = new Uint32Array(Math.ceil(clusters / perBucket));
+  ownerMasksInto(roles, clusters, perBucket, masks, 0, masks.length);
+  return masks;
+}
+
+/** ownerMasks' masks of buckets [b0, b1) only, written into `masks` (the others are left as they are). */
+export function ownerMasksInto(roles: Uint8Array, clusters: number, perBucket: number, masks: Uint32Array, b0: number, b1: number): void {
+  const n = Math.min(b1, masks.length, Math.ceil(clusters / perBucket));
   const end = Math.min(clusters, roles.length);
   // Four role bytes at a time where aligned: a word of one repeated byte (a run of one role, or
   // unclaimed) adds one bit; buckets are mostly such runs.
   const words = roles.byteOffset % 4 === 0 ? new Uint32Array(roles.buffer, roles.byteOffset, end >> 2) : null;
-  for (let b = 0; b < n; b++) {
+  for (let b = Math.max(0, b0); b < n; b++) {
     const from = b * perBucket;
     const to = Math.min(end, from + perBucket);
     let m = 0;
@@ -158,7 +164,6 @@ export function ownerMasks(roles: Uint8Array, clusters: number, perBucket: numbe
     for (; k < to; k++) m |= bit(roles[k]!);
     masks[b] = m >>> 0;
   }
-  return masks;
 }
 
 /** The mask bit of role byte r: none for FREE (0, unclaimed); roles are below 32. */
