@@ -5,11 +5,28 @@ import { describe, expect, it } from 'vitest';
 import { changedRange, clusterUsage, Role } from '../format';
 import { PRIORITY } from './lod';
 import { ROLE_COLOR } from './palette';
-import { rasterUsage, usageLayout } from './usage-raster';
+import { rasterUsage, usageLayout, type UsageLayout } from './usage-raster';
 
 const FREE = [247, 247, 247];
 const USED = [93, 107, 122];
 const BG = [27, 31, 36];
+
+/** A plain painter's pieces: one cell's pixels, a share's colour, the pixels that differ. */
+const word = (c: readonly number[]) => (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
+function paintCell(want: Uint32Array, w: number, h: number, l: UsageLayout, c: number, colour: number): void {
+  const x0 = (c % l.cols) * l.size;
+  const y0 = Math.floor(c / l.cols) * l.size;
+  for (let yy = y0; yy < Math.min(h, y0 + l.size); yy++) for (let xx = x0; xx < Math.min(w, x0 + l.size); xx++) want[yy * w + xx] = colour;
+}
+function shareColour(inUse: number, clusters: number): number {
+  const t = inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters));
+  return word([0, 1, 2].map((i) => Math.round(FREE[i]! + (USED[i]! - FREE[i]!) * t)));
+}
+function differing(a: Uint32Array, b: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
 
 describe('usage raster', () => {
   for (const [n, w, h] of [[1, 10, 10], [1000, 37, 19], [16_777_216, 800, 600], [300_000, 200, 100], [5, 1, 1]] as const) {
@@ -51,7 +68,6 @@ describe('usage raster', () => {
       const pixels = new Uint32Array(w * h);
       const { layout: l } = rasterUsage(u, pixels, w, h, FREE, USED, BG);
       expect(l.size).toBe(size);
-      const word = (c: readonly number[]) => (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
       const want = new Uint32Array(w * h).fill(word(BG));
       for (let c = 0; c < l.cells; c++) {
         const b0 = c * l.per;
@@ -59,15 +75,10 @@ describe('usage raster', () => {
         let inUse = 0;
         for (let b = b0; b < b1; b++) inUse += u.used[b]!;
         const clusters = Math.min(u.clusters, b1 * u.perBucket) - b0 * u.perBucket;
-        const t = inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters));
-        const colour = word([0, 1, 2].map((i) => Math.round(FREE[i]! + (USED[i]! - FREE[i]!) * t)));
-        const x0 = (c % l.cols) * l.size;
-        const y0 = Math.floor(c / l.cols) * l.size;
-        for (let yy = y0; yy < Math.min(h, y0 + l.size); yy++) for (let xx = x0; xx < Math.min(w, x0 + l.size); xx++) want[yy * w + xx] = colour;
+        const colour = shareColour(inUse, clusters);
+        paintCell(want, w, h, l, c, colour);
       }
-      let differing = 0;
-      for (let i = 0; i < want.length; i++) if (pixels[i] !== want[i]) differing++;
-      expect(differing).toBe(0);
+      expect(differing(pixels, want)).toBe(0);
       // The case is not trivial: cells of several colours.
       expect(new Set(want).size).toBeGreaterThan(2);
     });
@@ -83,7 +94,6 @@ describe('usage raster', () => {
       const { layout: l, clustersDrawn, cellsSummed } = rasterUsage(u, pixels, w, h, FREE, USED, BG);
       expect(clustersDrawn).toBe(n);
       expect(cellsSummed).toBeLessThanOrEqual(1);
-      const word = (c: readonly number[]) => (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
       let inUse = 0;
       for (const px of pixels) if (px === word(USED)) inUse++;
       expect(inUse).toBe(l.cells * l.size * l.size);
@@ -110,7 +120,6 @@ describe('usage raster', () => {
       }
       const pixels = new Uint32Array(w * h);
       const { layout: l, cellsOwned } = rasterUsage(u, pixels, w, h, FREE, USED, BG, masks);
-      const word = (c: readonly number[]) => (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
       const hexWord = (hex: string) => word([1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
       const want = new Uint32Array(w * h).fill(word(BG));
       let owned = 0;
@@ -130,16 +139,11 @@ describe('usage raster', () => {
           colour = hexWord(ROLE_COLOR[top]!);
         } else {
           const clusters = Math.min(u.clusters, b1 * u.perBucket) - b0 * u.perBucket;
-          const t = inUse === 0 ? 0 : Math.max(0.35, inUse / Math.max(1, clusters));
-          colour = word([0, 1, 2].map((i) => Math.round(FREE[i]! + (USED[i]! - FREE[i]!) * t)));
+          colour = shareColour(inUse, clusters);
         }
-        const x0 = (c % l.cols) * l.size;
-        const y0 = Math.floor(c / l.cols) * l.size;
-        for (let yy = y0; yy < Math.min(h, y0 + l.size); yy++) for (let xx = x0; xx < Math.min(w, x0 + l.size); xx++) want[yy * w + xx] = colour;
+        paintCell(want, w, h, l, c, colour);
       }
-      let differing = 0;
-      for (let i = 0; i < want.length; i++) if (pixels[i] !== want[i]) differing++;
-      expect(differing).toBe(0);
+      expect(differing(pixels, want)).toBe(0);
       expect(cellsOwned).toBe(owned);
       expect(owned).toBeGreaterThan(0);
       expect(owned).toBeLessThan(l.cells);
@@ -170,9 +174,7 @@ describe('usage raster', () => {
       const r = rasterUsage(u, partial, w, h, FREE, USED, BG, after, range);
       const full = new Uint32Array(w * h);
       const f = rasterUsage(u, full, w, h, FREE, USED, BG, after);
-      let differing = 0;
-      for (let i = 0; i < full.length; i++) if (partial[i] !== full[i]) differing++;
-      expect(differing).toBe(0);
+      expect(differing(partial, full)).toBe(0);
       expect(r.cellsPainted).toBeLessThanOrEqual(Math.ceil((range.to - range.from) / r.layout.per) + 1);
       expect(r.cellsPainted).toBeLessThan(f.cellsPainted);
       // The rows it reports cover every pixel it changed.

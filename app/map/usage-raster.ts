@@ -7,7 +7,7 @@
 
 import type { ClusterUsage } from '../format';
 import { ROLE_BIT, topRole } from './lod';
-import { ROLE_COLOR } from './palette';
+import { ROLE_COLOR, packRgba, rgb } from './palette';
 
 /** How the usage summary fills a width × height canvas: `per` buckets per square cell of `size` px. */
 export interface UsageLayout {
@@ -51,9 +51,8 @@ export function ownerRole(mask: number): number | null {
 
 /** RGBA (little-endian word) of a role's colour. */
 function roleWord(role: number): number {
-  const hex = ROLE_COLOR[role] ?? '#ff00ff';
-  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  return (0xff << 24 | c[2]! << 16 | c[1]! << 8 | c[0]!) >>> 0;
+  const [r, g, b] = rgb(ROLE_COLOR[role] ?? '#ff00ff');
+  return packRgba(r, g, b);
 }
 
 /**
