@@ -101,14 +101,22 @@ test('every cluster is drawn as in use or free before the map with owners', asyn
   // came (the legend keeps its rows: no new size, no new surface), then once per owner summary that
   // came before the owners' map (256 L2 tables: at most one per quarter of them), and not again as
   // the progress bar left before the owners' map replaced it (a resize redraws only once the size
-  // has held). The owners' line was there from the start: no new size either.
+  // has held). The owners' line was there from the start: no new size from it. Whether the owners'
+  // map comes within REDRAW_AFTER_MS of the progress bar leaving is the machine's timing (a loaded
+  // CI machine took longer): then the box's one new size, taller by the bar, is drawn once more.
   const draws = stages.filter((s) => s.stage === 'usage' && s.draws !== null);
   expect(draws[0]).toMatchObject({ draws: '1', owners: null });
   const refined = new Set(draws.map((s) => s.owners).filter((o) => o !== null));
   expect(draws.map((s) => Number(s.draws))).toEqual(draws.map((_, i) => i + 1));
-  expect(draws.length).toBeLessThanOrEqual(1 + refined.size);
   expect(refined.size).toBeLessThanOrEqual(4);
-  expect(sizes).toHaveLength(1);
+  expect(sizes.length).toBeLessThanOrEqual(2);
+  if (sizes.length === 2) {
+    const [w0, h0] = sizes[0]!.split('x').map(Number);
+    const [w1, h1] = sizes[1]!.split('x').map(Number);
+    expect(w1).toBe(w0);
+    expect(h1).toBeGreaterThan(h0!);
+  }
+  expect(draws.length).toBeLessThanOrEqual(1 + refined.size + (sizes.length - 1));
 });
 
 test('owners are drawn in on the early map as the L2 tables are read (1 TiB, 2,048 tables)', async ({ page }) => {
