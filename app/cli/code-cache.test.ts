@@ -3,7 +3,8 @@
 // ESM bundle of main.ts prints (the tests' build, testing.ts) with the same exit codes, and runs
 // as well when the cache is missing, from another build, cut short, or made with other V8 flags.
 // The command beside it (dist-cli/qcowscope, a shell script) runs it with glibc's transparent huge
-// pages asked for, printing the same bytes, and keeps a caller's own tunables.
+// pages asked for, printing the same bytes, keeps a caller's own tunables, and starts Node without
+// NODE_EXTRA_CA_CERTS.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,5 +107,17 @@ describe.runIf(process.platform === 'linux')('dist-cli/qcowscope, the command', 
     expect(both.status).toBe(3);
     // The program run by node directly: not asked (the script asks).
     expect(hugePages(run(args).stderr)).toBe('not asked');
+  });
+
+  it('starts Node without NODE_EXTRA_CA_CERTS (certificates parsed at start for nothing: no network)', () => {
+    // Node reads that file before any script runs and warns when it cannot: the warning is the
+    // sign that it tried. Run directly, the program's Node tries; run by the command, it does not.
+    const certs = { NODE_EXTRA_CA_CERTS: join(dir, 'no-such-certificates.pem') };
+    const args = ['check', '--output=json', samplePath('leak')];
+    expect(run(args, [], certs).stderr).toMatch(/Ignoring extra certs from/);
+    const ours = command(args, certs);
+    expect(ours.stderr).not.toMatch(/extra certs/);
+    expect(ours.status).toBe(3);
+    expect(ours.stdout).toBe(esm.run(args, { env: { ...process.env, TZ: 'UTC' } }).stdout);
   });
 });

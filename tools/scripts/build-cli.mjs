@@ -78,15 +78,21 @@ if (train) {
  * the kernel's THP "madvise" mode glibc backs them with 2 MiB pages only when told before the
  * process starts (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc 2.35 and later; others ignore it).
  * A caller's own setting of that tunable is kept (docs/performance.md, "Session 10").
+ * NODE_EXTRA_CA_CERTS is dropped: Node parses that file of TLS certificates as it starts, before
+ * any of our code (38 ms of a 97 ms start here, with Debian's 140-certificate bundle), and the
+ * CLI makes no network connection, so it never uses them (docs/performance.md, "Session 11").
  */
 const COMMAND = `#!/bin/sh
 # qcowscope's command line (built by tools/scripts/build-cli.mjs): qcowscope.mjs run by Node with
 # glibc's transparent huge pages asked for (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), unless the
-# caller set that tunable. QCOWSCOPE_NODE: the node to run (default: node on PATH).
+# caller set that tunable, and without NODE_EXTRA_CA_CERTS (Node would parse those certificates
+# as it starts; qcowscope makes no network connection). QCOWSCOPE_NODE: the node to run (default:
+# node on PATH).
 case ":\${GLIBC_TUNABLES-}:" in
   *:glibc.malloc.hugetlb=*) ;;
   *) GLIBC_TUNABLES="\${GLIBC_TUNABLES:+\$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1"; export GLIBC_TUNABLES ;;
 esac
+unset NODE_EXTRA_CA_CERTS
 exec "\${QCOWSCOPE_NODE:-node}" "$(dirname "$0")/qcowscope.mjs" "$@"
 `;
 

@@ -39,9 +39,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       process.exit(1);
     }
   }
-  // As dist-cli/qcowscope runs it: glibc's huge pages asked for, unless the caller set that tunable.
+  // As dist-cli/qcowscope runs it: glibc's huge pages asked for, unless the caller set that
+  // tunable, and no extra CA certificates for Node to parse as it starts.
   const t = process.env.GLIBC_TUNABLES ?? '';
-  const env = /(^|:)glibc\.malloc\.hugetlb=/.test(t) ? process.env : { ...process.env, GLIBC_TUNABLES: t ? `${t}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1' };
+  const { NODE_EXTRA_CA_CERTS: _certs, ...rest } = process.env;
+  const env = /(^|:)glibc\.malloc\.hugetlb=/.test(t) ? rest : { ...rest, GLIBC_TUNABLES: t ? `${t}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1' };
   const r = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit', env });
   process.exit(r.status ?? 1);
 }
