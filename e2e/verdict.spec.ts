@@ -21,7 +21,7 @@ interface Case {
 
 const CASES: readonly Case[] = [
   { name: 'truncated', path: () => images().half, severity: 'error', text: /^Truncated at 11\.5 MiB: the bitmap directory and \d+ data clusters lie past the end/ },
-  { name: 'dirty', path: () => images().dirty, severity: 'warning', text: /^Dirty image \(lazy refcounts, not closed cleanly\): \d+ refcount mismatches, expected; QEMU repairs them on its next read-write open$/ },
+  { name: 'dirty', path: () => images().dirty, severity: 'warning', text: /^Dirty image \(lazy refcounts, not closed cleanly\): qemu-img check's \d+ errors are refcounts not written yet, expected; QEMU repairs them on its next read-write open$/ },
   { name: 'bitmap-in-use', path: () => images().bitmapInUse, severity: 'warning', text: /^Bitmap 'backup-0' was not saved cleanly: its contents are stale and QEMU will refuse to use it until it is removed$/ },
   { name: 'missing-backing', path: () => images().missingBacking, severity: 'warning', text: /^The backing file 'gone-base\.qcow2' is missing/ },
   { name: 'leaks', path: () => images().bothLeaks, severity: 'warning', text: /^2 leaked clusters by qemu-img's count: 1 referenced by nothing \(a repair frees it\), 1 in use with a refcount too high \(a repair frees nothing\)$/ },

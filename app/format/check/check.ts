@@ -195,7 +195,7 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
   checkRefblocks(st, reftable, Number(h.refcountTableOffset));
   const truncation = await diagnoseTruncation(src, s, st, reftable);
   if (truncation) reportTruncation(truncation, f);
-  const highest = compareRefcounts(st, truncation?.tablesMissing ?? false);
+  const highest = compareRefcounts(st, truncation?.tablesMissing ?? false, (h.incompatibleFeatures & S.INCOMPAT_DIRTY) !== 0n);
   // The last cluster, cut by the end of the file while something references all of it.
   if (truncation && st.pastEnd.partly && src.size % cs !== 0 && st.roles.length > 0) st.roles[st.roles.length - 1] = Role.PAST_END;
   // The last write to the roles: from here on they are only read. The expected refcounts were
@@ -266,9 +266,10 @@ export async function runCheck(src: ByteSource, s: Structures, f: Findings, opts
  * compare_refcounts: stored vs expected for every cluster QEMU knows, and in the same pass the
  * settled role of every host cluster (cluster-roles.ts settleRole; the tail — past the highest cluster in
  * use and covered by no refcount block — once that cluster is known). `tablesMissing`: tables that reference clusters lie past the end of the file, so an
- * unreferenced cluster with a refcount has an unknown owner rather than none. Returns that highest cluster.
+ * unreferenced cluster with a refcount has an unknown owner rather than none. `lazy`: the dirty bit is
+ * set, so a refcount below the references is one not written yet (settleRole). Returns that highest cluster.
  */
-function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
+function compareRefcounts(st: CheckState, tablesMissing: boolean, lazy: boolean): number {
   const n = st.expected.length;
   const counts = st.expected.counts;
   const values = st.stored.values;
@@ -303,7 +304,7 @@ function compareRefcounts(st: CheckState, tablesMissing: boolean): number {
     if (sv > 0 || e > 0) highest = i;
     if (i < nRoles) {
       const r = roles[i]!;
-      const settled = settleRole(r, sv, e, tablesMissing);
+      const settled = settleRole(r, sv, e, tablesMissing, lazy);
       if (settled !== r) roles[i] = settled;
     }
     if (sv === e) continue;

@@ -9,6 +9,7 @@ import { hex, tableEntryOffset, type Structures } from '../qcow2';
 import { formatBytesExact } from '../text';
 import { guestOwner, OWNER_UNKNOWN } from './owners';
 import { Role, ROLE_INFO, type RoleId } from './roles';
+import * as S from '../qcow2/spec';
 
 const L2_FAMILY: readonly number[] = [Role.L2_ACTIVE, Role.L2_SNAPSHOT, Role.L2_SHARED];
 const DATA_FAMILY: readonly number[] = [Role.DATA, Role.DATA_SNAPSHOT, Role.DATA_SHARED];
@@ -28,10 +29,17 @@ export function claimRole(a: number, b: RoleId): RoleId {
  * references OVERCOUNTED (kept as claimed when tables are missing: those may hold the other
  * references); data with refcount > 1 is shared. Unreferenced clusters without a refcount stay FREE
  * (check.ts turns those after the highest cluster in use that no refcount block covers into the TAIL).
+ * `lazy`: the image's dirty bit is set (lazy refcounts, not closed cleanly). A refcount below the
+ * references is then one QEMU had not written yet, which it writes from the references on its next
+ * read-write open: the cluster keeps its owner's role, settled as if its refcount were `e`
+ * (qemu-img check still counts the mismatch; the verdict calls it expected).
  */
-export function settleRole(r: number, s: number, e: number, tablesMissing = false): number {
+export function settleRole(r: number, s: number, e: number, tablesMissing = false, lazy = false): number {
   if (r === Role.FREE) return s > 0 ? (tablesMissing ? Role.ORPHANED : Role.LEAKED) : Role.FREE;
-  if (s < e) return Role.CORRUPT;
+  if (s < e) {
+    if (!lazy) return Role.CORRUPT;
+    s = e;
+  }
   if (s > e && !tablesMissing) return Role.OVERCOUNTED;
   if (r === Role.DATA && s > 1) return Role.DATA_SHARED;
   return r;
@@ -230,5 +238,7 @@ export function describeCluster(ctx: DescribeContext, k: number): string {
   const owners = clusterOwners(ctx, k);
   const shown = owners.slice(0, MAX_OWNERS);
   const who = owners.length === 0 ? 'nothing references it' : shown.join('; ') + (owners.length > shown.length ? `; and ${owners.length - shown.length} more` : '');
-  return `cluster ${k} at ${hex(k * c.clusterSize)}: ${label}, refcount ${stored} — ${who}`;
+  // Referenced with refcount 0 in a dirty image (lazy refcounts): a refcount QEMU had not written.
+  const lazy = stored === 0 && owners.length > 0 && (ctx.structures.header.incompatibleFeatures & S.INCOMPAT_DIRTY) !== 0n;
+  return `cluster ${k} at ${hex(k * c.clusterSize)}: ${label}, refcount ${stored}${lazy ? ' (not written yet: lazy refcounts, dirty bit set)' : ''} — ${who}`;
 }

@@ -13,7 +13,8 @@ import { hasQemuImg } from '../../test-support/qemu-tools';
 import { listSamples, samplePath } from '../../test-support/samples';
 import { patchFile } from '../../test-support/craft';
 import { makeVerdictImages, type VerdictImages } from '../../test-support/verdict-images';
-import { Role } from '../check/roles';
+import { Role, ROLE_INFO } from '../check/roles';
+import { describeCluster } from '../check/cluster-roles';
 import { sizeText } from '../check/truncation';
 import { entryPastEnd } from '../qcow2/zero-fill';
 import { reportMarkdown } from './markdown';
@@ -133,8 +134,36 @@ describe.runIf(hasTool)('the verdict on images made by qemu-img and qemu-io', ()
     const v = analysisVerdict(a);
     expect(v.kind).toBe('dirty');
     expect(v.severity).toBe('warning');
-    expect(v.text).toContain(`${q.json!.corruptions} refcount mismatch`);
+    expect(v.text).toContain(`qemu-img check's ${q.json!.corruptions} errors are refcounts not written yet`);
     expect(v.text).toContain('QEMU repairs them on its next read-write open');
+  });
+
+  it("a dirty image's clusters whose refcounts were not written keep their owners: no damage on the map", async () => {
+    // The clusters qemu-img check names with a refcount below their references.
+    const low = (path: string) => {
+      const r = spawnSync('qemu-img', ['check', '-U', path], { encoding: 'utf8' });
+      return [...`${r.stdout}${r.stderr}`.matchAll(/ERROR cluster (\d+) refcount=(\d+) reference=(\d+)/g)].filter((m) => Number(m[2]) < Number(m[3])).map((m) => Number(m[1]));
+    };
+    const a = await analyzePath(img.dirty);
+    const behind = low(img.dirty);
+    expect(behind.length).toBeGreaterThan(0);
+    for (const k of behind) expect(ROLE_INFO[a.check.roles[k]!]!.damage, `cluster ${k}: ${ROLE_INFO[a.check.roles[k]!]!.label}`).toBe(false);
+    // The guest data qemu-io wrote before it was killed is guest data.
+    expect(behind.filter((k) => a.check.roles[k] === Role.DATA).length).toBeGreaterThan(0);
+    // The inspector says why its refcount is 0.
+    const zero = behind.find((k) => a.check.storedRefcounts[k] === 0)!;
+    expect(describeCluster(a, zero)).toMatch(/refcount 0 \(not written yet: lazy refcounts, dirty bit set\) — data of guest offset/);
+    expect(rolesOf(a.check.roles, Role.CORRUPT)).toBe(0);
+    expect(a.space.categories.find((c) => c.key === 'damaged')?.clusters ?? 0).toBe(0);
+    // The same image with its dirty bit cleared: nothing explains those refcounts, they are damage.
+    const clean = join(dir, 'dirty-bit-cleared.qcow2');
+    copyFileSync(img.dirty, clean);
+    patchFile(clean, (b) => void b.writeUInt32BE(b.readUInt32BE(76) & ~1, 76));
+    const b = await analyzePath(clean);
+    expect(low(clean)).toEqual(behind);
+    for (const k of behind) expect(b.check.roles[k], `cluster ${k}`).toBe(Role.CORRUPT);
+    expect(describeCluster(b, zero)).not.toMatch(/not written yet/);
+    expect(analysisVerdict(b).kind).toBe('corrupt');
   });
 
   it('a bitmap left in use by a crash: named, stale, amber', async () => {

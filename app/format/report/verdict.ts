@@ -75,7 +75,8 @@ function statements(a: VerdictInput): Statement[] {
   const dirty = (a.structures.header.incompatibleFeatures & INCOMPAT_DIRTY) !== 0n;
   if (c.corruptions > 0) {
     if (dirty && [...corruptionCodes].every((code) => DIRTY_CODES.has(code))) {
-      out.push({ kind: 'dirty', severity: 'warning', text: `Dirty image (lazy refcounts, not closed cleanly): ${plural(c.corruptions, 'refcount mismatch', 'refcount mismatches')}, expected; QEMU repairs them on its next read-write open` });
+      // Both codes are refcounts QEMU had not written: too low, or below an OFLAG_COPIED already set.
+      out.push({ kind: 'dirty', severity: 'warning', text: `Dirty image (lazy refcounts, not closed cleanly): qemu-img check's ${plural(c.corruptions, 'error')} are refcounts not written yet, expected; QEMU repairs them on its next read-write open` });
     } else if (!truncated) {
       out.push({ kind: 'corrupt', severity: 'error', text: plural(c.corruptions, 'corruption') });
     } else {
