@@ -7,8 +7,10 @@
 // extensions place (extensions, backing file name, active L1, refcount table, snapshot table,
 // bitmap directory, LUKS header) running past the end; a refcount block past the end; a stored
 // refcount saying the first cluster past the end is in use; or a full-cluster structure or data
-// cluster cut by the end of the file. Without such evidence, references past the end stay what
-// qemu-img calls them (corruptions, PAST_EOF).
+// cluster cut by the end of the file (not with extended L2 entries, whose subclusters QEMU writes
+// alone; qemu-io's 512-byte write into a fresh cluster ends a file there, and only there, in 7.2
+// and 10.0). Without such evidence, references past the end stay what qemu-img calls them
+// (corruptions, PAST_EOF).
 
 import { formatBytes } from '../text';
 import { hex, type Findings } from '../qcow2/errors';
@@ -47,6 +49,14 @@ export async function diagnoseTruncation(src: ByteSource, s: Structures, st: Che
   const h = s.header;
   const cs = st.clusterSize;
   const t = st.pastEnd;
+  // The L2 scan claims data clusters inside the file without ref() (its fast path): a data cluster
+  // that the end of the file cuts (the last, partial cluster) is tallied here as ref() tallies one.
+  // QEMU writes a new data cluster whole (the guest's bytes and zeros around them), except with
+  // extended L2 entries, whose subclusters are written alone: such a file may end inside one.
+  const last = Math.floor(size / cs);
+  const subclusters = (h.incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0n;
+  const lastRole = size % cs !== 0 && last < st.roles.length && !subclusters ? st.roles[last]! : Role.FREE;
+  if (lastRole === Role.DATA || lastRole === Role.DATA_SHARED || lastRole === Role.DATA_SNAPSHOT) t.add(lastRole, last, false, (last + 1) * cs);
   const parts: string[] = [];
   let anchored = false;
   let tablesMissing = false;

@@ -4,7 +4,7 @@
 // and the seed's zero-offset empty bitmap.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +164,25 @@ describe.runIf(hasTool)('the verdict on images made by qemu-img and qemu-io', ()
     for (const k of behind) expect(b.check.roles[k], `cluster ${k}`).toBe(Role.CORRUPT);
     expect(describeCluster(b, zero)).not.toMatch(/not written yet/);
     expect(analysisVerdict(b).kind).toBe('corrupt');
+  });
+
+  it('a dirty image cut inside a data cluster whose refcount was never written: truncated', async () => {
+    // Nothing in the refcounts says the file was longer (the crash left them unwritten); the data
+    // cluster the end of the file cuts through does.
+    const map = JSON.parse(spawnSync('qemu-img', ['map', '--output=json', '-U', img.dirty], { encoding: 'utf8' }).stdout) as { offset?: number; length: number; data: boolean }[];
+    const end = map.filter((r) => r.data && r.offset !== undefined).reduce((m, r) => Math.max(m, r.offset! + r.length), 0);
+    const cut = join(dir, 'dirty-cut-in-data.qcow2');
+    copyFileSync(img.dirty, cut);
+    truncateSync(cut, end - 32768);
+    const a = await analyzePath(cut);
+    const k = a.check.roles.length - 1;
+    expect(a.check.storedRefcounts[k]).toBe(0);
+    const v = analysisVerdict(a);
+    expect(v.kind).toBe('truncated');
+    expect(v.text).toMatch(/^Truncated at .*\d+ data clusters? lies? past the end/);
+    expect(a.check.roles[k]).toBe(Role.PAST_END);
+    // qemu-img check on the cut file agrees that it is not clean.
+    expect(qemuCheck(cut).rc).not.toBe(0);
   });
 
   it('a bitmap left in use by a crash: named, stale, amber', async () => {
