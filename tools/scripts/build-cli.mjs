@@ -79,7 +79,7 @@ if (train) {
  * process starts (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc 2.35 and later; others ignore it).
  * A caller's own setting of that tunable is kept (docs/performance.md, "Session 10").
  * NODE_EXTRA_CA_CERTS is dropped: Node parses that file of TLS certificates as it starts, before
- * any of our code (38 ms of a 97 ms start here, with Debian's 140-certificate bundle), and the
+ * any of our code (38 ms of a 97 ms start here, with Debian's 144-certificate bundle), and the
  * CLI makes no network connection, so it never uses them (docs/performance.md, "Session 11").
  */
 const COMMAND = `#!/bin/sh
