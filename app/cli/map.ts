@@ -6,9 +6,10 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { analyze, FindingCode, type Analysis, guestMapJson, mapRangesFor, type MapRange, type ByteSource } from '../format';
+import { analyze, FindingCode, type Analysis, guestMapJson, mapRangesFor, qemuText, type MapRange, type ByteSource } from '../format';
 import { NodeFileSource } from '../format/node';
 import type { CommandContext } from './main';
+import { refusals } from './refusal';
 
 /** Opens an image and the backing files its chain names; close() closes them all. */
 export class ImageFiles {
@@ -79,6 +80,11 @@ export async function runMap(ctx: CommandContext): Promise<number> {
   try {
     const a = await files.analyze();
     for (const x of a.qemuRefuses) ctx.err(`${ctx.file}: note: QEMU ${ctx.qemuVersion} would refuse to open this image: ${x.message}\n`);
+    // qemu-img map opens the image for I/O, as check does: without a LUKS key, or with its external
+    // data file not found from the working directory, it fails. The map read from the metadata is
+    // still printed (the data file is never opened), with qemu-img's reason as a note, and exit 1.
+    const failsOpen = refusals(a.findings, 'check', { exists: existsSync }).filter((x) => x.code !== FindingCode.QEMU_REFUSES);
+    for (const x of failsOpen) ctx.err(`${ctx.file}: note: qemu-img map would fail: Could not open '${ctx.file}': ${qemuText(x.message)}\n`);
     for (const x of a.findings) if (x.code === FindingCode.BACKING_UNAVAILABLE) ctx.err(`${ctx.file}: note: ${x.message}\n`);
     const error = a.check.mapError;
     const truncatedAt = a.check.mapTruncatedAt;
@@ -94,7 +100,7 @@ export async function runMap(ctx: CommandContext): Promise<number> {
       }
     }
     if (error) ctx.err(`qcowscope: ${error}\n`);
-    return error || truncatedAt !== null || a.qemuRefuses.length ? 1 : 0;
+    return error || truncatedAt !== null || a.qemuRefuses.length || failsOpen.length ? 1 : 0;
   } finally {
     await files.close();
   }
