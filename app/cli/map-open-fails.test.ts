@@ -28,9 +28,9 @@ describe.runIf(hasQemuImg())('map where qemu-img map cannot open the image (live
       expect(made.status, made.stderr).toBe(0);
       const theirs = spawnSync('qemu-img', ['map', '--output=json', img], { encoding: 'utf8' });
       const mine = await ours(['map', '--output=json', '--qemu-version=7.2', img]);
-      expect(theirs.status).toBe(1);
-      expect(mine.status).toBe(1);
-      expect(reason(theirs.stderr)).toBeDefined();
+      expect(theirs.status, theirs.stderr).toBe(1);
+      expect(mine.status, mine.stderr).toBe(1);
+      expect(reason(theirs.stderr), theirs.stderr).toBeDefined();
       expect(mine.stderr).toContain(`qemu-img map would fail: Could not open '${img}': ${reason(theirs.stderr)!}`);
       expect(JSON.parse(mine.stdout)).toEqual([{ start: 0, length: 4 << 20, depth: 0, present: false, zero: true, data: false }]);
     });
@@ -44,8 +44,8 @@ describe.runIf(hasQemuImg())('map where qemu-img map cannot open the image (live
       expect(made.status, made.stderr).toBe(0);
       const theirs = spawnSync('qemu-img', ['map', '--output=json', rel], { encoding: 'utf8' });
       const mine = await ours(['map', '--output=json', '--qemu-version=7.2', rel]);
-      expect(theirs.status).toBe(1);
-      expect(mine.status).toBe(1);
+      expect(theirs.status, theirs.stderr).toBe(1);
+      expect(mine.status, mine.stderr).toBe(1);
       expect(mine.stderr).toContain(`qemu-img map would fail: Could not open '${rel}': ${reason(theirs.stderr)!}`);
       // The same image with its data file named by its whole path: qemu-img opens it, and we agree.
       const abs = join(dir, 'abs.qcow2');

@@ -199,6 +199,8 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
   // An offset whose high half reaches 2^(cb-4) lies at or past cluster 2^28, beyond any file
   // analysed (MAX_CHECK_CLUSTERS), and takes the slow path.
   const hiShift = 32 - cb;
+  // The last cluster when the file ends inside it, with extended L2 entries (else none).
+  const cutLast = ext && !dataFile && st.fileSize % cs !== 0 ? Math.floor(st.fileSize / cs) : -1;
   const hiLimit = 2 ** (cb - 4);
   const inClusterMask = (cs - 1) & LO_OFFSET_MASK;
   // Pending run of fresh owners: host clusters runHost + j belong to entries runEntry + j.
@@ -290,6 +292,11 @@ function scanTable(st: CheckState, u: L2Use, dv: DataView, o: TableScanOptions, 
     if (nextContig !== 0 && off !== nextContig) fragmented++;
     nextContig = off + cs;
     const cluster = hiOff < hiLimit ? (hiOff << hiShift) | (lo >>> cb) : Math.floor(off / cs);
+    // An allocated subcluster the end of the file cuts (QEMU writes subclusters whole): truncation.ts.
+    if (cluster === cutLast && blo !== 0 && aligned) {
+      const end = off + (32 - Math.clz32(blo)) * (cs / 32);
+      if (end > st.fileSize) st.pastEnd.add(role, cluster, false, end);
+    }
     if (!dataFile) {
       if (aligned && cluster < fileClusters) {
         if (times <= limit - counts[cluster]!) counts[cluster] = counts[cluster]! + times;

@@ -7,9 +7,10 @@
 // extensions place (extensions, backing file name, active L1, refcount table, snapshot table,
 // bitmap directory, LUKS header) running past the end; a refcount block past the end; a stored
 // refcount saying the first cluster past the end is in use; or a full-cluster structure or data
-// cluster cut by the end of the file (not with extended L2 entries, whose subclusters QEMU writes
-// alone; qemu-io's 512-byte write into a fresh cluster ends a file there, and only there, in 7.2
-// and 10.0). Without such evidence, references past the end stay what qemu-img calls them
+// cluster cut by the end of the file — with extended L2 entries, an allocated subcluster cut by it
+// (QEMU writes a data cluster whole, or with subclusters each allocated subcluster whole: a 512-byte
+// write into a fresh cluster ends the file at the cluster's end, or at its subcluster's, in 7.2 and
+// 10.0). Without such evidence, references past the end stay what qemu-img calls them
 // (corruptions, PAST_EOF).
 
 import { formatBytes } from '../text';
@@ -52,7 +53,8 @@ export async function diagnoseTruncation(src: ByteSource, s: Structures, st: Che
   // The L2 scan claims data clusters inside the file without ref() (its fast path): a data cluster
   // that the end of the file cuts (the last, partial cluster) is tallied here as ref() tallies one.
   // QEMU writes a new data cluster whole (the guest's bytes and zeros around them), except with
-  // extended L2 entries, whose subclusters are written alone: such a file may end inside one.
+  // extended L2 entries, whose subclusters are written alone: such a file may end inside a cluster,
+  // and the L2 scan tallies an allocated subcluster the end cuts.
   const last = Math.floor(size / cs);
   const subclusters = (h.incompatibleFeatures & S.INCOMPAT_EXTL2) !== 0n;
   const lastRole = size % cs !== 0 && last < st.roles.length && !subclusters ? st.roles[last]! : Role.FREE;

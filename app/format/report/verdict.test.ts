@@ -4,7 +4,7 @@
 // and the seed's zero-offset empty bitmap.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,6 +183,22 @@ describe.runIf(hasTool)('the verdict on images made by qemu-img and qemu-io', ()
     expect(a.check.roles[k]).toBe(Role.PAST_END);
     // qemu-img check on the cut file agrees that it is not clean.
     expect(qemuCheck(cut).rc).not.toBe(0);
+  });
+
+  it('extended L2: a file may end inside a cluster, but not inside an allocated subcluster', async () => {
+    const ext = join(dir, 'ext-2m.qcow2');
+    expect(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', 'cluster_size=2M,extended_l2=on', ext, '1G']).status).toBe(0);
+    expect(spawnSync('qemu-io', ['-c', 'write -P 1 0 100k', '-c', 'write -P 2 5M 64k', ext]).status).toBe(0);
+    const size = statSync(ext).size;
+    expect(size % (2 << 20)).not.toBe(0);
+    expect(analysisVerdict(await analyzePath(ext)).kind).toBe('clean');
+    const cut = join(dir, 'ext-2m-cut.qcow2');
+    copyFileSync(ext, cut);
+    truncateSync(cut, size - 20000);
+    expect(qemuCheck(cut).rc).toBe(0);
+    const v = analysisVerdict(await analyzePath(cut));
+    expect(v.kind).toBe('truncated');
+    expect(v.text).toMatch(/^Truncated at .*1 data cluster lies past the end/);
   });
 
   it('a bitmap left in use by a crash: named, stale, amber', async () => {
