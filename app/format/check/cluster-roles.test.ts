@@ -10,6 +10,7 @@ import { guestOwner } from './owners';
 import { Role, ROLE_COUNT, ROLE_INFO } from './roles';
 import { analyzeSample, referenceText } from '../../test-support/analyze-sample';
 import { listSamples, reference } from '../../test-support/samples';
+import { INCOMPAT_DIRTY } from '../qcow2/spec';
 
 const samples = listSamples();
 const DATA_ROLES: readonly number[] = [Role.DATA, Role.DATA_SHARED];
@@ -57,7 +58,7 @@ describe('roles agree with qemu-img check', () => {
     expect(indices(Role.OVERCOUNTED)).toEqual(listed(/Leaked cluster (\d+) refcount=\d+ reference=[1-9]/g));
     // With the dirty bit (lazy refcounts) a refcount below the references is one not written yet:
     // the cluster keeps its owner (settleRole); otherwise it is damage.
-    const dirty = (a.structures.header.incompatibleFeatures & 1n) !== 0n;
+    const dirty = (a.structures.header.incompatibleFeatures & INCOMPAT_DIRTY) !== 0n;
     const behind = listed(/ERROR cluster (\d+)/g);
     expect(indices(Role.CORRUPT)).toEqual(dirty ? [] : behind);
     if (dirty) {
